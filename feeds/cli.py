@@ -1,0 +1,101 @@
+"""The `feeds` command: a thin layer over `feeds.build`; outcomes become text and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from feeds._version import __version__
+from feeds.build import build, check
+from feeds.config import Config, ConfigError, load_config
+from feeds.publish import OutputError
+from feeds.report import Report
+
+# Exit codes (documented in the README).
+OK = 0
+REJECTED = 1  # some records were rejected: `feeds check` always, `feeds build` with --strict
+USAGE = 2  # configuration or usage error (argparse uses 2 as well)
+OUTPUT = 3  # the output folder cannot be written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = _config(args)
+        report = check(config).report if args.command == "check" else build(config)
+    except ConfigError as e:
+        print(f"feeds: {e}", file=sys.stderr)
+        return USAGE
+    except OutputError as e:
+        print(f"feeds: output not writable: {e}", file=sys.stderr)
+        return OUTPUT
+    _tell(report, args)
+    failed = report.rejected and (args.command == "check" or args.strict)
+    return REJECTED if failed else OK
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(args.config).with_overrides(
+        seeds=args.seeds,
+        output=args.output,
+        base_url=args.base_url,
+    )
+
+
+def _tell(report: Report, args: argparse.Namespace) -> None:
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    out = sys.stderr if args.json else sys.stdout
+    if args.quiet:
+        problems = report.rejections
+    else:
+        problems = report.problems + (report.duplicate_notes if args.verbose else ())
+    for problem in problems:
+        print(problem, file=out)
+    if args.verbose and args.command == "build":
+        for path in report.written:
+            print(f"wrote {path}", file=out)
+    if not args.quiet:
+        print(report.summary() if args.command == "build" else report.records_line(), file=out)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="feeds",
+        description="Turn a folder of news article records into RSS and Atom feeds.",
+    )
+    parser.add_argument("--version", action="version", version=f"feeds {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    build_cmd = commands.add_parser("build", help="build every feed (the default command)")
+    check_cmd = commands.add_parser("check", help="validate the records only; write nothing")
+    for sub in (parser, build_cmd, check_cmd):
+        _common_options(sub, with_output=sub is not check_cmd)
+    parser.set_defaults(
+        command="build",
+        seeds=None,
+        config=None,
+        output=None,
+        base_url=None,
+        strict=False,
+        quiet=False,
+        verbose=False,
+        json=False,
+    )
+    return parser
+
+
+def _common_options(parser: argparse.ArgumentParser, *, with_output: bool) -> None:
+    # SUPPRESS keeps a subcommand's unset option from hiding the same option given before it.
+    d = argparse.SUPPRESS
+    parser.add_argument("--seeds", type=Path, metavar="DIR", default=d, help="records (seeds/)")
+    parser.add_argument("--config", type=Path, metavar="FILE", default=d, help="YAML configuration")
+    if with_output:
+        parser.add_argument("--output", type=Path, metavar="DIR", default=d, help="feeds (output/)")
+        parser.add_argument("--base-url", metavar="URL", default=d, help="public URL of output/")
+        parser.add_argument("--strict", action="store_true", default=d, help="exit 1 on rejections")
+    parser.add_argument("-q", "--quiet", action="store_true", default=d, help="only rejections")
+    parser.add_argument("-v", "--verbose", action="store_true", default=d, help="more detail")
+    parser.add_argument("--json", action="store_true", default=d, help="JSON report on stdout")

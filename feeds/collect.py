@@ -1,0 +1,158 @@
+"""Collect articles into groups: everything, one per topic, one per provider (SPEC §2, §4).
+
+Pure: plain data in, plain data out. Two rules are decided here and nowhere else:
+
+- Duplicates: records sharing a `webUrl` are one article. The one changed most recently (its
+  `updatedDateTime`, else `publishedDateTime`) is kept; on a tie, the record whose file sorts first.
+  Each other record is reported as a duplicate. Related mentions of one URL follow the same rule,
+  and a full record always wins over a related mention.
+- Related coverage is made of articles too: each related article that has no record of its own
+  appears in its provider's feed, and only there.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from feeds.model import Article, Level, Problem, Provider
+from feeds.slugs import assign_slugs
+from feeds.text import identity_key
+
+
+class GroupKind(StrEnum):
+    ALL = "all"
+    TOPIC = "topics"
+    PROVIDER = "providers"
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    kind: GroupKind
+    key: str  # identity: topic key, provider key, or "all"
+    name: str  # display name
+    slug: str
+    articles: tuple[Article, ...]  # newest first, ties by URL; every one, not just the newest
+    provider: Provider | None = None  # on provider groups: the publisher, with its logo
+
+    @property
+    def path(self) -> str:
+        """Output path without the format suffix, e.g. `topics/ai`."""
+        return self.slug if self.kind is GroupKind.ALL else f"{self.kind.value}/{self.slug}"
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    groups: tuple[Group, ...]  # all, then topics, then providers; each kind sorted by slug
+    duplicates: tuple[Problem, ...] = ()
+    topics: dict[str, Group] = field(default_factory=dict)  # topic key -> its group
+
+
+def newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:
+    by_url = sorted(articles, key=lambda a: a.url)
+    return tuple(sorted(by_url, key=lambda a: a.published, reverse=True))
+
+
+def collect(articles: Sequence[Article], *, all_name: str = "All news") -> Collection:
+    kept, duplicates = _dedupe(articles)
+    mentions = _related_mentions(kept)
+    topic_groups = _topic_groups(kept)
+    groups = (
+        Group(GroupKind.ALL, "all", all_name, "all", newest_first(kept)),
+        *topic_groups,
+        *_provider_groups([*kept, *mentions]),
+    )
+    return Collection(groups, duplicates, {g.key: g for g in topic_groups})
+
+
+def _dedupe(articles: Sequence[Article]) -> tuple[list[Article], tuple[Problem, ...]]:
+    winners: dict[str, Article] = {}
+    losers: list[tuple[Article, Article]] = []
+    for article in sorted(articles, key=lambda a: a.source):
+        current = winners.get(article.url)
+        if current is None:
+            winners[article.url] = article
+        elif article.last_modified > current.last_modified:
+            winners[article.url] = article
+            losers.append((current, article))
+        else:
+            losers.append((article, current))
+    problems = tuple(
+        Problem(
+            loser.source,
+            f"same webUrl as {winner.source}, which was kept (changed later or sorts first)",
+            "webUrl",
+            level=Level.WARNING,
+        )
+        for loser, winner in losers
+    )
+    return list(winners.values()), problems
+
+
+def _related_mentions(kept: Sequence[Article]) -> list[Article]:
+    """Related articles that have no record of their own, one per URL, by the duplicate rule."""
+    full = {a.url for a in kept}
+    mentions: dict[str, Article] = {}
+    for article in sorted(kept, key=lambda a: a.source):
+        for related in article.related_coverage():
+            if related.url in full:
+                continue
+            current = mentions.get(related.url)
+            if current is None or related.last_modified > current.last_modified:
+                mentions[related.url] = related
+    return list(mentions.values())
+
+
+def _topic_groups(articles: Sequence[Article]) -> list[Group]:
+    members: dict[str, list[Article]] = {}
+    spellings: dict[str, Counter[str]] = {}
+    for article in articles:
+        for topic in article.topics:
+            key = identity_key(topic)
+            members.setdefault(key, []).append(article)
+            spellings.setdefault(key, Counter())[topic] += 1
+    names = {key: _most_common(counter) for key, counter in spellings.items()}
+    return _groups(GroupKind.TOPIC, names, members)
+
+
+def _provider_groups(articles: Sequence[Article]) -> list[Group]:
+    members: dict[str, list[Article]] = {}
+    spellings: dict[str, Counter[str]] = {}
+    for article in articles:
+        if article.provider:
+            key = article.provider.key
+            members.setdefault(key, []).append(article)
+            spellings.setdefault(key, Counter())[article.provider.name] += 1
+    names = {key: _most_common(counter) for key, counter in spellings.items()}
+    return _groups(GroupKind.PROVIDER, names, members)
+
+
+def _groups(
+    kind: GroupKind, names: dict[str, str], members: dict[str, list[Article]]
+) -> list[Group]:
+    # Slugs come from the identity, not the display name: a provider's file is named after its
+    # domain, and a topic's slug stays put when its most common spelling changes.
+    slugs = assign_slugs({key: key for key in names})
+    groups = []
+    for key in sorted(names, key=lambda k: slugs[k]):
+        articles = newest_first(members[key])
+        provider = (
+            _group_provider(key, names[key], articles) if kind is GroupKind.PROVIDER else None
+        )
+        groups.append(Group(kind, key, names[key], slugs[key], articles, provider))
+    return groups
+
+
+def _group_provider(key: str, name: str, articles: Sequence[Article]) -> Provider:
+    """The publisher as its group shows it: most common name, the newest record's logo."""
+    providers = [a.provider for a in articles if a.provider]
+    logo = next((p.logo for p in providers if p.logo), None)
+    domain = next((p.domain for p in providers if p.domain), None)
+    return Provider(key, name, domain, logo)
+
+
+def _most_common(counter: Counter[str]) -> str:
+    """The most used spelling; on a tie the one that sorts first, so the choice is stable."""
+    return min(counter, key=lambda name: (-counter[name], name))

@@ -1,0 +1,57 @@
+"""What a feed says, whatever its format: the seam between deciding (`render.py`) and writing
+(`feedgen_writer.py`). Every URL here is absolute and every text is plain and XML-safe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from feeds.model import Image
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    href: str
+    rel: str  # alternate, enclosure, related, self
+    type: str | None = None
+    length: int | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    label: str  # the topic's display name
+    scheme: str  # the topic feed's URL, in the same format as the feed it appears in
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: str  # the article URL: never changes with title, images, topics or the site's base URL
+    title: str
+    link: str
+    published: datetime
+    updated: datetime
+    summary: str | None  # plain text
+    content_html: str
+    author: str | None
+    author_uri: str | None
+    categories: tuple[Category, ...]
+    images: tuple[Image, ...]  # lead first; media:content for all, media:thumbnail for the lead
+    enclosure: Link | None  # the lead image
+    related: tuple[Link, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedDoc:
+    title: str
+    description: str
+    home_url: str  # the website
+    self_url: str  # this file's own URL
+    language: str
+    author: str  # who publishes the feeds: the site
+    generator: str
+    generator_version: str
+    generator_uri: str
+    updated: datetime  # the newest item's time, never the build time
+    logo: Image | None
+    items: tuple[Item, ...]

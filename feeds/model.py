@@ -1,0 +1,92 @@
+"""The data every later stage works on: validated, immutable articles and the problems found.
+
+An `Article` exists only once its record passed validation (see `validate.py`): its URL is an
+absolute http(s) URL, its text carries no XML-illegal characters, its times are aware and in UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str
+    width: int | None = None
+    height: int | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """A publisher. `key` is its identity: the domain (lowercase, no `www.`), else the name."""
+
+    key: str
+    name: str
+    domain: str | None = None
+    logo: Image | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    url: str  # the record's `webUrl`: its identity, permalink and feed id
+    title: str
+    published: datetime
+    updated: datetime | None = None
+    excerpt: str | None = None
+    body: str | None = None  # Markdown after the front matter, when the record has one
+    provider: Provider | None = None
+    topics: tuple[str, ...] = ()  # display spellings as written in the record, trimmed
+    images: tuple[Image, ...] = ()  # lead image first
+    related: tuple[Article, ...] = ()  # other coverage of the same story
+    amp_url: str | None = None
+    category: str | None = None
+    type: str | None = None
+    quality: int | None = None
+    heat: int | None = None
+    is_published: bool | None = None
+    source: str = ""  # the record file, relative to the seeds folder
+
+    @property
+    def last_modified(self) -> datetime:
+        """The time readers should see as the item's last change."""
+        return max(self.published, self.updated) if self.updated else self.published
+
+    @property
+    def lead_image(self) -> Image | None:
+        return self.images[0] if self.images else None
+
+    def related_coverage(self) -> tuple[Article, ...]:
+        """Related articles, one per URL in first-seen order; of two mentions of one URL, the one
+        changed most recently is shown (the duplicate rule of `collect.py`)."""
+        chosen: dict[str, Article] = {}
+        for related in self.related:
+            current = chosen.get(related.url)
+            if related.url != self.url and (
+                current is None or related.last_modified > current.last_modified
+            ):
+                chosen[related.url] = related
+        return tuple(chosen.values())
+
+
+class Level(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with an input file, in words a curator understands."""
+
+    path: str
+    message: str
+    field: str | None = None
+    line: int | None = None
+    level: Level = Level.ERROR
+
+    def __str__(self) -> str:
+        where = self.path + (f":{self.line}" if self.line else "")
+        what = f"{self.field}: " if self.field else ""
+        return f"{where}: {self.level.value}: {what}{self.message}"

@@ -1,0 +1,225 @@
+"""Read the seeds folder: every file becomes raw records, a problem, or "ignored" (SPEC §2, §3).
+
+This is the only stage that reads input files. It knows file formats, not field rules: those live in
+`validate.py`. Nothing here raises for a bad file; the file's problem is returned instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from feeds.model import Problem
+
+FRONT_MATTER_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
+DATA_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
+MAX_FILE_BYTES = 1024 * 1024  # a record is a few KB; a bigger file is a mistake or an attack
+LIST_KEYS = ("news", "value")  # the shapes news-search API exports use
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _RecordLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """Safe YAML (no object-building tags), C-accelerated when libyaml is there.
+
+    Times stay strings: `validate.py` parses them itself, the same way for YAML and JSON.
+    """
+
+
+_RecordLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One record as found in a file, before any field was checked."""
+
+    path: str  # relative to the seeds folder, with `/`
+    data: Mapping[str, Any]
+    body: str | None = None
+    field_lines: Mapping[str, int] = field(default_factory=dict)  # top-level key -> line in file
+    label: str = ""  # where in the file, for list files: "item 3"
+
+    def line_of(self, key: str) -> int | None:
+        return self.field_lines.get(key)
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    path: str
+    records: tuple[RawRecord, ...] = ()
+    problem: Problem | None = None  # the whole file was rejected
+    ignored: bool = False
+
+
+def iter_record_paths(seeds: Path) -> Iterator[Path]:
+    """Every file under `seeds`, recursively and sorted; hidden files and folders skipped."""
+    for folder, dirs, files in os.walk(seeds):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield Path(folder, name)
+
+
+def read_folder(seeds: Path) -> Iterator[FileResult]:
+    for path in iter_record_paths(seeds):
+        yield read_file(path, path.relative_to(seeds).as_posix())
+
+
+def read_file(path: Path, name: str) -> FileResult:
+    suffix = path.suffix.lower()
+    if suffix not in FRONT_MATTER_SUFFIXES and suffix not in DATA_SUFFIXES:
+        return FileResult(name, ignored=True)
+    try:
+        text = _read_text(path)
+        if suffix in FRONT_MATTER_SUFFIXES:
+            records: tuple[RawRecord, ...] = (_parse_front_matter(text, name),)
+        else:
+            records = _parse_data_file(text, name, json_syntax=suffix == ".json")
+    except _FileError as e:
+        return FileResult(name, problem=Problem(name, e.message, line=e.line))
+    return FileResult(name, records=records)
+
+
+class _FileError(Exception):
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def _read_text(path: Path) -> str:
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise _FileError(f"cannot be read: {e.strerror or e}") from e
+    if len(data) > MAX_FILE_BYTES:
+        raise _FileError(
+            f"is larger than {MAX_FILE_BYTES // 1024} KB, the limit for one record file"
+        )
+    if not data.strip():
+        raise _FileError("is empty")
+    if b"\x00" in data:
+        raise _FileError("is a binary file, not a text record")
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark is fine
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise _FileError(
+            f"is not UTF-8 text (byte 0x{data[e.start]:02x} cannot be decoded)", line
+        ) from e
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_FENCE = re.compile(r"^---[ \t]*$")
+
+
+def _parse_front_matter(text: str, name: str) -> RawRecord:
+    lines = text.split("\n")
+    if not _FENCE.match(lines[0]):
+        raise _FileError("has no front matter: the first line must be '---'", 1)
+    end = next((i for i in range(1, len(lines)) if _FENCE.match(lines[i])), None)
+    if end is None:
+        raise _FileError("front matter is not closed: no second '---' line after line 1", 1)
+    yaml_text = "\n".join(lines[1:end])
+    data = _load_yaml(yaml_text, first_line=2)
+    if not isinstance(data, dict):
+        raise _FileError(f"front matter is {_kind(data)}, not a set of 'field: value' lines", 2)
+    body = "\n".join(lines[end + 1 :]).strip()
+    return RawRecord(name, data, body or None, _top_level_lines(yaml_text, first_line=2))
+
+
+def _parse_data_file(text: str, name: str, *, json_syntax: bool) -> tuple[RawRecord, ...]:
+    if json_syntax:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise _FileError(f"JSON syntax error: {e.msg}", e.lineno) from e
+        except RecursionError as e:
+            raise _FileError("JSON is nested too deeply") from e
+    else:
+        data = _load_yaml(text, first_line=1)
+    if isinstance(data, dict):
+        listed = next((data[k] for k in LIST_KEYS if isinstance(data.get(k), list)), None)
+        if listed is None:
+            return (RawRecord(name, data, None, _top_level_lines(text, first_line=1)),)
+        data = listed
+    if not isinstance(data, list):
+        raise _FileError(f"holds {_kind(data)}, not a record or a list of records", 1)
+    records = []
+    for i, item in enumerate(data, start=1):
+        # A non-mapping item is kept as an empty record so validation rejects it with its position.
+        records.append(RawRecord(name, item if isinstance(item, dict) else {}, label=f"item {i}"))
+    return tuple(records)
+
+
+def _load_yaml(text: str, *, first_line: int) -> Any:
+    try:
+        data = yaml.load(text, Loader=_RecordLoader)
+    except yaml.constructor.ConstructorError as e:
+        line = e.problem_mark.line + first_line if e.problem_mark else None
+        tag = _TAG.search(str(e.problem))
+        shown = tag.group(1).replace("tag:yaml.org,2002:", "!!") if tag else "of this kind"
+        raise _FileError(
+            f"YAML tag {shown} is not allowed; records hold plain values only", line
+        ) from e
+    except yaml.MarkedYAMLError as e:
+        line = e.problem_mark.line + first_line if e.problem_mark else None
+        raise _FileError(f"YAML syntax error: {e.problem or e.context}", line) from e
+    except yaml.YAMLError as e:
+        raise _FileError(f"YAML error: {e}") from e
+    except RecursionError as e:
+        raise _FileError("YAML is nested too deeply") from e
+    if _expanded_size_exceeds(data, limit=len(text) + 64):
+        # Aliases let a small file describe a huge tree ("billion laughs"). Plain data has fewer
+        # values than characters, so more than that can only come from alias expansion.
+        raise _FileError("YAML aliases expand to more values than the file holds (alias bomb?)")
+    return data
+
+
+def _expanded_size_exceeds(data: Any, limit: int) -> bool:
+    stack, count = [data], 0
+    while stack:
+        value = stack.pop()
+        count += 1
+        if count > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
+_TAG = re.compile(r"tag '([^']+)'")
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
+
+
+def _top_level_lines(yaml_text: str, *, first_line: int) -> dict[str, int]:
+    """Line of each top-level key, so a rejection can point at it."""
+    lines: dict[str, int] = {}
+    for offset, line in enumerate(yaml_text.split("\n")):
+        m = _TOP_KEY.match(line)
+        if m:
+            lines.setdefault(m.group(1), offset + first_line)
+    return lines
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a single text"
+    return f"a single {type(value).__name__} value"

@@ -1,0 +1,118 @@
+"""Render every group in every configured format: (output path, bytes) pairs (SPEC §5).
+
+Pure. One loop over (group x format); what each format looks like is decided by its writer in
+`WRITERS`, what every feed says is decided once, in `feed_document`.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from feeds._version import __version__
+from feeds.collect import Collection, Group, GroupKind
+from feeds.config import Config
+from feeds.content import item_html
+from feeds.document import Category, FeedDoc, Item, Link
+from feeds.feedgen_writer import atom_bytes, rss_bytes
+from feeds.model import Article, Image
+from feeds.text import identity_key
+
+GENERATOR_URI = "https://pypi.org/project/feeds/"
+EMPTY_FEED_TIME = datetime(1970, 1, 1, tzinfo=UTC)  # an empty feed has no newest item
+
+# format -> (file suffix, writer)
+WRITERS: dict[str, tuple[str, Callable[[FeedDoc], bytes]]] = {
+    "rss": (".rss.xml", rss_bytes),
+    "atom": (".atom.xml", atom_bytes),
+}
+
+
+def feed_path(group: Group, fmt: str) -> str:
+    return group.path + WRITERS[fmt][0]
+
+
+def render_files(collection: Collection, config: Config) -> Iterator[tuple[str, bytes]]:
+    for group in collection.groups:
+        for fmt in config.formats:
+            doc = feed_document(group, fmt, collection, config)
+            yield feed_path(group, fmt), WRITERS[fmt][1](doc)
+
+
+def feed_document(group: Group, fmt: str, collection: Collection, config: Config) -> FeedDoc:
+    articles = group.articles[: config.limit]
+    logo = group.provider.logo if group.provider else None
+    if logo is None and config.logo and group.kind is not GroupKind.PROVIDER:
+        logo = Image(config.logo)
+    return FeedDoc(
+        title=_feed_title(group, config),
+        description=_feed_description(group, config),
+        home_url=config.home_url,
+        self_url=config.url(feed_path(group, fmt)),
+        language=config.language,
+        author=config.title,
+        generator="feeds",
+        generator_version=__version__,
+        generator_uri=GENERATOR_URI,
+        updated=max((a.last_modified for a in articles), default=EMPTY_FEED_TIME),
+        logo=logo,
+        items=tuple(_item(a, fmt, collection, config) for a in articles),
+    )
+
+
+def _feed_title(group: Group, config: Config) -> str:
+    return config.title if group.kind is GroupKind.ALL else f"{group.name} · {config.title}"
+
+
+def _feed_description(group: Group, config: Config) -> str:
+    if group.kind is GroupKind.TOPIC:
+        return f"The latest news about {group.name}, from {config.title}."
+    if group.kind is GroupKind.PROVIDER:
+        return f"The latest news from {group.name}, collected by {config.title}."
+    return config.description
+
+
+def _item(article: Article, fmt: str, collection: Collection, config: Config) -> Item:
+    provider = article.provider
+    return Item(
+        id=article.url,
+        title=article.title,
+        link=article.url,
+        published=article.published,
+        updated=article.last_modified,
+        summary=article.excerpt,
+        content_html=item_html(article),
+        author=provider.name if provider else None,
+        author_uri=f"https://{provider.domain}/" if provider and provider.domain else None,
+        categories=_categories(article, fmt, collection, config),
+        images=article.images,
+        enclosure=_enclosure(article.lead_image),
+        related=tuple(
+            Link(r.url, "related", "text/html", title=r.title) for r in article.related_coverage()
+        ),
+    )
+
+
+def _categories(
+    article: Article, fmt: str, collection: Collection, config: Config
+) -> tuple[Category, ...]:
+    categories = []
+    for topic in article.topics:
+        group = collection.topics.get(identity_key(topic))
+        if group:
+            categories.append(Category(group.name, config.url(feed_path(group, fmt))))
+    return tuple(categories)
+
+
+def _enclosure(image: Image | None) -> Link | None:
+    if image is None:
+        return None
+    return Link(image.url, "enclosure", image_type(image.url), length=0)  # size unknown: 0
+
+
+def image_type(url: str) -> str:
+    """The media type from the URL's file extension; JPEG, the common case, when it has none."""
+    guessed, _ = mimetypes.guess_type(urlsplit(url).path, strict=False)
+    return guessed if guessed and guessed.startswith("image/") else "image/jpeg"

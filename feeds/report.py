@@ -1,0 +1,71 @@
+"""What a run did, for people (one summary line, then details) and for programs (JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from feeds.model import Level, Problem
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    files_read: int
+    files_ignored: int
+    records: int  # records found in record files; a file that could not be read counts as one
+    accepted: int
+    rejected: int
+    duplicates: int
+    problems: tuple[Problem, ...] = ()  # rejections and warnings, in file order
+    duplicate_notes: tuple[Problem, ...] = ()
+    groups: int = 0
+    written: tuple[str, ...] = ()
+    unchanged: int = 0
+
+    @property
+    def rejections(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.level is Level.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.level is Level.WARNING)
+
+    def records_line(self) -> str:
+        return (
+            f"{self.files_read} files read ({self.files_ignored} ignored): "
+            f"{self.records} records, {self.accepted} accepted, {self.rejected} rejected, "
+            f"{self.duplicates} duplicate"
+        )
+
+    def summary(self) -> str:
+        files = len(self.written) + self.unchanged
+        return (
+            f"{self.records_line()}; {self.groups} feeds in {files} files, "
+            f"{len(self.written)} written, {self.unchanged} unchanged"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "files": {"read": self.files_read, "ignored": self.files_ignored},
+            "records": {
+                "found": self.records,
+                "accepted": self.accepted,
+                "rejected": self.rejected,
+                "duplicate": self.duplicates,
+            },
+            "rejections": [_problem_json(p) for p in self.rejections],
+            "warnings": [_problem_json(p) for p in self.warnings],
+            "duplicates": [_problem_json(p) for p in self.duplicate_notes],
+            "feeds": self.groups,
+            "files_written": list(self.written),
+            "files_unchanged": self.unchanged,
+        }
+
+
+def _problem_json(problem: Problem) -> dict[str, Any]:
+    return {
+        "path": problem.path,
+        "line": problem.line,
+        "field": problem.field,
+        "message": problem.message,
+    }

@@ -1,0 +1,313 @@
+"""Turn a raw record into an `Article`, or reject it with a reason a curator understands.
+
+Pure: no I/O. Required fields that are missing or wrong reject the record; optional values that are
+wrong are dropped with a warning and the record is kept; text is cleaned of what XML cannot carry.
+Optional fields are converted through one table (`_optional_fields`), not a chain of ifs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import dateutil.parser
+
+from feeds.model import Article, Image, Level, Problem, Provider
+from feeds.records import RawRecord
+from feeds.text import (
+    collapse_spaces,
+    html_to_text,
+    identity_key,
+    strip_xml_illegal,
+    xml_illegal_count,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """The outcome for one record: an article (maybe with warnings), or a rejection."""
+
+    article: Article | None
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def rejection(self) -> Problem | None:
+        return next((p for p in self.problems if p.level is Level.ERROR), None)
+
+
+class _Reject(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class _Checker:
+    """Collects the warnings of one record while its fields are converted."""
+
+    def __init__(self, raw: RawRecord) -> None:
+        self.raw = raw
+        self.warnings: list[Problem] = []
+
+    def warn(self, field: str, message: str) -> None:
+        top = field.split(".")[0].split("[")[0]
+        self.warnings.append(
+            Problem(self._where, message, field, self.raw.line_of(top), Level.WARNING)
+        )
+
+    @property
+    def _where(self) -> str:
+        return f"{self.raw.path} ({self.raw.label})" if self.raw.label else self.raw.path
+
+    def reject(self, e: _Reject) -> Problem:
+        top = e.field.split(".")[0].split("[")[0]
+        return Problem(self._where, e.message, e.field, self.raw.line_of(top))
+
+    # -- value converters; `field` is the path shown to the curator -----------------------------
+
+    def text(self, value: Any, field: str) -> str | None:
+        """Plain text, trimmed, without XML-illegal characters; None when absent or blank."""
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise _Reject(field, f"must be text, not {_describe(value)}")
+        text = str(value).strip()
+        if bad := xml_illegal_count(text):
+            self.warn(field, f"{bad} control character(s) that XML cannot carry were removed")
+            text = strip_xml_illegal(text).strip()
+        return text or None
+
+    def plain_text(self, value: Any, field: str) -> str | None:
+        """Text meant to be plain (titles, excerpts): markup is removed and shown as text."""
+        text = self.text(value, field)
+        if text is None:
+            return None
+        plain, had_markup = html_to_text(text)
+        if had_markup:
+            self.warn(field, "HTML tags were removed; titles and excerpts are plain text")
+        return collapse_spaces(plain) or None
+
+    def url(self, value: Any, field: str) -> str:
+        text = self.text(value, field)
+        if text is None:
+            raise _Reject(field, "is missing")
+        parts = urlsplit(text)
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in text:
+            raise _Reject(field, f"must be an absolute http(s) URL, not {text[:80]!r}")
+        return text
+
+    def time(self, value: Any, field: str) -> datetime:
+        if isinstance(value, datetime):
+            parsed = value
+        elif isinstance(value, date):
+            parsed = datetime(value.year, value.month, value.day)
+        else:
+            text = self.text(value, field)
+            if text is None:
+                raise _Reject(field, "is missing")
+            parsed = _parse_iso_time(text, field)
+        if parsed.tzinfo is None:
+            self.warn(field, "has no time zone offset; taken as UTC")
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+
+    def optional(self, convert: Callable[[Any, str], Any], value: Any, field: str) -> Any:
+        """An optional value: when wrong, warn and drop it; the record stays."""
+        if value is None:
+            return None
+        try:
+            return convert(value, field)
+        except _Reject as e:
+            self.warn(e.field, f"{e.message}; ignored")
+            return None
+
+    def integer(self, value: Any, field: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise _Reject(field, f"must be a whole number, not {_describe(value)}")
+        try:
+            return int(value)
+        except ValueError:
+            raise _Reject(field, f"must be a whole number, not {value!r}") from None
+
+    def quality(self, value: Any, field: str) -> int:
+        number = self.integer(value, field)
+        if not 0 <= number <= 100:
+            raise _Reject(field, f"must be between 0 and 100, not {number}")
+        return number
+
+    def boolean(self, value: Any, field: str) -> bool:
+        if not isinstance(value, bool):
+            raise _Reject(field, f"must be true or false, not {_describe(value)}")
+        return value
+
+    def image(self, value: Any, field: str) -> Image:
+        if not isinstance(value, dict):
+            raise _Reject(field, f"must be a mapping with a url, not {_describe(value)}")
+        size = [
+            self.optional(self.dimension, value.get(k), f"{field}.{k}") for k in ("width", "height")
+        ]
+        return Image(
+            url=self.url(value.get("url"), f"{field}.url"),
+            width=size[0],
+            height=size[1],
+            title=self.optional(self.text, value.get("title"), f"{field}.title"),
+        )
+
+    def dimension(self, value: Any, field: str) -> int:
+        number = self.integer(value, field)
+        if number <= 0:
+            raise _Reject(field, f"must be a positive number of pixels, not {number}")
+        return number
+
+    def images(self, value: Any, field: str) -> tuple[Image, ...]:
+        """Good images kept in order; a bad one is dropped with a warning (SPEC §3)."""
+        kept = []
+        for i, item in enumerate(self.as_list(value, field)):
+            try:
+                kept.append(self.image(item, f"{field}[{i}]"))
+            except _Reject as e:
+                self.warn(e.field, f"{e.message}; image dropped")
+        return tuple(kept)
+
+    def as_list(self, value: Any, field: str) -> list[Any]:
+        """A list field; anything else is warned about and read as an empty list."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.warn(field, f"must be a list, not {_describe(value)}; ignored")
+            return []
+        return value
+
+    def topics(self, value: Any, field: str) -> tuple[str, ...]:
+        kept: dict[str, str] = {}
+        for i, item in enumerate(self.as_list(value, field)):
+            where = f"{field}[{i}]"
+            try:
+                name = self.text(item, where)
+            except _Reject as e:
+                self.warn(e.field, f"{e.message}; topic dropped")
+                continue
+            if name is None:
+                self.warn(where, "is empty; topic dropped")
+            elif "/" in name or "\\" in name or name.strip(".") == "":
+                self.warn(
+                    where, f"{name!r} looks like a file path, not a topic name; topic dropped"
+                )
+            else:
+                kept.setdefault(identity_key(name), collapse_spaces(name))
+        return tuple(kept.values())
+
+    def provider(self, value: Any, field: str) -> Provider:
+        if not isinstance(value, dict):
+            raise _Reject(field, f"must be a mapping with a name or domain, not {_describe(value)}")
+        name = self.optional(self.text, value.get("name"), f"{field}.name")
+        domain = self.optional(self.domain, value.get("domain"), f"{field}.domain")
+        if not (name or domain):
+            raise _Reject(field, "has neither a name nor a domain")
+        logos = self.images(value.get("images"), f"{field}.images")
+        return Provider(
+            key=domain or identity_key(name),
+            name=collapse_spaces(name or domain),
+            domain=domain,
+            logo=logos[0] if logos else None,
+        )
+
+    def domain(self, value: Any, field: str) -> str:
+        text = (self.text(value, field) or "").lower().removeprefix("www.")
+        host = urlsplit("//" + text).hostname if text else None
+        if not host or host != text:
+            raise _Reject(field, f"must be a domain name like example.com, not {value!r}")
+        return text
+
+    def related(self, value: Any, field: str) -> tuple[Article, ...]:
+        kept = []
+        for i, item in enumerate(self.as_list(value, field)):
+            try:
+                if not isinstance(item, dict):
+                    raise _Reject(f"{field}[{i}]", f"must be a mapping, not {_describe(item)}")
+                kept.append(self.article(item, prefix=f"{field}[{i}].", with_related=False))
+            except _Reject as e:
+                self.warn(e.field, f"{e.message}; related article dropped")
+        return tuple(kept)
+
+    def article(self, data: Mapping[str, Any], *, prefix: str = "", with_related: bool) -> Article:
+        title = self.plain_text(data.get("title"), prefix + "title")
+        if title is None:
+            raise _Reject(prefix + "title", "is missing or empty")
+        published = data.get("publishedDateTime")
+        if published is None:
+            raise _Reject(prefix + "publishedDateTime", "is missing")
+        fields = {
+            name: self.optional(convert, data.get(key), prefix + key)
+            for key, (name, convert) in _optional_fields(self).items()
+        }
+        return Article(
+            url=self.url(data.get("webUrl"), prefix + "webUrl"),
+            title=title,
+            published=self.time(published, prefix + "publishedDateTime"),
+            topics=self.topics(data.get("topics"), prefix + "topics"),
+            images=self.images(data.get("images"), prefix + "images"),
+            related=self.related(data.get("related"), "related") if with_related else (),
+            **fields,
+        )
+
+
+def _optional_fields(c: _Checker) -> dict[str, tuple[str, Callable[[Any, str], Any]]]:
+    """Record key -> (Article attribute, converter) for the optional scalar fields (SPEC §2)."""
+    return {
+        "updatedDateTime": ("updated", c.time),
+        "excerpt": ("excerpt", c.plain_text),
+        "provider": ("provider", c.provider),
+        "ampWebUrl": ("amp_url", c.url),
+        "category": ("category", c.text),
+        "type": ("type", c.text),
+        "quality": ("quality", c.quality),
+        "heat": ("heat", c.integer),
+        "published": ("is_published", c.boolean),
+    }
+
+
+def validate(raw: RawRecord) -> Checked:
+    checker = _Checker(raw)
+    try:
+        if not raw.data:
+            raise _Reject("record", "is not a mapping of fields" if raw.label else "has no fields")
+        article = checker.article(raw.data, with_related=True)
+        body = checker.text(raw.body, "body")
+    except _Reject as e:
+        return Checked(None, (checker.reject(e), *checker.warnings))
+    if article.updated and article.updated < article.published:
+        checker.warn("updatedDateTime", "is earlier than publishedDateTime; ignored")
+        article = replace(article, updated=None)
+    return Checked(replace(article, body=body, source=raw.path), tuple(checker.warnings))
+
+
+def _parse_iso_time(text: str, field: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)  # fast path: covers the usual ISO 8601 forms
+    except ValueError:
+        pass
+    try:
+        return dateutil.parser.isoparse(text)
+    except (ValueError, OverflowError) as e:
+        if _looks_iso(text):  # dateutil says what is impossible: "day is out of range for month"
+            raise _Reject(field, f"is not a possible date: {text[:40]!r} ({e})") from None
+        example = "2020-06-08T23:17:00Z"
+        raise _Reject(field, f"is not an ISO 8601 time like {example}: {text[:40]!r}") from None
+
+
+def _looks_iso(text: str) -> bool:
+    return len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit()
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    return repr(value)[:60]

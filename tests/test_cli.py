@@ -1,0 +1,144 @@
+"""The `feeds` command as a user runs it: exact messages and exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from feeds.cli import main
+from feeds.config import Config, load_config
+from tests.helpers import CORPUS, ROOT, SEEDS, files_of
+
+BAD = ROOT / "tests" / "bad_records"
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "feeds", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def test_build_with_no_arguments_reads_seeds_and_writes_output(tmp_path: Path) -> None:
+    (tmp_path / "seeds").symlink_to(SEEDS)
+    result = run(cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "1 files read (0 ignored): 1 records, 1 accepted, 0 rejected, 0 duplicate; "
+        "5 feeds in 10 files, 10 written, 0 unchanged\n"
+    )
+    assert files_of(tmp_path / "output") == files_of(ROOT / "output")
+
+
+def test_an_unchanged_rebuild_writes_nothing(tmp_path: Path) -> None:
+    args = ["build", "--seeds", str(SEEDS), "--output", str(tmp_path)]
+    assert run(*args).returncode == 0
+    mtimes = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.xml")}
+    result = run(*args)
+    assert result.stdout.endswith("10 files, 0 written, 10 unchanged\n")
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.xml")} == mtimes
+
+
+def test_rejections_are_printed_and_only_strict_fails(tmp_path: Path) -> None:
+    args = ["--seeds", str(BAD), "--output", str(tmp_path), "-q"]
+    relaxed = run("build", *args)
+    assert relaxed.returncode == 0
+    assert "missing-title.md: error: title: is missing or empty\n" in relaxed.stdout
+    assert "warning" not in relaxed.stdout  # -q shows rejections only
+    assert run("build", "--strict", *args).returncode == 1
+
+
+def test_check_validates_without_writing(tmp_path: Path) -> None:
+    result = run("check", "--seeds", str(BAD), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[-1] == (
+        "24 files read (1 ignored): 24 records, 5 accepted, 19 rejected, 0 duplicate"
+    )
+    assert list(tmp_path.iterdir()) == []
+    assert run("check", "--seeds", str(SEEDS)).returncode == 0
+
+
+def test_json_report_goes_to_stdout(tmp_path: Path) -> None:
+    result = run("build", "--seeds", str(CORPUS), "--output", str(tmp_path), "--json")
+    report = json.loads(result.stdout)
+    assert report["records"] == {"found": 7, "accepted": 6, "rejected": 0, "duplicate": 1}
+    assert report["duplicates"][0]["path"] == "wires/robotics-wire-early.md"
+    assert len(report["files_written"]) == 34
+    assert "34 written" in result.stderr
+
+
+def test_base_url_flag_sets_every_link(tmp_path: Path) -> None:
+    run("build", "--seeds", str(SEEDS), "--output", str(tmp_path), "--base-url", "https://x.test/f")
+    text = (tmp_path / "all.atom.xml").read_text()
+    assert '<link href="https://x.test/f/all.atom.xml" rel="self"' in text
+    assert "localhost" not in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--seeds", "nowhere"],
+            "feeds: seeds folder 'nowhere' does not exist or is not a folder\n",
+        ),
+        (
+            ["--base-url", "ftp://x"],
+            "feeds: base_url: must be an absolute http(s) URL, not 'ftp://x'\n",
+        ),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run("build", *args, cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (2, message)
+
+
+def test_unwritable_output_exits_3(tmp_path: Path) -> None:
+    (tmp_path / "output").write_text("a file where a folder should be")
+    result = run("build", "--seeds", str(SEEDS), "--output", str(tmp_path / "output"))
+    assert result.returncode == 3
+    assert result.stderr.startswith("feeds: output not writable: cannot write ")
+
+
+def test_config_file_is_read_and_flags_override_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "feeds.yaml").write_text(
+        f"title: Example News\nbase_url: https://news.example/\nseeds: {SEEDS}\nlimit: 5\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "-q", "--base-url", "https://other.example/"]) == 0
+    text = (tmp_path / "output/all.rss.xml").read_text()
+    assert "<title>Example News</title>" in text
+    assert "https://other.example/all.rss.xml" in text
+
+
+def test_config_errors_name_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text("titel: typo\n")
+    result = run("--config", str(path))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"feeds: {path}: unknown key 'titel' (known: seeds, output, ")
+    path.write_text("limit: 0\n")
+    assert run("--config", str(path)).stderr == (
+        f"feeds: {path}: limit: must be a whole number of at least 1, not 0\n"
+    )
+
+
+def test_readme_configuration_example_loads(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    example = re.search(r"### Configuration.*?```yaml\n(.*?)```", readme, re.DOTALL)
+    assert example
+    (tmp_path / "feeds.yaml").write_text(example.group(1))
+    config = load_config(tmp_path / "feeds.yaml")
+    assert config == Config(
+        seeds=tmp_path / "seeds",
+        output=tmp_path / "output",
+        base_url="https://news.example.org/feeds/",
+        title="Example News",
+        site_url="https://news.example.org/",
+        logo="https://news.example.org/logo.png",
+    )

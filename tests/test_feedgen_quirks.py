@@ -1,0 +1,135 @@
+"""Each feedgen 1.0 quirk of SPEC §5, worked around in `feeds/feedgen_writer.py`: these fail if one
+comes back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from lxml import etree
+
+from feeds.document import Category, FeedDoc, Item, Link
+from feeds.feedgen_writer import atom_bytes, rss_bytes
+from feeds.model import Image
+from tests.helpers import NS
+
+SITE = "https://news.example.org/"
+SELF = "https://feeds.example.org/all.rss.xml"
+
+
+def _item(n: int, title: str = "") -> Item:
+    url = f"https://example.com/story-{n}"
+    image = f"https://example.com/story-{n}.png"
+    return Item(
+        id=url,
+        title=title or f"Story {n}",
+        link=url,
+        published=datetime(2020, 6, n, 12, tzinfo=UTC),
+        updated=datetime(2020, 6, n, 13, tzinfo=UTC),
+        summary=f"Summary {n}",
+        content_html=f"<p>Story {n}</p>",
+        author="Example",
+        author_uri="https://example.com/",
+        categories=(Category("AI", "https://feeds.example.org/topics/ai.rss.xml"),),
+        images=(Image(image, 640, 480), Image(f"https://example.com/story-{n}-b.jpg")),
+        enclosure=Link(image, "enclosure", "image/png", 0),
+        related=(Link(f"https://other.example/{n}", "related", "text/html", title="Other"),),
+    )
+
+
+def _doc(*items: Item) -> FeedDoc:
+    return FeedDoc(
+        title="Everything",
+        description="All the news",
+        home_url=SITE,
+        self_url=SELF,
+        language="en",
+        author="Example News",
+        generator="feeds",
+        generator_version="0",
+        generator_uri="https://example.org/feeds",
+        updated=datetime(2020, 6, 3, 13, tzinfo=UTC),
+        logo=None,
+        items=items,
+    )
+
+
+DOC = _doc(_item(3), _item(2), _item(1))
+
+
+def rss() -> etree._Element:
+    return etree.fromstring(rss_bytes(DOC))
+
+
+def atom() -> etree._Element:
+    return etree.fromstring(atom_bytes(DOC))
+
+
+def test_items_keep_their_order_not_prepended() -> None:
+    assert [i.findtext("title") for i in rss().iter("item")] == ["Story 3", "Story 2", "Story 1"]
+    titles = [e.findtext("atom:title", namespaces=NS) for e in atom().iterfind("atom:entry", NS)]
+    assert titles == ["Story 3", "Story 2", "Story 1"]
+
+
+def test_rss_channel_link_is_the_site_not_the_last_link_added() -> None:
+    channel = rss().find("channel")
+    assert channel is not None
+    assert channel.findtext("link") == SITE
+    self_link = channel.find("atom:link", NS)
+    assert self_link is not None and self_link.get("href") == SELF
+
+
+def test_times_are_the_given_ones_never_now() -> None:
+    channel = rss().find("channel")
+    assert channel is not None
+    assert channel.findtext("lastBuildDate") == "Wed, 03 Jun 2020 13:00:00 +0000"
+    feed = atom()
+    assert feed.findtext("atom:updated", namespaces=NS) == "2020-06-03T13:00:00+00:00"
+    updated = [e.findtext("atom:updated", namespaces=NS) for e in feed.iterfind("atom:entry", NS)]
+    assert updated == [f"2020-06-0{n}T13:00:00+00:00" for n in (3, 2, 1)]
+
+
+@pytest.mark.parametrize("render", [rss, atom])
+def test_media_elements_are_not_wrapped_in_a_media_group(render: object) -> None:
+    root = render()  # type: ignore[operator]
+    assert root.findall(".//media:group", NS) == []
+    item = root.find("channel/item") if root.tag == "rss" else root.find("atom:entry", NS)
+    assert [c.get("url") for c in item.findall("media:content", NS)] == [
+        "https://example.com/story-3.png",
+        "https://example.com/story-3-b.jpg",
+    ]
+    assert [t.get("url") for t in item.findall("media:thumbnail", NS)] == [
+        "https://example.com/story-3.png"
+    ]
+
+
+def test_atom_entry_links_keep_rel_type_length_and_one_alternate() -> None:
+    entry = atom().find("atom:entry", NS)
+    assert entry is not None
+    links = [dict(link.attrib) for link in entry.findall("atom:link", NS)]
+    assert links == [
+        {"href": "https://example.com/story-3", "rel": "alternate", "type": "text/html"},
+        {
+            "href": "https://example.com/story-3.png",
+            "rel": "enclosure",
+            "type": "image/png",
+            "length": "0",
+        },
+        {
+            "href": "https://other.example/3",
+            "rel": "related",
+            "type": "text/html",
+            "title": "Other",
+        },
+    ]
+
+
+def test_atom_entries_have_no_incomplete_source() -> None:
+    assert atom().findall(".//atom:source", NS) == []
+
+
+def test_control_characters_are_removed_not_raised() -> None:
+    doc = _doc(_item(1, title="Bell\x07 and\x00 escape\x1b"))
+    assert etree.fromstring(rss_bytes(doc)).findtext("channel/item/title") == "Bell and escape"
+    entry_title = etree.fromstring(atom_bytes(doc)).findtext("atom:entry/atom:title", namespaces=NS)
+    assert entry_title == "Bell and escape"
