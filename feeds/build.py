@@ -7,6 +7,7 @@ that are not records) ignored; no single record can stop the run (SPEC §3).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import chain
 
 from feeds.collect import Collection, collect
 from feeds.config import Config, ConfigError
@@ -16,6 +17,10 @@ from feeds.records import read_folder
 from feeds.render import render_files
 from feeds.report import Report
 from feeds.validate import validate
+
+# The records part of the report, kept with the output. Hidden, because a published site need not
+# show its rejected drafts; `--json` prints the same and more.
+REPORT_PATH = ".feeds-report.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,5 +74,7 @@ def check(config: Config) -> Checked:
 def build(config: Config) -> Report:
     """Build every feed of `config` into its output folder and say what happened."""
     checked = check(config)
-    published = publish(config.output, render_files(checked.collection, config))
+    report_file = (REPORT_PATH, checked.report.records_json_bytes())
+    files = chain(render_files(checked.collection, config), [report_file])
+    published = publish(config.output, files)
     return replace(checked.report, written=published.written, unchanged=len(published.unchanged))

@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _config(args: argparse.Namespace) -> Config:
     return load_config(args.config).with_overrides(
-        seeds=args.seeds,
+        seeds=getattr(args, "path", None) or args.seeds,
         output=args.output,
         base_url=args.base_url,
     )
@@ -49,10 +49,7 @@ def _tell(report: Report, args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     out = sys.stderr if args.json else sys.stdout
-    if args.quiet:
-        problems = report.rejections
-    else:
-        problems = report.problems + (report.duplicate_notes if args.verbose else ())
+    problems = report.rejections if args.quiet else report.problems + report.duplicate_notes
     for problem in problems:
         print(problem, file=out)
     if args.verbose and args.command == "build":
@@ -71,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     build_cmd = commands.add_parser("build", help="build every feed (the default command)")
     check_cmd = commands.add_parser("check", help="validate the records only; write nothing")
+    check_cmd.add_argument("path", nargs="?", type=Path, help="records to check (--seeds)")
     for sub in (parser, build_cmd, check_cmd):
         _common_options(sub, with_output=sub is not check_cmd)
     parser.set_defaults(

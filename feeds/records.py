@@ -21,6 +21,7 @@ from feeds.model import Problem
 FRONT_MATTER_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 DATA_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
 MAX_FILE_BYTES = 1024 * 1024  # a record is a few KB; a bigger file is a mistake or an attack
+MAX_DEPTH = 64  # a record nests 3 or 4 levels; libyaml crashes on thousands
 LIST_KEYS = ("news", "value")  # the shapes news-search API exports use
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -156,6 +157,8 @@ def _parse_data_file(text: str, name: str, *, json_syntax: bool) -> tuple[RawRec
         data = listed
     if not isinstance(data, list):
         raise _FileError(f"holds {_kind(data)}, not a record or a list of records", 1)
+    if not data:
+        raise _FileError("holds an empty list: no records", 1)
     records = []
     for i, item in enumerate(data, start=1):
         # A non-mapping item is kept as an empty record so validation rejects it with its position.
@@ -165,6 +168,9 @@ def _parse_data_file(text: str, name: str, *, json_syntax: bool) -> tuple[RawRec
 
 def _load_yaml(text: str, *, first_line: int) -> Any:
     try:
+        if _may_be_deep(text) and _nesting_depth(text) > MAX_DEPTH:
+            # libyaml's composer recurses in C: a deep enough document crashes the process.
+            raise _FileError(f"YAML is nested more than {MAX_DEPTH} levels deep")
         data = yaml.load(text, Loader=_RecordLoader)
     except yaml.constructor.ConstructorError as e:
         line = e.problem_mark.line + first_line if e.problem_mark else None
@@ -185,6 +191,27 @@ def _load_yaml(text: str, *, first_line: int) -> Any:
         # values than characters, so more than that can only come from alias expansion.
         raise _FileError("YAML aliases expand to more values than the file holds (alias bomb?)")
     return data
+
+
+def _may_be_deep(text: str) -> bool:
+    """A cheap pre-check: only a document with many brackets or deep indentation can be deep."""
+    if text.count("[") + text.count("{") > MAX_DEPTH:
+        return True
+    return any(len(line) - len(line.lstrip()) > 2 * MAX_DEPTH for line in text.split("\n"))
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest nesting of the document, from libyaml's event stream, which does not recurse."""
+    depth = deepest = 0
+    for event in yaml.parse(text, Loader=_RecordLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                break
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return deepest
 
 
 def _expanded_size_exceeds(data: Any, limit: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,15 @@ class Report:
         )
 
     def to_json(self) -> dict[str, Any]:
+        """Everything, for `--json`."""
+        return {
+            **self.records_json(),
+            "files_written": list(self.written),
+            "files_unchanged": self.unchanged,
+        }
+
+    def records_json(self) -> dict[str, Any]:
+        """What the input was, without what this run wrote: the same input gives the same bytes."""
         return {
             "files": {"read": self.files_read, "ignored": self.files_ignored},
             "records": {
@@ -57,9 +67,10 @@ class Report:
             "warnings": [_problem_json(p) for p in self.warnings],
             "duplicates": [_problem_json(p) for p in self.duplicate_notes],
             "feeds": self.groups,
-            "files_written": list(self.written),
-            "files_unchanged": self.unchanged,
         }
+
+    def records_json_bytes(self) -> bytes:
+        return (json.dumps(self.records_json(), indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def _problem_json(problem: Problem) -> dict[str, Any]:

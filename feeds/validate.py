@@ -25,6 +25,10 @@ from feeds.text import (
     xml_illegal_count,
 )
 
+# Topics, images and related articles kept per record. A real record has a handful; thousands
+# would make one record cost thousands of feeds.
+MAX_LIST_ITEMS = 50
+
 
 @dataclass(frozen=True, slots=True)
 class Checked:
@@ -95,8 +99,17 @@ class _Checker:
         if text is None:
             raise _Reject(field, "is missing")
         parts = urlsplit(text)
-        if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in text:
-            raise _Reject(field, f"must be an absolute http(s) URL, not {text[:80]!r}")
+        scheme = parts.scheme.lower()
+        # The message describes the URL instead of quoting it: a rejected `javascript:` URL must
+        # not reach any output file, the kept report included.
+        if scheme and scheme not in ("http", "https"):
+            raise _Reject(field, f"must be an absolute http(s) URL, not a {scheme[:20]!r} one")
+        if not parts.netloc:
+            raise _Reject(
+                field, "must be an absolute http(s) URL like https://example.com/a; no host"
+            )
+        if any(c.isspace() for c in text):
+            raise _Reject(field, "must be a URL without spaces (write them as %20)")
         return text
 
     def time(self, value: Any, field: str) -> datetime:
@@ -179,6 +192,9 @@ class _Checker:
         if not isinstance(value, list):
             self.warn(field, f"must be a list, not {_describe(value)}; ignored")
             return []
+        if len(value) > MAX_LIST_ITEMS:
+            self.warn(field, f"has {len(value)} items; only the first {MAX_LIST_ITEMS} are kept")
+            return value[:MAX_LIST_ITEMS]
         return value
 
     def topics(self, value: Any, field: str) -> tuple[str, ...]:

@@ -36,6 +36,11 @@ def files_of(folder: Path) -> dict[str, bytes]:
     }
 
 
+def feeds_of(folder: Path) -> list[str]:
+    """The relative paths of the feed files under `folder`."""
+    return [path for path in files_of(folder) if path.endswith((".rss.xml", ".atom.xml"))]
+
+
 def xml(path: Path) -> etree._Element:
     return etree.parse(str(path)).getroot()
 

@@ -29,7 +29,7 @@ def test_build_with_no_arguments_reads_seeds_and_writes_output(tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         "1 files read (0 ignored): 1 records, 1 accepted, 0 rejected, 0 duplicate; "
-        "5 feeds in 10 files, 10 written, 0 unchanged\n"
+        "5 feeds in 11 files, 11 written, 0 unchanged\n"
     )
     assert files_of(tmp_path / "output") == files_of(ROOT / "output")
 
@@ -39,7 +39,7 @@ def test_an_unchanged_rebuild_writes_nothing(tmp_path: Path) -> None:
     assert run(*args).returncode == 0
     mtimes = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.xml")}
     result = run(*args)
-    assert result.stdout.endswith("10 files, 0 written, 10 unchanged\n")
+    assert result.stdout.endswith("11 files, 0 written, 11 unchanged\n")
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.xml")} == mtimes
 
 
@@ -59,7 +59,7 @@ def test_check_validates_without_writing(tmp_path: Path) -> None:
         "24 files read (1 ignored): 24 records, 5 accepted, 19 rejected, 0 duplicate"
     )
     assert list(tmp_path.iterdir()) == []
-    assert run("check", "--seeds", str(SEEDS)).returncode == 0
+    assert run("check", str(SEEDS)).returncode == 0  # PATH is the same as --seeds
 
 
 def test_json_report_goes_to_stdout(tmp_path: Path) -> None:
@@ -67,8 +67,10 @@ def test_json_report_goes_to_stdout(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["records"] == {"found": 7, "accepted": 6, "rejected": 0, "duplicate": 1}
     assert report["duplicates"][0]["path"] == "wires/robotics-wire-early.md"
-    assert len(report["files_written"]) == 34
-    assert "34 written" in result.stderr
+    assert len(report["files_written"]) == 35  # 34 feeds and the report
+    assert "35 written" in result.stderr
+    kept = json.loads((tmp_path / ".feeds-report.json").read_text())
+    assert kept == {k: v for k, v in report.items() if not k.startswith("files_")}
 
 
 def test_base_url_flag_sets_every_link(tmp_path: Path) -> None:

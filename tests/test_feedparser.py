@@ -13,7 +13,7 @@ from feeds.collect import Collection
 from feeds.config import Config
 from feeds.model import Article
 from feeds.text import identity_key
-from tests.helpers import BASE_URL, CORPUS, files_of
+from tests.helpers import BASE_URL, CORPUS, feeds_of
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def test_every_file_parses_cleanly_with_every_item(
     corpus_output: Path, collection: Collection
 ) -> None:
     shown = {group.path: group.articles[:50] for group in collection.groups}
-    paths = sorted(files_of(corpus_output))
+    paths = feeds_of(corpus_output)
     assert len(paths) == 2 * len(shown)
     for path in paths:
         parsed = feedparser.parse(str(corpus_output / path))
@@ -60,7 +60,7 @@ def _check_entry(
 
 
 def test_self_links_point_at_each_file(corpus_output: Path) -> None:
-    for path in files_of(corpus_output):
+    for path in feeds_of(corpus_output):
         parsed = feedparser.parse(str(corpus_output / path))
         self_links = [link.href for link in parsed.feed.links if link.rel == "self"]
         assert self_links == [BASE_URL + path]
