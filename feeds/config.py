@@ -17,7 +17,7 @@ import yaml
 
 DEFAULT_BASE_URL = "http://localhost:8000/"
 DEFAULT_CONFIG_FILE = Path("feeds.yaml")
-FORMATS = ("rss", "atom")
+FORMATS = ("rss", "atom", "json")
 
 
 class ConfigError(Exception):

@@ -37,8 +37,13 @@ class Item:
     author_uri: str | None
     categories: tuple[Category, ...]
     images: tuple[Image, ...]  # lead first; media:content for all, media:thumbnail for the lead
-    enclosure: Link | None  # the lead image
+    attachments: tuple[Link, ...]  # the images as typed links; the first is the enclosure
     related: tuple[Link, ...]
+
+    @property
+    def enclosure(self) -> Link | None:
+        """RSS allows one enclosure: the lead image."""
+        return self.attachments[0] if self.attachments else None
 
 
 @dataclass(frozen=True, slots=True)

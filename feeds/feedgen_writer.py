@@ -69,7 +69,7 @@ def _generator(doc: FeedDoc, *, rss: bool) -> Any:
             width=str(width) if fits else None,
             height=str(height) if fits else None,
         )
-        if width and width == height:
+        if doc.logo.is_square:
             fg.icon(doc.logo.url)  # Atom wants a square icon; the logo is square
     for item in doc.items:
         _add_item(fg.add_entry(order="append"), item, rss=rss)  # QUIRK 1

@@ -18,6 +18,14 @@ class Image:
     height: int | None = None
     title: str | None = None
 
+    @property
+    def is_square(self) -> bool:
+        return bool(self.width and self.width == self.height)
+
+    @property
+    def is_wide(self) -> bool:
+        return bool(self.width and self.height and self.width > self.height)
+
 
 @dataclass(frozen=True, slots=True)
 class Provider:

@@ -17,6 +17,7 @@ from feeds.config import Config
 from feeds.content import item_html
 from feeds.document import Category, FeedDoc, Item, Link
 from feeds.feedgen_writer import atom_bytes, rss_bytes
+from feeds.jsonfeed import json_bytes
 from feeds.model import Article, Image
 from feeds.text import identity_key
 
@@ -27,6 +28,7 @@ EMPTY_FEED_TIME = datetime(1970, 1, 1, tzinfo=UTC)  # an empty feed has no newes
 WRITERS: dict[str, tuple[str, Callable[[FeedDoc], bytes]]] = {
     "rss": (".rss.xml", rss_bytes),
     "atom": (".atom.xml", atom_bytes),
+    "json": (".json", json_bytes),
 }
 
 
@@ -88,7 +90,10 @@ def _item(article: Article, fmt: str, collection: Collection, config: Config) ->
         author_uri=f"https://{provider.domain}/" if provider and provider.domain else None,
         categories=_categories(article, fmt, collection, config),
         images=article.images,
-        enclosure=_enclosure(article.lead_image),
+        attachments=tuple(
+            Link(i.url, "enclosure", image_type(i.url), length=0, title=i.title)  # size unknown
+            for i in article.images
+        ),
         related=tuple(
             Link(r.url, "related", "text/html", title=r.title) for r in article.related_coverage()
         ),
@@ -104,12 +109,6 @@ def _categories(
         if group:
             categories.append(Category(group.name, config.url(feed_path(group, fmt))))
     return tuple(categories)
-
-
-def _enclosure(image: Image | None) -> Link | None:
-    if image is None:
-        return None
-    return Link(image.url, "enclosure", image_type(image.url), length=0)  # size unknown: 0
 
 
 def image_type(url: str) -> str:

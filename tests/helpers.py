@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from lxml import etree
@@ -36,9 +37,20 @@ def files_of(folder: Path) -> dict[str, bytes]:
     }
 
 
-def feeds_of(folder: Path) -> list[str]:
-    """The relative paths of the feed files under `folder`."""
-    return [path for path in files_of(folder) if path.endswith((".rss.xml", ".atom.xml"))]
+def feeds_of(
+    folder: Path, suffixes: tuple[str, ...] = (".rss.xml", ".atom.xml", ".json")
+) -> list[str]:
+    """The relative paths of the feed files under `folder` (of the given formats)."""
+    return [p for p in files_of(folder) if p.endswith(suffixes) and not p.startswith(".")]
+
+
+def contents_of(path: Path) -> list[str]:
+    """The HTML content of every item of a feed file, read without a sanitizing parser."""
+    if path.suffix == ".json":
+        return [item["content_html"] for item in json.loads(path.read_text())["items"]]
+    root = xml(path)
+    found = [*root.iterfind(".//content:encoded", NS), *root.iterfind(".//atom:content", NS)]
+    return [element.text or "" for element in found]
 
 
 def xml(path: Path) -> etree._Element:

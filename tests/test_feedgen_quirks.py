@@ -32,7 +32,10 @@ def _item(n: int, title: str = "") -> Item:
         author_uri="https://example.com/",
         categories=(Category("AI", "https://feeds.example.org/topics/ai.rss.xml"),),
         images=(Image(image, 640, 480), Image(f"https://example.com/story-{n}-b.jpg")),
-        enclosure=Link(image, "enclosure", "image/png", 0),
+        attachments=(
+            Link(image, "enclosure", "image/png", 0),
+            Link(f"https://example.com/story-{n}-b.jpg", "enclosure", "image/jpeg", 0),
+        ),
         related=(Link(f"https://other.example/{n}", "related", "text/html", title="Other"),),
     )
 

@@ -16,18 +16,23 @@ LEAD_IMAGE = (
 CNET_ARTICLE = "https://www.cnet.com/news/ibm-to-withdraw-from-the-facial-recognition-market/"
 
 
-def test_every_group_is_written_in_rss_and_atom(seed_output: Path) -> None:
+def test_every_group_is_written_in_every_format(seed_output: Path) -> None:
     assert sorted(files_of(seed_output)) == [
         ".feeds-report.json",
         "all.atom.xml",
+        "all.json",
         "all.rss.xml",
         "providers/cnbc-com.atom.xml",
+        "providers/cnbc-com.json",
         "providers/cnbc-com.rss.xml",
         "providers/cnet-com.atom.xml",
+        "providers/cnet-com.json",
         "providers/cnet-com.rss.xml",
         "topics/ai.atom.xml",
+        "topics/ai.json",
         "topics/ai.rss.xml",
         "topics/computer-vision.atom.xml",
+        "topics/computer-vision.json",
         "topics/computer-vision.rss.xml",
     ]
 
@@ -80,7 +85,13 @@ def test_atom_entry_links_keep_rel_type_and_length(seed_output: Path) -> None:
     links = [dict(link.attrib) for link in entry.findall("atom:link", NS)]
     assert links == [
         {"href": ARTICLE, "rel": "alternate", "type": "text/html"},
-        {"href": LEAD_IMAGE, "rel": "enclosure", "type": "image/jpeg", "length": "0"},
+        {
+            "href": LEAD_IMAGE,
+            "rel": "enclosure",
+            "type": "image/jpeg",
+            "length": "0",
+            "title": "IBM gets out of facial recognition business, calls on Congress to advance policies tackling racial injustice",
+        },
         # The seed mentions the CNET story twice: one related link per distinct URL.
         {
             "href": CNET_ARTICLE,
