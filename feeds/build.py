@@ -1,26 +1,36 @@
-"""The pipeline, assembled: read -> validate -> collect -> render -> publish -> report.
+"""The pipeline, assembled:
+
+    scan seeds -> ingest (read + validate, or the cached outcome) -> collect -> plan outputs
+    -> render what changed -> publish (atomic, unchanged kept, stale removed) -> report
 
 Each record ends as an accepted article, a rejection with its reason, a duplicate, or (for files
-that are not records) ignored; no single record can stop the run (SPEC §3).
+that are not records) ignored; no single record can stop the run (SPEC §3). The cache only saves
+work: a build with it gives the same bytes as a build without it (SPEC §6).
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from itertools import chain
+from pathlib import Path
 
+from feeds._version import CODE_DIGEST
+from feeds.cache import Cache, default_cache_folder
 from feeds.collect import Collection, collect
 from feeds.config import Config, ConfigError
+from feeds.ingest import FileOutcome, FileStat, ingest, scan
+from feeds.lock import output_lock
 from feeds.model import Article, Problem
-from feeds.publish import publish
-from feeds.records import read_folder
-from feeds.render import render_files
+from feeds.publish import Publisher
+from feeds.render import plan, render
 from feeds.report import Report
-from feeds.validate import validate
 
 # The records part of the report, kept with the output. Hidden, because a published site need not
 # show its rejected drafts; `--json` prints the same and more.
 REPORT_PATH = ".feeds-report.json"
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,29 +42,90 @@ class Checked:
     report: Report
 
 
-def check(config: Config) -> Checked:
-    """Read and validate every record of `config.seeds`; write nothing."""
-    if not config.seeds.is_dir():
-        raise ConfigError(f"seeds folder {str(config.seeds)!r} does not exist or is not a folder")
-    files_read = ignored = records = rejected = 0
+def check(config: Config, cache: Cache | None = None, progress: Progress | None = None) -> Checked:
+    """Read and validate every record of `config.seeds`; write nothing but the cache."""
+    stats = _scan(config)
+    return _check(config, stats, cache, progress)
+
+
+def build(config: Config, progress: Progress | None = None) -> Report:
+    """Build every feed of `config` into its output folder and say what happened."""
+    stats = _scan(config)
+    with output_lock(config.output):
+        cache = Cache(config.cache or default_cache_folder(config.output))
+        try:
+            return _build(config, stats, cache, progress)
+        finally:
+            cache.close()
+
+
+def _build(
+    config: Config, stats: list[FileStat], cache: Cache, progress: Progress | None
+) -> Report:
+    state = _state(config, stats)
+    outputs = cache.output_fingerprints()
+    last: Report | None = cache.get("report")
+    if last and cache.get("state") == state and _intact(config.output, outputs):
+        files = len(last.written) + last.unchanged
+        return replace(last, parsed=0, written=(), unchanged=files, removed=(), refused=())
+    checked = _check(config, stats, cache, progress)
+    publisher = Publisher(config.output)
+    fresh: dict[str, tuple[str, int, int]] = {}
+    planned = list(plan(checked.collection, config))
+    for done, item in enumerate(planned, start=1):
+        known = outputs.get(item.path)
+        if known and known[0] == item.fingerprint and _stat(config.output / item.path) == known[1:]:
+            publisher.keep(item.path)
+            fresh[item.path] = known
+        else:
+            publisher.write(item.path, render(item, checked.collection, config))
+            fresh[item.path] = (item.fingerprint, *_stat(config.output / item.path))
+        if progress:
+            progress("feeds written", done, len(planned))
+    publisher.write(REPORT_PATH, checked.report.records_json_bytes())
+    published = publisher.finish()
+    for path in published.refused:
+        fresh.pop(path, None)
+    report = replace(
+        checked.report,
+        written=published.written,
+        unchanged=len(published.unchanged),
+        removed=published.removed,
+        refused=published.refused,
+    )
+    cache.store_outputs(fresh)
+    cache.put("report", report)
+    cache.put("state", state)
+    return report
+
+
+def _check(
+    config: Config, stats: list[FileStat], cache: Cache | None, progress: Progress | None
+) -> Checked:
+    files_read = ignored = records = rejected = parsed = 0
     articles: list[Article] = []
     problems: list[Problem] = []
-    for result in read_folder(config.seeds):
+    read: list[tuple[FileStat, FileOutcome]] = []
+
+    def tick(done: int) -> None:
+        if progress:
+            progress("records read", done, len(stats))
+
+    lookup = cache.outcome if cache else lambda _stat: None
+    for (outcome, was_read), stat in zip(
+        ingest(config.seeds, stats, lookup, tick), stats, strict=True
+    ):
         files_read += 1
-        if result.ignored:
-            ignored += 1
-        elif result.problem:
-            records += 1
-            rejected += 1
-            problems.append(result.problem)
-        for raw in result.records:
-            records += 1
-            outcome = validate(raw)
-            problems.extend(outcome.problems)
-            if outcome.article is None:
-                rejected += 1
-            else:
-                articles.append(outcome.article)
+        ignored += outcome.ignored
+        records += outcome.records
+        rejected += outcome.rejected
+        articles.extend(outcome.articles)
+        problems.extend(outcome.problems)
+        if was_read:
+            parsed += 1
+            read.append((stat, outcome))
+    if cache:
+        cache.store_outcomes(read, {s.path for s in stats})
     collection = collect(articles)
     duplicates = len(collection.duplicates)
     report = Report(
@@ -67,14 +138,33 @@ def check(config: Config) -> Checked:
         problems=tuple(problems),
         duplicate_notes=collection.duplicates,
         groups=len(collection.groups),
+        parsed=parsed,
     )
     return Checked(tuple(articles), collection, report)
 
 
-def build(config: Config) -> Report:
-    """Build every feed of `config` into its output folder and say what happened."""
-    checked = check(config)
-    report_file = (REPORT_PATH, checked.report.records_json_bytes())
-    files = chain(render_files(checked.collection, config), [report_file])
-    published = publish(config.output, files)
-    return replace(checked.report, written=published.written, unchanged=len(published.unchanged))
+def _scan(config: Config) -> list[FileStat]:
+    if not config.seeds.is_dir():
+        raise ConfigError(f"seeds folder {str(config.seeds)!r} does not exist or is not a folder")
+    return scan(config.seeds)
+
+
+def _state(config: Config, stats: list[FileStat]) -> str:
+    """Everything a build's output depends on, short of reading a file: if this is unchanged since
+    the last complete build, and its outputs are still in place, there is nothing to do."""
+    digest = hashlib.sha256(f"{CODE_DIGEST}|{config!r}".encode())
+    for stat in stats:
+        digest.update(f"{stat.path}\0{stat.size}\0{stat.mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _intact(output: Path, outputs: dict[str, tuple[str, int, int]]) -> bool:
+    return bool(outputs) and all(_stat(output / p) == known[1:] for p, known in outputs.items())
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (st.st_size, st.st_mtime_ns)

@@ -11,6 +11,8 @@ from pathlib import Path
 from feeds._version import __version__
 from feeds.build import build, check
 from feeds.config import Config, ConfigError, load_config
+from feeds.lock import LockHeld
+from feeds.progress import ProgressBar
 from feeds.publish import OutputError
 from feeds.report import Report
 
@@ -19,19 +21,30 @@ OK = 0
 REJECTED = 1  # some records were rejected: `feeds check` always, `feeds build` with --strict
 USAGE = 2  # configuration or usage error (argparse uses 2 as well)
 OUTPUT = 3  # the output folder cannot be written
+LOCKED = 4  # another build is writing to the same output folder
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    progress = None if args.quiet or not sys.stderr.isatty() else ProgressBar(sys.stderr)
     try:
         config = _config(args)
-        report = check(config).report if args.command == "check" else build(config)
+        if args.command == "check":
+            report = check(config, progress=progress).report
+        else:
+            report = build(config, progress=progress)
+    except LockHeld as e:
+        print(f"feeds: {e}", file=sys.stderr)
+        return LOCKED
     except ConfigError as e:
         print(f"feeds: {e}", file=sys.stderr)
         return USAGE
     except OutputError as e:
         print(f"feeds: output not writable: {e}", file=sys.stderr)
         return OUTPUT
+    finally:
+        if progress:
+            progress.close()
     _tell(report, args)
     failed = report.rejected and (args.command == "check" or args.strict)
     return REJECTED if failed else OK
@@ -42,6 +55,7 @@ def _config(args: argparse.Namespace) -> Config:
         seeds=getattr(args, "path", None) or args.seeds,
         output=args.output,
         base_url=args.base_url,
+        cache=getattr(args, "cache", None),
     )
 
 
@@ -52,9 +66,17 @@ def _tell(report: Report, args: argparse.Namespace) -> None:
     problems = report.rejections if args.quiet else report.problems + report.duplicate_notes
     for problem in problems:
         print(problem, file=out)
+    for path in report.refused:
+        print(
+            f"{path}: warning: not replaced: feeds did not write this file (remove it to let "
+            "feeds manage it)",
+            file=out,
+        )
     if args.verbose and args.command == "build":
         for path in report.written:
             print(f"wrote {path}", file=out)
+        for path in report.removed:
+            print(f"removed {path}", file=out)
     if not args.quiet:
         print(report.summary() if args.command == "build" else report.records_line(), file=out)
 
@@ -73,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         _common_options(sub, with_output=sub is not check_cmd)
     parser.set_defaults(
         command="build",
+        cache=None,
         seeds=None,
         config=None,
         output=None,
@@ -94,6 +117,7 @@ def _common_options(parser: argparse.ArgumentParser, *, with_output: bool) -> No
         parser.add_argument("--output", type=Path, metavar="DIR", default=d, help="feeds (output/)")
         parser.add_argument("--base-url", metavar="URL", default=d, help="public URL of output/")
         parser.add_argument("--strict", action="store_true", default=d, help="exit 1 on rejections")
+        parser.add_argument("--cache", type=Path, metavar="DIR", default=d, help="cache folder")
     parser.add_argument("-q", "--quiet", action="store_true", default=d, help="only rejections")
     parser.add_argument("-v", "--verbose", action="store_true", default=d, help="more detail")
     parser.add_argument("--json", action="store_true", default=d, help="JSON report on stdout")

@@ -28,6 +28,7 @@ class ConfigError(Exception):
 class Config:
     seeds: Path = Path("seeds")
     output: Path = Path("output")
+    cache: Path | None = None  # parsed records between runs; default ~/.cache/feeds/<output>
     base_url: str = DEFAULT_BASE_URL  # every URL in the output is this plus a path
     title: str = "News feeds"  # the site's name, shown in every feed title
     description: str = "The latest news, by topic and by provider."
@@ -62,7 +63,7 @@ class Config:
 
 
 _FILE_KEYS = {f.name: f for f in dataclasses.fields(Config)}
-_PATH_KEYS = {"seeds", "output"}
+_PATH_KEYS = {"seeds", "output", "cache"}
 
 
 def load_config(path: Path | None) -> Config:

@@ -56,6 +56,7 @@ class Article:
     heat: int | None = None
     is_published: bool | None = None
     source: str = ""  # the record file, relative to the seeds folder
+    revision: str = ""  # a digest of that file: changes whenever the article may have
 
     @property
     def last_modified(self) -> datetime:

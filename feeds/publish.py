@@ -1,17 +1,23 @@
-"""Write rendered files into the output folder: each atomically, and only when its bytes changed.
+"""Own the output folder: write files atomically, leave unchanged ones alone, remove stale ones.
 
-A reader polling a feed sees the old file or the new one, never half of one: the new bytes go to a
-temporary file in the same folder, which is then renamed over the old (SPEC §6). A file whose bytes
-did not change is left alone, so its mtime, HTTP caches and rsync stay quiet.
+- Atomic: new bytes go to a temporary file in the same folder, which is then renamed over the
+  old one; a reader, or a run killed at any moment, sees the old file or the new one (SPEC §6).
+- Unchanged: a file whose bytes did not change is not rewritten, so its mtime, HTTP caches and
+  rsync stay quiet.
+- Owned files only: the manifest (`.feeds-manifest.json`) lists the files this tool wrote. Files of
+  groups that disappeared are removed; a file the tool did not write is never touched, even if its
+  name looks like one of ours.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+MANIFEST = ".feeds-manifest.json"
 
 
 class OutputError(Exception):
@@ -20,35 +26,94 @@ class OutputError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Published:
-    written: tuple[str, ...]
-    unchanged: tuple[str, ...]
+    written: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()  # paths held by files this tool did not write
 
 
-def publish(output: Path, files: Iterable[tuple[str, bytes]]) -> Published:
-    written: list[str] = []
-    unchanged: list[str] = []
-    seen: set[str] = set()
-    mode = _file_mode()
-    for path, data in files:
-        if path in seen:
-            raise AssertionError(f"two outputs share the path {path}")  # a slug bug, not bad input
-        seen.add(path)
-        target = output / _safe_relative(path)
+@dataclass
+class Publisher:
+    output: Path
+    _owned: frozenset[str] = frozenset()
+    _produced: dict[str, None] = field(default_factory=dict)  # ordered set
+    _written: list[str] = field(default_factory=list)
+    _unchanged: list[str] = field(default_factory=list)
+    _refused: list[str] = field(default_factory=list)
+    _mode: int = 0o644
+
+    def __post_init__(self) -> None:
+        self._owned = frozenset(read_manifest(self.output))
+        umask = os.umask(0)
+        os.umask(umask)
+        self._mode = 0o666 & ~umask
+
+    def write(self, path: str, data: bytes) -> None:
+        target = self._claim(path)
+        if target is None:
+            return
         try:
             if _same_bytes(target, data):
-                unchanged.append(path)
-                continue
-            _write_atomically(target, data, mode)
+                self._unchanged.append(path)
+                return
+            _write_atomically(target, data, self._mode)
         except OSError as e:
             raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
-        written.append(path)
-    return Published(tuple(written), tuple(unchanged))
+        self._written.append(path)
+
+    def keep(self, path: str) -> None:
+        """`path` is still produced, and known to be up to date: leave it as it is."""
+        if self._claim(path) is not None:
+            self._unchanged.append(path)
+
+    def finish(self) -> Published:
+        """Remove owned files that were not produced this time, then record what is owned now."""
+        removed = []
+        for path in sorted(self._owned - self._produced.keys()):
+            target = self.output / _safe_relative(path)
+            try:
+                target.unlink(missing_ok=True)
+                _remove_empty_parents(target.parent, self.output)
+            except OSError as e:
+                raise OutputError(f"cannot remove {target}: {e.strerror or e}") from e
+            removed.append(path)
+        manifest = json.dumps({"files": sorted(self._produced)}, indent=1) + "\n"
+        self.write_raw(MANIFEST, manifest.encode())
+        return Published(
+            tuple(self._written), tuple(self._unchanged), tuple(removed), tuple(self._refused)
+        )
+
+    def write_raw(self, path: str, data: bytes) -> None:
+        target = self.output / path
+        try:
+            if not _same_bytes(target, data):
+                _write_atomically(target, data, self._mode)
+        except OSError as e:
+            raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
+
+    def _claim(self, path: str) -> Path | None:
+        if path in self._produced:
+            raise AssertionError(f"two outputs share the path {path}")  # a slug bug, not bad input
+        target = self.output / _safe_relative(path)
+        if path not in self._owned and target.exists():
+            self._refused.append(path)
+            return None
+        self._produced[path] = None
+        return target
+
+
+def read_manifest(output: Path) -> list[str]:
+    try:
+        files = json.loads((output / MANIFEST).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
 
 
 def _safe_relative(path: str) -> Path:
     parts = PurePosixPath(path).parts
     if not parts or PurePosixPath(path).is_absolute() or any(p in ("", ".", "..") for p in parts):
-        raise AssertionError(f"refusing to write outside the output folder: {path!r}")
+        raise AssertionError(f"refusing a path outside the output folder: {path!r}")
     return Path(*parts)
 
 
@@ -76,7 +141,10 @@ def _write_atomically(target: Path, data: bytes, mode: int) -> None:
         raise
 
 
-def _file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+def _remove_empty_parents(folder: Path, output: Path) -> None:
+    while folder != output and folder.is_relative_to(output):
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty
+        folder = folder.parent

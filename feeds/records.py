@@ -6,6 +6,7 @@ This is the only stage that reads input files. It knows file formats, not field 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -60,6 +61,7 @@ class FileResult:
     records: tuple[RawRecord, ...] = ()
     problem: Problem | None = None  # the whole file was rejected
     ignored: bool = False
+    revision: str = ""  # a digest of the file's bytes: changes whenever they do
 
 
 def iter_record_paths(seeds: Path) -> Iterator[Path]:
@@ -81,14 +83,15 @@ def read_file(path: Path, name: str) -> FileResult:
     if suffix not in FRONT_MATTER_SUFFIXES and suffix not in DATA_SUFFIXES:
         return FileResult(name, ignored=True)
     try:
-        text = _read_text(path)
+        data = _read_bytes(path)
+        text = _decode(data)
         if suffix in FRONT_MATTER_SUFFIXES:
             records: tuple[RawRecord, ...] = (_parse_front_matter(text, name),)
         else:
             records = _parse_data_file(text, name, json_syntax=suffix == ".json")
     except _FileError as e:
         return FileResult(name, problem=Problem(name, e.message, line=e.line))
-    return FileResult(name, records=records)
+    return FileResult(name, records=records, revision=hashlib.sha256(data).hexdigest()[:24])
 
 
 class _FileError(Exception):
@@ -98,7 +101,7 @@ class _FileError(Exception):
         self.line = line
 
 
-def _read_text(path: Path) -> str:
+def _read_bytes(path: Path) -> bytes:
     try:
         with path.open("rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
@@ -112,6 +115,10 @@ def _read_text(path: Path) -> str:
         raise _FileError("is empty")
     if b"\x00" in data:
         raise _FileError("is a binary file, not a text record")
+    return data
+
+
+def _decode(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")  # a byte-order mark is fine
     except UnicodeDecodeError as e:

@@ -6,12 +6,16 @@ Pure. One loop over (group x format); what each format looks like is decided by 
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import mimetypes
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from feeds._version import __version__
+from feeds._version import CODE_DIGEST, __version__
 from feeds.collect import Collection, Group, GroupKind
 from feeds.config import Config
 from feeds.content import item_html
@@ -36,11 +40,45 @@ def feed_path(group: Group, fmt: str) -> str:
     return group.path + WRITERS[fmt][0]
 
 
-def render_files(collection: Collection, config: Config) -> Iterator[tuple[str, bytes]]:
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One output file: where it goes, what it is made from, and how to make it."""
+
+    path: str
+    fingerprint: str  # changes whenever the bytes could
+    group: Group
+    fmt: str
+
+
+def plan(collection: Collection, config: Config) -> Iterator[Planned]:
+    """Every output file, in a stable order: each group in each format."""
+    settings = repr(dataclasses.replace(config, seeds=Path(), output=Path()))
     for group in collection.groups:
         for fmt in config.formats:
-            doc = feed_document(group, fmt, collection, config)
-            yield feed_path(group, fmt), WRITERS[fmt][1](doc)
+            path = feed_path(group, fmt)
+            fingerprint = _fingerprint(group, fmt, collection, settings, config.limit)
+            yield Planned(path, fingerprint, group, fmt)
+
+
+def render(planned: Planned, collection: Collection, config: Config) -> bytes:
+    return WRITERS[planned.fmt][1](feed_document(planned.group, planned.fmt, collection, config))
+
+
+def render_files(collection: Collection, config: Config) -> Iterator[tuple[str, bytes]]:
+    for planned in plan(collection, config):
+        yield planned.path, render(planned, collection, config)
+
+
+def _fingerprint(group: Group, fmt: str, collection: Collection, settings: str, limit: int) -> str:
+    """What a feed's bytes depend on: the code, the settings, the group, and for each item shown
+    the record file it came from (its revision) and the names and slugs of its topics."""
+    digest = hashlib.sha256(f"{CODE_DIGEST}|{settings}|{fmt}|".encode())
+    digest.update(repr((group.kind, group.key, group.name, group.slug, group.provider)).encode())
+    for article in group.articles[:limit]:
+        topics = [collection.topics.get(identity_key(t)) for t in article.topics]
+        names = [(t.name, t.slug) for t in topics if t]
+        digest.update(f"|{article.url}|{article.revision}|{article.source}|{names}".encode())
+    return digest.hexdigest()
 
 
 def feed_document(group: Group, fmt: str, collection: Collection, config: Config) -> FeedDoc:

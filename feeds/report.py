@@ -20,8 +20,11 @@ class Report:
     problems: tuple[Problem, ...] = ()  # rejections and warnings, in file order
     duplicate_notes: tuple[Problem, ...] = ()
     groups: int = 0
+    parsed: int = 0  # files read and validated this run; the others came from the cache
     written: tuple[str, ...] = ()
     unchanged: int = 0
+    removed: tuple[str, ...] = ()  # files of groups that disappeared
+    refused: tuple[str, ...] = ()  # paths held by files this tool did not write
 
     @property
     def rejections(self) -> tuple[Problem, ...]:
@@ -33,24 +36,32 @@ class Report:
 
     def records_line(self) -> str:
         return (
-            f"{self.files_read} files read ({self.files_ignored} ignored): "
+            f"{self.files_read} files ({self.files_ignored} ignored, {self.parsed} parsed): "
             f"{self.records} records, {self.accepted} accepted, {self.rejected} rejected, "
             f"{self.duplicates} duplicate"
         )
 
     def summary(self) -> str:
         files = len(self.written) + self.unchanged
-        return (
+        line = (
             f"{self.records_line()}; {self.groups} feeds in {files} files, "
             f"{len(self.written)} written, {self.unchanged} unchanged"
         )
+        if self.removed:
+            line += f", {len(self.removed)} removed"
+        if not self.written and not self.removed:
+            line += " (nothing changed)"
+        return line
 
     def to_json(self) -> dict[str, Any]:
         """Everything, for `--json`."""
         return {
             **self.records_json(),
+            "files_parsed": self.parsed,
             "files_written": list(self.written),
             "files_unchanged": self.unchanged,
+            "files_removed": list(self.removed),
+            "files_refused": list(self.refused),
         }
 
     def records_json(self) -> dict[str, Any]:

@@ -28,7 +28,7 @@ def test_build_with_no_arguments_reads_seeds_and_writes_output(tmp_path: Path) -
     result = run(cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "1 files read (0 ignored): 1 records, 1 accepted, 0 rejected, 0 duplicate; "
+        "1 files (0 ignored, 1 parsed): 1 records, 1 accepted, 0 rejected, 0 duplicate; "
         "5 feeds in 16 files, 16 written, 0 unchanged\n"
     )
     assert files_of(tmp_path / "output") == files_of(ROOT / "output")
@@ -39,7 +39,7 @@ def test_an_unchanged_rebuild_writes_nothing(tmp_path: Path) -> None:
     assert run(*args).returncode == 0
     mtimes = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
     result = run(*args)
-    assert result.stdout.endswith("16 files, 0 written, 16 unchanged\n")
+    assert result.stdout.endswith("16 files, 0 written, 16 unchanged (nothing changed)\n")
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == mtimes
 
 
@@ -56,7 +56,7 @@ def test_check_validates_without_writing(tmp_path: Path) -> None:
     result = run("check", "--seeds", str(BAD), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == (
-        "24 files read (1 ignored): 24 records, 5 accepted, 19 rejected, 0 duplicate"
+        "24 files (1 ignored, 24 parsed): 24 records, 5 accepted, 19 rejected, 0 duplicate"
     )
     assert list(tmp_path.iterdir()) == []
     assert run("check", str(SEEDS)).returncode == 0  # PATH is the same as --seeds
@@ -102,7 +102,7 @@ def test_unwritable_output_exits_3(tmp_path: Path) -> None:
     (tmp_path / "output").write_text("a file where a folder should be")
     result = run("build", "--seeds", str(SEEDS), "--output", str(tmp_path / "output"))
     assert result.returncode == 3
-    assert result.stderr.startswith("feeds: output not writable: cannot write ")
+    assert result.stderr.startswith("feeds: output not writable: cannot use ")
 
 
 def test_config_file_is_read_and_flags_override_it(

@@ -18,6 +18,7 @@ CNET_ARTICLE = "https://www.cnet.com/news/ibm-to-withdraw-from-the-facial-recogn
 
 def test_every_group_is_written_in_every_format(seed_output: Path) -> None:
     assert sorted(files_of(seed_output)) == [
+        ".feeds-manifest.json",
         ".feeds-report.json",
         "all.atom.xml",
         "all.json",

@@ -1,0 +1,137 @@
+"""What a build remembers between runs, in SQLite, outside the output folder (never published).
+
+- per record file: its size, mtime and outcome, so an unchanged file is not read again;
+- per output file: a fingerprint of everything it was rendered from, so an unchanged feed is not
+  rendered again;
+- the state of the last complete build, so a run with nothing changed stops at once.
+
+A cache that is missing, from another version, or corrupt is started afresh without a word: it
+only saves work, and the output of a build never depends on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from feeds._version import CODE_DIGEST, __version__
+from feeds.ingest import FileOutcome, FileStat
+from feeds.slugs import slugify
+
+SCHEMA = f"1:{__version__}:{CODE_DIGEST}"  # what is pickled changes only with the code
+
+
+def default_cache_folder(output: Path) -> Path:
+    """`$XDG_CACHE_HOME/feeds/<output>-<hash>`: one cache per output folder."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    absolute = str(output.resolve())
+    digest = hashlib.sha256(absolute.encode()).hexdigest()[:12]
+    return base / "feeds" / f"{slugify(absolute)[-40:].strip('-')}-{digest}"
+
+
+class Cache:
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._path = folder / "cache.sqlite"
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError:
+            self._path.unlink(missing_ok=True)  # corrupt: start afresh
+            self._db = self._open()
+        self._files = {
+            path: (size, mtime) for path, size, mtime in self._db.execute(
+                "SELECT path, size, mtime_ns FROM files"
+            )
+        }  # fmt: skip
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self._path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
+            CREATE TABLE IF NOT EXISTS files
+                (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, outcome BLOB);
+            CREATE TABLE IF NOT EXISTS outputs
+                (path TEXT PRIMARY KEY, fingerprint TEXT, size INTEGER, mtime_ns INTEGER);
+            """
+        )
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is None or row[0] != SCHEMA:
+            db.executescript("DELETE FROM meta; DELETE FROM files; DELETE FROM outputs;")
+            db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA,))
+        return db
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- record files -------------------------------------------------------------------------
+
+    def outcome(self, stat: FileStat) -> FileOutcome | None:
+        if self._files.get(stat.path) != (stat.size, stat.mtime_ns):
+            return None
+        row = self._db.execute("SELECT outcome FROM files WHERE path = ?", (stat.path,)).fetchone()
+        try:
+            outcome = pickle.loads(row[0])
+        except Exception:  # a damaged row only costs a re-read
+            return None
+        return outcome if isinstance(outcome, FileOutcome) else None
+
+    def store_outcomes(
+        self, read: Iterable[tuple[FileStat, FileOutcome]], present: set[str]
+    ) -> None:
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                (
+                    (s.path, s.size, s.mtime_ns, pickle.dumps(o, pickle.HIGHEST_PROTOCOL))
+                    for s, o in read
+                ),
+            )
+            gone = [(path,) for path in self._files if path not in present]
+            self._db.executemany("DELETE FROM files WHERE path = ?", gone)
+
+    # -- output files ----------------------------------------------------------------------------
+
+    def output_fingerprints(self) -> dict[str, tuple[str, int, int]]:
+        rows = self._db.execute("SELECT path, fingerprint, size, mtime_ns FROM outputs")
+        return {path: (fingerprint, size, mtime) for path, fingerprint, size, mtime in rows}
+
+    def store_outputs(self, outputs: dict[str, tuple[str, int, int]]) -> None:
+        with self._transaction():
+            self._db.execute("DELETE FROM outputs")
+            self._db.executemany(
+                "INSERT INTO outputs VALUES (?, ?, ?, ?)",
+                ((path, *values) for path, values in outputs.items()),
+            )
+
+    # -- the last complete build ---------------------------------------------------------------
+
+    def get(self, key: str) -> Any:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return pickle.loads(row[0])
+        except Exception:
+            return None
+
+    def put(self, key: str, value: Any) -> None:
+        blob = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, blob))
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Any:
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")

@@ -1,0 +1,81 @@
+"""Read and validate the seeds folder, one outcome per file, re-reading only files that changed.
+
+A file's outcome (its articles, rejections, warnings, or "ignored") depends on its bytes alone, so
+it is kept in the cache under the file's size and mtime; an unchanged file is not read again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from feeds.model import Article, Problem
+from feeds.records import iter_record_paths, read_file
+from feeds.validate import validate
+
+
+@dataclass(frozen=True, slots=True)
+class FileStat:
+    path: str  # relative to the seeds folder, with `/`
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    path: str
+    ignored: bool = False
+    records: int = 0
+    rejected: int = 0
+    articles: tuple[Article, ...] = ()
+    problems: tuple[Problem, ...] = ()  # rejections and warnings, in order
+
+
+def scan(seeds: Path) -> list[FileStat]:
+    """Every candidate file under `seeds`, sorted, with what tells whether it changed."""
+    stats = []
+    for path in iter_record_paths(seeds):
+        try:
+            st = path.stat()
+            size, mtime = st.st_size, st.st_mtime_ns
+        except OSError:
+            size, mtime = -1, -1  # unreadable: `read_file` says why
+        stats.append(FileStat(path.relative_to(seeds).as_posix(), size, mtime))
+    return stats
+
+
+def ingest_file(seeds: Path, name: str) -> FileOutcome:
+    result = read_file(seeds / name, name)
+    if result.ignored:
+        return FileOutcome(name, ignored=True)
+    if result.problem:
+        return FileOutcome(name, records=1, rejected=1, problems=(result.problem,))
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    for raw in result.records:
+        checked = validate(raw)
+        problems.extend(checked.problems)
+        if checked.article:
+            articles.append(_with_revision(checked.article, result.revision))
+    rejected = len(result.records) - len(articles)
+    return FileOutcome(name, False, len(result.records), rejected, tuple(articles), tuple(problems))
+
+
+def ingest(
+    seeds: Path,
+    stats: list[FileStat],
+    cached: Callable[[FileStat], FileOutcome | None],
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[tuple[FileOutcome, bool]]:
+    """Each file's outcome, from `cached` when it has one, else read now; with "was it read"."""
+    for done, stat in enumerate(stats, start=1):
+        outcome = cached(stat)
+        yield (outcome, False) if outcome else (ingest_file(seeds, stat.path), True)
+        if progress:
+            progress(done)
+
+
+def _with_revision(article: Article, revision: str) -> Article:
+    related = tuple(replace(r, revision=revision) for r in article.related)
+    return replace(article, revision=revision, related=related)
