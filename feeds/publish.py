@@ -77,11 +77,22 @@ class Publisher:
             except OSError as e:
                 raise OutputError(f"cannot remove {target}: {e.strerror or e}") from e
             removed.append(path)
+        self._remove_leftovers()
         manifest = json.dumps({"files": sorted(self._produced)}, indent=1) + "\n"
         self.write_raw(MANIFEST, manifest.encode())
         return Published(
             tuple(self._written), tuple(self._unchanged), tuple(removed), tuple(self._refused)
         )
+
+    def _remove_leftovers(self) -> None:
+        """Temporary files of a run that was killed: `.<name>.<8 random>.tmp` beside our files."""
+        names = {PurePosixPath(p).name for p in self._produced}
+        folders = {self.output / _safe_relative(p).parent for p in self._produced}
+        for folder in folders:
+            for leftover in folder.glob(".*.tmp"):
+                name, _, random_part = leftover.name[1:-4].rpartition(".")
+                if name in names and len(random_part) == 8:
+                    leftover.unlink(missing_ok=True)
 
     def write_raw(self, path: str, data: bytes) -> None:
         target = self.output / path

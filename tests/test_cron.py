@@ -1,0 +1,191 @@
+"""Cron-grade regeneration (SPEC §6): incremental equals full, kills leave old-or-new files, one run
+at a time, owned files only, a full disk breaks nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from feeds.lock import output_lock
+from feeds.synthetic import write_corpus
+from tests.helpers import BASE_URL, SEEDS, build_into, files_of
+
+
+def feeds_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "feeds", *args], capture_output=True, text=True, check=False
+    )
+
+
+def published(folder: Path) -> dict[str, bytes]:
+    """The feeds in `folder`, without hidden files (bookkeeping, a killed run's temporary files)."""
+    return {
+        path: data
+        for path, data in files_of(folder).items()
+        if not any(part.startswith(".") for part in path.split("/"))
+    }
+
+
+def edit_corpus(seeds: Path, rng: random.Random, start: int) -> None:
+    """Random edits, additions and deletions, as curators make them."""
+    records = sorted(seeds.rglob("*.md"))
+    for path in rng.sample(records, 5):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("title: ", "title: Updated: ", 1), encoding="utf-8")
+    for path in rng.sample(records, 3):
+        path.unlink(missing_ok=True)
+    write_corpus(seeds, rng.randrange(1, 6), seed=2, start=start)
+
+
+def test_incremental_builds_equal_full_builds(tmp_path: Path) -> None:
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 150, seed=1)
+    rng = random.Random(7)
+    first = build_into(seeds, output, cache=cache)
+    assert first.parsed == 150
+    for round_ in range(4):
+        edit_corpus(seeds, rng, start=1000 + 10 * round_)
+        report = build_into(seeds, output, cache=cache)
+        assert 0 < report.parsed <= 10, "only the changed files are read again"
+        clean = tmp_path / f"clean-{round_}"
+        build_into(seeds, clean, cache=tmp_path / f"clean-cache-{round_}")
+        assert files_of(output) == files_of(clean)
+
+
+def test_a_damaged_cache_is_rebuilt_silently(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    build_into(SEEDS, tmp_path / "a", cache=cache)
+    for name in ("cache.sqlite-wal", "cache.sqlite-shm"):
+        (cache / name).unlink(missing_ok=True)
+    (cache / "cache.sqlite").write_bytes(b"this is not a database" * 100)
+    shutil.rmtree(tmp_path / "a")
+    report = build_into(SEEDS, tmp_path / "a", cache=cache)
+    assert report.parsed == 1
+    build_into(SEEDS, tmp_path / "b", cache=tmp_path / "other")
+    assert files_of(tmp_path / "a") == files_of(tmp_path / "b")
+
+
+def test_a_second_run_stops_at_once_while_one_holds_the_output(tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    with output_lock(output):
+        started = time.monotonic()
+        result = feeds_cli("build", "--seeds", str(SEEDS), "--output", str(output))
+        assert time.monotonic() - started < 10
+    assert result.returncode == 4
+    assert result.stderr == (
+        f"feeds: another feeds build is writing to {output}; this one stops (try again later)\n"
+    )
+    assert not (output / "all.rss.xml").exists()
+    # The lock went with its holder: the next run goes ahead.
+    assert feeds_cli("build", "--seeds", str(SEEDS), "--output", str(output)).returncode == 0
+
+
+def test_files_of_vanished_groups_go_and_foreign_files_stay(tmp_path: Path) -> None:
+    seeds, output = tmp_path / "seeds", tmp_path / "output"
+    shutil.copytree(SEEDS, seeds)
+    (output / "topics").mkdir(parents=True)
+    foreign = {"index.html": b"<p>the site's own page</p>", "topics/ai.rss.xml": b"hand-made"}
+    for path, data in foreign.items():
+        (output / path).write_bytes(data)
+    report = build_into(seeds, output, cache=tmp_path / "cache")
+    assert report.refused == ("topics/ai.rss.xml",)
+    assert (output / "topics/ai.atom.xml").exists()
+    record = next(seeds.iterdir())
+    record.write_text(record.read_text().replace("  - Computer Vision\n", ""), encoding="utf-8")
+    report = build_into(seeds, output, cache=tmp_path / "cache")
+    assert sorted(report.removed) == [
+        "topics/computer-vision.atom.xml",
+        "topics/computer-vision.json",
+        "topics/computer-vision.rss.xml",
+    ]
+    assert not (output / "topics/computer-vision.rss.xml").exists()
+    assert {p: (output / p).read_bytes() for p in foreign} == foreign
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 200 KB file system: room for one build of the seeds, not for much more."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    command = ["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(mount)]
+    if subprocess.run(command, check=False, capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_gives_a_clear_error_and_keeps_the_old_files(
+    tmp_path: Path, tiny_disk: Path
+) -> None:
+    output, cache = tiny_disk / "output", tmp_path / "cache"
+    build_into(SEEDS, output, cache=cache)
+    before = files_of(output)
+    fd = os.open(tiny_disk / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(fd, b"x" * 4096):  # fill what is left
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    result = feeds_cli(
+        *("build", "--seeds", str(SEEDS), "--output", str(output), "--cache", str(cache)),
+        *("--base-url", "https://other.example/"),
+    )
+    assert result.returncode == 3
+    assert result.stderr.startswith("feeds: output not writable: cannot write ")
+    assert "No space left on device" in result.stderr
+    assert files_of(output) == before, "every file is still the old one, whole"
+
+
+def test_killed_builds_leave_old_or_new_files_and_the_next_run_completes(tmp_path: Path) -> None:
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 300, seed=3)
+    build_into(seeds, output, cache=cache)
+    old = published(output)
+    shutil.copytree(output, tmp_path / "old-output")
+    shutil.copytree(cache, tmp_path / "old-cache")
+    rng = random.Random(11)
+    edit_corpus(seeds, rng, start=5000)
+    build_into(seeds, tmp_path / "reference", cache=tmp_path / "reference-cache")
+    new = published(tmp_path / "reference")
+    assert new != old
+    command = [
+        *(sys.executable, "-m", "feeds", "build", "-q", "--seeds", str(seeds)),
+        *("--output", str(output), "--base-url", BASE_URL, "--cache", str(cache)),
+    ]
+    kills = 0
+    for attempt in range(12):
+        for folder in (output, cache):  # every attempt starts from the old build
+            shutil.rmtree(folder)
+            shutil.copytree(tmp_path / f"old-{folder.name}", folder)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, 1.0))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait(timeout=60)
+        for path, data in published(output).items():
+            assert data in (old.get(path), new.get(path)), f"attempt {attempt}: {path} is half-made"
+            if path.endswith(".json"):
+                json.loads(data)
+            else:
+                assert not feedparser.parse(data).bozo, path
+    assert kills >= 4, "the test must actually interrupt builds"
+    finished = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert finished.returncode == 0, finished.stderr
+    assert published(output) == new
+    assert [p for p in files_of(output) if p.endswith(".tmp")] == [], "leftovers are cleaned up"
