@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds.cli import main
+from feeds.cli import _parser, main
 from feeds.config import Config, load_config
 from tests.helpers import CORPUS, ROOT, SEEDS, files_of
 
@@ -139,8 +140,23 @@ def test_readme_configuration_example_loads(tmp_path: Path) -> None:
     assert config == Config(
         seeds=tmp_path / "seeds",
         output=tmp_path / "output",
+        cache=tmp_path / ".feeds-cache",
         base_url="https://news.example.org/feeds/",
         title="Example News",
         site_url="https://news.example.org/",
         logo="https://news.example.org/logo.png",
     )
+
+
+def test_readme_documents_every_option() -> None:
+    """Keeps the README's option table honest: each flag of `feeds build`, and no other."""
+    readme = (ROOT / "README.md").read_text()
+    documented = set(re.findall(r"^\| `(-[-\w]+)", readme, re.MULTILINE))
+    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    actions = [
+        a for a in commands.choices["build"]._actions if a.option_strings != ["-h", "--help"]
+    ]
+    for action in actions:
+        assert documented & set(action.option_strings), action.option_strings
+    offered = {option for action in actions for option in action.option_strings}
+    assert documented <= offered
