@@ -23,8 +23,10 @@ from feeds.ingest import FileOutcome, FileStat, ingest, scan
 from feeds.lock import output_lock
 from feeds.model import Article, Problem
 from feeds.publish import Publisher
-from feeds.render import plan, render
+from feeds.render import feed_path, plan
 from feeds.report import Report
+from feeds.site import plan_site
+from feeds.websub import notify
 
 # The records part of the report, kept with the output. Hidden, because a published site need not
 # show its rejected drafts; `--json` prints the same and more.
@@ -71,14 +73,14 @@ def _build(
     checked = _check(config, stats, cache, progress)
     publisher = Publisher(config.output)
     fresh: dict[str, tuple[str, int, int]] = {}
-    planned = list(plan(checked.collection, config))
+    planned = [*plan(checked.collection, config), *plan_site(checked.collection, config)]
     for done, item in enumerate(planned, start=1):
         known = outputs.get(item.path)
         if known and known[0] == item.fingerprint and _stat(config.output / item.path) == known[1:]:
             publisher.keep(item.path)
             fresh[item.path] = known
         else:
-            publisher.write(item.path, render(item, checked.collection, config))
+            publisher.write(item.path, item.make())
             fresh[item.path] = (item.fingerprint, *_stat(config.output / item.path))
         if progress:
             progress("feeds written", done, len(planned))
@@ -96,7 +98,19 @@ def _build(
     cache.store_outputs(fresh)
     cache.put("report", report)
     cache.put("state", state)
+    if config.websub_hub:
+        report = _announce(config, config.websub_hub, checked.collection, report)
     return report
+
+
+def _announce(config: Config, hub: str, collection: Collection, report: Report) -> Report:
+    """Notify the hub of the subscription documents this run changed (not archives: their
+    subscribers are the feeds' own)."""
+    subscribed = {feed_path(g, fmt) for g in collection.groups for fmt in config.formats}
+    urls = [config.url(path) for path in report.written if path in subscribed]
+    if not urls:
+        return report
+    return replace(report, notified=tuple(urls), hub_problem=notify(hub, urls))
 
 
 def _check(

@@ -66,6 +66,8 @@ def _tell(report: Report, args: argparse.Namespace) -> None:
     problems = report.rejections if args.quiet else report.problems + report.duplicate_notes
     for problem in problems:
         print(problem, file=out)
+    if report.hub_problem:
+        print(f"feeds: warning: {report.hub_problem}", file=out)
     for path in report.refused:
         print(
             f"{path}: warning: not replaced: feeds did not write this file (remove it to let "

@@ -37,6 +37,8 @@ class Config:
     logo: str | None = None  # the site's logo URL, used by feeds that have no logo of their own
     limit: int = 50  # items per feed
     formats: tuple[str, ...] = FORMATS
+    archives: bool = True  # older items in monthly archive pages (RFC 5005)
+    websub_hub: str | None = None  # a WebSub hub to announce every feed to, and to notify
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", _base_url(self.base_url, "base_url"))
@@ -44,6 +46,8 @@ class Config:
             _absolute_url(self.site_url, "site_url")
         if self.logo is not None:
             _absolute_url(self.logo, "logo")
+        if self.websub_hub is not None:
+            _absolute_url(self.websub_hub, "websub_hub")
         if isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1:
             raise ConfigError(f"limit: must be a whole number of at least 1, not {self.limit!r}")
         unknown = [f for f in self.formats if f not in FORMATS]
@@ -90,7 +94,13 @@ def load_config(path: Path | None) -> Config:
             value = path.parent / str(value)
         elif key == "formats" and isinstance(value, list):
             value = tuple(value)
-        elif key not in ("limit", "formats") and value is not None and not isinstance(value, str):
+        elif key == "archives" and not isinstance(value, bool):
+            raise ConfigError(f"{path}: archives: must be true or false, not {value!r}")
+        elif (
+            key not in ("limit", "formats", "archives")
+            and value is not None
+            and not isinstance(value, str)
+        ):
             raise ConfigError(f"{path}: {key}: must be text, not {value!r}")
         values[key] = value
     try:

@@ -60,3 +60,8 @@ class FeedDoc:
     updated: datetime  # the newest item's time, never the build time
     logo: Image | None
     items: tuple[Item, ...]
+    archive: bool = False  # an RFC 5005 archive document, not the subscription document
+    links: tuple[Link, ...] = ()  # prev-archive, current, hub
+
+    def link(self, rel: str) -> str | None:
+        return next((link.href for link in self.links if link.rel == rel), None)

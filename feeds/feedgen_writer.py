@@ -28,6 +28,8 @@ from feeds.document import FeedDoc, Item, Link
 from feeds.model import Image
 from feeds.text import strip_xml_illegal
 
+ATOM_NS = "http://www.w3.org/2005/Atom"
+FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 RSS_TYPE = "application/rss+xml"
 ATOM_TYPE = "application/atom+xml"
 RSS_IMAGE_MAX = (144, 400)  # RSS 2.0: <image> width at most 144, height at most 400
@@ -50,6 +52,10 @@ def _generator(doc: FeedDoc, *, rss: bool) -> Any:
     fg.load_extension("media")
     fg.load_extension("dc", atom=False, rss=True)
     fg.register_extension("links", _NoFeedExtension, _AtomEntryLinks, atom=True, rss=False)
+    # QUIRK 2 again: archive and hub links must not go through `link()`, or one would become the
+    # RSS channel link; and feedgen writes no RSS atom:link but `self`. An extension adds them.
+    fg.register_extension("history", _FeedLinks, None, atom=True, rss=True)
+    fg.history.set(doc)
     fg.id(doc.self_url)
     fg.title(_text(doc.title))
     fg.description(_text(doc.description))
@@ -117,6 +123,35 @@ class _NoFeedExtension(BaseExtension):  # type: ignore[misc]
 
     def extend_ns(self) -> dict[str, str]:
         return {}
+
+
+class _FeedLinks(BaseExtension):  # type: ignore[misc]
+    """Feed-level `prev-archive`, `current` and `hub` links, and RFC 5005's `fh:archive` marker."""
+
+    def __init__(self) -> None:
+        self._doc: FeedDoc | None = None
+
+    def set(self, doc: FeedDoc) -> None:
+        self._doc = doc
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": FH_NS} if self._doc and self._doc.archive else {}
+
+    def extend_atom(self, feed: Any) -> Any:
+        self._add(feed, "link")
+        return feed
+
+    def extend_rss(self, rss: Any) -> Any:
+        self._add(rss.find("channel"), f"{{{ATOM_NS}}}link")
+        return rss
+
+    def _add(self, parent: Any, link_tag: str) -> None:
+        if self._doc is None:
+            return
+        for link in self._doc.links:
+            etree.SubElement(parent, link_tag, {"href": link.href, "rel": link.rel})
+        if self._doc.archive:
+            etree.SubElement(parent, f"{{{FH_NS}}}archive")
 
 
 class _AtomEntryLinks(BaseEntryExtension):  # type: ignore[misc]

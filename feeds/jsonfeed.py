@@ -24,6 +24,10 @@ def json_bytes(doc: FeedDoc) -> bytes:
         "authors": [{"name": doc.author}],
         "language": doc.language,
     }
+    if older := doc.link("prev-archive"):
+        feed["next_url"] = older  # JSON Feed pages go from newer to older, like the archives
+    if hub := doc.link("hub"):
+        feed["hubs"] = [{"type": "WebSub", "url": hub}]
     if doc.logo:
         feed["icon"] = doc.logo.url
         if doc.logo.is_square:

@@ -1,7 +1,14 @@
-"""Render every group in every configured format: (output path, bytes) pairs (SPEC §5).
+"""Plan and render every output file: each group's pages in each format, and the site files.
 
-Pure. One loop over (group x format); what each format looks like is decided by its writer in
-`WRITERS`, what every feed says is decided once, in `feed_document`.
+Pure. One loop over (group x page x format); what each format looks like is decided by its writer
+in `WRITERS`, what every feed says is decided once, in `feed_document`.
+
+Pages (RFC 5005 archived feeds): a group's subscription document shows its newest `limit` items;
+the older ones go to archive pages, one per calendar month (UTC) of publication. A month's page
+changes only when an item of that month is added, edited or removed, or when items cross the
+boundary into it from the subscription document: so a complete month never changes again, and a
+backdated record touches only its own month. Each page links to the next older page
+(`prev-archive`, JSON Feed `next_url`) and to the subscription document (`current`).
 """
 
 from __future__ import annotations
@@ -36,69 +43,118 @@ WRITERS: dict[str, tuple[str, Callable[[FeedDoc], bytes]]] = {
 }
 
 
-def feed_path(group: Group, fmt: str) -> str:
-    return group.path + WRITERS[fmt][0]
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One document of a group: the subscription document (`month` None) or a month's archive."""
+
+    group: Group
+    articles: tuple[Article, ...]
+    month: str | None = None  # "2024-05"
+    older: str | None = None  # the month of the next older archive page, if any
+
+    def path(self, fmt: str) -> str:
+        base = self.group.path if self.month is None else f"{self.group.path}/{self.month}"
+        return base + WRITERS[fmt][0]
 
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    """One output file: where it goes, what it is made from, and how to make it."""
+    """One output file: where it goes, a fingerprint of what it is made from, how to make it."""
 
     path: str
     fingerprint: str  # changes whenever the bytes could
-    group: Group
-    fmt: str
+    make: Callable[[], bytes]
+
+
+def feed_path(group: Group, fmt: str) -> str:
+    return Page(group, ()).path(fmt)
+
+
+def pages(group: Group, config: Config) -> list[Page]:
+    current = group.articles[: config.limit]
+    by_month: dict[str, list[Article]] = {}
+    if config.archives:
+        for article in group.articles[config.limit :]:  # newest first: months come newest first
+            by_month.setdefault(article.published.strftime("%Y-%m"), []).append(article)
+    months = list(by_month)
+    older = [*months[1:], None][: len(months)]
+    return [
+        Page(group, current, None, months[0] if months else None),
+        *(Page(group, tuple(by_month[m]), m, o) for m, o in zip(months, older, strict=True)),
+    ]
 
 
 def plan(collection: Collection, config: Config) -> Iterator[Planned]:
-    """Every output file, in a stable order: each group in each format."""
-    settings = repr(dataclasses.replace(config, seeds=Path(), output=Path()))
+    """Every feed file, in a stable order: each group's pages in each format."""
+    settings = settings_key(config)
     for group in collection.groups:
-        for fmt in config.formats:
-            path = feed_path(group, fmt)
-            fingerprint = _fingerprint(group, fmt, collection, settings, config.limit)
-            yield Planned(path, fingerprint, group, fmt)
+        for page in pages(group, config):
+            for fmt in config.formats:
+                yield Planned(
+                    page.path(fmt),
+                    _fingerprint(page, fmt, collection, settings),
+                    _maker(page, fmt, collection, config),
+                )
 
 
-def render(planned: Planned, collection: Collection, config: Config) -> bytes:
-    return WRITERS[planned.fmt][1](feed_document(planned.group, planned.fmt, collection, config))
+def settings_key(config: Config) -> str:
+    """The settings that shape the output: all but where the input, output and cache are."""
+    return repr(dataclasses.replace(config, seeds=Path(), output=Path(), cache=None))
 
 
 def render_files(collection: Collection, config: Config) -> Iterator[tuple[str, bytes]]:
     for planned in plan(collection, config):
-        yield planned.path, render(planned, collection, config)
+        yield planned.path, planned.make()
 
 
-def _fingerprint(group: Group, fmt: str, collection: Collection, settings: str, limit: int) -> str:
-    """What a feed's bytes depend on: the code, the settings, the group, and for each item shown
-    the record file it came from (its revision) and the names and slugs of its topics."""
-    digest = hashlib.sha256(f"{CODE_DIGEST}|{settings}|{fmt}|".encode())
+def _maker(page: Page, fmt: str, collection: Collection, config: Config) -> Callable[[], bytes]:
+    return lambda: WRITERS[fmt][1](feed_document(page, fmt, collection, config))
+
+
+def _fingerprint(page: Page, fmt: str, collection: Collection, settings: str) -> str:
+    """What a page's bytes depend on: the code, the settings, the group, the page's place in the
+    archive chain, and for each item the record file it came from (its revision) and the names
+    and slugs of its topics."""
+    group = page.group
+    digest = hashlib.sha256(f"{CODE_DIGEST}|{settings}|{fmt}|{page.month}|{page.older}".encode())
     digest.update(repr((group.kind, group.key, group.name, group.slug, group.provider)).encode())
-    for article in group.articles[:limit]:
+    for article in page.articles:
         topics = [collection.topics.get(identity_key(t)) for t in article.topics]
         names = [(t.name, t.slug) for t in topics if t]
         digest.update(f"|{article.url}|{article.revision}|{article.source}|{names}".encode())
     return digest.hexdigest()
 
 
-def feed_document(group: Group, fmt: str, collection: Collection, config: Config) -> FeedDoc:
-    articles = group.articles[: config.limit]
+def feed_document(page: Page, fmt: str, collection: Collection, config: Config) -> FeedDoc:
+    group = page.group
     logo = group.provider.logo if group.provider else None
     if logo is None and config.logo and group.kind is not GroupKind.PROVIDER:
         logo = Image(config.logo)
+    title = _feed_title(group, config)
+    links = []
+    if page.older:
+        older = dataclasses.replace(page, month=page.older)
+        links.append(Link(config.url(older.path(fmt)), "prev-archive"))
+    if page.month:
+        title = f"{title} · archive {page.month}"
+        links.append(Link(config.url(feed_path(group, fmt)), "current"))
+    elif config.websub_hub:
+        links.append(Link(config.websub_hub, "hub"))
     return FeedDoc(
-        title=_feed_title(group, config),
+        title=title,
         description=_feed_description(group, config),
         home_url=config.home_url,
-        self_url=config.url(feed_path(group, fmt)),
+        self_url=config.url(page.path(fmt)),
         language=config.language,
         author=config.title,
         generator="feeds",
         generator_version=__version__,
         generator_uri=GENERATOR_URI,
-        updated=max((a.last_modified for a in articles), default=EMPTY_FEED_TIME),
+        updated=max((a.last_modified for a in page.articles), default=EMPTY_FEED_TIME),
         logo=logo,
-        items=tuple(_item(a, fmt, collection, config) for a in articles),
+        items=tuple(_item(a, fmt, collection, config) for a in page.articles),
+        archive=page.month is not None,
+        links=tuple(links),
     )
 
 

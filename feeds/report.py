@@ -25,6 +25,8 @@ class Report:
     unchanged: int = 0
     removed: tuple[str, ...] = ()  # files of groups that disappeared
     refused: tuple[str, ...] = ()  # paths held by files this tool did not write
+    notified: tuple[str, ...] = ()  # feed URLs announced to the WebSub hub
+    hub_problem: str | None = None  # why the hub did not take them
 
     @property
     def rejections(self) -> tuple[Problem, ...]:
@@ -62,6 +64,8 @@ class Report:
             "files_unchanged": self.unchanged,
             "files_removed": list(self.removed),
             "files_refused": list(self.refused),
+            "websub_notified": list(self.notified),
+            "websub_problem": self.hub_problem,
         }
 
     def records_json(self) -> dict[str, Any]:

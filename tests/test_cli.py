@@ -30,7 +30,7 @@ def test_build_with_no_arguments_reads_seeds_and_writes_output(tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         "1 files (0 ignored, 1 parsed): 1 records, 1 accepted, 0 rejected, 0 duplicate; "
-        "5 feeds in 16 files, 16 written, 0 unchanged\n"
+        "5 feeds in 18 files, 18 written, 0 unchanged\n"
     )
     assert files_of(tmp_path / "output") == files_of(ROOT / "output")
 
@@ -40,7 +40,7 @@ def test_an_unchanged_rebuild_writes_nothing(tmp_path: Path) -> None:
     assert run(*args).returncode == 0
     mtimes = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
     result = run(*args)
-    assert result.stdout.endswith("16 files, 0 written, 16 unchanged (nothing changed)\n")
+    assert result.stdout.endswith("18 files, 0 written, 18 unchanged (nothing changed)\n")
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == mtimes
 
 
@@ -68,10 +68,13 @@ def test_json_report_goes_to_stdout(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["records"] == {"found": 7, "accepted": 6, "rejected": 0, "duplicate": 1}
     assert report["duplicates"][0]["path"] == "wires/robotics-wire-early.md"
-    assert len(report["files_written"]) == 52  # 17 feeds in 3 formats, and the report
-    assert "52 written" in result.stderr
+    assert len(report["files_written"]) == 54  # 17 feeds in 3 formats, index, OPML, report
+    assert "54 written" in result.stderr
     kept = json.loads((tmp_path / ".feeds-report.json").read_text())
-    assert kept == {k: v for k, v in report.items() if not k.startswith("files_")}
+    assert kept == {key: report[key] for key in kept}
+    assert set(report) - set(kept) == {
+        key for key in report if key.startswith(("files_", "websub_"))
+    }
 
 
 def test_base_url_flag_sets_every_link(tmp_path: Path) -> None:

@@ -23,6 +23,8 @@ def test_every_group_is_written_in_every_format(seed_output: Path) -> None:
         "all.atom.xml",
         "all.json",
         "all.rss.xml",
+        "feeds.opml",
+        "index.html",
         "providers/cnbc-com.atom.xml",
         "providers/cnbc-com.json",
         "providers/cnbc-com.rss.xml",

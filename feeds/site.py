@@ -1,0 +1,138 @@
+"""The files that present the feeds: `index.html` for people, `feeds.opml` for readers (SPEC §5).
+
+Pure. The page needs no JavaScript and no external asset; it reads on a phone and a desktop, and
+its `<link rel="alternate">` tags let browsers and readers discover the main feeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from html import escape
+from itertools import groupby
+
+from feeds._version import CODE_DIGEST
+from feeds.collect import Collection, Group, GroupKind
+from feeds.config import Config
+from feeds.render import Planned, feed_path, settings_key
+
+SECTIONS = {
+    GroupKind.ALL: "Everything",
+    GroupKind.TOPIC: "Topics",
+    GroupKind.PROVIDER: "Providers",
+}
+MEDIA_TYPES = {
+    "rss": "application/rss+xml",
+    "atom": "application/atom+xml",
+    "json": "application/feed+json",
+}
+LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON"}
+OPML_PATH = "feeds.opml"
+INDEX_PATH = "index.html"
+
+STYLE = """
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1a1a1a;
+background:#fafafa}main{max-width:60rem;margin:0 auto;padding:1rem}h1{margin:.5rem 0}
+table{width:100%;border-collapse:collapse;margin-bottom:1.5rem}
+th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}
+th{font-size:.85rem;color:#555}td.n{text-align:right;white-space:nowrap}
+a{color:#0645ad}.f a{display:inline-block;margin-right:.6rem}
+@media (max-width:40rem){thead{display:none}tr{display:block;padding:.5rem 0;
+border-bottom:1px solid #ddd}td{display:inline-block;border:0;padding:.1rem .5rem}
+td.name{display:block;font-weight:600}}
+""".strip()
+
+
+def plan_site(collection: Collection, config: Config) -> Iterator[Planned]:
+    digest = hashlib.sha256(f"{CODE_DIGEST}|{settings_key(config)}".encode())
+    for group in collection.groups:
+        digest.update(f"|{group.path}|{group.name}|{len(group.articles)}|{_newest(group)}".encode())
+    fingerprint = digest.hexdigest()
+    makers: dict[str, Callable[[Collection, Config], bytes]] = {
+        INDEX_PATH: index_html,
+        OPML_PATH: opml,
+    }
+    for path, make in makers.items():
+        yield Planned(path, fingerprint, _bind(make, collection, config))
+
+
+def _bind(
+    make: Callable[[Collection, Config], bytes], collection: Collection, config: Config
+) -> Callable[[], bytes]:
+    return lambda: make(collection, config)
+
+
+def index_html(collection: Collection, config: Config) -> bytes:
+    everything = collection.groups[0]
+    discovery = "".join(
+        f'<link rel="alternate" type="{MEDIA_TYPES[fmt]}" title="{escape(config.title)} '
+        f'({LABELS[fmt]})" href="{escape(config.url(feed_path(everything, fmt)))}">\n'
+        for fmt in config.formats
+    )
+    sections = []
+    for kind, groups in groupby(collection.groups, key=lambda g: g.kind):
+        rows = "".join(_row(group, config) for group in groups)
+        sections.append(
+            f"<section>\n<h2>{SECTIONS[kind]}</h2>\n<table>\n<thead><tr><th>Feed</th>"
+            f"<th>Items</th><th>Newest item</th><th>Subscribe</th></tr></thead>\n<tbody>\n"
+            f"{rows}</tbody>\n</table>\n</section>\n"
+        )
+    page = (
+        f'<!doctype html>\n<html lang="{escape(config.language)}">\n'
+        f'<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(config.title)}: feeds</title>\n{discovery}<style>{STYLE}</style>\n"
+        f"</head>\n<body>\n<main>\n<h1>{escape(config.title)}</h1>\n"
+        f"<p>{escape(config.description)}</p>\n"
+        f'<p>Every feed at once, for your reader: <a href="{escape(config.url(OPML_PATH))}">'
+        f"{OPML_PATH}</a> (OPML).</p>\n{''.join(sections)}</main>\n</body>\n</html>\n"
+    )
+    return page.encode()
+
+
+def _row(group: Group, config: Config) -> str:
+    links = "".join(
+        f'<a href="{escape(config.url(feed_path(group, fmt)))}">{LABELS[fmt]}</a>'
+        for fmt in config.formats
+    )
+    newest = group.articles[0].published.strftime("%Y-%m-%d %H:%M UTC") if group.articles else "—"
+    return (
+        f'<tr><td class="name">{escape(group.name)}</td><td class="n">{len(group.articles)}</td>'
+        f'<td class="n">{newest}</td><td class="f">{links}</td></tr>\n'
+    )
+
+
+def opml(collection: Collection, config: Config) -> bytes:
+    fmt = config.formats[0]  # readers subscribe to one format: the first configured
+    outlines = []
+    for kind, groups in groupby(collection.groups, key=lambda g: g.kind):
+        children = "".join(f"    {_outline(group, fmt, config)}\n" for group in groups)
+        name = SECTIONS[kind]
+        outlines.append(f'  <outline text="{name}">\n{children}  </outline>\n')
+    times = [group.articles[0].published for group in collection.groups if group.articles]
+    created = f"<dateCreated>{_rfc822(max(times))}</dateCreated>" if times else ""
+    document = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<opml version="2.0">\n<head>\n'
+        f"<title>{escape(config.title)}</title>{created}\n</head>\n<body>\n"
+        f"{''.join(outlines)}</body>\n</opml>\n"
+    )
+    return document.encode()
+
+
+def _outline(group: Group, fmt: str, config: Config) -> str:
+    text = escape(group.name)
+    return (
+        f'<outline type="rss" text="{text}" title="{text}" '
+        f'xmlUrl="{escape(config.url(feed_path(group, fmt)))}" '
+        f'htmlUrl="{escape(config.home_url)}"/>'
+    )
+
+
+def _newest(group: Group) -> str:
+    return group.articles[0].published.isoformat() if group.articles else ""
+
+
+def _rfc822(time: datetime) -> str:
+    return format_datetime(time.astimezone(UTC))  # locale-independent, "+0000" for UTC
