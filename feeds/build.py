@@ -140,7 +140,9 @@ def _check(
             read.append((stat, outcome))
     if cache:
         cache.store_outcomes(read, {s.path for s in stats})
-    collection = collect(articles)
+    collection = collect(
+        articles, kinds=config.groups, filters=config.filters, custom=config.custom
+    )
     duplicates = len(collection.duplicates)
     report = Report(
         files_read=files_read,
@@ -149,7 +151,7 @@ def _check(
         accepted=len(articles) - duplicates,
         rejected=rejected,
         duplicates=duplicates,
-        problems=tuple(problems),
+        problems=(*problems, *collection.warnings),
         duplicate_notes=collection.duplicates,
         groups=len(collection.groups),
         parsed=parsed,

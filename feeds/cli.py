@@ -7,13 +7,16 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from feeds._version import __version__
 from feeds.build import build, check
-from feeds.config import Config, ConfigError, load_config
+from feeds.collect import Collection
+from feeds.config import Config, ConfigError, absolute_url, load_config
 from feeds.lock import LockHeld
 from feeds.progress import ProgressBar
 from feeds.publish import OutputError
+from feeds.render import feed_path
 from feeds.report import Report
 
 # Exit codes (documented in the README).
@@ -29,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress = None if args.quiet or not sys.stderr.isatty() else ProgressBar(sys.stderr)
     try:
         config = _config(args)
+        if args.command == "list":
+            return _list(check(config).collection, config, as_json=args.json)
         if args.command == "check":
             report = check(config, progress=progress).report
         else:
@@ -51,12 +56,38 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    if args.base_url is not None:
+        absolute_url(args.base_url, "--base-url")
     return load_config(args.config).with_overrides(
         seeds=getattr(args, "path", None) or args.seeds,
         output=args.output,
         base_url=args.base_url,
         cache=getattr(args, "cache", None),
     )
+
+
+def _list(collection: Collection, config: Config, *, as_json: bool) -> int:
+    rows: list[dict[str, Any]] = [
+        {
+            "kind": group.kind.value,
+            "name": group.name,
+            "slug": group.slug,
+            "items": len(group.articles),
+            "newest": group.articles[0].published.isoformat() if group.articles else None,
+            "urls": {fmt: config.url(feed_path(group, fmt)) for fmt in config.formats},
+        }
+        for group in collection.groups
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return OK
+    width = max((len(row["name"]) for row in rows), default=4)
+    print(f"{'KIND':<9} {'NAME':<{width}} {'ITEMS':>6}  {'NEWEST':<16}  URL")
+    for row in rows:
+        newest = (row["newest"] or "-")[:16].replace("T", " ")
+        url = row["urls"][config.formats[0]]
+        print(f"{row['kind']:<9} {row['name']:<{width}} {row['items']:>6}  {newest:<16}  {url}")
+    return OK
 
 
 def _tell(report: Report, args: argparse.Namespace) -> None:
@@ -92,9 +123,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     build_cmd = commands.add_parser("build", help="build every feed (the default command)")
     check_cmd = commands.add_parser("check", help="validate the records only; write nothing")
+    list_cmd = commands.add_parser("list", help="every feed, its items, newest item and URL")
     check_cmd.add_argument("path", nargs="?", type=Path, help="records to check (--seeds)")
-    for sub in (parser, build_cmd, check_cmd):
-        _common_options(sub, with_output=sub is not check_cmd)
+    for sub in (parser, build_cmd, check_cmd, list_cmd):
+        _common_options(sub, with_output=sub in (parser, build_cmd))
+    list_cmd.add_argument("--base-url", metavar="URL", default=argparse.SUPPRESS)
     parser.set_defaults(
         command="build",
         cache=None,

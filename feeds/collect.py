@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
+from feeds.filters import NO_FILTERS, CustomFeed, Filters, by_heat, provider_key
 from feeds.model import Article, Level, Problem, Provider
 from feeds.slugs import assign_slugs
 from feeds.text import identity_key
@@ -26,6 +28,7 @@ class GroupKind(StrEnum):
     ALL = "all"
     TOPIC = "topics"
     PROVIDER = "providers"
+    CUSTOM = "custom"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,7 @@ class Group:
     slug: str
     articles: tuple[Article, ...]  # newest first, ties by URL; every one, not just the newest
     provider: Provider | None = None  # on provider groups: the publisher, with its logo
+    description: str | None = None  # on custom groups, when the configuration gives one
 
     @property
     def path(self) -> str:
@@ -45,9 +49,10 @@ class Group:
 
 @dataclass(frozen=True, slots=True)
 class Collection:
-    groups: tuple[Group, ...]  # all, then topics, then providers; each kind sorted by slug
+    groups: tuple[Group, ...]  # all, topics, providers, custom; each kind sorted by slug
     duplicates: tuple[Problem, ...] = ()
-    topics: dict[str, Group] = field(default_factory=dict)  # topic key -> its group
+    topics: dict[str, Group] = field(default_factory=dict)  # topic key -> its group, if written
+    warnings: tuple[Problem, ...] = ()  # filters that name no topic or provider of the corpus
 
 
 def newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:
@@ -55,16 +60,86 @@ def newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:
     return tuple(sorted(by_url, key=lambda a: a.published, reverse=True))
 
 
-def collect(articles: Sequence[Article], *, all_name: str = "All news") -> Collection:
-    kept, duplicates = _dedupe(articles)
+def collect(
+    articles: Sequence[Article],
+    *,
+    kinds: Sequence[str] = ("all", "topics", "providers"),
+    filters: Filters = NO_FILTERS,
+    custom: Sequence[CustomFeed] = (),
+) -> Collection:
+    """Group the articles. `kinds` names the built-in groups wanted; `filters` applies to every
+    feed (after duplicates are resolved); each custom feed adds its own group."""
+    deduped, duplicates = _dedupe(articles)
+    newest = max((a.published for a in deduped), default=None)
+    kept = [a for a in deduped if filters.predicate(newest)(a)]
     mentions = _related_mentions(kept)
-    topic_groups = _topic_groups(kept)
-    groups = (
-        Group(GroupKind.ALL, "all", all_name, "all", newest_first(kept)),
+    topic_groups = _topic_groups(kept) if "topics" in kinds else []
+    groups = [
+        *(
+            [Group(GroupKind.ALL, "all", "All news", "all", newest_first(kept))]
+            if "all" in kinds
+            else []
+        ),
         *topic_groups,
-        *_provider_groups([*kept, *mentions]),
+        *(_provider_groups([*kept, *mentions]) if "providers" in kinds else []),
+        *_custom_groups(kept, custom, newest),
+    ]
+    warnings = _unknown_names(
+        deduped,
+        [("filters", filters)] + [(f"custom[{i}]", c.filters) for i, c in enumerate(custom)],
     )
-    return Collection(groups, duplicates, {g.key: g for g in topic_groups})
+    return Collection(tuple(groups), duplicates, {g.key: g for g in topic_groups}, warnings)
+
+
+def _custom_groups(
+    kept: Sequence[Article], custom: Sequence[CustomFeed], newest: datetime | None
+) -> list[Group]:
+    groups = []
+    for feed in sorted(custom, key=lambda f: f.slug):
+        chosen = [a for a in kept if feed.filters.predicate(newest)(a)]
+        ordered = by_heat(chosen) if feed.sort == "heat" else newest_first(chosen)
+        groups.append(
+            Group(
+                GroupKind.CUSTOM,
+                feed.slug,
+                feed.title,
+                feed.slug,
+                ordered,
+                description=feed.description,
+            )
+        )
+    return groups
+
+
+def _unknown_names(
+    articles: Sequence[Article], filter_sets: Sequence[tuple[str, Filters]]
+) -> tuple[Problem, ...]:
+    """A filter that names a topic or provider no article has is probably a typo: say so."""
+    topics = {identity_key(t) for a in articles for t in a.topics}
+    providers = {
+        key
+        for a in [*articles, *(r for a in articles for r in a.related)]
+        if a.provider
+        for key in (a.provider.key, identity_key(a.provider.name))
+    }
+    warnings = []
+    for where, filters in filter_sets:
+        for key, names in filters.names().items():
+            known, normal = (
+                (topics, identity_key) if key.startswith("topics") else (providers, provider_key)
+            )
+            for name in names:
+                if normal(name) not in known:
+                    kind = key.split(".")[0][:-1]
+                    warnings.append(
+                        Problem(
+                            filters.origin or "configuration",
+                            f"no article has the {kind} {name!r}",
+                            f"{where}.{key}",
+                            level=Level.WARNING,
+                        )
+                    )
+    return tuple(warnings)
 
 
 def _dedupe(articles: Sequence[Article]) -> tuple[list[Article], tuple[Problem, ...]]:

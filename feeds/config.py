@@ -2,12 +2,15 @@
 
 With no file and no flags, `Config()` is what a newcomer gets: `seeds/` in, `output/` out, feeds
 addressed at `http://localhost:8000/` where `feeds serve` shows them. A YAML file (`feeds.yaml`,
-or `--config FILE`) may set the keys below; command-line flags override it.
+or `--config FILE`) sets what the README's annotated example shows; command-line flags override
+it. Every mistake in the file is reported as `FILE:LINE: key.path: what is wrong`, before
+anything is written.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,9 +18,13 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from feeds.filters import NO_FILTERS, CustomFeed, Filters
+from feeds.slugs import slugify
+
 DEFAULT_BASE_URL = "http://localhost:8000/"
 DEFAULT_CONFIG_FILE = Path("feeds.yaml")
 FORMATS = ("rss", "atom", "json")
+GROUP_KINDS = ("all", "topics", "providers")
 
 
 class ConfigError(Exception):
@@ -35,28 +42,40 @@ class Config:
     site_url: str | None = None  # the website the feeds belong to; the base URL when unset
     language: str = "en"
     logo: str | None = None  # the site's logo URL, used by feeds that have no logo of their own
+    author: str | None = None  # who publishes the feeds; the site's title when unset
     limit: int = 50  # items per feed
     formats: tuple[str, ...] = FORMATS
     archives: bool = True  # older items in monthly archive pages (RFC 5005)
+    ttl: int | None = None  # RSS <ttl>: minutes a reader may cache a feed
+    groups: tuple[str, ...] = GROUP_KINDS  # which built-in groups get feeds
+    filters: Filters = NO_FILTERS  # applied to every feed
+    custom: tuple[CustomFeed, ...] = ()
     websub_hub: str | None = None  # a WebSub hub to announce every feed to, and to notify
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "base_url", _base_url(self.base_url, "base_url"))
-        if self.site_url is not None:
-            _absolute_url(self.site_url, "site_url")
-        if self.logo is not None:
-            _absolute_url(self.logo, "logo")
+        object.__setattr__(self, "base_url", _base_url(self.base_url, "site.base_url"))
+        for key, url in (("site.url", self.site_url), ("site.logo", self.logo)):
+            if url is not None:
+                absolute_url(url, key)
         if self.websub_hub is not None:
-            _absolute_url(self.websub_hub, "websub_hub")
+            absolute_url(self.websub_hub, "websub.hub")
         if isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1:
-            raise ConfigError(f"limit: must be a whole number of at least 1, not {self.limit!r}")
-        unknown = [f for f in self.formats if f not in FORMATS]
-        if unknown or not self.formats:
-            raise ConfigError(f"formats: must be a list drawn from {', '.join(FORMATS)}")
+            raise ConfigError(
+                f"defaults.limit: must be a whole number of at least 1, not {self.limit!r}"
+            )
+        if not self.formats or any(f not in FORMATS for f in self.formats):
+            raise ConfigError(f"defaults.formats: must be a list drawn from {', '.join(FORMATS)}")
+        slugs = [feed.slug for feed in self.custom]
+        if duplicate := next((s for s in slugs if slugs.count(s) > 1), None):
+            raise ConfigError(f"custom: two feeds have the slug {duplicate!r}")
 
     @property
     def home_url(self) -> str:
         return self.site_url or self.base_url
+
+    @property
+    def publisher(self) -> str:
+        return self.author or self.title
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -66,10 +85,6 @@ class Config:
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
-_FILE_KEYS = {f.name: f for f in dataclasses.fields(Config)}
-_PATH_KEYS = {"seeds", "output", "cache"}
-
-
 def load_config(path: Path | None) -> Config:
     """Read the YAML file at `path`, or `feeds.yaml` if it exists, or return the defaults."""
     if path is None:
@@ -77,44 +92,235 @@ def load_config(path: Path | None) -> Config:
             return Config()
         path = DEFAULT_CONFIG_FILE
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except OSError as e:
         raise ConfigError(f"{path}: cannot be read: {e.strerror or e}") from e
+    except yaml.MarkedYAMLError as e:
+        line = e.problem_mark.line + 1 if e.problem_mark else 0
+        raise ConfigError(f"{path}:{line}: YAML error: {e.problem}") from e
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: YAML error: {e}") from e
-    if data is None:
+    if root is None:
         return Config()
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: must hold 'key: value' lines")
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in _FILE_KEYS:
-            raise ConfigError(f"{path}: unknown key {key!r} (known: {', '.join(_FILE_KEYS)})")
-        if key in _PATH_KEYS:
-            value = path.parent / str(value)
-        elif key == "formats" and isinstance(value, list):
-            value = tuple(value)
-        elif key == "archives" and not isinstance(value, bool):
-            raise ConfigError(f"{path}: archives: must be true or false, not {value!r}")
-        elif (
-            key not in ("limit", "formats", "archives")
-            and value is not None
-            and not isinstance(value, str)
-        ):
-            raise ConfigError(f"{path}: {key}: must be text, not {value!r}")
-        values[key] = value
+    reader = _Reader(path)
+    values = reader.section(root, "", _SECTIONS)
     try:
         return Config(**values)
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}") from e
 
 
+# -- the file's shape ---------------------------------------------------------------------------
+
+Convert = Callable[["_Reader", yaml.Node, str], Any]
+
+
+class _Reader:
+    """Turns YAML nodes into values, naming the key path and line of every mistake."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._constructor = yaml.SafeLoader("")  # turns one node into its Python value
+
+    def origin(self, node: yaml.Node) -> str:
+        return f"{self.path}:{node.start_mark.line + 1}"
+
+    def fail(self, node: yaml.Node, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}:{node.start_mark.line + 1}: {key}: {message}")
+
+    def mapping(self, node: yaml.Node, key: str) -> list[tuple[str, yaml.Node, yaml.Node]]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, key or "file", "must be a set of 'key: value' lines")
+        pairs: list[tuple[str, yaml.Node, yaml.Node]] = []
+        for k, v in node.value:
+            if not isinstance(k, yaml.ScalarNode):
+                raise self.fail(k, key or "file", "keys must be plain names")
+            pairs.append((str(k.value), k, v))
+        return pairs
+
+    def section(self, node: yaml.Node, prefix: str, fields: dict[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, key_node, value_node in self.mapping(node, prefix.rstrip(".")):
+            key = prefix + name
+            if name not in fields:
+                known = ", ".join(fields)
+                raise self.fail(key_node, key, f"unknown key (known here: {known})")
+            target = fields[name]
+            if isinstance(target, dict):
+                values.update(self.section(value_node, key + ".", target))
+            else:
+                attribute, convert = target
+                values[attribute] = convert(self, value_node, key)
+        return values
+
+    def value(self, node: yaml.Node, key: str) -> Any:
+        return self._constructor.construct_object(node, deep=True)
+
+
+def _text(r: _Reader, node: yaml.Node, key: str) -> str:
+    value = r.value(node, key)
+    if not isinstance(value, str) or not value.strip():
+        raise r.fail(node, key, f"must be text, not {value!r}")
+    return value.strip()
+
+
+def _url(r: _Reader, node: yaml.Node, key: str) -> str:
+    text = _text(r, node, key)
+    try:
+        absolute_url(text, key)
+    except ConfigError as e:
+        raise r.fail(node, key, str(e).split(": ", 1)[1]) from None
+    return text
+
+
+def _path(r: _Reader, node: yaml.Node, key: str) -> Path:
+    return r.path.parent / _text(r, node, key)
+
+
+def _boolean(r: _Reader, node: yaml.Node, key: str) -> bool:
+    value = r.value(node, key)
+    if not isinstance(value, bool):
+        raise r.fail(node, key, f"must be true or false, not {value!r}")
+    return value
+
+
+def _whole(minimum: int, maximum: int | None = None) -> Convert:
+    def convert(r: _Reader, node: yaml.Node, key: str) -> int:
+        value = r.value(node, key)
+        too_big = maximum is not None and isinstance(value, int) and value > maximum
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or too_big:
+            limits = f"from {minimum} to {maximum}" if maximum is not None else f"≥ {minimum}"
+            raise r.fail(node, key, f"must be a whole number {limits}, not {value!r}")
+        return value
+
+    return convert
+
+
+def _names(r: _Reader, node: yaml.Node, key: str) -> tuple[str, ...]:
+    value = r.value(node, key)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise r.fail(node, key, f"must be a list of names, not {value!r}")
+    return tuple(v.strip() for v in value)
+
+
+def _choices(allowed: tuple[str, ...]) -> Convert:
+    def convert(r: _Reader, node: yaml.Node, key: str) -> tuple[str, ...]:
+        names = _names(r, node, key)
+        if not names or any(n not in allowed for n in names):
+            raise r.fail(node, key, f"must be a list drawn from {', '.join(allowed)}")
+        return names
+
+    return convert
+
+
+def _groups(r: _Reader, node: yaml.Node, key: str) -> tuple[str, ...]:
+    chosen = {name: True for name in GROUP_KINDS}
+    for name, key_node, value_node in r.mapping(node, key):
+        if name not in chosen:
+            raise r.fail(
+                key_node, f"{key}.{name}", f"unknown group (known: {', '.join(GROUP_KINDS)})"
+            )
+        chosen[name] = _boolean(r, value_node, f"{key}.{name}")
+    return tuple(name for name, wanted in chosen.items() if wanted)
+
+
+_FILTERS: dict[str, Any] = {
+    "topics": {
+        "any": ("topics_any", _names),
+        "all": ("topics_all", _names),
+        "none": ("topics_none", _names),
+    },
+    "providers": {"any": ("providers_any", _names), "none": ("providers_none", _names)},
+    "category": ("category", _text),
+    "type": ("type", _text),
+    "min_quality": ("min_quality", _whole(0, 100)),
+    "published_only": ("published_only", _boolean),
+    "max_age_days": ("max_age_days", _whole(1)),
+    "min_heat": ("min_heat", _whole(-(10**9))),
+}
+
+
+def _filters(r: _Reader, node: yaml.Node, key: str) -> Filters:
+    return Filters(**r.section(node, key + ".", _FILTERS), origin=r.origin(node))
+
+
+def _custom(r: _Reader, node: yaml.Node, key: str) -> tuple[CustomFeed, ...]:
+    if not isinstance(node, yaml.SequenceNode):
+        raise r.fail(node, key, "must be a list of feeds")
+    feeds: list[CustomFeed] = []
+    seen: dict[str, str] = {}
+    for i, item in enumerate(node.value):
+        where = f"{key}[{i}]"
+        fields = {
+            "slug": ("slug", _text),
+            "title": ("title", _text),
+            "description": ("description", _text),
+            "sort": ("sort", _sort),
+            **_FILTERS,
+        }
+        values = r.section(item, where + ".", fields)
+        if "title" not in values:
+            raise r.fail(item, where, "needs a title")
+        slug = values.pop("slug", None) or slugify(values["title"])
+        slug_node = next((v for k, _, v in r.mapping(item, where) if k == "slug"), item)
+        if slugify(slug) != slug:
+            like = slugify(slug)
+            raise r.fail(
+                slug_node, f"{where}.slug", f"must be lowercase words joined by '-', like {like!r}"
+            )
+        if slug in seen:
+            raise r.fail(
+                slug_node, f"{where}.slug", f"{slug!r} is already the slug of {seen[slug]}"
+            )
+        seen[slug] = where
+        filter_values = {
+            k: values.pop(k) for k in list(values) if k in Filters.__dataclass_fields__
+        }
+        filters = Filters(**filter_values, origin=r.origin(item))
+        feeds.append(CustomFeed(slug=slug, filters=filters, **values))
+    return tuple(feeds)
+
+
+def _sort(r: _Reader, node: yaml.Node, key: str) -> str:
+    value = r.value(node, key)
+    if value not in ("newest", "heat"):
+        raise r.fail(node, key, f"must be 'newest' or 'heat' (hottest, then newest), not {value!r}")
+    return str(value)
+
+
+_SECTIONS: dict[str, Any] = {
+    "site": {
+        "title": ("title", _text),
+        "base_url": ("base_url", _url),
+        "url": ("site_url", _url),
+        "description": ("description", _text),
+        "language": ("language", _text),
+        "logo": ("logo", _url),
+        "author": ("author", _text),
+    },
+    "defaults": {
+        "limit": ("limit", _whole(1)),
+        "formats": ("formats", _choices(FORMATS)),
+        "archives": ("archives", _boolean),
+        "ttl": ("ttl", _whole(1)),
+    },
+    "groups": ("groups", _groups),
+    "filters": ("filters", _filters),
+    "custom": ("custom", _custom),
+    "websub": {"hub": ("websub_hub", _url)},
+    "paths": {"seeds": ("seeds", _path), "output": ("output", _path), "cache": ("cache", _path)},
+}
+
+
 def _base_url(url: str, key: str) -> str:
-    _absolute_url(url, key)
+    absolute_url(url, key)
     return url if url.endswith("/") else url + "/"
 
 
-def _absolute_url(url: str, key: str) -> None:
+def absolute_url(url: str, key: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"{key}: must be an absolute http(s) URL, not {url!r}")

@@ -21,7 +21,7 @@ class Link:
 @dataclass(frozen=True, slots=True)
 class Category:
     label: str  # the topic's display name
-    scheme: str  # the topic feed's URL, in the same format as the feed it appears in
+    scheme: str | None  # the topic feed's URL, in the feed's own format, when topics have feeds
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +60,7 @@ class FeedDoc:
     updated: datetime  # the newest item's time, never the build time
     logo: Image | None
     items: tuple[Item, ...]
+    ttl: int | None = None  # RSS <ttl>, minutes
     archive: bool = False  # an RFC 5005 archive document, not the subscription document
     links: tuple[Link, ...] = ()  # prev-archive, current, hub
 

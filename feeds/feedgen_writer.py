@@ -65,6 +65,8 @@ def _generator(doc: FeedDoc, *, rss: bool) -> Any:
     fg.language(doc.language)
     fg.generator(doc.generator, version=doc.generator_version, uri=doc.generator_uri)
     fg.updated(doc.updated)  # QUIRK 3
+    if doc.ttl:
+        fg.ttl(doc.ttl)
     if doc.logo:
         width, height = doc.logo.width, doc.logo.height
         fits = bool(width and height and width <= RSS_IMAGE_MAX[0] and height <= RSS_IMAGE_MAX[1])
@@ -99,7 +101,10 @@ def _add_item(fe: Any, item: Item, *, rss: bool) -> None:
         fe.dc.dc_creator(_text(item.author))
     for category in item.categories:
         label = _text(category.label)
-        fe.category(term=label, label=label, scheme=category.scheme)
+        if category.scheme:
+            fe.category(term=label, label=label, scheme=category.scheme)
+        else:
+            fe.category(term=label, label=label)
     for image in item.images:  # QUIRK 4: group=None keeps media elements directly in the item
         fe.media.content({**_sized(image), "medium": "image"}, group=None)
     if item.images:

@@ -146,7 +146,8 @@ def feed_document(page: Page, fmt: str, collection: Collection, config: Config) 
         home_url=config.home_url,
         self_url=config.url(page.path(fmt)),
         language=config.language,
-        author=config.title,
+        author=config.publisher,
+        ttl=config.ttl,
         generator="feeds",
         generator_version=__version__,
         generator_uri=GENERATOR_URI,
@@ -167,6 +168,8 @@ def _feed_description(group: Group, config: Config) -> str:
         return f"The latest news about {group.name}, from {config.title}."
     if group.kind is GroupKind.PROVIDER:
         return f"The latest news from {group.name}, collected by {config.title}."
+    if group.kind is GroupKind.CUSTOM:
+        return group.description or f"{group.name}, selected by {config.title}."
     return config.description
 
 
@@ -202,6 +205,8 @@ def _categories(
         group = collection.topics.get(identity_key(topic))
         if group:
             categories.append(Category(group.name, config.url(feed_path(group, fmt))))
+        elif "topics" not in config.groups:  # no topic feeds to point at: the name alone
+            categories.append(Category(topic, None))
     return tuple(categories)
 
 

@@ -22,6 +22,7 @@ SECTIONS = {
     GroupKind.ALL: "Everything",
     GroupKind.TOPIC: "Topics",
     GroupKind.PROVIDER: "Providers",
+    GroupKind.CUSTOM: "Custom feeds",
 }
 MEDIA_TYPES = {
     "rss": "application/rss+xml",
@@ -65,10 +66,11 @@ def _bind(
 
 
 def index_html(collection: Collection, config: Config) -> bytes:
-    everything = collection.groups[0]
+    main = collection.groups[:1]  # the first feed, "all" unless it is turned off
     discovery = "".join(
-        f'<link rel="alternate" type="{MEDIA_TYPES[fmt]}" title="{escape(config.title)} '
-        f'({LABELS[fmt]})" href="{escape(config.url(feed_path(everything, fmt)))}">\n'
+        f'<link rel="alternate" type="{MEDIA_TYPES[fmt]}" title="{escape(_title(group, config))} '
+        f'({LABELS[fmt]})" href="{escape(config.url(feed_path(group, fmt)))}">\n'
+        for group in main
         for fmt in config.formats
     )
     sections = []
@@ -90,6 +92,10 @@ def index_html(collection: Collection, config: Config) -> bytes:
         f"{OPML_PATH}</a> (OPML).</p>\n{''.join(sections)}</main>\n</body>\n</html>\n"
     )
     return page.encode()
+
+
+def _title(group: Group, config: Config) -> str:
+    return config.title if group.kind is GroupKind.ALL else group.name
 
 
 def _row(group: Group, config: Config) -> str:

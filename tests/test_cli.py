@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds.cli import _parser, main
-from feeds.config import Config, load_config
+from feeds.cli import _parser
 from tests.helpers import CORPUS, ROOT, SEEDS, files_of
 
 BAD = ROOT / "tests" / "bad_records"
@@ -93,7 +92,7 @@ def test_base_url_flag_sets_every_link(tmp_path: Path) -> None:
         ),
         (
             ["--base-url", "ftp://x"],
-            "feeds: base_url: must be an absolute http(s) URL, not 'ftp://x'\n",
+            "feeds: --base-url: must be an absolute http(s) URL, not 'ftp://x'\n",
         ),
     ],
 )
@@ -107,48 +106,6 @@ def test_unwritable_output_exits_3(tmp_path: Path) -> None:
     result = run("build", "--seeds", str(SEEDS), "--output", str(tmp_path / "output"))
     assert result.returncode == 3
     assert result.stderr.startswith("feeds: output not writable: cannot use ")
-
-
-def test_config_file_is_read_and_flags_override_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "feeds.yaml").write_text(
-        f"title: Example News\nbase_url: https://news.example/\nseeds: {SEEDS}\nlimit: 5\n"
-    )
-    monkeypatch.chdir(tmp_path)
-    assert main(["build", "-q", "--base-url", "https://other.example/"]) == 0
-    text = (tmp_path / "output/all.rss.xml").read_text()
-    assert "<title>Example News</title>" in text
-    assert "https://other.example/all.rss.xml" in text
-
-
-def test_config_errors_name_the_key(tmp_path: Path) -> None:
-    path = tmp_path / "feeds.yaml"
-    path.write_text("titel: typo\n")
-    result = run("--config", str(path))
-    assert result.returncode == 2
-    assert result.stderr.startswith(f"feeds: {path}: unknown key 'titel' (known: seeds, output, ")
-    path.write_text("limit: 0\n")
-    assert run("--config", str(path)).stderr == (
-        f"feeds: {path}: limit: must be a whole number of at least 1, not 0\n"
-    )
-
-
-def test_readme_configuration_example_loads(tmp_path: Path) -> None:
-    readme = (ROOT / "README.md").read_text()
-    example = re.search(r"### Configuration.*?```yaml\n(.*?)```", readme, re.DOTALL)
-    assert example
-    (tmp_path / "feeds.yaml").write_text(example.group(1))
-    config = load_config(tmp_path / "feeds.yaml")
-    assert config == Config(
-        seeds=tmp_path / "seeds",
-        output=tmp_path / "output",
-        cache=tmp_path / ".feeds-cache",
-        base_url="https://news.example.org/feeds/",
-        title="Example News",
-        site_url="https://news.example.org/",
-        logo="https://news.example.org/logo.png",
-    )
 
 
 def test_readme_documents_every_option() -> None:

@@ -1,0 +1,102 @@
+"""Which articles a feed shows: filters on topics, providers and curation signals (SPEC §4).
+
+Pure. `max_age_days` counts back from the newest article of the corpus, not from the clock: the
+same input must give the same bytes whenever it is built (SPEC §6), and a corpus that cron keeps
+fed has its newest article at about "now".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from feeds.model import Article
+from feeds.text import identity_key
+
+Sort = Literal["newest", "heat"]
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    topics_any: tuple[str, ...] = ()  # at least one of these topics
+    topics_all: tuple[str, ...] = ()  # every one of these topics
+    topics_none: tuple[str, ...] = ()  # none of these topics
+    providers_any: tuple[str, ...] = ()  # from one of these providers (domain or name)
+    providers_none: tuple[str, ...] = ()  # from none of these providers
+    category: str | None = None
+    type: str | None = None
+    min_quality: int | None = None
+    published_only: bool = False
+    max_age_days: int | None = None
+    min_heat: int | None = None
+    origin: str = ""  # where the filters were written, "feeds.yaml:12", for warnings
+
+    def predicate(self, newest: datetime | None) -> Callable[[Article], bool]:
+        """A test for one article; `newest` is the corpus's newest time, for `max_age_days`."""
+        any_topics = {identity_key(t) for t in self.topics_any}
+        all_topics = {identity_key(t) for t in self.topics_all}
+        no_topics = {identity_key(t) for t in self.topics_none}
+        any_providers = {provider_key(p) for p in self.providers_any}
+        no_providers = {provider_key(p) for p in self.providers_none}
+        oldest = (
+            newest - timedelta(days=self.max_age_days) if newest and self.max_age_days else None
+        )
+
+        def matches(article: Article) -> bool:
+            topics = {identity_key(t) for t in article.topics}
+            p = article.provider
+            providers = {p.key, identity_key(p.name)} if p else set()
+            return (
+                (not any_topics or bool(topics & any_topics))
+                and all_topics <= topics
+                and not topics & no_topics
+                and (not any_providers or bool(providers & any_providers))
+                and not providers & no_providers
+                and (self.category is None or _same(article.category, self.category))
+                and (self.type is None or _same(article.type, self.type))
+                and (self.min_quality is None or (article.quality or 0) >= self.min_quality)
+                and (not self.published_only or article.is_published is True)
+                and (oldest is None or article.published >= oldest)
+                and (self.min_heat is None or (article.heat or 0) >= self.min_heat)
+            )
+
+        return matches
+
+    def names(self) -> dict[str, tuple[str, ...]]:
+        """The topic and provider names the filters mention, by key, to check they exist."""
+        return {
+            "topics.any": self.topics_any,
+            "topics.all": self.topics_all,
+            "topics.none": self.topics_none,
+            "providers.any": self.providers_any,
+            "providers.none": self.providers_none,
+        }
+
+
+NO_FILTERS = Filters()
+
+
+@dataclass(frozen=True, slots=True)
+class CustomFeed:
+    slug: str
+    title: str
+    description: str | None = None
+    filters: Filters = field(default_factory=lambda: NO_FILTERS)
+    sort: Sort = "newest"
+
+
+def provider_key(name: str) -> str:
+    """A provider named in a filter: by domain (`www.cnbc.com`, `cnbc.com`) or by name (`CNBC`)."""
+    text = name.strip().lower().removeprefix("www.")
+    return text if "." in text else identity_key(name)
+
+
+def by_heat(articles: Iterable[Article]) -> tuple[Article, ...]:
+    """Hottest first, then newest, then by URL: a stable order."""
+    return tuple(sorted(articles, key=lambda a: (-(a.heat or 0), -a.published.timestamp(), a.url)))
+
+
+def _same(value: str | None, wanted: str) -> bool:
+    return value is not None and value.casefold() == wanted.casefold()

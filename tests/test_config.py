@@ -1,0 +1,270 @@
+"""The configuration file (SPEC §7) and custom feeds (SPEC §4): the README's example, filters
+checked against a plain Python filter, and every kind of mistake named with its key and line."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from feeds.build import check
+from feeds.config import Config, ConfigError, load_config
+from feeds.model import Article
+from feeds.synthetic import write_corpus
+from tests.helpers import ROOT, SEEDS, files_of, write_record
+
+
+def readme_example() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"### Configuration.*?```yaml\n(.*?)```", readme, re.DOTALL)
+    assert found, "the README shows an example feeds.yaml"
+    return found.group(1)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the README's feeds.yaml and a synthetic corpus in its seeds/."""
+    folder = tmp_path_factory.mktemp("site")
+    (folder / "feeds.yaml").write_text(readme_example(), encoding="utf-8")
+    write_corpus(folder / "seeds", 600, seed=5)
+    return folder
+
+
+def topics(article: Article) -> set[str]:
+    return {t.casefold() for t in article.topics}
+
+
+def domain(article: Article) -> str | None:
+    return article.provider.domain if article.provider else None
+
+
+def test_readme_example_loads_with_every_section(site: Path) -> None:
+    config = load_config(site / "feeds.yaml")
+    assert config.title == "Example News" and config.author == "Example News Desk"
+    assert config.base_url == "https://news.example.org/feeds/"
+    assert (config.limit, config.formats, config.archives, config.ttl) == (
+        50,
+        ("rss", "atom", "json"),
+        True,
+        15,
+    )
+    assert config.seeds == site / "seeds" and config.output == site / "output"
+    assert [c.slug for c in config.custom] == [
+        "vision-big-outlets",
+        "published-and-good",
+        "this-week-s-hottest",
+        "robotics-but-not-from-the-wires",
+    ]
+
+
+def test_custom_feeds_hold_exactly_what_their_filters_select(site: Path) -> None:
+    config = load_config(site / "feeds.yaml")
+    checked = check(config)
+    assert not checked.collection.warnings, "every name in the example exists in the corpus"
+    corpus = [a for a in checked.articles if (a.quality or 0) >= 10]  # the global filter
+    newest = max(a.published for a in checked.articles)
+
+    def newest_first(articles: list[Article]) -> list[str]:
+        return [
+            a.url
+            for a in sorted(
+                sorted(articles, key=lambda a: a.url), key=lambda a: a.published, reverse=True
+            )
+        ]
+
+    expected = {
+        "vision-big-outlets": newest_first(
+            [
+                a
+                for a in corpus
+                if "computer vision" in topics(a)
+                and domain(a) in {"cnbc.com", "reuters.com", "cnet.com"}
+            ]
+        ),
+        "published-and-good": newest_first(
+            [a for a in corpus if a.is_published and (a.quality or 0) >= 80]
+        ),
+        "this-week-s-hottest": [
+            a.url
+            for a in sorted(
+                (
+                    a
+                    for a in corpus
+                    if a.published >= newest - timedelta(days=7) and (a.heat or 0) >= 100
+                ),
+                key=lambda a: (-(a.heat or 0), -a.published.timestamp(), a.url),
+            )
+        ],
+        "robotics-but-not-from-the-wires": newest_first(
+            [
+                a
+                for a in corpus
+                if topics(a) & {"robotics", "robotik"}
+                and "ai" not in topics(a)
+                and domain(a) != "reuters.com"
+                and a.category == "news"
+                and a.type == "article"
+            ]
+        ),
+    }
+    custom = {
+        g.slug: [a.url for a in g.articles] for g in checked.collection.groups if g.kind == "custom"
+    }
+    assert custom == expected
+    assert all(len(urls) >= 2 for urls in custom.values()), "each filter selects something"
+    all_urls = {a.url for a in checked.collection.groups[0].articles}
+    assert all_urls == {a.url for a in corpus}
+
+
+def test_readme_example_builds_custom_feeds_in_every_format_with_index_and_opml(site: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "feeds", "build", "-q"],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    produced = files_of(site / "output")
+    for slug in ("vision-big-outlets", "published-and-good", "this-week-s-hottest"):
+        for suffix in (".rss.xml", ".atom.xml", ".json"):
+            assert f"custom/{slug}{suffix}" in produced
+        url = f"https://news.example.org/feeds/custom/{slug}.rss.xml"
+        assert url.encode() in produced["feeds.opml"] and url.encode() in produced["index.html"]
+    assert b"<ttl>15</ttl>" in produced["custom/vision-big-outlets.rss.xml"]
+    assert b"<h2>Custom feeds</h2>" in produced["index.html"]
+    listing = subprocess.run(
+        [sys.executable, "-m", "feeds", "list", "--json"],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = {row["slug"]: row for row in json.loads(listing.stdout) if row["kind"] == "custom"}
+    assert rows["vision-big-outlets"]["urls"]["atom"].endswith(
+        "/custom/vision-big-outlets.atom.xml"
+    )
+
+
+def test_built_in_groups_can_be_turned_off(tmp_path: Path) -> None:
+    (tmp_path / "feeds.yaml").write_text(
+        f"groups: {{providers: false}}\npaths: {{seeds: {SEEDS}}}\n"
+    )
+    kinds = {g.kind.value for g in check(load_config(tmp_path / "feeds.yaml")).collection.groups}
+    assert kinds == {"all", "topics"}
+
+
+MISTAKES = [
+    (
+        "titel: x\n",
+        "1: titel: unknown key (known here: site, defaults, groups, filters, custom, websub, paths)",
+    ),
+    (
+        "site:\n  title: A\n  colour: red\n",
+        "3: site.colour: unknown key (known here: title, base_url, url, description, language, logo, author)",
+    ),
+    ("defaults:\n  limit: many\n", "2: defaults.limit: must be a whole number ≥ 1, not 'many'"),
+    ("defaults:\n  limit: 0\n", "2: defaults.limit: must be a whole number ≥ 1, not 0"),
+    (
+        "defaults:\n  formats: [rss, pdf]\n",
+        "2: defaults.formats: must be a list drawn from rss, atom, json",
+    ),
+    (
+        "defaults:\n  archives: sometimes\n",
+        "2: defaults.archives: must be true or false, not 'sometimes'",
+    ),
+    (
+        "site:\n  base_url: ftp://example.org/\n",
+        "2: site.base_url: must be an absolute http(s) URL, not 'ftp://example.org/'",
+    ),
+    ("groups:\n  tags: true\n", "2: groups.tags: unknown group (known: all, topics, providers)"),
+    (
+        "custom:\n  - title: A\n    min_quality: 120\n",
+        "3: custom[0].min_quality: must be a whole number from 0 to 100, not 120",
+    ),
+    (
+        "custom:\n  - title: A\n    sort: oldest\n",
+        "3: custom[0].sort: must be 'newest' or 'heat' (hottest, then newest), not 'oldest'",
+    ),
+    ("custom:\n  - slug: a\n", "2: custom[0]: needs a title"),
+    (
+        "custom:\n  - title: A\n    slug: Big Feed\n",
+        "3: custom[0].slug: must be lowercase words joined by '-', like 'big-feed'",
+    ),
+    (
+        "custom:\n  - title: Same\n  - title: Same\n",
+        "3: custom[1].slug: 'same' is already the slug of custom[0]",
+    ),
+    (
+        "custom:\n  - title: A\n    topics: {some: [AI]}\n",
+        "3: custom[0].topics.some: unknown key (known here: any, all, none)",
+    ),
+    ("custom: {title: A}\n", "1: custom: must be a list of feeds"),
+    ("filters:\n  topics: {any: 3}\n", "2: filters.topics.any: must be a list of names, not 3"),
+    ("site: [\n", "2: YAML error: expected the node content, but found '<stream end>'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"), MISTAKES, ids=[m[1].split(":")[1].strip() for m in MISTAKES]
+)
+def test_each_mistake_is_one_line_with_key_and_line_and_nothing_is_written(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == f"{path}:{message}"
+    result = subprocess.run(
+        [sys.executable, "-m", "feeds", "build", "--config", str(path), "--seeds", str(SEEDS)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (2, f"feeds: {path}:{message}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feeds.yaml"], "nothing written"
+
+
+def test_a_filter_naming_nothing_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(
+        f"paths: {{seeds: {SEEDS}}}\ncustom:\n  - title: Typos\n    topics: {{any: [Computr Vision]}}\n"
+    )
+    report = check(load_config(path)).report
+    (warning,) = report.warnings
+    assert str(warning) == (
+        f"{path}:3: warning: custom[0].topics.any: no article has the topic 'Computr Vision'"
+    )
+
+
+def test_flags_override_the_file(tmp_path: Path) -> None:
+    (tmp_path / "feeds.yaml").write_text(
+        f"site: {{title: Example News, base_url: 'https://news.example/'}}\npaths: {{seeds: {SEEDS}}}\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "feeds", "build", "-q", "--base-url", "https://other.example/"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "output/all.rss.xml").read_text()
+    assert "<title>Example News</title>" in text
+    assert "https://other.example/all.rss.xml" in text and "news.example/" not in text
+
+
+def test_no_file_means_the_documented_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_config(None) == Config()
+    write_record(tmp_path, "x.md", "title: T")  # not read: only the config matters here
+    assert Config().base_url == "http://localhost:8000/"
