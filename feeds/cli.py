@@ -12,12 +12,13 @@ from typing import Any
 from feeds._version import __version__
 from feeds.build import build, check
 from feeds.collect import Collection
-from feeds.config import Config, ConfigError, absolute_url, load_config
+from feeds.config import DEFAULT_BASE_URL, Config, ConfigError, absolute_url, load_config
 from feeds.lock import LockHeld
 from feeds.progress import ProgressBar
 from feeds.publish import OutputError
 from feeds.render import feed_path
 from feeds.report import Report
+from feeds.serve import DEFAULT_PORT, serve
 
 # Exit codes (documented in the README).
 OK = 0
@@ -32,6 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress = None if args.quiet or not sys.stderr.isatty() else ProgressBar(sys.stderr)
     try:
         config = _config(args)
+        if args.command == "serve":
+            return _serve(config, args)
         if args.command == "list":
             return _list(check(config).collection, config, as_json=args.json)
         if args.command == "check":
@@ -64,6 +67,30 @@ def _config(args: argparse.Namespace) -> Config:
         base_url=args.base_url,
         cache=getattr(args, "cache", None),
     )
+
+
+def _serve(config: Config, args: argparse.Namespace) -> int:
+    """Build, then serve the output on 127.0.0.1; with --watch, build again on every change."""
+    if args.base_url is None and config.base_url == DEFAULT_BASE_URL:
+        # Feeds link to themselves: build them for the address they are served at.
+        config = config.with_overrides(base_url=f"http://localhost:{args.port}/")
+
+    def rebuild() -> None:
+        _tell(build(config), args)
+
+    rebuild()
+    watching = args.watch
+    try:
+        serve(
+            config.output,
+            args.port,
+            rebuild=rebuild if watching else None,
+            watch=config.seeds if watching else None,
+        )
+    except OSError as e:
+        print(f"feeds: cannot serve on port {args.port}: {e.strerror or e}", file=sys.stderr)
+        return USAGE
+    return OK
 
 
 def _list(collection: Collection, config: Config, *, as_json: bool) -> int:
@@ -105,13 +132,14 @@ def _tell(report: Report, args: argparse.Namespace) -> None:
             "feeds manage it)",
             file=out,
         )
-    if args.verbose and args.command == "build":
+    builds = args.command in ("build", "serve")
+    if args.verbose and builds:
         for path in report.written:
             print(f"wrote {path}", file=out)
         for path in report.removed:
             print(f"removed {path}", file=out)
     if not args.quiet:
-        print(report.summary() if args.command == "build" else report.records_line(), file=out)
+        print(report.summary() if builds else report.records_line(), file=out)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -124,9 +152,12 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd = commands.add_parser("build", help="build every feed (the default command)")
     check_cmd = commands.add_parser("check", help="validate the records only; write nothing")
     list_cmd = commands.add_parser("list", help="every feed, its items, newest item and URL")
+    serve_cmd = commands.add_parser("serve", help="build, then preview output/ on localhost")
     check_cmd.add_argument("path", nargs="?", type=Path, help="records to check (--seeds)")
-    for sub in (parser, build_cmd, check_cmd, list_cmd):
-        _common_options(sub, with_output=sub in (parser, build_cmd))
+    for sub in (parser, build_cmd, check_cmd, list_cmd, serve_cmd):
+        _common_options(sub, with_output=sub in (parser, build_cmd, serve_cmd))
+    serve_cmd.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1")
+    serve_cmd.add_argument("--watch", action="store_true", help="rebuild when records change")
     list_cmd.add_argument("--base-url", metavar="URL", default=argparse.SUPPRESS)
     parser.set_defaults(
         command="build",

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
+import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -120,3 +123,27 @@ def test_readme_documents_every_option() -> None:
         assert documented & set(action.option_strings), action.option_strings
     offered = {option for action in actions for option in action.option_strings}
     assert documented <= offered
+
+
+def test_serve_builds_then_serves_for_its_own_address(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port that is free now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "feeds", "serve", "--seeds", str(SEEDS)]
+    command += ["--output", str(tmp_path / "out"), "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        banner = process.stderr.readline()  # printed once the server listens
+        assert (
+            banner
+            == f"feeds: serving {tmp_path / 'out'} at http://127.0.0.1:{port}/ (Ctrl-C to stop)\n"
+        )
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/all.rss.xml", timeout=5) as response:
+            assert response.headers["Content-Type"] == "application/rss+xml; charset=utf-8"
+            assert f"http://localhost:{port}/all.rss.xml".encode() in response.read()
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert "5 feeds in 18 files, 18 written" in out
