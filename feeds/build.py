@@ -73,21 +73,29 @@ def _build(
     checked = _check(config, stats, cache, progress)
     publisher = Publisher(config.output)
     fresh: dict[str, tuple[str, int, int]] = {}
+    fingerprints: dict[str, str] = {}
     planned = [*plan(checked.collection, config), *plan_site(checked.collection, config)]
-    for done, item in enumerate(planned, start=1):
-        known = outputs.get(item.path)
-        if known and known[0] == item.fingerprint and _stat(config.output / item.path) == known[1:]:
-            publisher.keep(item.path)
-            fresh[item.path] = known
-        else:
-            publisher.write(item.path, item.make())
-            fresh[item.path] = (item.fingerprint, *_stat(config.output / item.path))
-        if progress:
-            progress("feeds written", done, len(planned))
-    publisher.write(REPORT_PATH, checked.report.records_json_bytes())
-    published = publisher.finish()
-    for path in published.refused:
-        fresh.pop(path, None)
+    try:
+        for done, item in enumerate(planned, start=1):
+            known = outputs.get(item.path)
+            on_disk = _stat(config.output / item.path)
+            if known and known[0] == item.fingerprint and on_disk == known[1:]:
+                publisher.keep(item.path)
+                fresh[item.path] = known
+            else:
+                publisher.write(item.path, item.make())
+                fingerprints[item.path] = item.fingerprint
+            if progress:
+                progress("feeds written", done, len(planned))
+        publisher.write(REPORT_PATH, checked.report.records_json_bytes())
+        published = publisher.finish()
+    except BaseException:
+        publisher.abort()
+        raise
+    refused = set(published.refused)
+    for path, fingerprint in fingerprints.items():
+        if path not in refused:  # stat after `finish`: the files are in place now
+            fresh[path] = (fingerprint, *_stat(config.output / path))
     report = replace(
         checked.report,
         written=published.written,

@@ -87,13 +87,14 @@ def pages(group: Group, config: Config) -> list[Page]:
 def plan(collection: Collection, config: Config) -> Iterator[Planned]:
     """Every feed file, in a stable order: each group's pages in each format."""
     settings = settings_key(config)
+    renderer = _Renderer(collection, config)
     for group in collection.groups:
         for page in pages(group, config):
             for fmt in config.formats:
                 yield Planned(
                     page.path(fmt),
                     _fingerprint(page, fmt, collection, settings),
-                    _maker(page, fmt, collection, config),
+                    renderer.maker(page, fmt),
                 )
 
 
@@ -107,8 +108,23 @@ def render_files(collection: Collection, config: Config) -> Iterator[tuple[str, 
         yield planned.path, planned.make()
 
 
-def _maker(page: Page, fmt: str, collection: Collection, config: Config) -> Callable[[], bytes]:
-    return lambda: WRITERS[fmt][1](feed_document(page, fmt, collection, config))
+class _Renderer:
+    """Makes pages; an article's HTML content is made once, whatever pages and formats show it
+    (it is the costly part of an item: Markdown and sanitizing)."""
+
+    def __init__(self, collection: Collection, config: Config) -> None:
+        self.collection = collection
+        self.config = config
+        self._html: dict[int, str] = {}
+
+    def maker(self, page: Page, fmt: str) -> Callable[[], bytes]:
+        return lambda: WRITERS[fmt][1](feed_document(page, fmt, self.collection, self.config, self))
+
+    def html(self, article: Article) -> str:
+        key = id(article)  # articles live as long as the collection: their ids are stable
+        if key not in self._html:
+            self._html[key] = item_html(article)
+        return self._html[key]
 
 
 def _fingerprint(page: Page, fmt: str, collection: Collection, settings: str) -> str:
@@ -125,7 +141,9 @@ def _fingerprint(page: Page, fmt: str, collection: Collection, settings: str) ->
     return digest.hexdigest()
 
 
-def feed_document(page: Page, fmt: str, collection: Collection, config: Config) -> FeedDoc:
+def feed_document(
+    page: Page, fmt: str, collection: Collection, config: Config, renderer: _Renderer | None = None
+) -> FeedDoc:
     group = page.group
     logo = group.provider.logo if group.provider else None
     if logo is None and config.logo and group.kind is not GroupKind.PROVIDER:
@@ -153,7 +171,10 @@ def feed_document(page: Page, fmt: str, collection: Collection, config: Config) 
         generator_uri=GENERATOR_URI,
         updated=max((a.last_modified for a in page.articles), default=EMPTY_FEED_TIME),
         logo=logo,
-        items=tuple(_item(a, fmt, collection, config) for a in page.articles),
+        items=tuple(
+            _item(a, fmt, collection, config, renderer.html(a) if renderer else item_html(a))
+            for a in page.articles
+        ),
         archive=page.month is not None,
         links=tuple(links),
     )
@@ -173,7 +194,9 @@ def _feed_description(group: Group, config: Config) -> str:
     return config.description
 
 
-def _item(article: Article, fmt: str, collection: Collection, config: Config) -> Item:
+def _item(
+    article: Article, fmt: str, collection: Collection, config: Config, content_html: str
+) -> Item:
     provider = article.provider
     return Item(
         id=article.url,
@@ -182,7 +205,7 @@ def _item(article: Article, fmt: str, collection: Collection, config: Config) ->
         published=article.published,
         updated=article.last_modified,
         summary=article.excerpt,
-        content_html=item_html(article),
+        content_html=content_html,
         author=provider.name if provider else None,
         author_uri=f"https://{provider.domain}/" if provider and provider.domain else None,
         categories=_categories(article, fmt, collection, config),
