@@ -38,11 +38,11 @@ body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:
 background:#fafafa}main{max-width:60rem;margin:0 auto;padding:1rem}h1{margin:.5rem 0}
 table{width:100%;border-collapse:collapse;margin-bottom:1.5rem}
 th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}
-th{font-size:.85rem;color:#555}td.n{text-align:right;white-space:nowrap}
+th{font-size:.85rem;color:#555}.n{text-align:right;white-space:nowrap}
 a{color:#0645ad}.f a{display:inline-block;margin-right:.6rem}
 @media (max-width:40rem){thead{display:none}tr{display:block;padding:.5rem 0;
 border-bottom:1px solid #ddd}td{display:inline-block;border:0;padding:.1rem .5rem}
-td.name{display:block;font-weight:600}}
+td.name{display:block;font-weight:600}td.count::after{content:" items"}}
 """.strip()
 
 
@@ -78,7 +78,8 @@ def index_html(collection: Collection, config: Config) -> bytes:
         rows = "".join(_row(group, config) for group in groups)
         sections.append(
             f"<section>\n<h2>{SECTIONS[kind]}</h2>\n<table>\n<thead><tr><th>Feed</th>"
-            f"<th>Items</th><th>Newest item</th><th>Subscribe</th></tr></thead>\n<tbody>\n"
+            f'<th class="n">Items</th><th class="n">Newest item</th><th>Subscribe</th></tr>'
+            f"</thead>\n<tbody>\n"
             f"{rows}</tbody>\n</table>\n</section>\n"
         )
     page = (
@@ -105,7 +106,8 @@ def _row(group: Group, config: Config) -> str:
     )
     newest = group.articles[0].published.strftime("%Y-%m-%d %H:%M UTC") if group.articles else "—"
     return (
-        f'<tr><td class="name">{escape(group.name)}</td><td class="n">{len(group.articles)}</td>'
+        f'<tr><td class="name">{escape(group.name)}</td>'
+        f'<td class="n count">{len(group.articles)}</td>'
         f'<td class="n">{newest}</td><td class="f">{links}</td></tr>\n'
     )
 
