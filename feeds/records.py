@@ -210,14 +210,19 @@ def _may_be_deep(text: str) -> bool:
 def _nesting_depth(text: str) -> int:
     """The deepest nesting of the document, from libyaml's event stream, which does not recurse."""
     depth = deepest = 0
-    for event in yaml.parse(text, Loader=_RecordLoader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_DEPTH:
-                break
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+    try:
+        for event in yaml.parse(text, Loader=_RecordLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                deepest = max(deepest, depth)
+                if deepest > MAX_DEPTH:
+                    break
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as e:
+        if "nesting depth" not in str(e.problem):  # newer libyaml stops deep documents itself
+            raise
+        return MAX_DEPTH + 1
     return deepest
 
 
