@@ -155,13 +155,16 @@ def _same_bytes(target: Path, data: bytes) -> bool:
         return False
 
 
-def _stage(target: Path, data: bytes, mode: int) -> Path:
+def _stage(target: Path, data: bytes, mode: int, *, sync: bool = False) -> Path:
     """Write `data` to a temporary file beside `target`, ready to be renamed over it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
         os.chmod(temporary, mode)  # mkstemp makes 0600; a web server must be able to read it
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -170,17 +173,11 @@ def _stage(target: Path, data: bytes, mode: int) -> Path:
 
 
 def _write_atomically(target: Path, data: bytes, mode: int) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    temporary = _stage(target, data, mode, sync=True)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temporary, mode)  # mkstemp makes 0600; a web server must be able to read it
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
