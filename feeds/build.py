@@ -22,8 +22,9 @@ from feeds.config import Config, ConfigError
 from feeds.ingest import FileOutcome, FileStat, ingest, scan
 from feeds.lock import output_lock
 from feeds.model import Article, Problem
+from feeds.parallel import ordered_map
 from feeds.publish import Publisher
-from feeds.render import feed_path, plan
+from feeds.render import Planned, feed_path, plan
 from feeds.report import Report
 from feeds.site import plan_site
 from feeds.websub import notify
@@ -75,18 +76,21 @@ def _build(
     fresh: dict[str, tuple[str, int, int]] = {}
     fingerprints: dict[str, str] = {}
     planned = [*plan(checked.collection, config), *plan_site(checked.collection, config)]
+    todo = []
+    for item in planned:
+        known = outputs.get(item.path)
+        if known and known[0] == item.fingerprint and _stat(config.output / item.path) == known[1:]:
+            publisher.keep(item.path)
+            fresh[item.path] = known
+        else:
+            todo.append(item)
     try:
-        for done, item in enumerate(planned, start=1):
-            known = outputs.get(item.path)
-            on_disk = _stat(config.output / item.path)
-            if known and known[0] == item.fingerprint and on_disk == known[1:]:
-                publisher.keep(item.path)
-                fresh[item.path] = known
-            else:
-                publisher.write(item.path, item.make())
-                fingerprints[item.path] = item.fingerprint
+        made = ordered_map(_make, todo, min_items=64)
+        for done, (item, data) in enumerate(zip(todo, made, strict=True), start=1):
+            publisher.write(item.path, data)
+            fingerprints[item.path] = item.fingerprint
             if progress:
-                progress("feeds written", done, len(planned))
+                progress("feeds written", done, len(todo))
         publisher.write(REPORT_PATH, checked.report.records_json_bytes())
         published = publisher.finish()
     except BaseException:
@@ -119,6 +123,10 @@ def _announce(config: Config, hub: str, collection: Collection, report: Report) 
     if not urls:
         return report
     return replace(report, notified=tuple(urls), hub_problem=notify(hub, urls))
+
+
+def _make(planned: Planned) -> bytes:
+    return planned.make()
 
 
 def _check(

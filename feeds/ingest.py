@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from feeds.model import Article, Problem
+from feeds.parallel import ordered_map
 from feeds.records import iter_record_paths, read_file
 from feeds.validate import validate
 
@@ -68,10 +70,13 @@ def ingest(
     cached: Callable[[FileStat], FileOutcome | None],
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[FileOutcome, bool]]:
-    """Each file's outcome, from `cached` when it has one, else read now; with "was it read"."""
-    for done, stat in enumerate(stats, start=1):
-        outcome = cached(stat)
-        yield (outcome, False) if outcome else (ingest_file(seeds, stat.path), True)
+    """Each file's outcome, from `cached` when it has one, else read now (on every core when
+    there are many); with "was it read"."""
+    known = [cached(stat) for stat in stats]
+    missing = [stat.path for stat, outcome in zip(stats, known, strict=True) if outcome is None]
+    fresh = ordered_map(partial(ingest_file, seeds), missing)
+    for done, outcome in enumerate(known, start=1):
+        yield (outcome, False) if outcome else (next(fresh), True)
         if progress:
             progress(done)
 

@@ -109,16 +109,23 @@ def render_files(collection: Collection, config: Config) -> Iterator[tuple[str, 
 
 
 class _Renderer:
-    """Makes pages; an article's HTML content is made once, whatever pages and formats show it
-    (it is the costly part of an item: Markdown and sanitizing)."""
+    """Makes pages; an article's item is made once per format, and its HTML content once,
+    whatever pages show it (Markdown and sanitizing are the costly part)."""
 
     def __init__(self, collection: Collection, config: Config) -> None:
         self.collection = collection
         self.config = config
         self._html: dict[int, str] = {}
+        self._items: dict[tuple[int, str], Item] = {}
 
     def maker(self, page: Page, fmt: str) -> Callable[[], bytes]:
         return lambda: WRITERS[fmt][1](feed_document(page, fmt, self.collection, self.config, self))
+
+    def item(self, article: Article, fmt: str) -> Item:
+        key = (id(article), fmt)  # articles live as long as the collection: their ids are stable
+        if key not in self._items:
+            self._items[key] = _item(article, fmt, self.collection, self.config, self.html(article))
+        return self._items[key]
 
     def html(self, article: Article) -> str:
         key = id(article)  # articles live as long as the collection: their ids are stable
@@ -172,7 +179,7 @@ def feed_document(
         updated=max((a.last_modified for a in page.articles), default=EMPTY_FEED_TIME),
         logo=logo,
         items=tuple(
-            _item(a, fmt, collection, config, renderer.html(a) if renderer else item_html(a))
+            renderer.item(a, fmt) if renderer else _item(a, fmt, collection, config, item_html(a))
             for a in page.articles
         ),
         archive=page.month is not None,
