@@ -1,0 +1,621 @@
+"""Is `feeds build` fast at 100,000 records? One command times it against a naive script and the
+floors no build can beat, on the same synthetic corpus, and says which targets are met.
+
+    python3 benchmarks/run.py                       # 10,000 and 100,000 records (100k: minutes)
+    python3 benchmarks/run.py --sizes 2000          # a quick run
+    python3 benchmarks/run.py --sizes 10000 --json results.json --keep --workdir /tmp/bench
+    python3 benchmarks/run.py --snapshot             # while someone is editing the package
+
+For each size, a corpus is generated once (`feeds.synthetic`, seed 1), then these steps run, each
+as its own process (wall time around the process; peak RSS from the kernel's accounting of that
+process and every process it waited for):
+
+    naive       benchmarks/naive.py: safe_load every file, group, feedgen newest 50, RSS and Atom
+    parse floor benchmarks/floors.py parse: read + CSafeLoader every file, one process per core
+    cold        feeds build, no cache, empty output
+    no change   feeds build again
+    stat all    benchmarks/floors.py stat: `stat` every record file (the no-change floor)
+    +100        feeds build after 100 new records
+    edit/delete feeds build after 10 records were edited (title) and 10 others deleted
+
+After "+100" and after "edit/delete", the same corpus is built cold into a fresh output folder with
+a fresh cache, and the two output trees are compared byte for byte, every file.
+
+Peak RSS is shown two ways: "peak RSS" is the largest single process (exact: the rusage of a tiny
+wrapper process's children); "sum RSS" is the largest total of the step's whole process tree,
+sampled from /proc every 50 ms (approximate; it counts pages shared by forked workers twice). The
+RSS targets are judged on the larger of the two. "CPU s" is user + system time of the step's
+processes; "other load" is how many cores other processes kept busy meanwhile (above 0.25 the
+step's time is inflated by them: run again on a quiet machine). Every step runs with a warm page
+cache: the corpus was just written.
+
+The package's code is hashed before and after each step, as `feeds` does to key its cache: if it
+changes during the run (someone is editing it), the cache is dropped and the "incremental" numbers
+are really cold ones, so the table says so. `--snapshot` runs a copy of the package taken at the
+start instead. The exit status is 1 when a step failed or an output differed, else 0 (a missed
+target is a result, not an error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import importlib.util
+import itertools
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from multiprocessing import Pool
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+NEW_RECORDS_START = 10_000_000  # "+100 new records" are numbered far from the corpus
+ADDED, EDITED, DELETED = 100, 10, 10
+MB = 1024 * 1024
+NOISE = 0.25  # cores busy with other work during a step above which its time is suspect
+
+
+@dataclass
+class Step:
+    name: str
+    seconds: float
+    peak_rss_mb: float  # the largest single process of the step (exact)
+    sum_rss_mb: float | None  # the largest sampled total of its process tree (None: no /proc)
+    exit_code: int
+    cpu_seconds: float = 0.0  # user + system time of all its processes
+    other_load: float | None = None  # cores busy with other work meanwhile (noise if > 0.2)
+    files: int | None = None  # output files afterwards (builds)
+    code: str = ""  # digest of the package's code after the step; "a>b" when it changed during it
+
+    @property
+    def rss_mb(self) -> float:
+        """What the RSS targets are judged on."""
+        return max(self.peak_rss_mb, self.sum_rss_mb or 0.0)
+
+
+@dataclass
+class Ratio:
+    name: str
+    value: float | None
+    target: float
+    unit: str = ""  # "" for a ratio, "s", "MB" or "%"
+
+    @property
+    def passed(self) -> bool | None:
+        return None if self.value is None else self.value <= self.target
+
+
+@dataclass
+class SizeResult:
+    records: int
+    generate_seconds: float
+    steps: dict[str, Step] = field(default_factory=dict)
+    identical_after_add: bool | None = None
+    identical_after_edit: bool | None = None
+    differences: list[str] = field(default_factory=list)
+    ratios: list[Ratio] = field(default_factory=list)
+
+
+# --- measuring one process -------------------------------------------------------------------
+
+
+def _proc_table() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, resident pages), for every process /proc shows."""
+    table = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as file:
+                data = file.read()
+        except OSError:
+            continue  # gone meanwhile
+        fields = data[data.rindex(b")") + 2 :].split()  # after "pid (comm) "
+        table[int(entry.name)] = (int(fields[1]), int(fields[21]))
+    return table
+
+
+def _tree_rss_bytes(root: int) -> int:
+    """The total RSS of the descendants of `root` (not of `root` itself)."""
+    table = _proc_table()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0, list(children.get(root, ()))
+    while todo:
+        pid = todo.pop()
+        if pid in table:
+            total += table[pid][1]
+            todo.extend(children.get(pid, ()))
+    return total * os.sysconf("SC_PAGE_SIZE")
+
+
+class TreeSampler(threading.Thread):
+    """The largest total RSS of the descendants of a process, sampled until `stop()`."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak = pid, interval, 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            with contextlib.suppress(OSError, ValueError, IndexError):  # a process just ended
+                self.peak = max(self.peak, _tree_rss_bytes(self.pid))
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+
+# Runs the step as its child and reports the child's wall time, exit code, CPU time and peak RSS:
+# its own RUSAGE_CHILDREN holds only the step (and whatever the step waited for). Not measured
+# from this process, because a child's ru_maxrss starts at the RSS of the process that forked it.
+WRAPPER = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+code = subprocess.call(sys.argv[2:])
+seconds = time.perf_counter() - started
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = usage.ru_utime + usage.ru_stime
+with open(sys.argv[1], "w") as file:
+    json.dump({"seconds": seconds, "maxrss": usage.ru_maxrss, "cpu": cpu, "exit": code}, file)
+"""
+
+
+def _busy_seconds() -> float | None:
+    """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
+    try:
+        with open("/proc/stat") as file:
+            fields = [int(x) for x in file.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(name: str, command: Sequence[str], cwd: Path, logs: Path, timeout: float) -> Step:
+    """Run `command` as one step: its wall time, peak RSS, CPU time and the machine's other load."""
+    logs.mkdir(parents=True, exist_ok=True)
+    slug = name.replace(" ", "-").replace("/", "-").replace("+", "add")
+    result = logs / f"{slug}.json"
+    result.unlink(missing_ok=True)
+    wrapped = [sys.executable, "-I", "-S", "-c", WRAPPER, str(result), *command]
+    with open(logs / f"{slug}.out", "wb") as out, open(logs / f"{slug}.err", "wb") as err:
+        busy = _busy_seconds()
+        started = time.perf_counter()
+        proc = subprocess.Popen(wrapped, cwd=cwd, stdout=out, stderr=err, start_new_session=True)
+        sampler = TreeSampler(proc.pid) if Path("/proc/self/stat").exists() else None
+        if sampler:
+            sampler.start()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the wrapper leads the step's process group
+            proc.wait()
+        outer = time.perf_counter() - started
+        if sampler:
+            sampler.stop()
+        busy_after = _busy_seconds()
+    if result.exists():
+        measured = json.loads(result.read_text())
+        seconds, code, cpu = measured["seconds"], measured["exit"], measured["cpu"]
+        # ru_maxrss: KiB on Linux, bytes on macOS.
+        peak = measured["maxrss"] / (MB if sys.platform == "darwin" else 1024)
+    else:
+        seconds, code, cpu, peak = outer, proc.returncode or -9, 0.0, 0.0
+    other = None
+    if busy is not None and busy_after is not None and outer > 0:
+        other = max(0.0, busy_after - busy - cpu) / outer
+    if code != 0:
+        tail = (logs / f"{slug}.err").read_text(errors="replace")[-2000:]
+        print(f"\n!! step {name!r} exited with {code}:\n{tail}", file=sys.stderr)
+    sampled = sampler.peak / MB if sampler else None
+    return Step(name, seconds, peak, sampled, code, cpu_seconds=cpu, other_load=other)
+
+
+# --- the corpus ------------------------------------------------------------------------------
+
+
+def _write_chunk(folder: str, count: int, seed: int, start: int) -> int:
+    from feeds.synthetic import write_corpus
+
+    return len(write_corpus(Path(folder), count, seed, start))
+
+
+def generate(folder: Path, count: int, seed: int, start: int = 0) -> None:
+    """`feeds.synthetic.write_corpus`, split over one process per core (same files, faster)."""
+    processes = min(os.cpu_count() or 1, max(1, count // 1000))
+    bounds = [start + count * i // processes for i in range(processes + 1)]
+    chunks = [(str(folder), b - a, seed, a) for a, b in itertools.pairwise(bounds)]
+    with Pool(processes) as pool:
+        written = sum(pool.starmap(_write_chunk, chunks))
+    assert written == count, (written, count)
+
+
+def edit_and_delete(seeds: Path, candidates: list[Path], seed: int) -> None:
+    """Change the title of EDITED records and delete DELETED others, chosen at random."""
+    import yaml
+
+    chosen = random.Random(seed).sample(candidates, EDITED + DELETED)
+    for path in chosen[:EDITED]:
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        index = next(i for i, line in enumerate(lines) if line.startswith("title: "))
+        title = yaml.safe_load(lines[index])["title"]
+        lines[index] = f"title: {json.dumps('Edited: ' + str(title), ensure_ascii=False)}\n"
+        path.write_text("".join(lines), encoding="utf-8")
+    for path in chosen[EDITED:]:
+        path.unlink()
+
+
+def installed_package() -> Path:
+    """The folder of the `feeds` package that `python -m feeds` runs (not imported here)."""
+    spec = importlib.util.find_spec("feeds")
+    if not spec or not spec.origin:
+        sys.exit("the feeds package is not installed: pip install -e .")
+    return Path(spec.origin).parent
+
+
+def snapshot_package(package: Path, into: Path) -> Path:
+    """A copy of the package, put first on PYTHONPATH so every step runs the same code."""
+    shutil.copytree(package, into / "feeds", ignore=shutil.ignore_patterns("__pycache__"))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(into), os.environ.get("PYTHONPATH")) if p
+    )
+    return into / "feeds"
+
+
+def package_digest(package: Path) -> str:
+    """What `feeds._version.CODE_DIGEST` will be: the cache is dropped when it changes, so a
+    change to the package's code in the middle of a run makes the incremental numbers cold ones."""
+    files = sorted(package.glob("*.py"))
+    return hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:16]
+
+
+def record_files(seeds: Path) -> list[Path]:
+    return sorted(p for p in seeds.rglob("*.md") if p.is_file())
+
+
+def count_files(folder: Path) -> int:
+    return sum(len(files) for _, _, files in os.walk(folder))
+
+
+def compare_trees(a: Path, b: Path) -> list[str]:
+    """Every relative path that is missing on one side or differs in bytes; [] when identical."""
+
+    def tree(root: Path) -> set[str]:
+        return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+    left, right = tree(a), tree(b)
+    problems = [f"only in incremental: {p}" for p in sorted(left - right)]
+    problems += [f"only in cold: {p}" for p in sorted(right - left)]
+    problems += [
+        f"bytes differ: {p}"
+        for p in sorted(left & right)
+        if (a / p).read_bytes() != (b / p).read_bytes()
+    ]
+    return problems
+
+
+# --- one size --------------------------------------------------------------------------------
+
+
+def run_size(
+    count: int,
+    seed: int,
+    work: Path,
+    package: Path,
+    timeout: float,
+    skip: set[str],
+    say: Callable[[str], None],
+) -> SizeResult:
+    seeds = work / "seeds"
+    logs = work / "logs"
+    started = time.perf_counter()
+    generate(seeds, count, seed)
+    result = SizeResult(count, time.perf_counter() - started)
+    say(f"  generated {count:,} records in {result.generate_seconds:.1f} s")
+    py = sys.executable
+
+    def feeds_build(output: Path, cache: Path) -> list[str]:
+        return [py, "-m", "feeds", "build", "--seeds", str(seeds), "--output", str(output),
+                "--cache", str(cache), "-q"]  # fmt: skip
+
+    def step(name: str, command: list[str], output: Path | None = None) -> Step:
+        before = package_digest(package)
+        measured = measure(name, command, work, logs, timeout)
+        after = package_digest(package)
+        files = count_files(output) if output and output.exists() else None
+        digest = after if before == after else f"{before}>{after}"
+        done = result.steps[name] = replace(measured, files=files, code=digest)
+        rss = f"{done.peak_rss_mb:.0f} MB" + (
+            f" (sum {done.sum_rss_mb:.0f} MB)" if done.sum_rss_mb else ""
+        )
+        say(
+            f"  {name:<12} {done.seconds:8.2f} s  {rss}"
+            + ("" if done.exit_code == 0 else f"  EXIT {done.exit_code}")
+        )
+        return done
+
+    out, cache = work / "output", work / "cache"
+    if "naive" not in skip:
+        step("naive", [py, str(HERE / "naive.py"), str(seeds), str(work / "naive")], work / "naive")
+    if "floor" not in skip:
+        step("parse floor", [py, str(HERE / "floors.py"), "parse", str(seeds)])
+    step("cold", feeds_build(out, cache), out)
+    step("no change", feeds_build(out, cache), out)
+    step("stat all", [py, str(HERE / "floors.py"), "stat", str(seeds)])
+
+    originals = record_files(seeds)
+    generate(seeds, ADDED, seed, start=NEW_RECORDS_START)
+    step("+100", feeds_build(out, cache), out)
+    result.identical_after_add = check(result, "+100", feeds_build, out, work, timeout)
+    say(f"  +100 output == cold build of the same corpus: {_ok(result.identical_after_add)}")
+
+    edit_and_delete(seeds, originals, seed)
+    step("edit/delete", feeds_build(out, cache), out)
+    result.identical_after_edit = check(result, "edit/delete", feeds_build, out, work, timeout)
+    say(f"  edit/delete output == cold build: {_ok(result.identical_after_edit)}")
+    result.ratios = ratios(result)
+    return result
+
+
+def check(
+    result: SizeResult,
+    after: str,
+    feeds_build: Callable[[Path, Path], list[str]],
+    out: Path,
+    work: Path,
+    timeout: float,
+) -> bool:
+    """Build the current corpus cold into a fresh folder; is it byte for byte `out`?"""
+    fresh = work / ("check-" + after.replace("/", "-").replace("+", "add"))
+    command = feeds_build(fresh / "output", fresh / "cache")
+    code = measure(f"check after {after}", command, work, work / "logs", timeout).exit_code
+    if code != 0:
+        result.differences.append(f"after {after}: the check build failed (exit {code})")
+        return False
+    problems = compare_trees(out, fresh / "output")
+    result.differences += [f"after {after}: {p}" for p in problems]
+    shutil.rmtree(fresh, ignore_errors=True)
+    return not problems
+
+
+def ratios(result: SizeResult) -> list[Ratio]:
+    steps = result.steps
+
+    def seconds(name: str) -> float | None:
+        s = steps.get(name)
+        return s.seconds if s and s.exit_code == 0 else None
+
+    def div(a: float | None, b: float | None, scale: float = 1.0) -> float | None:
+        return None if a is None or not b else a / b * scale
+
+    cold, added = seconds("cold"), seconds("+100")
+    rebuilds = [steps[n] for n in ("no change", "+100", "edit/delete") if n in steps]
+    return [
+        Ratio("cold / naive", div(cold, seconds("naive")), 0.2),
+        Ratio("cold / parse floor", div(cold, seconds("parse floor")), 2.5),
+        Ratio("no change / stat all files", div(seconds("no change"), seconds("stat all")), 3.0),
+        Ratio("+100 records", added, 2.0, "s"),
+        Ratio("+100 / cold", div(added, cold, 100.0), 5.0, "%"),
+        Ratio("peak RSS cold", steps["cold"].rss_mb if "cold" in steps else None, 500.0, "MB"),
+        Ratio("peak RSS rebuild", max((s.rss_mb for s in rebuilds), default=None), 300.0, "MB"),
+    ]
+
+
+# --- printing --------------------------------------------------------------------------------
+
+
+def _ok(flag: bool | None) -> str:
+    return {True: "OK", False: "DIFFERENT", None: "not checked"}[flag]
+
+
+def _value(ratio: Ratio) -> str:
+    if ratio.value is None:
+        return "n/a"
+    if ratio.unit == "s":
+        return f"{ratio.value:.2f} s"
+    if ratio.unit == "%":
+        return f"{ratio.value:.1f} %"
+    if ratio.unit == "MB":
+        return f"{ratio.value:.0f} MB"
+    return f"{ratio.value:.2f}"
+
+
+def _target(ratio: Ratio) -> str:
+    number = f"{ratio.target:g}"
+    return f"<= {number} {ratio.unit}".rstrip()
+
+
+def code_changed(result: SizeResult) -> bool:
+    """Did the package's code change between or during the feeds steps (so the cache was lost)?"""
+    floors = ("naive", "parse floor")
+    return len({s.code for name, s in result.steps.items() if name not in floors}) > 1
+
+
+def table(result: SizeResult) -> str:
+    lines = [
+        f"== {result.records:,} records (generated in {result.generate_seconds:.1f} s) ==",
+        f"{'step':<14}{'seconds':>10}{'CPU s':>9}{'peak RSS MB':>13}{'sum RSS MB':>12}"
+        f"{'files':>8}{'other load':>12}  exit",
+    ]
+    for s in result.steps.values():
+        summed = f"{s.sum_rss_mb:.0f}" if s.sum_rss_mb is not None else "-"
+        files = "" if s.files is None else str(s.files)
+        other = "-" if s.other_load is None else f"{s.other_load:.2f}"
+        lines.append(
+            f"{s.name:<14}{s.seconds:>10.2f}{s.cpu_seconds:>9.2f}{s.peak_rss_mb:>13.0f}"
+            f"{summed:>12}{files:>8}{other:>12}  {s.exit_code}"
+        )
+    noisy = [s.name for s in result.steps.values() if (s.other_load or 0) > NOISE]
+    if noisy:
+        lines.append(
+            f"WARNING: other processes kept more than {NOISE} of a core busy during: "
+            + ", ".join(noisy)
+            + " (their times are inflated)"
+        )
+    lines.append("")
+    lines.append(f"{'ratio':<28}{'value':>12}{'target':>12}  result")
+    for r in result.ratios:
+        verdict = {True: "PASS", False: "MISS", None: "n/a"}[r.passed]
+        lines.append(f"{r.name:<28}{_value(r):>12}{_target(r):>12}  {verdict}")
+    for label, flag in (
+        ("+100 output == cold build", result.identical_after_add),
+        ("edit/delete output == cold", result.identical_after_edit),
+    ):
+        verdict = {True: "PASS", False: "MISS", None: "n/a"}[flag]
+        lines.append(f"{label:<28}{_ok(flag):>12}{'identical':>12}  {verdict}")
+    if code_changed(result):
+        lines.append(
+            "WARNING: the package's code changed during this run (cache dropped): "
+            + ", ".join(f"{s.name}: {s.code}" for s in result.steps.values())
+        )
+    lines += [f"  {d}" for d in result.differences[:20]]
+    if len(result.differences) > 20:
+        lines.append(f"  ... and {len(result.differences) - 20} more differences")
+    return "\n".join(lines)
+
+
+def _git(*args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(HERE.parent), *args], capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def machine() -> dict[str, Any]:
+    import yaml
+
+    try:
+        from feeds import __version__ as version
+    except Exception:  # the package may be mid-change; the numbers still mean something
+        version = "?"
+    commit = _git("rev-parse", "--short", "HEAD")
+    if commit and _git("status", "--porcelain", "--untracked-files=no", "--", "feeds"):
+        commit += "+changes"  # feeds/ differs from the commit
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "libyaml": bool(getattr(yaml, "__with_libyaml__", False)),
+        "feeds_version": version,
+        "commit": commit or None,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def to_json(info: dict[str, Any], results: list[SizeResult]) -> dict[str, Any]:
+    sizes = {}
+    for r in results:
+        sizes[str(r.records)] = {
+            "records": r.records,
+            "generate_seconds": round(r.generate_seconds, 3),
+            "steps": {name: {**asdict(s), "rss_mb": s.rss_mb} for name, s in r.steps.items()},
+            "code_changed_during_run": code_changed(r),
+            "identical_after_add": r.identical_after_add,
+            "identical_after_edit": r.identical_after_edit,
+            "differences": r.differences,
+            "ratios": [{**asdict(x), "passed": x.passed} for x in r.ratios],
+        }
+    return {"machine": info, "sizes": sizes}
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workdir", type=Path, help="where corpora and outputs go (default: temp)")
+    parser.add_argument("--keep", action="store_true", help="keep the working folders")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per step")
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["naive", "floor"], help="steps to leave out"
+    )
+    parser.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="run a copy of the package taken at the start (for when it is being edited)",
+    )
+    args = parser.parse_args(argv)
+
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        root = args.workdir.resolve()
+    else:
+        root = Path(tempfile.mkdtemp(prefix="feeds-bench-"))
+    package = installed_package()
+    info = machine()
+    if args.snapshot:
+        shutil.rmtree(root / "snapshot", ignore_errors=True)
+        package = snapshot_package(package, root / "snapshot")
+    info["package"] = str(package)
+    info["package_digest"] = package_digest(package)
+    print(
+        f"feeds {info['feeds_version']} ({info['commit']}, code {info['package_digest']} "
+        f"in {package}), Python {info['python']}, {info['cpus']} CPUs, "
+        f"libyaml {'yes' if info['libyaml'] else 'NO'}; working in {root}",
+        flush=True,
+    )
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    results: list[SizeResult] = []
+    try:
+        for count in args.sizes:
+            work = root / f"n{count}"
+            if work.exists():
+                shutil.rmtree(work)
+            work.mkdir(parents=True)
+            say(f"\n-- {count:,} records --")
+            try:
+                results.append(
+                    run_size(count, args.seed, work, package, args.timeout, set(args.skip), say)
+                )
+            finally:
+                if not args.keep:
+                    shutil.rmtree(work, ignore_errors=True)
+            print("\n" + table(results[-1]), flush=True)
+            if args.json:
+                args.json.write_text(json.dumps(to_json(info, results), indent=2) + "\n")
+    finally:
+        if not args.keep:
+            shutil.rmtree(root / "snapshot" if args.workdir else root, ignore_errors=True)
+
+    if len(results) > 1:
+        print("\n== all sizes ==")
+        for r in results:
+            print("\n" + table(r))
+    different = any(
+        flag is False
+        for res in results
+        for flag in (res.identical_after_add, res.identical_after_edit)
+    )
+    failed = any(s.exit_code != 0 for res in results for s in res.steps.values())
+    return 1 if failed or different else 0  # a missed target is a result, not an error
+
+
+if __name__ == "__main__":
+    sys.exit(main())
