@@ -72,12 +72,27 @@ def _build(
         files = len(last.written) + last.unchanged
         return replace(last, parsed=0, written=(), unchanged=files, removed=(), refused=())
     checked = _check(config, stats, cache, progress)
+    report, fresh = _publish(config, checked, outputs, progress)
+    cache.store_outputs(fresh)
+    cache.put("report", report)
+    cache.put("state", state)
+    if config.websub_hub:
+        report = _announce(config, config.websub_hub, checked.collection, report)
+    return report
+
+
+def _publish(
+    config: Config,
+    checked: Checked,
+    outputs: dict[str, tuple[str, int, int]],
+    progress: Progress | None,
+) -> tuple[Report, dict[str, tuple[str, int, int]]]:
+    """Render the files whose inputs changed (by fingerprint), keep the others, put everything in
+    place; the report, and each file's fingerprint, size and mtime for the next run."""
     publisher = Publisher(config.output)
     fresh: dict[str, tuple[str, int, int]] = {}
-    fingerprints: dict[str, str] = {}
-    planned = [*plan(checked.collection, config), *plan_site(checked.collection, config)]
     todo = []
-    for item in planned:
+    for item in [*plan(checked.collection, config), *plan_site(checked.collection, config)]:
         known = outputs.get(item.path)
         if known and known[0] == item.fingerprint and _stat(config.output / item.path) == known[1:]:
             publisher.keep(item.path)
@@ -88,7 +103,6 @@ def _build(
         made = ordered_map(_make, todo, min_items=64)
         for done, (item, data) in enumerate(zip(todo, made, strict=True), start=1):
             publisher.write(item.path, data)
-            fingerprints[item.path] = item.fingerprint
             if progress:
                 progress("feeds written", done, len(todo))
         publisher.write(REPORT_PATH, checked.report.records_json_bytes())
@@ -97,9 +111,9 @@ def _build(
         publisher.abort()
         raise
     refused = set(published.refused)
-    for path, fingerprint in fingerprints.items():
-        if path not in refused:  # stat after `finish`: the files are in place now
-            fresh[path] = (fingerprint, *_stat(config.output / path))
+    for item in todo:
+        if item.path not in refused:  # stat after `finish`: the files are in place now
+            fresh[item.path] = (item.fingerprint, *_stat(config.output / item.path))
     report = replace(
         checked.report,
         written=published.written,
@@ -107,12 +121,7 @@ def _build(
         removed=published.removed,
         refused=published.refused,
     )
-    cache.store_outputs(fresh)
-    cache.put("report", report)
-    cache.put("state", state)
-    if config.websub_hub:
-        report = _announce(config, config.websub_hub, checked.collection, report)
-    return report
+    return report, fresh
 
 
 def _announce(config: Config, hub: str, collection: Collection, report: Report) -> Report:
