@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from feeds._version import CODE_DIGEST
 from feeds.cache import Cache, default_cache_folder
@@ -22,12 +23,10 @@ from feeds.config import Config, ConfigError
 from feeds.ingest import FileOutcome, FileStat, ingest, scan
 from feeds.lock import output_lock
 from feeds.model import Article, Problem
-from feeds.parallel import ordered_map
-from feeds.publish import Publisher
-from feeds.render import Planned, feed_path, plan
 from feeds.report import Report
-from feeds.site import plan_site
-from feeds.websub import notify
+
+if TYPE_CHECKING:
+    from feeds.render import Planned
 
 # The records part of the report, kept with the output. Hidden, because a published site need not
 # show its rejected drafts; `--json` prints the same and more.
@@ -89,6 +88,13 @@ def _publish(
 ) -> tuple[Report, dict[str, tuple[str, int, int]]]:
     """Render the files whose inputs changed (by fingerprint), keep the others, put everything in
     place; the report, and each file's fingerprint, size and mtime for the next run."""
+    # Imported here, not above: a run with nothing to do never renders, and these modules
+    # (feedgen, lxml, nh3, markdown-it) are most of its start-up time.
+    from feeds.parallel import ordered_map
+    from feeds.publish import Publisher
+    from feeds.render import plan
+    from feeds.site import plan_site
+
     publisher = Publisher(config.output)
     fresh: dict[str, tuple[str, int, int]] = {}
     todo = []
@@ -127,6 +133,9 @@ def _publish(
 def _announce(config: Config, hub: str, collection: Collection, report: Report) -> Report:
     """Notify the hub of the subscription documents this run changed (not archives: their
     subscribers are the feeds' own)."""
+    from feeds.render import feed_path
+    from feeds.websub import notify
+
     subscribed = {feed_path(g, fmt) for g in collection.groups for fmt in config.formats}
     urls = [config.url(path) for path in report.written if path in subscribed]
     if not urls:
@@ -134,7 +143,7 @@ def _announce(config: Config, hub: str, collection: Collection, report: Report) 
     return replace(report, notified=tuple(urls), hub_problem=notify(hub, urls))
 
 
-def _make(planned: Planned) -> bytes:
+def _make(planned: Planned) -> bytes:  # module level: forked workers call it by name
     return planned.make()
 
 

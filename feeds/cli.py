@@ -16,9 +16,7 @@ from feeds.config import DEFAULT_BASE_URL, Config, ConfigError, absolute_url, lo
 from feeds.lock import LockHeld
 from feeds.progress import ProgressBar
 from feeds.publish import OutputError
-from feeds.render import feed_path
 from feeds.report import Report
-from feeds.serve import DEFAULT_PORT, serve
 
 # Exit codes (documented in the README).
 OK = 0
@@ -75,6 +73,8 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
         # Feeds link to themselves: build them for the address they are served at.
         config = config.with_overrides(base_url=f"http://localhost:{args.port}/")
 
+    from feeds.serve import serve  # only this command needs the HTTP server
+
     def rebuild() -> None:
         _tell(build(config), args)
 
@@ -94,6 +94,8 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
 
 
 def _list(collection: Collection, config: Config, *, as_json: bool) -> int:
+    from feeds.render import feed_path  # rendering modules load only for commands that use them
+
     rows: list[dict[str, Any]] = [
         {
             "kind": group.kind.value,
@@ -156,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("path", nargs="?", type=Path, help="records to check (--seeds)")
     for sub in (parser, build_cmd, check_cmd, list_cmd, serve_cmd):
         _common_options(sub, with_output=sub in (parser, build_cmd, serve_cmd))
-    serve_cmd.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1")
     serve_cmd.add_argument("--watch", action="store_true", help="rebuild when records change")
     list_cmd.add_argument("--base-url", metavar="URL", default=argparse.SUPPRESS)
     parser.set_defaults(
