@@ -105,6 +105,7 @@ def _publish(
             fresh[item.path] = known
         else:
             todo.append(item)
+    todo.sort(key=lambda item: item.locality)  # stable: within a month, the plan's order
     try:
         made = ordered_map(_make, todo, min_items=64)
         for done, (item, data) in enumerate(zip(todo, made, strict=True), start=1):

@@ -16,10 +16,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import mimetypes
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from feeds._version import CODE_DIGEST, __version__
@@ -64,6 +66,14 @@ class Planned:
     path: str
     fingerprint: str  # changes whenever the bytes could
     make: Callable[[], bytes]
+    month: str | None = None  # the archive month, "2024-05"; None for other files
+
+    @property
+    def locality(self) -> tuple[int, int]:
+        """Sort key for rendering: other files first, then archives newest month first, so pages
+        that share articles (a month's archive in every group) are made together and the bounded
+        caches keep hitting."""
+        return (0, 0) if self.month is None else (1, -int(self.month.replace("-", "")))
 
 
 def feed_path(group: Group, fmt: str) -> str:
@@ -95,6 +105,7 @@ def plan(collection: Collection, config: Config) -> Iterator[Planned]:
                     page.path(fmt),
                     _fingerprint(page, fmt, collection, settings),
                     renderer.maker(page, fmt),
+                    page.month,
                 )
 
 
@@ -112,26 +123,43 @@ class _Renderer:
     """Makes pages; an article's item is made once per format, and its HTML content once,
     whatever pages show it (Markdown and sanitizing are the costly part)."""
 
+    KEEP = 30_000  # items kept at once: bounded memory, enough for a month of every group
+
     def __init__(self, collection: Collection, config: Config) -> None:
         self.collection = collection
         self.config = config
-        self._html: dict[int, str] = {}
-        self._items: dict[tuple[int, str], Item] = {}
+        self._items: OrderedDict[tuple[int, str], Item] = OrderedDict()
+        self._html: OrderedDict[int, str] = OrderedDict()
 
     def maker(self, page: Page, fmt: str) -> Callable[[], bytes]:
         return lambda: WRITERS[fmt][1](feed_document(page, fmt, self.collection, self.config, self))
 
     def item(self, article: Article, fmt: str) -> Item:
         key = (id(article), fmt)  # articles live as long as the collection: their ids are stable
-        if key not in self._items:
-            self._items[key] = _item(article, fmt, self.collection, self.config, self.html(article))
-        return self._items[key]
+        return _remember(
+            self._items,
+            key,
+            lambda: _item(article, fmt, self.collection, self.config, self.html(article)),
+            self.KEEP,
+        )
 
     def html(self, article: Article) -> str:
-        key = id(article)  # articles live as long as the collection: their ids are stable
-        if key not in self._html:
-            self._html[key] = item_html(article)
-        return self._html[key]
+        return _remember(self._html, id(article), lambda: item_html(article), self.KEEP)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _remember(cache: OrderedDict[K, V], key: K, make: Callable[[], V], keep: int) -> V:
+    """A least-recently-used cache of `keep` entries."""
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = cache[key] = make()
+    if len(cache) > keep:
+        cache.popitem(last=False)
+    return value
 
 
 def _fingerprint(page: Page, fmt: str, collection: Collection, settings: str) -> str:
