@@ -1,12 +1,13 @@
-"""feeds: turns a folder of news article records into RSS and Atom feeds.
+"""feeds: turns a folder of news article records into RSS, Atom and JSON feeds.
 
 The pipeline, one direction (assembled in `build.py`):
 
-    records.read_folder   files -> raw records, or a problem per unreadable file   (I/O)
-    validate.validate     raw record -> Article, or a rejection with its reason     (pure)
-    collect.collect       Articles -> de-duplicated groups: all, topics, providers  (pure)
-    render.render_files   group x format -> (path, bytes), through feedgen_writer   (pure)
-    publish.publish       (path, bytes) -> files in output/, atomic, unchanged kept  (I/O)
+    ingest.scan / ingest  files -> each file's outcome: read (records.py) and validated
+                          (validate.py), or taken from the cache when the file is unchanged
+    collect.collect       Articles -> de-duplicated groups: all, topics, providers, custom  (pure)
+    render.plan           group pages x format -> fingerprinted outputs, made by
+                          feedgen_writer.py / jsonfeed.py; site.py adds index.html, feeds.opml
+    publish.Publisher     outputs -> files in output/: staged, atomic, unchanged ones kept (I/O)
     report.Report         what happened, as one line of text or as JSON
 """
 

@@ -73,11 +73,6 @@ def iter_record_paths(seeds: Path) -> Iterator[Path]:
                 yield Path(folder, name)
 
 
-def read_folder(seeds: Path) -> Iterator[FileResult]:
-    for path in iter_record_paths(seeds):
-        yield read_file(path, path.relative_to(seeds).as_posix())
-
-
 def read_file(path: Path, name: str) -> FileResult:
     suffix = path.suffix.lower()
     if suffix not in FRONT_MATTER_SUFFIXES and suffix not in DATA_SUFFIXES:
