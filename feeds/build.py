@@ -65,11 +65,13 @@ def _build(
     config: Config, stats: list[FileStat], cache: Cache, progress: Progress | None
 ) -> Report:
     state = _state(config, stats)
+    if cache.get("state") == state:  # nothing changed since the last complete build...
+        outputs = cache.output_fingerprints()
+        last: Report | None = cache.get("report")
+        if last and _intact(config.output, outputs):  # ...and its files are still in place
+            files = len(last.written) + last.unchanged
+            return replace(last, parsed=0, written=(), unchanged=files, removed=(), refused=())
     outputs = cache.output_fingerprints()
-    last: Report | None = cache.get("report")
-    if last and cache.get("state") == state and _intact(config.output, outputs):
-        files = len(last.written) + last.unchanged
-        return replace(last, parsed=0, written=(), unchanged=files, removed=(), refused=())
     checked = _check(config, stats, cache, progress)
     report, fresh = _publish(config, checked, outputs, progress)
     cache.store_outputs(fresh)

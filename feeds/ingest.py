@@ -13,7 +13,7 @@ from pathlib import Path
 
 from feeds.model import Article, Problem
 from feeds.parallel import ordered_map
-from feeds.records import iter_record_paths, read_file
+from feeds.records import iter_record_files, read_file
 from feeds.validate import validate
 
 
@@ -37,13 +37,13 @@ class FileOutcome:
 def scan(seeds: Path) -> list[FileStat]:
     """Every candidate file under `seeds`, sorted, with what tells whether it changed."""
     stats = []
-    for path in iter_record_paths(seeds):
+    for name, entry in iter_record_files(seeds):
         try:
-            st = path.stat()
+            st = entry.stat()
             size, mtime = st.st_size, st.st_mtime_ns
         except OSError:
             size, mtime = -1, -1  # unreadable: `read_file` says why
-        stats.append(FileStat(path.relative_to(seeds).as_posix(), size, mtime))
+        stats.append(FileStat(name, size, mtime))
     return stats
 
 

@@ -64,13 +64,22 @@ class FileResult:
     revision: str = ""  # a digest of the file's bytes: changes whenever they do
 
 
-def iter_record_paths(seeds: Path) -> Iterator[Path]:
-    """Every file under `seeds`, recursively and sorted; hidden files and folders skipped."""
-    for folder, dirs, files in os.walk(seeds):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.startswith("."):
-                yield Path(folder, name)
+def iter_record_files(seeds: Path, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Every file under `seeds` as (path relative to it, directory entry), recursively and
+    sorted; hidden files and folders skipped. Directory entries carry what `stat` needs, which
+    matters when a run with nothing to do is mostly this walk."""
+    try:
+        with os.scandir(seeds) as listing:
+            entries = sorted(
+                (e for e in listing if not e.name.startswith(".")), key=lambda e: e.name
+            )
+    except OSError:  # gone or unreadable, like os.walk: nothing to read there
+        return
+    for entry in entries:
+        if not entry.is_dir():
+            yield prefix + entry.name, entry
+        elif not entry.is_symlink():  # links to folders are not followed: no cycles
+            yield from iter_record_files(Path(entry.path), f"{prefix}{entry.name}/")
 
 
 def read_file(path: Path, name: str) -> FileResult:
