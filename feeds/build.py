@@ -162,9 +162,9 @@ def _check(
         if progress:
             progress("records read", done, len(stats))
 
-    lookup = cache.outcome if cache else lambda _stat: None
+    known = cache.outcomes(stats) if cache else {}
     for (outcome, was_read), stat in zip(
-        ingest(config.seeds, stats, lookup, tick), stats, strict=True
+        ingest(config.seeds, stats, known, tick), stats, strict=True
     ):
         files_read += 1
         ignored += outcome.ignored

@@ -73,15 +73,21 @@ class Cache:
 
     # -- record files -------------------------------------------------------------------------
 
-    def outcome(self, stat: FileStat) -> FileOutcome | None:
-        if self._files.get(stat.path) != (stat.size, stat.mtime_ns):
-            return None
-        row = self._db.execute("SELECT outcome FROM files WHERE path = ?", (stat.path,)).fetchone()
-        try:
-            outcome = pickle.loads(row[0])
-        except Exception:  # a damaged row only costs a re-read
-            return None
-        return outcome if isinstance(outcome, FileOutcome) else None
+    def outcomes(self, stats: Iterable[FileStat]) -> dict[str, FileOutcome]:
+        """The cached outcomes of the files that did not change, read in one pass."""
+        unchanged = {s.path for s in stats if self._files.get(s.path) == (s.size, s.mtime_ns)}
+        found: dict[str, FileOutcome] = {}
+        if not unchanged:
+            return found
+        for path, blob in self._db.execute("SELECT path, outcome FROM files"):
+            if path in unchanged:
+                try:
+                    outcome = pickle.loads(blob)
+                except Exception:  # a damaged row only costs a re-read
+                    continue
+                if isinstance(outcome, FileOutcome):
+                    found[path] = outcome
+        return found
 
     def store_outcomes(
         self, read: Iterable[tuple[FileStat, FileOutcome]], present: set[str]

@@ -6,7 +6,7 @@ it is kept in the cache under the file's size and mtime; an unchanged file is no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -67,12 +67,12 @@ def ingest_file(seeds: Path, name: str) -> FileOutcome:
 def ingest(
     seeds: Path,
     stats: list[FileStat],
-    cached: Callable[[FileStat], FileOutcome | None],
+    cached: Mapping[str, FileOutcome],
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[FileOutcome, bool]]:
-    """Each file's outcome, from `cached` when it has one, else read now (on every core when
-    there are many); with "was it read"."""
-    known = [cached(stat) for stat in stats]
+    """Each file's outcome, from `cached` (by path) when it has one, else read now (on every
+    core when there are many); with "was it read"."""
+    known = [cached.get(stat.path) for stat in stats]
     missing = [stat.path for stat, outcome in zip(stats, known, strict=True) if outcome is None]
     fresh = ordered_map(partial(ingest_file, seeds), missing)
     for done, outcome in enumerate(known, start=1):

@@ -98,14 +98,14 @@ def plan(collection: Collection, config: Config) -> Iterator[Planned]:
     """Every feed file, in a stable order: each group's pages in each format."""
     settings = settings_key(config)
     renderer = _Renderer(collection, config)
+    keys: dict[int, bytes] = {}  # an article's part of the fingerprint, made once
     for group in collection.groups:
         for page in pages(group, config):
+            content = _content_digest(page, collection, keys)
             for fmt in config.formats:
+                fingerprint = hashlib.sha256(f"{CODE_DIGEST}|{settings}|{fmt}|".encode() + content)
                 yield Planned(
-                    page.path(fmt),
-                    _fingerprint(page, fmt, collection, settings),
-                    renderer.maker(page, fmt),
-                    page.month,
+                    page.path(fmt), fingerprint.hexdigest(), renderer.maker(page, fmt), page.month
                 )
 
 
@@ -162,18 +162,23 @@ def _remember(cache: OrderedDict[K, V], key: K, make: Callable[[], V], keep: int
     return value
 
 
-def _fingerprint(page: Page, fmt: str, collection: Collection, settings: str) -> str:
-    """What a page's bytes depend on: the code, the settings, the group, the page's place in the
-    archive chain, and for each item the record file it came from (its revision) and the names
-    and slugs of its topics."""
+def _content_digest(page: Page, collection: Collection, keys: dict[int, bytes]) -> bytes:
+    """What a page's bytes depend on besides the code, settings and format: the group, the page's
+    place in the archive chain, and for each item the record file it came from (its revision)
+    and the names and slugs of its topics."""
     group = page.group
-    digest = hashlib.sha256(f"{CODE_DIGEST}|{settings}|{fmt}|{page.month}|{page.older}".encode())
+    digest = hashlib.sha256(f"{page.month}|{page.older}|".encode())
     digest.update(repr((group.kind, group.key, group.name, group.slug, group.provider)).encode())
     for article in page.articles:
-        topics = [collection.topics.get(identity_key(t)) for t in article.topics]
-        names = [(t.name, t.slug) for t in topics if t]
-        digest.update(f"|{article.url}|{article.revision}|{article.source}|{names}".encode())
-    return digest.hexdigest()
+        key = keys.get(id(article))
+        if key is None:
+            topics = [collection.topics.get(identity_key(t)) for t in article.topics]
+            names = [(t.name, t.slug) for t in topics if t]
+            key = keys[id(article)] = (
+                f"|{article.url}|{article.revision}|{article.source}|{names}".encode()
+            )
+        digest.update(key)
+    return digest.digest()
 
 
 def feed_document(
