@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from feeds.filters import NO_FILTERS, CustomFeed, Filters, by_heat, provider_key
-from feeds.model import Article, Level, Problem, Provider
+from feeds.model import Article, Level, Problem, Provider, latest_per_url
 from feeds.slugs import assign_slugs
 from feeds.text import identity_key
 
@@ -143,25 +143,18 @@ def _unknown_names(
 
 
 def _dedupe(articles: Sequence[Article]) -> tuple[list[Article], tuple[Problem, ...]]:
-    winners: dict[str, Article] = {}
-    losers: list[tuple[Article, Article]] = []
-    for article in sorted(articles, key=lambda a: a.source):
-        current = winners.get(article.url)
-        if current is None:
-            winners[article.url] = article
-        elif article.last_modified > current.last_modified:
-            winners[article.url] = article
-            losers.append((current, article))
-        else:
-            losers.append((article, current))
+    in_file_order = sorted(articles, key=lambda a: a.source)
+    winners = latest_per_url(in_file_order)
     problems = tuple(
         Problem(
-            loser.source,
-            f"same webUrl as {winner.source}, which was kept (changed later or sorts first)",
+            article.source,
+            f"same webUrl as {winners[article.url].source}, which was kept "
+            "(changed later or sorts first)",
             "webUrl",
             level=Level.WARNING,
         )
-        for loser, winner in losers
+        for article in in_file_order
+        if winners[article.url] is not article
     )
     return list(winners.values()), problems
 
@@ -169,15 +162,13 @@ def _dedupe(articles: Sequence[Article]) -> tuple[list[Article], tuple[Problem, 
 def _related_mentions(kept: Sequence[Article]) -> list[Article]:
     """Related articles that have no record of their own, one per URL, by the duplicate rule."""
     full = {a.url for a in kept}
-    mentions: dict[str, Article] = {}
-    for article in sorted(kept, key=lambda a: a.source):
-        for related in article.related_coverage():
-            if related.url in full:
-                continue
-            current = mentions.get(related.url)
-            if current is None or related.last_modified > current.last_modified:
-                mentions[related.url] = related
-    return list(mentions.values())
+    mentions = (
+        related
+        for article in sorted(kept, key=lambda a: a.source)
+        for related in article.related_coverage()
+        if related.url not in full
+    )
+    return list(latest_per_url(mentions).values())
 
 
 def _topic_groups(articles: Sequence[Article]) -> list[Group]:

@@ -6,6 +6,7 @@ absolute http(s) URL, its text carries no XML-illegal characters, its times are 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -68,16 +69,20 @@ class Article:
         return self.images[0] if self.images else None
 
     def related_coverage(self) -> tuple[Article, ...]:
-        """Related articles, one per URL in first-seen order; of two mentions of one URL, the one
-        changed most recently is shown (the duplicate rule of `collect.py`)."""
-        chosen: dict[str, Article] = {}
-        for related in self.related:
-            current = chosen.get(related.url)
-            if related.url != self.url and (
-                current is None or related.last_modified > current.last_modified
-            ):
-                chosen[related.url] = related
-        return tuple(chosen.values())
+        """Related articles, one per URL in first-seen order, by the duplicate rule."""
+        others = (r for r in self.related if r.url != self.url)
+        return tuple(latest_per_url(others).values())
+
+
+def latest_per_url(articles: Iterable[Article]) -> dict[str, Article]:
+    """The duplicate rule: of articles sharing a URL, the one changed most recently; on a tie, the
+    one seen first. URLs keep the order in which they were first seen."""
+    chosen: dict[str, Article] = {}
+    for article in articles:
+        current = chosen.get(article.url)
+        if current is None or article.last_modified > current.last_modified:
+            chosen[article.url] = article
+    return chosen
 
 
 class Level(StrEnum):

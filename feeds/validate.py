@@ -31,15 +31,11 @@ MAX_LIST_ITEMS = 50
 
 
 @dataclass(frozen=True, slots=True)
-class Checked:
+class Validated:
     """The outcome for one record: an article (maybe with warnings), or a rejection."""
 
     article: Article | None
     problems: tuple[Problem, ...] = ()
-
-    @property
-    def rejection(self) -> Problem | None:
-        return next((p for p in self.problems if p.level is Level.ERROR), None)
 
 
 class _Reject(Exception):
@@ -286,7 +282,7 @@ def _optional_fields(c: _Checker) -> dict[str, tuple[str, Callable[[Any, str], A
     }
 
 
-def validate(raw: RawRecord) -> Checked:
+def validate(raw: RawRecord) -> Validated:
     checker = _Checker(raw)
     try:
         if not raw.data:
@@ -294,11 +290,11 @@ def validate(raw: RawRecord) -> Checked:
         article = checker.article(raw.data, with_related=True)
         body = checker.text(raw.body, "body")
     except _Reject as e:
-        return Checked(None, (checker.reject(e), *checker.warnings))
+        return Validated(None, (checker.reject(e), *checker.warnings))
     if article.updated and article.updated < article.published:
         checker.warn("updatedDateTime", "is earlier than publishedDateTime; ignored")
         article = replace(article, updated=None)
-    return Checked(replace(article, body=body, source=raw.path), tuple(checker.warnings))
+    return Validated(replace(article, body=body, source=raw.path), tuple(checker.warnings))
 
 
 def _parse_iso_time(text: str, field: str) -> datetime:
