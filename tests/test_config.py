@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from feeds.build import check
-from feeds.config import Config, ConfigError, load_config
+from feeds.config import ConfigError, load_config
 from feeds.model import Article
 from feeds.synthetic import write_corpus
-from tests.helpers import ROOT, SEEDS, files_of, write_record
+from tests.helpers import ROOT, SEEDS, files_of
 
 
 def readme_example() -> str:
@@ -261,10 +261,20 @@ def test_flags_override_the_file(tmp_path: Path) -> None:
     assert "https://other.example/all.rss.xml" in text and "news.example/" not in text
 
 
-def test_no_file_means_the_documented_defaults(
+def test_no_file_means_the_documented_defaults_and_feeds_yaml_is_found(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert load_config(None) == Config()
-    write_record(tmp_path, "x.md", "title: T")  # not read: only the config matters here
-    assert Config().base_url == "http://localhost:8000/"
+    defaults = load_config(None)
+    assert (defaults.seeds, defaults.output, defaults.base_url) == (
+        Path("seeds"),
+        Path("output"),
+        "http://localhost:8000/",
+    )
+    assert (defaults.limit, defaults.formats, defaults.archives) == (
+        50,
+        ("rss", "atom", "json"),
+        True,
+    )
+    (tmp_path / "feeds.yaml").write_text("defaults: {limit: 7}\n")
+    assert load_config(None).limit == 7, "feeds.yaml in the working folder is read without --config"
