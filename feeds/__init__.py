@@ -6,7 +6,8 @@ The pipeline, one direction (assembled in `build.py`):
                           (validate.py), or taken from the cache when the file is unchanged
     collect.collect       Articles -> de-duplicated groups: all, topics, providers, custom  (pure)
     render.plan           group pages x format -> fingerprinted outputs, made by
-                          feedgen_writer.py / jsonfeed.py; site.py adds index.html, feeds.opml
+                          feedgen_writer.py / jsonfeed.py from items serialized once (kept
+                          between runs by itemstore.py); site.py adds index.html, feeds.opml
     publish.Publisher     outputs -> files in output/: staged, atomic, unchanged ones kept (I/O)
     report.Report         what happened, as one line of text or as JSON
 """

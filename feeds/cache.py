@@ -38,6 +38,7 @@ def default_cache_folder(output: Path) -> Path:
 class Cache:
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
         self._path = folder / "cache.sqlite"
         try:
             self._db = self._open()

@@ -7,7 +7,7 @@ it is kept in the cache under the file's size and mtime; an unchanged file is no
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -56,10 +56,10 @@ def ingest_file(seeds: Path, name: str) -> FileOutcome:
     articles: list[Article] = []
     problems: list[Problem] = []
     for raw in result.records:
-        checked = validate(raw)
+        checked = validate(raw, result.revision)
         problems.extend(checked.problems)
         if checked.article:
-            articles.append(_with_revision(checked.article, result.revision))
+            articles.append(checked.article)
     rejected = len(result.records) - len(articles)
     return FileOutcome(name, False, len(result.records), rejected, tuple(articles), tuple(problems))
 
@@ -79,8 +79,3 @@ def ingest(
         yield (outcome, False) if outcome else (next(fresh), True)
         if progress:
             progress(done)
-
-
-def _with_revision(article: Article, revision: str) -> Article:
-    related = tuple(replace(r, revision=revision) for r in article.related)
-    return replace(article, revision=revision, related=related)

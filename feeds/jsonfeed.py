@@ -6,6 +6,7 @@ Written by hand: JSON needs no library, and the mapping from `FeedDoc` is short.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,16 @@ VERSION = "https://jsonfeed.org/version/1.1"
 
 
 def json_bytes(doc: FeedDoc) -> bytes:
+    return json_page(doc, json_items(doc.items))
+
+
+def json_items(items: Sequence[Item]) -> list[bytes]:
+    """Each item's JSON object, as it stands in a page's `items` array."""
+    return [_dumps(_item(item)) for item in items]
+
+
+def json_page(doc: FeedDoc, items: Sequence[bytes]) -> bytes:
+    """The JSON Feed document of `doc` (its own `items` ignored) around the given items."""
     feed: dict[str, Any] = {
         "version": VERSION,
         "title": doc.title,
@@ -32,9 +43,14 @@ def json_bytes(doc: FeedDoc) -> bytes:
         feed["icon"] = doc.logo.url
         if doc.logo.is_square:
             feed["favicon"] = doc.logo.url
-    feed["items"] = [_item(item) for item in doc.items]
+    feed["items"] = []  # last: the items go where its brackets are
+    shell = _dumps(feed)
+    return b"".join([shell[: -len(b"]}")], b",".join(items), b"]}\n"])
+
+
+def _dumps(value: dict[str, Any]) -> bytes:
     # Compact: `indent` would switch json to its pure-Python encoder, several times slower.
-    return (json.dumps(feed, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _item(item: Item) -> dict[str, Any]:

@@ -43,30 +43,43 @@ class Publisher:
     _unchanged: list[str] = field(default_factory=list)
     _refused: list[str] = field(default_factory=list)
     _staged: list[tuple[Path, Path, str]] = field(default_factory=list)  # (temporary, target, path)
-    _mode: int = 0o644
+    mode: int = 0o644  # of new files: what the umask allows
 
     def __post_init__(self) -> None:
         self._owned = frozenset(read_manifest(self.output))
         umask = os.umask(0)
         os.umask(umask)
-        self._mode = 0o666 & ~umask
+        self.mode = 0o666 & ~umask
 
     def write(self, path: str, data: bytes) -> None:
-        target = self._claim(path)
-        if target is None:
-            return
-        try:
-            if _same_bytes(target, data):
-                self._unchanged.append(path)
-                return
-            self._staged.append((_stage(target, data, self._mode), target, path))
-        except OSError as e:
-            raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
+        target = self.claim(path)
+        if target is not None:
+            self.add(path, stage(target, data, self.mode))
 
     def keep(self, path: str) -> None:
         """`path` is still produced, and known to be up to date: leave it as it is."""
-        if self._claim(path) is not None:
+        if self.claim(path) is not None:
             self._unchanged.append(path)
+
+    def claim(self, path: str) -> Path | None:
+        """`path` is produced by this run: where to write it, or None when a file this tool did
+        not write holds the place (it is left alone, and reported)."""
+        if path in self._produced:
+            raise AssertionError(f"two outputs share the path {path}")  # a slug bug, not bad input
+        target = self.output / _safe_relative(path)
+        if path not in self._owned and target.exists():
+            self._refused.append(path)
+            return None
+        self._produced[path] = None
+        return target
+
+    def add(self, path: str, staged: Path | None) -> None:
+        """The claimed `path`, staged by `stage` (here or in another process): put in place by
+        `finish`; None when its bytes were unchanged."""
+        if staged is None:
+            self._unchanged.append(path)
+        else:
+            self._staged.append((staged, self.output / _safe_relative(path), path))
 
     def abort(self) -> None:
         """Drop the staged files: the output stays as it was."""
@@ -116,19 +129,9 @@ class Publisher:
         target = self.output / path
         try:
             if not _same_bytes(target, data):
-                _write_atomically(target, data, self._mode)
+                _write_atomically(target, data, self.mode)
         except OSError as e:
             raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
-
-    def _claim(self, path: str) -> Path | None:
-        if path in self._produced:
-            raise AssertionError(f"two outputs share the path {path}")  # a slug bug, not bad input
-        target = self.output / _safe_relative(path)
-        if path not in self._owned and target.exists():
-            self._refused.append(path)
-            return None
-        self._produced[path] = None
-        return target
 
 
 def read_manifest(output: Path) -> list[str]:
@@ -153,6 +156,15 @@ def _same_bytes(target: Path, data: bytes) -> bool:
         return target.read_bytes() == data
     except FileNotFoundError:
         return False
+
+
+def stage(target: Path, data: bytes, mode: int) -> Path | None:
+    """A temporary file beside `target` holding `data`, ready to be renamed over it; None when
+    `target` already holds exactly `data`. Safe to call from worker processes."""
+    try:
+        return None if _same_bytes(target, data) else _stage(target, data, mode)
+    except OSError as e:
+        raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
 
 
 def _stage(target: Path, data: bytes, mode: int, *, sync: bool = False) -> Path:

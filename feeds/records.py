@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +48,13 @@ class RawRecord:
     path: str  # relative to the seeds folder, with `/`
     data: Mapping[str, Any]
     body: str | None = None
-    field_lines: Mapping[str, int] = field(default_factory=dict)  # top-level key -> line in file
+    text: str = ""  # the YAML it was read from, to find lines in: only a problem needs them
+    first_line: int = 1  # the file's line number of the text's first line
     label: str = ""  # where in the file, for list files: "item 3"
 
     def line_of(self, key: str) -> int | None:
-        return self.field_lines.get(key)
+        """The line of top-level key `key` in the file, if known."""
+        return _top_level_lines(self.text, first_line=self.first_line).get(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,7 @@ def _decode(data: bytes) -> str:
 
 
 _FENCE = re.compile(r"^---[ \t]*$")
+_DEEP_INDENT = re.compile(rf"^[ \t]{{{2 * MAX_DEPTH + 1}}}", re.MULTILINE)
 
 
 def _parse_front_matter(text: str, name: str) -> RawRecord:
@@ -148,7 +151,7 @@ def _parse_front_matter(text: str, name: str) -> RawRecord:
     if not isinstance(data, dict):
         raise _FileError(f"front matter is {_kind(data)}, not a set of 'field: value' lines", 2)
     body = "\n".join(lines[end + 1 :]).strip()
-    return RawRecord(name, data, body or None, _top_level_lines(yaml_text, first_line=2))
+    return RawRecord(name, data, body or None, yaml_text, first_line=2)
 
 
 def _parse_data_file(text: str, name: str, *, json_syntax: bool) -> tuple[RawRecord, ...]:
@@ -164,7 +167,7 @@ def _parse_data_file(text: str, name: str, *, json_syntax: bool) -> tuple[RawRec
     if isinstance(data, dict):
         listed = next((data[k] for k in LIST_KEYS if isinstance(data.get(k), list)), None)
         if listed is None:
-            return (RawRecord(name, data, None, _top_level_lines(text, first_line=1)),)
+            return (RawRecord(name, data, None, text),)
         data = listed
     if not isinstance(data, list):
         raise _FileError(f"holds {_kind(data)}, not a record or a list of records", 1)
@@ -197,9 +200,10 @@ def _load_yaml(text: str, *, first_line: int) -> Any:
         raise _FileError(f"YAML error: {e}") from e
     except RecursionError as e:
         raise _FileError("YAML is nested too deeply") from e
-    if _expanded_size_exceeds(data, limit=len(text) + 64):
+    if "&" in text and _expanded_size_exceeds(data, limit=len(text) + 64):
         # Aliases let a small file describe a huge tree ("billion laughs"). Plain data has fewer
-        # values than characters, so more than that can only come from alias expansion.
+        # values than characters, so more than that can only come from alias expansion (and
+        # an alias needs an `&anchor`).
         raise _FileError("YAML aliases expand to more values than the file holds (alias bomb?)")
     return data
 
@@ -208,7 +212,7 @@ def _may_be_deep(text: str) -> bool:
     """A cheap pre-check: only a document with many brackets or deep indentation can be deep."""
     if text.count("[") + text.count("{") > MAX_DEPTH:
         return True
-    return any(len(line) - len(line.lstrip()) > 2 * MAX_DEPTH for line in text.split("\n"))
+    return _DEEP_INDENT.search(text) is not None
 
 
 def _nesting_depth(text: str) -> int:

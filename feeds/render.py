@@ -1,7 +1,9 @@
 """Plan and render every output file: each group's pages in each format, and the site files.
 
-Pure. One loop over (group x page x format); what each format looks like is decided by its writer
-in `WRITERS`, what every feed says is decided once, in `feed_document`.
+Pure, but for the optional item store (a cache). One loop over (group x page x format); what each
+format looks like is decided by its writer in `WRITERS`, what every feed says is decided once, in
+`feed_document`. An article's item is serialized once per format and spliced into every page
+that shows it (`_Renderer`): feedgen's cost is per item, so this is most of the speed.
 
 Pages (RFC 5005 archived feeds): a group's subscription document shows its newest `limit` items;
 the older ones go to archive pages, one per calendar month (UTC) of publication. A month's page
@@ -16,12 +18,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import mimetypes
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 from urllib.parse import urlsplit
 
 from feeds._version import CODE_DIGEST, __version__
@@ -29,19 +29,35 @@ from feeds.collect import Collection, Group, GroupKind
 from feeds.config import Config
 from feeds.content import item_html
 from feeds.document import Category, FeedDoc, Item, Link
-from feeds.feedgen_writer import atom_bytes, rss_bytes
-from feeds.jsonfeed import json_bytes
+from feeds.feedgen_writer import atom_items, atom_page, rss_items, rss_page
+from feeds.itemstore import ItemStore
+from feeds.jsonfeed import json_items, json_page
 from feeds.model import Article, Image
 from feeds.text import identity_key
 
 GENERATOR_URI = "https://pypi.org/project/feeds/"
 EMPTY_FEED_TIME = datetime(1970, 1, 1, tzinfo=UTC)  # an empty feed has no newest item
 
-# format -> (file suffix, writer)
-WRITERS: dict[str, tuple[str, Callable[[FeedDoc], bytes]]] = {
-    "rss": (".rss.xml", rss_bytes),
-    "atom": (".atom.xml", atom_bytes),
-    "json": (".json", json_bytes),
+CURRENT_BATCH = 64  # groups whose subscription documents are made together
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """A format: its file suffix, how it serializes items, and the document around them. A page
+    is made from items serialized once, whatever pages show them."""
+
+    suffix: str
+    items: Callable[[Sequence[Item]], list[bytes]]
+    page: Callable[[FeedDoc, Sequence[bytes]], bytes]  # the doc's own `items` are ignored
+
+    def document(self, doc: FeedDoc) -> bytes:
+        return self.page(doc, self.items(doc.items))
+
+
+WRITERS = {
+    "rss": Writer(".rss.xml", rss_items, rss_page),
+    "atom": Writer(".atom.xml", atom_items, atom_page),
+    "json": Writer(".json", json_items, json_page),
 }
 
 
@@ -56,7 +72,7 @@ class Page:
 
     def path(self, fmt: str) -> str:
         base = self.group.path if self.month is None else f"{self.group.path}/{self.month}"
-        return base + WRITERS[fmt][0]
+        return base + WRITERS[fmt].suffix
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +82,9 @@ class Planned:
     path: str
     fingerprint: str  # changes whenever the bytes could
     make: Callable[[], bytes]
-    month: str | None = None  # the archive month, "2024-05"; None for other files
-
-    @property
-    def locality(self) -> tuple[int, int]:
-        """Sort key for rendering: other files first, then archives newest month first, so pages
-        that share articles (a month's archive in every group) are made together and the bounded
-        caches keep hitting."""
-        return (0, 0) if self.month is None else (1, -int(self.month.replace("-", "")))
+    batch: str = ""  # files of one batch are best made together, in one process (`_batch`)
+    size: int = 1  # the work of making it, in items
+    stage: int = 1  # stages go in order: 0 (archive pages) keeps the items that 1 reuses
 
 
 def feed_path(group: Group, fmt: str) -> str:
@@ -85,7 +96,7 @@ def pages(group: Group, config: Config) -> list[Page]:
     by_month: dict[str, list[Article]] = {}
     if config.archives:
         for article in group.articles[config.limit :]:  # newest first: months come newest first
-            by_month.setdefault(article.published.strftime("%Y-%m"), []).append(article)
+            by_month.setdefault(_month(article), []).append(article)
     months = list(by_month)
     older = [*months[1:], None][: len(months)]
     return [
@@ -94,19 +105,41 @@ def pages(group: Group, config: Config) -> list[Page]:
     ]
 
 
-def plan(collection: Collection, config: Config) -> Iterator[Planned]:
-    """Every feed file, in a stable order: each group's pages in each format."""
+def plan(
+    collection: Collection, config: Config, store: ItemStore | None = None
+) -> Iterator[Planned]:
+    """Every feed file, in a stable order: each group's pages in each format. With a `store`,
+    items made by earlier runs are reused, and the items of each archive month are kept."""
     settings = settings_key(config)
-    renderer = _Renderer(collection, config)
-    keys: dict[int, bytes] = {}  # an article's part of the fingerprint, made once
-    for group in collection.groups:
-        for page in pages(group, config):
-            content = _content_digest(page, collection, keys)
-            for fmt in config.formats:
-                fingerprint = hashlib.sha256(f"{CODE_DIGEST}|{settings}|{fmt}|".encode() + content)
-                yield Planned(
-                    page.path(fmt), fingerprint.hexdigest(), renderer.maker(page, fmt), page.month
-                )
+    keys = _ArticleKeys(collection, f"{CODE_DIGEST}|{settings}")
+    grouped = [(index, page) for index, group in enumerate(collection.groups)
+               for page in pages(group, config)]  # fmt: skip
+    members: dict[str, dict[int, Article]] = {}  # archive batch -> its articles, each once
+    for index, page in grouped:
+        if page.month:
+            members.setdefault(_batch(page, index), {}).update((id(a), a) for a in page.articles)
+    renderer = _Renderer(collection, config, keys, store, members)
+    for index, page in grouped:
+        content = _content_digest(page, keys)
+        batch = _batch(page, index)
+        for fmt in config.formats:
+            fingerprint = hashlib.sha256(f"{CODE_DIGEST}|{settings}|{fmt}|".encode() + content)
+            yield Planned(
+                page.path(fmt),
+                fingerprint.hexdigest(),
+                renderer.maker(page, fmt, batch),
+                batch,
+                len(page.articles),
+                0 if page.month else 1,
+            )
+
+
+def _batch(page: Page, group_index: int) -> str:
+    """Pages made together share their items: a month's archive pages of every group (an article
+    is in one month only), and the subscription documents of a few groups at a time."""
+    if page.month:
+        return f"archive {page.month}"
+    return f"current {group_index // CURRENT_BATCH}"
 
 
 def settings_key(config: Config) -> str:
@@ -119,71 +152,125 @@ def render_files(collection: Collection, config: Config) -> Iterator[tuple[str, 
         yield planned.path, planned.make()
 
 
+class _ArticleKeys:
+    """What an article's item depends on, besides the format: its URL, the record file it came
+    from and that file's revision, the names and slugs of its topics; with the code and settings
+    for `item`, the key of its serialized item in the store."""
+
+    def __init__(self, collection: Collection, prefix: str) -> None:
+        self.collection = collection
+        self.prefix = prefix.encode()
+        self._keys: dict[int, bytes] = {}
+
+    def content(self, article: Article) -> bytes:
+        key = self._keys.get(id(article))
+        if key is None:
+            topics = [self.collection.topics.get(identity_key(t)) for t in article.topics]
+            names = [(t.name, t.slug) for t in topics if t]
+            key = f"|{article.url}|{article.revision}|{article.source}|{names}".encode()
+            self._keys[id(article)] = key
+        return key
+
+    def item(self, article: Article, fmt: str) -> bytes:
+        return hashlib.sha256(
+            b"|".join([self.prefix, fmt.encode(), self.content(article)])
+        ).digest()
+
+
 class _Renderer:
-    """Makes pages; an article's item is made once per format, and its HTML content once,
-    whatever pages show it (Markdown and sanitizing are the costly part)."""
+    """Makes pages from items serialized once per format, however many pages show them; an
+    article's HTML content is made once for all formats (Markdown and sanitizing are costly).
 
-    KEEP = 30_000  # items kept at once: bounded memory, enough for a month of every group
+    Work goes by batch (`Planned.batch`). An archive month's batch starts by getting every item
+    of the month (from the store, else made now) and keeps them in the store; a batch of
+    subscription documents gets its items from the stores of their months. What a batch holds is
+    dropped when the next one starts: memory holds one month of items at a time."""
 
-    def __init__(self, collection: Collection, config: Config) -> None:
+    def __init__(
+        self,
+        collection: Collection,
+        config: Config,
+        keys: _ArticleKeys,
+        store: ItemStore | None,
+        members: dict[str, dict[int, Article]],
+    ) -> None:
         self.collection = collection
         self.config = config
-        self._items: OrderedDict[tuple[int, str], Item] = OrderedDict()
-        self._html: OrderedDict[int, str] = OrderedDict()
+        self.keys = keys
+        self.store = store
+        self.members = members
+        self._batch: str | None = None
+        self._made: dict[tuple[int, str], bytes] = {}  # (id(article), format) -> item bytes
 
-    def maker(self, page: Page, fmt: str) -> Callable[[], bytes]:
-        return lambda: WRITERS[fmt][1](feed_document(page, fmt, self.collection, self.config, self))
+    def maker(self, page: Page, fmt: str, batch: str) -> Callable[[], bytes]:
+        return lambda: self.page_bytes(page, fmt, batch)
 
-    def item(self, article: Article, fmt: str) -> Item:
-        key = (id(article), fmt)  # articles live as long as the collection: their ids are stable
-        return _remember(
-            self._items,
-            key,
-            lambda: _item(article, fmt, self.collection, self.config, self.html(article)),
-            self.KEEP,
-        )
+    def page_bytes(self, page: Page, fmt: str, batch: str) -> bytes:
+        if batch != self._batch:
+            self._start(batch)
+        self._serialize(page.articles, (fmt,))
+        doc = feed_document(page, fmt, self.collection, self.config, with_items=False)
+        return WRITERS[fmt].page(doc, [self._made[id(a), fmt] for a in page.articles])
 
-    def html(self, article: Article) -> str:
-        return _remember(self._html, id(article), lambda: item_html(article), self.KEEP)
+    def _start(self, batch: str) -> None:
+        self._batch = batch
+        self._made.clear()
+        month_articles = self.members.get(batch)
+        if month_articles is None:
+            return
+        month = batch.removeprefix("archive ")
+        formats = self.config.formats
+        self._serialize(month_articles.values(), formats)
+        if self.store:
+            self.store.put(month, {
+                self.keys.item(a, fmt): self._made[id(a), fmt]
+                for a in month_articles.values() for fmt in formats
+            })  # fmt: skip
+
+    def _serialize(self, articles: Iterable[Article], formats: Sequence[str]) -> None:
+        """Have every (article, format) item at hand: kept, stored, or made now in one go."""
+        missing: dict[str, list[Article]] = {fmt: [] for fmt in formats}
+        for article in articles:
+            for fmt in formats:
+                if (id(article), fmt) in self._made:
+                    continue
+                stored = None
+                if self.store:
+                    stored = self.store.get(_month(article), self.keys.item(article, fmt))
+                if stored:
+                    self._made[id(article), fmt] = stored
+                else:
+                    missing[fmt].append(article)
+        html: dict[int, str] = {}  # each article's content, once for all formats
+        for fmt, todo in missing.items():
+            items = []
+            for article in todo:
+                if id(article) not in html:
+                    html[id(article)] = item_html(article)
+                items.append(_item(article, fmt, self.collection, self.config, html[id(article)]))
+            made = WRITERS[fmt].items(items)
+            self._made.update(((id(a), fmt), data) for a, data in zip(todo, made, strict=True))
 
 
-K = TypeVar("K")
-V = TypeVar("V")
+def _month(article: Article) -> str:
+    return article.published.strftime("%Y-%m")
 
 
-def _remember(cache: OrderedDict[K, V], key: K, make: Callable[[], V], keep: int) -> V:
-    """A least-recently-used cache of `keep` entries."""
-    if key in cache:
-        cache.move_to_end(key)
-        return cache[key]
-    value = cache[key] = make()
-    if len(cache) > keep:
-        cache.popitem(last=False)
-    return value
-
-
-def _content_digest(page: Page, collection: Collection, keys: dict[int, bytes]) -> bytes:
+def _content_digest(page: Page, keys: _ArticleKeys) -> bytes:
     """What a page's bytes depend on besides the code, settings and format: the group, the page's
-    place in the archive chain, and for each item the record file it came from (its revision)
-    and the names and slugs of its topics."""
+    place in the archive chain, and what each of its items depends on."""
     group = page.group
     digest = hashlib.sha256(f"{page.month}|{page.older}|".encode())
     digest.update(repr((group.kind, group.key, group.name, group.slug, group.provider)).encode())
     for article in page.articles:
-        key = keys.get(id(article))
-        if key is None:
-            topics = [collection.topics.get(identity_key(t)) for t in article.topics]
-            names = [(t.name, t.slug) for t in topics if t]
-            key = keys[id(article)] = (
-                f"|{article.url}|{article.revision}|{article.source}|{names}".encode()
-            )
-        digest.update(key)
+        digest.update(keys.content(article))
     return digest.digest()
 
 
 def feed_document(
-    page: Page, fmt: str, collection: Collection, config: Config, renderer: _Renderer | None = None
+    page: Page, fmt: str, collection: Collection, config: Config, *, with_items: bool = True
 ) -> FeedDoc:
+    """What page `page` says in format `fmt`; without its items when they are spliced in."""
     group = page.group
     logo = group.provider.logo if group.provider else None
     if logo is None and config.logo and group.kind is not GroupKind.PROVIDER:
@@ -211,10 +298,9 @@ def feed_document(
         generator_uri=GENERATOR_URI,
         updated=max((a.last_modified for a in page.articles), default=EMPTY_FEED_TIME),
         logo=logo,
-        items=tuple(
-            renderer.item(a, fmt) if renderer else _item(a, fmt, collection, config, item_html(a))
-            for a in page.articles
-        ),
+        items=tuple(_item(a, fmt, collection, config, item_html(a)) for a in page.articles)
+        if with_items
+        else (),
         archive=page.month is not None,
         links=tuple(links),
     )

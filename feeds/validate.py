@@ -7,6 +7,7 @@ Optional fields are converted through one table (`_optional_fields`), not a chai
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -28,6 +29,7 @@ from feeds.text import (
 # Topics, images and related articles kept per record. A real record has a handful; thousands
 # would make one record cost thousands of feeds.
 MAX_LIST_ITEMS = 50
+_SPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +50,9 @@ class _Reject(Exception):
 class _Checker:
     """Collects the warnings of one record while its fields are converted."""
 
-    def __init__(self, raw: RawRecord) -> None:
+    def __init__(self, raw: RawRecord, revision: str) -> None:
         self.raw = raw
+        self.revision = revision
         self.warnings: list[Problem] = []
 
     def warn(self, field: str, message: str) -> None:
@@ -104,7 +107,7 @@ class _Checker:
             raise _Reject(
                 field, "must be an absolute http(s) URL like https://example.com/a; no host"
             )
-        if any(c.isspace() for c in text):
+        if _SPACE.search(text):
             raise _Reject(field, "must be a URL without spaces (write them as %20)")
         return text
 
@@ -263,6 +266,8 @@ class _Checker:
             topics=self.topics(data.get("topics"), prefix + "topics"),
             images=self.images(data.get("images"), prefix + "images"),
             related=self.related(data.get("related"), "related") if with_related else (),
+            source=self.raw.path,
+            revision=self.revision,
             **fields,
         )
 
@@ -282,8 +287,10 @@ def _optional_fields(c: _Checker) -> dict[str, tuple[str, Callable[[Any, str], A
     }
 
 
-def validate(raw: RawRecord) -> Validated:
-    checker = _Checker(raw)
+def validate(raw: RawRecord, revision: str = "") -> Validated:
+    """The record's article, or why it has none; `revision` (a digest of its file) goes into
+    the article and its related articles, so that later stages can tell when it changed."""
+    checker = _Checker(raw, revision)
     try:
         if not raw.data:
             raise _Reject("record", "is not a mapping of fields" if raw.label else "has no fields")
@@ -294,7 +301,9 @@ def validate(raw: RawRecord) -> Validated:
     if article.updated and article.updated < article.published:
         checker.warn("updatedDateTime", "is earlier than publishedDateTime; ignored")
         article = replace(article, updated=None)
-    return Validated(replace(article, body=body, source=raw.path), tuple(checker.warnings))
+    if body:
+        article = replace(article, body=body)
+    return Validated(article, tuple(checker.warnings))
 
 
 def _parse_iso_time(text: str, field: str) -> datetime:

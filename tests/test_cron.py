@@ -189,3 +189,25 @@ def test_killed_builds_leave_old_or_new_files_and_the_next_run_completes(tmp_pat
     assert finished.returncode == 0, finished.stderr
     assert published(output) == new
     assert [p for p in files_of(output) if p.endswith(".tmp")] == [], "leftovers are cleaned up"
+
+
+def test_a_damaged_item_store_changes_nothing(tmp_path: Path) -> None:
+    """Serialized items are kept between runs, a file per archive month; a file cut short,
+    filled with garbage or gone is a miss, and its items are made again."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 150, seed=3)
+    build_into(seeds, output, cache=cache)
+    rng = random.Random(11)
+    for round_, damage in enumerate([lambda d: d[: len(d) // 2], lambda d: b"junk" * 99, None]):
+        stored = sorted((cache / "items").glob("*.items"))
+        assert stored, "archive months keep their items"
+        for path in stored:
+            if damage:
+                path.write_bytes(damage(path.read_bytes()))
+            else:
+                path.unlink()
+        edit_corpus(seeds, rng, start=5000 + 10 * round_)
+        build_into(seeds, output, cache=cache)
+        clean = tmp_path / f"clean-{round_}"
+        build_into(seeds, clean, cache=tmp_path / f"clean-cache-{round_}")
+        assert files_of(output) == files_of(clean)

@@ -150,3 +150,21 @@ def test_spliced_items_give_exactly_what_feedgen_writes(rss: bool) -> None:
     for doc in (DOC, archive, _doc()):
         written = rss_bytes(doc) if rss else atom_bytes(doc)
         assert written == whole_document(doc, rss=rss)
+
+
+@pytest.mark.parametrize("rss", [True, False], ids=["rss", "atom"])
+def test_items_made_in_one_document_are_cut_at_their_own_boundaries(rss: bool) -> None:
+    """Items are serialized many to a feedgen document, then cut apart at the line each starts
+    on; text that looks like such a line must not move a cut."""
+    tricky = dataclasses.replace(
+        _item(4),
+        title="\n    <item>\n  <entry>",
+        content_html="<p>a</p>\n    <item>\n  <entry>\n</item>\n</entry>\n",
+    )
+    items = (_item(3), tricky, *(_item(n) for n in range(5, 28)))
+    doc = _doc(*items)
+    written = rss_bytes(doc) if rss else atom_bytes(doc)
+    assert written == whole_document(doc, rss=rss)
+    parsed = etree.fromstring(written)
+    found = parsed.findall("channel/item") if rss else parsed.findall("atom:entry", NS)
+    assert len(found) == len(items)

@@ -1,0 +1,93 @@
+"""Serialized feed items kept between runs, in the cache folder: an article's RSS, Atom and JSON
+item is made once, then spliced into every page that shows it, in this run and the next ones.
+
+One file per archive month, `<month>.items`, holding every item of that month's archive pages,
+keyed by a digest of everything the item's bytes depend on (the article's revision, its topics'
+names and slugs, the settings, the code): a stale item is never found, only missed. A file is
+written whole to a temporary name and renamed, so a reader sees the old file or the new one.
+Anything missing, unreadable or damaged is a miss: the item is made again, the output is the same.
+
+File layout: 8 bytes (big-endian length of the index), the index (pickled dict: key -> (offset,
+length) into the data), the data.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+_HEADER = 8
+
+
+class ItemStore:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._open: dict[str, tuple[int, dict[bytes, tuple[int, int]]] | None] = {}
+
+    def get(self, month: str, key: bytes) -> bytes | None:
+        found = self._index(month)
+        if found is None:
+            return None
+        fd, index = found
+        place = index.get(key)
+        if place is None:
+            return None
+        offset, length = place
+        data = os.pread(fd, length, offset)
+        return data if len(data) == length else None
+
+    def put(self, month: str, items: dict[bytes, bytes]) -> None:
+        """Replace `month`'s file by `items`. Failing to write only costs speed next time."""
+        index, offset = {}, 0
+        for key, data in items.items():
+            index[key] = (offset, len(data))
+            offset += len(data)
+        head = pickle.dumps(index, pickle.HIGHEST_PROTOCOL)
+        self._close(month)
+        temporary = None
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(len(head).to_bytes(_HEADER, "big"))
+                f.write(head)
+                f.writelines(items.values())
+            os.replace(temporary, self._path(month))
+        except OSError:
+            if temporary:
+                Path(temporary).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        for month in list(self._open):
+            self._close(month)
+
+    def _path(self, month: str) -> Path:
+        return self.folder / f"{month}.items"
+
+    def _index(self, month: str) -> tuple[int, dict[bytes, tuple[int, int]]] | None:
+        if month not in self._open:
+            self._open[month] = self._read_index(month)
+        return self._open[month]
+
+    def _read_index(self, month: str) -> tuple[int, dict[bytes, tuple[int, int]]] | None:
+        try:
+            fd = os.open(self._path(month), os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            size = int.from_bytes(os.pread(fd, _HEADER, 0), "big")
+            index = pickle.loads(os.pread(fd, size, _HEADER))
+            start = _HEADER + size
+            if not isinstance(index, dict):
+                raise ValueError("not an index")
+            return fd, {key: (start + offset, length) for key, (offset, length) in index.items()}
+        except Exception:  # damaged: every item of the month is a miss
+            os.close(fd)
+            return None
+
+    def _close(self, month: str) -> None:
+        found = self._open.pop(month, None)
+        if found is not None:
+            os.close(found[0])
