@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from feeds.model import Article, Problem
+from feeds.model import Article, Problem, pickle_by_fields
 from feeds.parallel import ordered_map
 from feeds.records import iter_record_files, read_file
 from feeds.validate import validate
@@ -26,6 +26,8 @@ class FileStat:
 
 @dataclass(frozen=True, slots=True)
 class FileOutcome:
+    __reduce__ = pickle_by_fields
+
     path: str
     ignored: bool = False
     records: int = 0

@@ -17,7 +17,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 MANIFEST = ".feeds-manifest.json"
 
@@ -117,13 +117,20 @@ class Publisher:
 
     def _remove_leftovers(self) -> None:
         """Temporary files of a run that was killed: `.<name>.<8 random>.tmp` beside our files."""
-        names = {PurePosixPath(p).name for p in self._produced}
-        folders = {self.output / _safe_relative(p).parent for p in self._produced}
-        for folder in folders:
-            for leftover in folder.glob(".*.tmp"):
+        names_by_folder: dict[str, set[str]] = {}
+        for path in self._produced:
+            folder, _, name = path.rpartition("/")
+            names_by_folder.setdefault(folder, set()).add(name)
+        for folder, names in names_by_folder.items():
+            try:
+                with os.scandir(self.output / folder) as listing:
+                    leftovers = [e for e in listing if e.name[:1] == "." and e.name[-4:] == ".tmp"]
+            except OSError:
+                continue
+            for leftover in leftovers:
                 name, _, random_part = leftover.name[1:-4].rpartition(".")
                 if name in names and len(random_part) == 8:
-                    leftover.unlink(missing_ok=True)
+                    Path(leftover.path).unlink(missing_ok=True)
 
     def write_raw(self, path: str, data: bytes) -> None:
         target = self.output / path
@@ -143,10 +150,9 @@ def read_manifest(output: Path) -> list[str]:
 
 
 def _safe_relative(path: str) -> Path:
-    parts = PurePosixPath(path).parts
-    if not parts or PurePosixPath(path).is_absolute() or any(p in ("", ".", "..") for p in parts):
+    if any(part in ("", ".", "..") for part in path.split("/")):  # also "/abs" and "a//b"
         raise AssertionError(f"refusing a path outside the output folder: {path!r}")
-    return Path(*parts)
+    return Path(path)
 
 
 def _same_bytes(target: Path, data: bytes) -> bool:

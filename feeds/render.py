@@ -161,6 +161,7 @@ class _ArticleKeys:
         self.collection = collection
         self.prefix = prefix.encode()
         self._keys: dict[int, bytes] = {}
+        self._items: dict[int, bytes] = {}
 
     def content(self, article: Article) -> bytes:
         key = self._keys.get(id(article))
@@ -220,40 +221,57 @@ class _Renderer:
             return
         month = batch.removeprefix("archive ")
         formats = self.config.formats
-        self._serialize(month_articles.values(), formats)
-        if self.store:
-            self.store.put(month, {
-                self.keys.item(a, fmt): self._made[id(a), fmt]
-                for a in month_articles.values() for fmt in formats
-            })  # fmt: skip
+        stored = self.store.load(month) if self.store else {}
+        made = self._serialize(month_articles.values(), formats, stored.get)
+        wanted = {
+            self.keys.item(a, fmt): self._made[id(a), fmt]
+            for a in month_articles.values() for fmt in formats
+        }  # fmt: skip
+        if self.store and (made or wanted.keys() != stored.keys()):
+            self.store.put(month, wanted)
 
-    def _serialize(self, articles: Iterable[Article], formats: Sequence[str]) -> None:
-        """Have every (article, format) item at hand: kept, stored, or made now in one go."""
-        missing: dict[str, list[Article]] = {fmt: [] for fmt in formats}
+    def _serialize(
+        self,
+        articles: Iterable[Article],
+        formats: Sequence[str],
+        stored: Callable[[bytes], bytes | None] | None = None,
+    ) -> int:
+        """Have every (article, format) item at hand: kept, `stored` (by key; by default the
+        store of the article's month), or made now in one go. Returns how many were made."""
+        missing: list[Article] = []  # lacking an item in some format: made in all of them
         for article in articles:
+            lacking = False
             for fmt in formats:
                 if (id(article), fmt) in self._made:
                     continue
-                stored = None
-                if self.store:
-                    stored = self.store.get(_month(article), self.keys.item(article, fmt))
-                if stored:
-                    self._made[id(article), fmt] = stored
+                found = self._stored(article, fmt, stored)
+                if found:
+                    self._made[id(article), fmt] = found
                 else:
-                    missing[fmt].append(article)
-        html: dict[int, str] = {}  # each article's content, once for all formats
-        for fmt, todo in missing.items():
-            items = []
-            for article in todo:
-                if id(article) not in html:
-                    html[id(article)] = item_html(article)
-                items.append(_item(article, fmt, self.collection, self.config, html[id(article)]))
-            made = WRITERS[fmt].items(items)
-            self._made.update(((id(a), fmt), data) for a, data in zip(todo, made, strict=True))
+                    lacking = True
+            if lacking:
+                missing.append(article)
+        items: dict[str, list[Item]] = {fmt: [] for fmt in formats}
+        for article in missing:
+            for fmt, item in _items(article, formats, self.collection, self.config).items():
+                items[fmt].append(item)
+        for fmt in formats:
+            made = WRITERS[fmt].items(items[fmt])
+            self._made.update(((id(a), fmt), data) for a, data in zip(missing, made, strict=True))
+        return len(missing)
+
+    def _stored(
+        self, article: Article, fmt: str, stored: Callable[[bytes], bytes | None] | None
+    ) -> bytes | None:
+        key = self.keys.item(article, fmt)
+        if stored:
+            return stored(key)
+        return self.store.get(_month(article), key) if self.store else None
 
 
 def _month(article: Article) -> str:
-    return article.published.strftime("%Y-%m")
+    published = article.published  # `strftime` costs four times as much
+    return f"{published.year:04d}-{published.month:02d}"
 
 
 def _content_digest(page: Page, keys: _ArticleKeys) -> bytes:
@@ -298,7 +316,7 @@ def feed_document(
         generator_uri=GENERATOR_URI,
         updated=max((a.last_modified for a in page.articles), default=EMPTY_FEED_TIME),
         logo=logo,
-        items=tuple(_item(a, fmt, collection, config, item_html(a)) for a in page.articles)
+        items=tuple(_items(a, [fmt], collection, config)[fmt] for a in page.articles)
         if with_items
         else (),
         archive=page.month is not None,
@@ -320,21 +338,23 @@ def _feed_description(group: Group, config: Config) -> str:
     return config.description
 
 
-def _item(
-    article: Article, fmt: str, collection: Collection, config: Config, content_html: str
-) -> Item:
+def _items(
+    article: Article, formats: Iterable[str], collection: Collection, config: Config
+) -> dict[str, Item]:
+    """The article's item in each format: the same but for the topic links (each format's own
+    topic feed)."""
     provider = article.provider
-    return Item(
+    common = Item(
         id=article.url,
         title=article.title,
         link=article.url,
         published=article.published,
         updated=article.last_modified,
         summary=article.excerpt,
-        content_html=content_html,
+        content_html=item_html(article),
         author=provider.name if provider else None,
         author_uri=f"https://{provider.domain}/" if provider and provider.domain else None,
-        categories=_categories(article, fmt, collection, config),
+        categories=(),
         images=article.images,
         attachments=tuple(
             Link(i.url, "enclosure", image_type(i.url), length=0, title=i.title)  # size unknown
@@ -344,6 +364,10 @@ def _item(
             Link(r.url, "related", "text/html", title=r.title) for r in article.related_coverage()
         ),
     )
+    return {
+        fmt: dataclasses.replace(common, categories=_categories(article, fmt, collection, config))
+        for fmt in formats
+    }
 
 
 def _categories(
