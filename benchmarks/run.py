@@ -21,9 +21,10 @@ process and every process it waited for):
 After "+100" and after "edit/delete", the same corpus is built cold into a fresh output folder with
 a fresh cache, and the two output trees are compared byte for byte, every file.
 
-Peak RSS is shown two ways: "peak RSS" is the largest single process (exact: the rusage of a tiny
-wrapper process's children); "sum RSS" is the largest total of the step's whole process tree,
-sampled from /proc every 50 ms (approximate; it counts pages shared by forked workers twice). The
+Memory is shown two ways: "peak RSS" is the largest single process (exact: the rusage of a tiny
+wrapper process's children); "tree PSS" is the largest total of the step's whole process tree,
+sampled from /proc every 50 ms: each process's PSS, which shares the pages forked workers have in
+common with their parent among them (a sum of RSS would count those pages once per worker). The
 RSS targets are judged on the larger of the two. "CPU s" is user + system time of the step's
 processes; "other load" is how many cores other processes kept busy meanwhile (above 0.25 the
 step's time is inflated by them: run again on a quiet machine). Every step runs with a warm page
@@ -72,7 +73,7 @@ class Step:
     name: str
     seconds: float
     peak_rss_mb: float  # the largest single process of the step (exact)
-    sum_rss_mb: float | None  # the largest sampled total of its process tree (None: no /proc)
+    sum_rss_mb: float | None  # the largest sampled PSS total of its process tree (None: no /proc)
     exit_code: int
     cpu_seconds: float = 0.0  # user + system time of all its processes
     other_load: float | None = None  # cores busy with other work meanwhile (noise if > 0.2)
@@ -127,8 +128,10 @@ def _proc_table() -> dict[int, tuple[int, int]]:
     return table
 
 
-def _tree_rss_bytes(root: int) -> int:
-    """The total RSS of the descendants of `root` (not of `root` itself)."""
+def _tree_memory_bytes(root: int) -> int:
+    """The total memory of the descendants of `root` (not of `root` itself): each one's PSS,
+    which splits the pages that forked workers share with their parent among them (RSS would
+    count them once per process), or its RSS where the kernel gives no PSS."""
     table = _proc_table()
     children: dict[int, list[int]] = {}
     for pid, (ppid, _) in table.items():
@@ -137,13 +140,24 @@ def _tree_rss_bytes(root: int) -> int:
     while todo:
         pid = todo.pop()
         if pid in table:
-            total += table[pid][1]
+            total += _pss_bytes(pid) or table[pid][1] * os.sysconf("SC_PAGE_SIZE")
             todo.extend(children.get(pid, ()))
-    return total * os.sysconf("SC_PAGE_SIZE")
+    return total
+
+
+def _pss_bytes(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as file:
+            for line in file:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 class TreeSampler(threading.Thread):
-    """The largest total RSS of the descendants of a process, sampled until `stop()`."""
+    """The largest total memory (PSS) of the descendants of a process, sampled until `stop()`."""
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         super().__init__(daemon=True)
@@ -153,7 +167,7 @@ class TreeSampler(threading.Thread):
     def run(self) -> None:
         while not self._stop_event.is_set():
             with contextlib.suppress(OSError, ValueError, IndexError):  # a process just ended
-                self.peak = max(self.peak, _tree_rss_bytes(self.pid))
+                self.peak = max(self.peak, _tree_memory_bytes(self.pid))
             self._stop_event.wait(self.interval)
 
     def stop(self) -> None:
@@ -342,7 +356,7 @@ def run_size(
         digest = after if before == after else f"{before}>{after}"
         done = result.steps[name] = replace(measured, files=files, code=digest)
         rss = f"{done.peak_rss_mb:.0f} MB" + (
-            f" (sum {done.sum_rss_mb:.0f} MB)" if done.sum_rss_mb else ""
+            f" (tree {done.sum_rss_mb:.0f} MB)" if done.sum_rss_mb else ""
         )
         say(
             f"  {name:<12} {done.seconds:8.2f} s  {rss}"
@@ -450,7 +464,7 @@ def code_changed(result: SizeResult) -> bool:
 def table(result: SizeResult) -> str:
     lines = [
         f"== {result.records:,} records (generated in {result.generate_seconds:.1f} s) ==",
-        f"{'step':<14}{'seconds':>10}{'CPU s':>9}{'peak RSS MB':>13}{'sum RSS MB':>12}"
+        f"{'step':<14}{'seconds':>10}{'CPU s':>9}{'peak RSS MB':>13}{'tree PSS MB':>12}"
         f"{'files':>8}{'other load':>12}  exit",
     ]
     for s in result.steps.values():

@@ -38,19 +38,6 @@ class ItemStore:
         data = os.pread(fd, length, offset)
         return data if len(data) == length else None
 
-    def load(self, month: str) -> dict[bytes, bytes]:
-        """Every item of `month`, read in one go."""
-        found = self._index(month)
-        if found is None:
-            return {}
-        fd, index = found
-        end = max((offset + length for offset, length in index.values()), default=0)
-        start = min((offset for offset, _ in index.values()), default=0)
-        data = os.pread(fd, end - start, start)
-        if len(data) != end - start:
-            return {}
-        return {key: data[o - start : o - start + n] for key, (o, n) in index.items()}
-
     def put(self, month: str, items: dict[bytes, bytes]) -> None:
         """Replace `month`'s file by `items`. Failing to write only costs speed next time."""
         index, offset = {}, 0

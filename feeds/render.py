@@ -182,10 +182,11 @@ class _Renderer:
     """Makes pages from items serialized once per format, however many pages show them; an
     article's HTML content is made once for all formats (Markdown and sanitizing are costly).
 
-    Work goes by batch (`Planned.batch`). An archive month's batch starts by getting every item
-    of the month (from the store, else made now) and keeps them in the store; a batch of
-    subscription documents gets its items from the stores of their months. What a batch holds is
-    dropped when the next one starts: memory holds one month of items at a time."""
+    Items are taken from the store (kept by earlier batches and runs) or made now. Work goes by
+    batch (`Planned.batch`): the first time an archive month's batch lacks an item, it makes
+    every item of the month that the store lacks, in one go, and stores the whole month again,
+    so the store always holds complete months. What a batch holds is dropped when the next one
+    starts: memory holds one month of items at a time."""
 
     def __init__(
         self,
@@ -199,8 +200,9 @@ class _Renderer:
         self.config = config
         self.keys = keys
         self.store = store
-        self.members = members
+        self.members = members  # archive batch -> the articles of its month
         self._batch: str | None = None
+        self._stored = False  # this archive batch has stored its month
         self._made: dict[tuple[int, str], bytes] = {}  # (id(article), format) -> item bytes
 
     def maker(self, page: Page, fmt: str, batch: str) -> Callable[[], bytes]:
@@ -208,65 +210,54 @@ class _Renderer:
 
     def page_bytes(self, page: Page, fmt: str, batch: str) -> bytes:
         if batch != self._batch:
-            self._start(batch)
-        self._serialize(page.articles, (fmt,))
+            self._batch, self._stored = batch, False
+            self._made.clear()
+        if lacking := self._take(page.articles, (fmt,)):
+            month = self.members.get(batch)
+            if month is not None and not self._stored:
+                self._store_month(batch.removeprefix("archive "), list(month.values()))
+            else:
+                self._make(lacking, (fmt,))
         doc = feed_document(page, fmt, self.collection, self.config, with_items=False)
         return WRITERS[fmt].page(doc, [self._made[id(a), fmt] for a in page.articles])
 
-    def _start(self, batch: str) -> None:
-        self._batch = batch
-        self._made.clear()
-        month_articles = self.members.get(batch)
-        if month_articles is None:
-            return
-        month = batch.removeprefix("archive ")
+    def _store_month(self, month: str, articles: Sequence[Article]) -> None:
         formats = self.config.formats
-        stored = self.store.load(month) if self.store else {}
-        made = self._serialize(month_articles.values(), formats, stored.get)
-        wanted = {
-            self.keys.item(a, fmt): self._made[id(a), fmt]
-            for a in month_articles.values() for fmt in formats
-        }  # fmt: skip
-        if self.store and (made or wanted.keys() != stored.keys()):
-            self.store.put(month, wanted)
+        self._make(self._take(articles, formats), formats)
+        self._stored = True
+        if self.store:
+            self.store.put(month, {
+                self.keys.item(a, fmt): self._made[id(a), fmt] for a in articles for fmt in formats
+            })  # fmt: skip
 
-    def _serialize(
-        self,
-        articles: Iterable[Article],
-        formats: Sequence[str],
-        stored: Callable[[bytes], bytes | None] | None = None,
-    ) -> int:
-        """Have every (article, format) item at hand: kept, `stored` (by key; by default the
-        store of the article's month), or made now in one go. Returns how many were made."""
-        missing: list[Article] = []  # lacking an item in some format: made in all of them
+    def _take(self, articles: Iterable[Article], formats: Sequence[str]) -> list[Article]:
+        """Have the items at hand that were made or stored already; the articles lacking one."""
+        lacking = []
         for article in articles:
-            lacking = False
+            found = True
             for fmt in formats:
                 if (id(article), fmt) in self._made:
                     continue
-                found = self._stored(article, fmt, stored)
-                if found:
-                    self._made[id(article), fmt] = found
+                stored = None
+                if self.store:
+                    stored = self.store.get(_month(article), self.keys.item(article, fmt))
+                if stored:
+                    self._made[id(article), fmt] = stored
                 else:
-                    lacking = True
-            if lacking:
-                missing.append(article)
+                    found = False
+            if not found:
+                lacking.append(article)
+        return lacking
+
+    def _make(self, articles: Sequence[Article], formats: Sequence[str]) -> None:
+        """Serialize the articles' items in every format, each format's in one go."""
         items: dict[str, list[Item]] = {fmt: [] for fmt in formats}
-        for article in missing:
+        for article in articles:
             for fmt, item in _items(article, formats, self.collection, self.config).items():
                 items[fmt].append(item)
         for fmt in formats:
             made = WRITERS[fmt].items(items[fmt])
-            self._made.update(((id(a), fmt), data) for a, data in zip(missing, made, strict=True))
-        return len(missing)
-
-    def _stored(
-        self, article: Article, fmt: str, stored: Callable[[bytes], bytes | None] | None
-    ) -> bytes | None:
-        key = self.keys.item(article, fmt)
-        if stored:
-            return stored(key)
-        return self.store.get(_month(article), key) if self.store else None
+            self._made.update(((id(a), fmt), data) for a, data in zip(articles, made, strict=True))
 
 
 def _month(article: Article) -> str:
