@@ -34,6 +34,41 @@ class _RecordLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     Times stay strings: `validate.py` parses them itself, the same way for YAML and JSON.
     """
 
+    def plain_document(self) -> Any:
+        """The document, built by a short walk when it is plain data (untagged mappings, lists,
+        strings, decimal integers, booleans, nulls; no merge keys), which records are: PyYAML's
+        general constructor is half the time of reading a record. Any other node is built by
+        that constructor, so the result and the errors are the same. Only for documents without
+        anchors: the walk would copy an aliased node at each use."""
+        node = self.get_single_node()
+        return None if node is None else self._plain(node)
+
+    def _plain(self, node: yaml.Node) -> Any:
+        tag, value = node.tag, node.value
+        if isinstance(node, yaml.ScalarNode):
+            if tag == _STR:
+                return value
+            if tag == _INT and _DECIMAL.fullmatch(value):
+                return int(value)
+            if tag == _BOOL and value in _BOOLEANS:
+                return _BOOLEANS[value]
+            if tag == _NULL and value in ("", "~", "null"):
+                return None
+        elif isinstance(node, yaml.MappingNode):
+            if tag == _MAP and all(key.tag in _SCALAR_KEYS for key, _ in value):
+                return {self._plain(key): self._plain(item) for key, item in value}
+        elif tag == _SEQ:
+            return [self._plain(item) for item in value]
+        return self.construct_document(node)  # PyYAML's way, for this node and all it holds
+
+
+_STR, _MAP, _SEQ, _INT, _BOOL, _NULL, _MERGE = (
+    f"tag:yaml.org,2002:{name}" for name in ("str", "map", "seq", "int", "bool", "null", "merge")
+)
+_SCALAR_KEYS = {_STR, _INT, _BOOL, _NULL, "tag:yaml.org,2002:float"}  # not "<<" (merge)
+_DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_BOOLEANS = {"true": True, "false": False, "True": True, "False": False}
+
 
 _RecordLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
@@ -185,7 +220,11 @@ def _load_yaml(text: str, *, first_line: int) -> Any:
         if _may_be_deep(text) and _nesting_depth(text) > MAX_DEPTH:
             # libyaml's composer recurses in C: a deep enough document crashes the process.
             raise _FileError(f"YAML is nested more than {MAX_DEPTH} levels deep")
-        data = yaml.load(text, Loader=_RecordLoader)
+        loader = _RecordLoader(text)
+        try:
+            data = loader.get_single_data() if "&" in text else loader.plain_document()
+        finally:
+            loader.dispose()
     except yaml.constructor.ConstructorError as e:
         line = e.problem_mark.line + first_line if e.problem_mark else None
         tag = _TAG.search(str(e.problem))
@@ -200,6 +239,8 @@ def _load_yaml(text: str, *, first_line: int) -> Any:
         raise _FileError(f"YAML error: {e}") from e
     except RecursionError as e:
         raise _FileError("YAML is nested too deeply") from e
+    except (ValueError, TypeError, IndexError, OverflowError) as e:  # PyYAML's own constructors
+        raise _FileError(f"YAML has a !!tagged value that cannot be made: {e}") from e
     if "&" in text and _expanded_size_exceeds(data, limit=len(text) + 64):
         # Aliases let a small file describe a huge tree ("billion laughs"). Plain data has fewer
         # values than characters, so more than that can only come from alias expansion (and

@@ -50,9 +50,6 @@ class Writer:
     items: Callable[[Sequence[Item]], list[bytes]]
     page: Callable[[FeedDoc, Sequence[bytes]], bytes]  # the doc's own `items` are ignored
 
-    def document(self, doc: FeedDoc) -> bytes:
-        return self.page(doc, self.items(doc.items))
-
 
 WRITERS = {
     "rss": Writer(".rss.xml", rss_items, rss_page),

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from feeds.collect import collect
 from feeds.config import Config
-from feeds.records import read_file
+from feeds.records import _RecordLoader, read_file
 from feeds.render import render_files
 from feeds.slugs import MAX_LENGTH, assign_slugs, slugify
 from feeds.validate import validate
@@ -125,3 +125,33 @@ def test_any_accepted_records_make_feeds_that_parse(
         assert not parsed.bozo, (name, parsed.get("bozo_exception"))
         if name.startswith("all."):
             assert len(parsed.entries) == len({a.url for a in articles})
+
+
+def _load(text: str, *, plain: bool) -> tuple[str, Any]:
+    loader = _RecordLoader(text)
+    try:
+        return ("data", loader.plain_document() if plain else loader.get_single_data())
+    except Exception as e:  # PyYAML raises more than YAMLError: compare them all
+        return ("error", f"{type(e).__name__}: {e}")
+    finally:
+        loader.dispose()
+
+
+yaml_texts = st.one_of(
+    values.map(lambda v: yaml.safe_dump(v, allow_unicode=True)),
+    values.map(lambda v: yaml.safe_dump(v, default_flow_style=True)),
+    st.lists(
+        st.sampled_from(["a:", " b:", "- ", "? ", "<<: ", "!!set ", "!!int ", "!!str ", "[1, 2]",
+                         "{x: y}", "012", "0x1F", "1_000", "yes", "~", "NULL", "1.5", ".inf",
+                         "2024-01-01", "\n", "  ", "'q'", "!!binary aGk=", "!!omap ", "!!map ",
+                         "!!seq ", "!!float ", "!!bool ", "!!null "]),
+        max_size=12,
+    ).map("".join),
+)  # fmt: skip
+
+
+@given(yaml_texts)
+def test_the_plain_data_walk_builds_what_pyyaml_builds(text: str) -> None:
+    """Records are built by a short walk over plain data; anything else goes to PyYAML's own
+    constructor: the values and the errors are the same either way."""
+    assert _load(text, plain=True) == _load(text, plain=False)
