@@ -115,12 +115,14 @@ def _publish(
             todo.append(item)
             batches.setdefault(item.batch, []).append((item, target))
     make = partial(_make_batch, publisher.mode)
+    gc.freeze()  # the plan too: workers' collections must not write to (and so copy) its pages
     try:
         done = 0
         for stage in sorted({item.stage for item in todo}):
             work = [b for b in batches.values() if b[0][0].stage == stage]
-            work.sort(key=lambda b: sum(item.size for item, _ in b), reverse=True)  # biggest first,
-            for staged in ordered_map(make, work, min_items=2):  # so the workers finish together
+            # Biggest first, so the workers finish together; a fresh worker for each batch.
+            work.sort(key=lambda b: sum(item.size for item, _ in b), reverse=True)
+            for staged in ordered_map(make, work, min_items=2, fresh=True):
                 for path, temporary in staged:
                     publisher.add(path, temporary)
                 done += len(staged)

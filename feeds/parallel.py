@@ -20,8 +20,13 @@ R = TypeVar("R")
 _job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # what forked workers inherit
 
 
-def ordered_map(func: Callable[[T], R], items: Sequence[T], *, min_items: int = 200) -> Iterator[R]:
-    """`map(func, items)`, in order, across processes when it is worth it."""
+def ordered_map(
+    func: Callable[[T], R], items: Sequence[T], *, min_items: int = 200, fresh: bool = False
+) -> Iterator[R]:
+    """`map(func, items)`, in order, across processes when it is worth it. With `fresh`, each
+    item gets a newly forked worker: a worker copies every page of the parent's memory it
+    touches (reference counts are writes), so one that lives through many big items ends up
+    with a copy of most of it."""
     workers = min(os.cpu_count() or 1, 8)
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if workers < 2 or len(items) < min_items or threading.active_count() > 1 or not forkable:
@@ -30,8 +35,9 @@ def ordered_map(func: Callable[[T], R], items: Sequence[T], *, min_items: int = 
     global _job
     _job = (func, items)
     try:
-        chunk = max(1, min(64, len(items) // (workers * 8)))
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        chunk = 1 if fresh else max(1, min(64, len(items) // (workers * 8)))
+        tasks = 1 if fresh else None
+        with multiprocessing.get_context("fork").Pool(workers, maxtasksperchild=tasks) as pool:
             yield from pool.imap(_run, range(len(items)), chunksize=chunk)
     finally:
         _job = None
