@@ -119,15 +119,20 @@ def _publish(
     try:
         done = 0
         for stage in sorted({item.stage for item in todo}):
-            work = [b for b in batches.values() if b[0][0].stage == stage]
-            # Biggest first, so the workers finish together; a fresh worker for each batch.
-            work.sort(key=lambda b: sum(item.size for item, _ in b), reverse=True)
-            for staged in ordered_map(make, work, min_items=2, fresh=True):
-                for path, temporary in staged:
-                    publisher.add(path, temporary)
-                done += len(staged)
-                if progress:
-                    progress("feeds written", done, len(todo))
+            # Biggest first, so that the workers finish together. A big batch gets a newly
+            # forked worker: a worker ends up with a private copy of every page of the parent's
+            # memory it touched, and a month of a big site touches much; small batches are not
+            # worth a fork each.
+            ordered = sorted((b for b in batches.values() if b[0][0].stage == stage), key=_work)
+            ordered.reverse()
+            big = [batch for batch in ordered if _work(batch) >= BIG_BATCH]
+            for new_workers, work in ((True, big), (False, ordered[len(big) :])):
+                for staged in ordered_map(make, work, min_items=2, fresh=new_workers):
+                    for path, temporary in staged:
+                        publisher.add(path, temporary)
+                    done += len(staged)
+                    if progress:
+                        progress("feeds written", done, len(todo))
         publisher.write(REPORT_PATH, checked.report.records_json_bytes())
         published = publisher.finish()
     except BaseException:
@@ -158,6 +163,13 @@ def _announce(config: Config, hub: str, collection: Collection, report: Report) 
     if not urls:
         return report
     return replace(report, notified=tuple(urls), hub_problem=notify(hub, urls))
+
+
+BIG_BATCH = 5_000  # items: a batch this big gets a worker of its own (see `_publish`)
+
+
+def _work(batch: list[tuple[Planned, Path]]) -> int:
+    return sum(item.size for item, _ in batch)
 
 
 def _make_batch(mode: int, batch: list[tuple[Planned, Path]]) -> list[tuple[str, Path | None]]:
