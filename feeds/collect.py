@@ -12,7 +12,7 @@ Pure: plain data in, plain data out. Two rules are decided here and nowhere else
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,7 +71,9 @@ def collect(
     feed (after duplicates are resolved); each custom feed adds its own group."""
     deduped, duplicates = _dedupe(articles)
     newest = max((a.published for a in deduped), default=None)
-    kept = [a for a in deduped if filters.predicate(newest)(a)]
+    # In feed order from the start: each group's share then needs no real sorting.
+    wanted = filters.predicate(newest)
+    kept = [a for a in newest_first(deduped) if wanted(a)]
     mentions = _related_mentions(kept)
     topic_groups = _topic_groups(kept) if "topics" in kinds else []
     groups = [
@@ -96,7 +98,8 @@ def _custom_groups(
 ) -> list[Group]:
     groups = []
     for feed in sorted(custom, key=lambda f: f.slug):
-        chosen = [a for a in kept if feed.filters.predicate(newest)(a)]
+        wanted = feed.filters.predicate(newest)
+        chosen = [a for a in kept if wanted(a)]
         ordered = by_heat(chosen) if feed.sort == "heat" else newest_first(chosen)
         groups.append(
             Group(
@@ -115,6 +118,8 @@ def _unknown_names(
     articles: Sequence[Article], filter_sets: Sequence[tuple[str, Filters]]
 ) -> tuple[Problem, ...]:
     """A filter that names a topic or provider no article has is probably a typo: say so."""
+    if not any(any(filters.names().values()) for _, filters in filter_sets):
+        return ()
     topics = {identity_key(t) for a in articles for t in a.topics}
     providers = {
         key
@@ -173,24 +178,24 @@ def _related_mentions(kept: Sequence[Article]) -> list[Article]:
 
 def _topic_groups(articles: Sequence[Article]) -> list[Group]:
     members: dict[str, list[Article]] = {}
-    spellings: dict[str, Counter[str]] = {}
+    spellings: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for article in articles:
         for topic in article.topics:
             key = identity_key(topic)
             members.setdefault(key, []).append(article)
-            spellings.setdefault(key, Counter())[topic] += 1
+            spellings[key][topic] += 1
     names = {key: _most_common(counter) for key, counter in spellings.items()}
     return _groups(GroupKind.TOPIC, names, members)
 
 
 def _provider_groups(articles: Sequence[Article]) -> list[Group]:
     members: dict[str, list[Article]] = {}
-    spellings: dict[str, Counter[str]] = {}
+    spellings: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for article in articles:
         if article.provider:
             key = article.provider.key
             members.setdefault(key, []).append(article)
-            spellings.setdefault(key, Counter())[article.provider.name] += 1
+            spellings[key][article.provider.name] += 1
     names = {key: _most_common(counter) for key, counter in spellings.items()}
     return _groups(GroupKind.PROVIDER, names, members)
 

@@ -111,10 +111,20 @@ def plan(
     keys = _ArticleKeys(collection, f"{CODE_DIGEST}|{settings}")
     grouped = [(index, page) for index, group in enumerate(collection.groups)
                for page in pages(group, config)]  # fmt: skip
-    members: dict[str, dict[int, Article]] = {}  # archive batch -> its articles, each once
-    for index, page in grouped:
+    # Each archive month's batch makes and stores the items of all the month's articles shown
+    # anywhere, subscription documents included: an item that later moves into an archive page
+    # is found in the store, and subscription documents find theirs there too.
+    members: dict[str, dict[int, Article]] = {}  # archive batch -> its month's articles, once
+    for _, page in grouped:
         if page.month:
-            members.setdefault(_batch(page, index), {}).update((id(a), a) for a in page.articles)
+            members.setdefault(f"archive {page.month}", {})
+    seen: set[int] = set()
+    for _, page in grouped:
+        for article in page.articles:
+            if id(article) not in seen:
+                seen.add(id(article))
+                if (month := members.get(f"archive {_month(article)}")) is not None:
+                    month[id(article)] = article
     renderer = _Renderer(collection, config, keys, store, members)
     for index, page in grouped:
         content = _content_digest(page, keys)
@@ -133,7 +143,8 @@ def plan(
 
 def _batch(page: Page, group_index: int) -> str:
     """Pages made together share their items: a month's archive pages of every group (an article
-    is in one month only), and the subscription documents of a few groups at a time."""
+    is in one month only), and the subscription documents of a few groups at a time. Keep in
+    step with the member lists in `plan`."""
     if page.month:
         return f"archive {page.month}"
     return f"current {group_index // CURRENT_BATCH}"
@@ -157,16 +168,16 @@ class _ArticleKeys:
     def __init__(self, collection: Collection, prefix: str) -> None:
         self.collection = collection
         self.prefix = prefix.encode()
-        self._keys: dict[int, bytes] = {}
+        self.known: dict[int, bytes] = {}  # id(article) -> `content(article)`, once made
         self._items: dict[int, bytes] = {}
 
     def content(self, article: Article) -> bytes:
-        key = self._keys.get(id(article))
+        key = self.known.get(id(article))
         if key is None:
             topics = [self.collection.topics.get(identity_key(t)) for t in article.topics]
             names = [(t.name, t.slug) for t in topics if t]
             key = f"|{article.url}|{article.revision}|{article.source}|{names}".encode()
-            self._keys[id(article)] = key
+            self.known[id(article)] = key
         return key
 
     def item(self, article: Article, fmt: str) -> bytes:
@@ -268,8 +279,8 @@ def _content_digest(page: Page, keys: _ArticleKeys) -> bytes:
     group = page.group
     digest = hashlib.sha256(f"{page.month}|{page.older}|".encode())
     digest.update(repr((group.kind, group.key, group.name, group.slug, group.provider)).encode())
-    for article in page.articles:
-        digest.update(keys.content(article))
+    known = keys.known
+    digest.update(b"".join([known.get(id(a)) or keys.content(a) for a in page.articles]))
     return digest.digest()
 
 
