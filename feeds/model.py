@@ -6,6 +6,7 @@ absolute http(s) URL, its text carries no XML-illegal characters, its times are 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +51,9 @@ class Provider:
     logo: Image | None = None
 
 
+_PROVIDERS: dict[Provider, Provider] = {}  # one instance of each distinct provider
+
+
 @dataclass(frozen=True, slots=True)
 class Article:
     __reduce__ = pickle_by_fields
@@ -72,6 +76,18 @@ class Article:
     is_published: bool | None = None
     source: str = ""  # the record file, relative to the seeds folder
     revision: str = ""  # a digest of that file: changes whenever the article may have
+
+    def __post_init__(self) -> None:
+        # A big site has a hundred thousand articles naming a few hundred providers and topics:
+        # each article built (read, or unpickled from a worker or the cache) shares one copy.
+        set_field = object.__setattr__
+        if self.provider is not None:
+            set_field(self, "provider", _PROVIDERS.setdefault(self.provider, self.provider))
+        set_field(self, "topics", tuple(map(sys.intern, self.topics)))
+        if self.category is not None:
+            set_field(self, "category", sys.intern(self.category))
+        if self.type is not None:
+            set_field(self, "type", sys.intern(self.type))
 
     @property
     def last_modified(self) -> datetime:
