@@ -22,13 +22,15 @@ from feeds._version import CODE_DIGEST
 from feeds.cache import Cache, default_cache_folder
 from feeds.collect import Collection, collect
 from feeds.config import Config, ConfigError
-from feeds.ingest import FileOutcome, FileStat, ingest, scan
+from feeds.ingest import FileStat, ingest, scan
 from feeds.lock import output_lock
 from feeds.model import Article, Problem
 from feeds.report import Report
 
 if TYPE_CHECKING:
     from feeds.render import Planned
+
+STORE_EVERY = 5_000  # outcomes kept in the cache at once while reading
 
 # The records part of the report, kept with the output. Hidden, because a published site need not
 # show its rejected drafts; `--json` prints the same and more.
@@ -201,14 +203,14 @@ def _read_and_collect(
     files_read = ignored = records = rejected = parsed = 0
     articles: list[Article] = []
     problems: list[Problem] = []
-    read: list[tuple[FileStat, FileOutcome]] = []
+    read: list[tuple[FileStat, bytes]] = []  # the files read now, with their pickled outcome
 
     def tick(done: int) -> None:
         if progress:
             progress("records read", done, len(stats))
 
     known = cache.outcomes(stats) if cache else {}
-    for (outcome, was_read), stat in zip(
+    for (outcome, pickled), stat in zip(
         ingest(config.seeds, stats, known, tick), stats, strict=True
     ):
         files_read += 1
@@ -217,11 +219,16 @@ def _read_and_collect(
         rejected += outcome.rejected
         articles.extend(outcome.articles)
         problems.extend(outcome.problems)
-        if was_read:
+        if pickled is not None:
             parsed += 1
-            read.append((stat, outcome))
+            if cache:
+                read.append((stat, pickled))
+                if len(read) >= STORE_EVERY:  # a few at a time: the pickles take memory
+                    cache.store_outcomes(read)
+                    read.clear()
     if cache:
-        cache.store_outcomes(read, {s.path for s in stats})
+        cache.store_outcomes(read)
+        cache.forget_files_except({s.path for s in stats})
     collection = collect(
         articles, kinds=config.groups, filters=config.filters, custom=config.custom
     )

@@ -90,18 +90,18 @@ class Cache:
                     found[path] = outcome
         return found
 
-    def store_outcomes(
-        self, read: Iterable[tuple[FileStat, FileOutcome]], present: set[str]
-    ) -> None:
+    def store_outcomes(self, read: Iterable[tuple[FileStat, bytes]]) -> None:
+        """Keep the outcomes of the files read (pickled `FileOutcome`s)."""
         with self._transaction():
             self._db.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
-                (
-                    (s.path, s.size, s.mtime_ns, pickle.dumps(o, pickle.HIGHEST_PROTOCOL))
-                    for s, o in read
-                ),
+                ((s.path, s.size, s.mtime_ns, pickled) for s, pickled in read),
             )
-            gone = [(path,) for path in self._files if path not in present]
+
+    def forget_files_except(self, present: set[str]) -> None:
+        """Forget the outcomes of files that are gone."""
+        gone = [(path,) for path in self._files if path not in present]
+        with self._transaction():
             self._db.executemany("DELETE FROM files WHERE path = ?", gone)
 
     # -- output files ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ it is kept in the cache under the file's size and mtime; an unchanged file is no
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -71,13 +72,22 @@ def ingest(
     stats: list[FileStat],
     cached: Mapping[str, FileOutcome],
     progress: Callable[[int], None] | None = None,
-) -> Iterator[tuple[FileOutcome, bool]]:
+) -> Iterator[tuple[FileOutcome, bytes | None]]:
     """Each file's outcome, from `cached` (by path) when it has one, else read now (on every
-    core when there are many); with "was it read"."""
+    core when there are many); for a file read now, with the outcome pickled for the cache (the
+    bytes that brought it from the worker)."""
     known = [cached.get(stat.path) for stat in stats]
     missing = [stat.path for stat, outcome in zip(stats, known, strict=True) if outcome is None]
-    fresh = ordered_map(partial(ingest_file, seeds), missing)
+    fresh = ordered_map(partial(_ingest_pickled, seeds), missing)
     for done, outcome in enumerate(known, start=1):
-        yield (outcome, False) if outcome else (next(fresh), True)
+        if outcome:
+            yield outcome, None
+        else:
+            pickled = next(fresh)
+            yield pickle.loads(pickled), pickled
         if progress:
             progress(done)
+
+
+def _ingest_pickled(seeds: Path, name: str) -> bytes:
+    return pickle.dumps(ingest_file(seeds, name), pickle.HIGHEST_PROTOCOL)
