@@ -10,9 +10,10 @@ work: a build with it gives the same bytes as a build without it (SPEC §6).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -28,6 +29,7 @@ from feeds.model import Article, Problem
 from feeds.report import Report
 
 if TYPE_CHECKING:
+    from feeds.publish import Publisher
     from feeds.render import Planned
 
 STORE_EVERY = 5_000  # outcomes kept in the cache at once while reading
@@ -51,18 +53,30 @@ class Checked:
 def check(config: Config, cache: Cache | None = None, progress: Progress | None = None) -> Checked:
     """Read and validate every record of `config.seeds`; write nothing but the cache."""
     stats = _scan(config)
-    return _check(config, stats, cache, progress)
+    with _collectable_afterwards():
+        return _check(config, stats, cache, progress)
 
 
 def build(config: Config, progress: Progress | None = None) -> Report:
     """Build every feed of `config` into its output folder and say what happened."""
     stats = _scan(config)
-    with output_lock(config.output):
+    with output_lock(config.output), _collectable_afterwards():
         cache = Cache(config.cache or default_cache_folder(config.output))
         try:
             return _build(config, stats, cache, progress)
         finally:
             cache.close()
+
+
+@contextlib.contextmanager
+def _collectable_afterwards() -> Iterator[None]:
+    """A run freezes what it made out of the garbage collector's sight (`_check`, `_publish`);
+    when it ends, all is handed back, so a program that runs builds one after another does not
+    keep every one's articles."""
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _build(
@@ -98,7 +112,6 @@ def _publish(
     # Imported here, not above: a run with nothing to do never renders, and these modules
     # (feedgen, lxml, nh3, markdown-it) are most of its start-up time.
     from feeds.itemstore import ItemStore
-    from feeds.parallel import ordered_map
     from feeds.publish import Publisher
     from feeds.render import plan
     from feeds.site import plan_site
@@ -116,25 +129,9 @@ def _publish(
         elif (target := publisher.claim(item.path)) is not None:
             todo.append(item)
             batches.setdefault(item.batch, []).append((item, target))
-    make = partial(_make_batch, publisher.mode)
     gc.freeze()  # the plan too: workers' collections must not write to (and so copy) its pages
     try:
-        done = 0
-        for stage in sorted({item.stage for item in todo}):
-            # Biggest first, so that the workers finish together. A big batch gets a newly
-            # forked worker: a worker ends up with a private copy of every page of the parent's
-            # memory it touched, and a month of a big site touches much; small batches are not
-            # worth a fork each.
-            ordered = sorted((b for b in batches.values() if b[0][0].stage == stage), key=_work)
-            ordered.reverse()
-            big = [batch for batch in ordered if _work(batch) >= BIG_BATCH]
-            for new_workers, work in ((True, big), (False, ordered[len(big) :])):
-                for staged in ordered_map(make, work, min_items=2, fresh=new_workers):
-                    for path, temporary in staged:
-                        publisher.add(path, temporary)
-                    done += len(staged)
-                    if progress:
-                        progress("feeds written", done, len(todo))
+        _render(list(batches.values()), publisher, progress)
         publisher.write(REPORT_PATH, checked.report.records_json_bytes())
         published = publisher.finish()
     except BaseException:
@@ -167,7 +164,30 @@ def _announce(config: Config, hub: str, collection: Collection, report: Report) 
     return replace(report, notified=tuple(urls), hub_problem=notify(hub, urls))
 
 
-BIG_BATCH = 5_000  # items: a batch this big gets a worker of its own (see `_publish`)
+BIG_BATCH = 5_000  # items: a batch this big gets a newly forked worker of its own
+
+
+def _render(
+    batches: list[list[tuple[Planned, Path]]], publisher: Publisher, progress: Progress | None
+) -> None:
+    """Make and stage every batch's files, on every core. Stage by stage (`Planned.stage`), the
+    biggest batches first so that the workers finish together. A worker ends up with a private
+    copy of every page of the parent's memory it touched, and a month of a big site touches
+    much: a big batch gets a newly forked worker; small ones are not worth a fork each."""
+    from feeds.parallel import ordered_map
+
+    make = partial(_make_batch, publisher.mode)
+    done, total = 0, sum(len(batch) for batch in batches)
+    for stage in sorted({batch[0][0].stage for batch in batches}):
+        ordered = sorted((b for b in batches if b[0][0].stage == stage), key=_work, reverse=True)
+        big = [batch for batch in ordered if _work(batch) >= BIG_BATCH]
+        for new_workers, work in ((True, big), (False, ordered[len(big) :])):
+            for staged in ordered_map(make, work, min_items=2, fresh=new_workers):
+                for path, temporary in staged:
+                    publisher.add(path, temporary)
+                done += len(staged)
+                if progress:
+                    progress("feeds written", done, total)
 
 
 def _work(batch: list[tuple[Planned, Path]]) -> int:

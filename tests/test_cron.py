@@ -3,6 +3,7 @@ at a time, owned files only, a full disk breaks nothing."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -211,3 +212,10 @@ def test_a_damaged_item_store_changes_nothing(tmp_path: Path) -> None:
         clean = tmp_path / f"clean-{round_}"
         build_into(seeds, clean, cache=tmp_path / f"clean-cache-{round_}")
         assert files_of(output) == files_of(clean)
+
+
+def test_a_build_leaves_nothing_out_of_the_garbage_collectors_reach(tmp_path: Path) -> None:
+    """A build freezes its articles out of the collector's sight while it runs (speed, and
+    memory shared with forked workers); a program that builds again and again must get them back."""
+    build_into(SEEDS, tmp_path / "out", cache=tmp_path / "cache")
+    assert gc.get_freeze_count() == 0
