@@ -113,7 +113,7 @@ def _publish(
     # (feedgen, lxml, nh3, markdown-it) are most of its start-up time.
     from feeds.itemstore import ItemStore
     from feeds.publish import Publisher
-    from feeds.render import plan
+    from feeds.render import plan, stored_months
     from feeds.site import plan_site
 
     publisher = Publisher(config.output)
@@ -121,7 +121,8 @@ def _publish(
     todo = []
     batches: dict[str, list[tuple[Planned, Path]]] = {}
     store = ItemStore(cache.folder / "items")
-    for item in [*plan(checked.collection, config, store), *plan_site(checked.collection, config)]:
+    planned = [*plan(checked.collection, config, store), *plan_site(checked.collection, config)]
+    for item in planned:
         known = outputs.get(item.path)
         if known and known[0] == item.fingerprint and _stat(config.output / item.path) == known[1:]:
             publisher.keep(item.path)
@@ -139,6 +140,7 @@ def _publish(
         raise
     finally:
         store.close()
+    store.prune(stored_months(planned))
     for item in todo:  # stat after `finish`: the files are in place now
         fresh[item.path] = (item.fingerprint, *_stat(config.output / item.path))
     report = replace(

@@ -59,6 +59,20 @@ class ItemStore:
             if temporary:
                 Path(temporary).unlink(missing_ok=True)
 
+    def prune(self, months: set[str]) -> None:
+        """Remove the files of months not in `months` (no archive page shows them any more), and
+        temporary files a killed run left."""
+        self.close()
+        try:
+            names = [entry.name for entry in os.scandir(self.folder)]
+        except OSError:
+            return
+        for name in names:
+            if name.endswith(".tmp") or (
+                name.endswith(".items") and name.removesuffix(".items") not in months
+            ):
+                (self.folder / name).unlink(missing_ok=True)
+
     def close(self) -> None:
         for month in list(self._open):
             self._close(month)

@@ -141,6 +141,11 @@ def plan(
             )
 
 
+def stored_months(planned: Iterable[Planned]) -> set[str]:
+    """The months whose items the item store keeps: those with archive pages."""
+    return {p.batch.removeprefix("archive ") for p in planned if p.stage == 0}
+
+
 def _batch(page: Page, group_index: int) -> str:
     """Pages made together share their items: a month's archive pages of every group (an article
     is in one month only), and the subscription documents of a few groups at a time. Keep in

@@ -20,7 +20,7 @@ import pytest
 
 from feeds.lock import output_lock
 from feeds.synthetic import write_corpus
-from tests.helpers import BASE_URL, SEEDS, build_into, files_of
+from tests.helpers import BASE_URL, SEEDS, build_into, files_of, write_record
 
 
 def feeds_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -219,3 +219,20 @@ def test_a_build_leaves_nothing_out_of_the_garbage_collectors_reach(tmp_path: Pa
     memory shared with forked workers); a program that builds again and again must get them back."""
     build_into(SEEDS, tmp_path / "out", cache=tmp_path / "cache")
     assert gc.get_freeze_count() == 0
+
+
+def test_the_item_store_forgets_months_no_archive_shows(tmp_path: Path) -> None:
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 120, seed=5)
+    old = write_record(
+        seeds,
+        "old.md",
+        "title: An old story\nwebUrl: https://example.com/old\n"
+        "publishedDateTime: 2023-05-04T10:00:00Z\ntopics: [AI]",
+    )
+    build_into(seeds, output, cache=cache)
+    assert {p.name for p in (cache / "items").iterdir()} == {"2023-05.items", "2024-01.items"}
+    old.unlink()
+    build_into(seeds, output, cache=cache)
+    assert {p.name for p in (cache / "items").iterdir()} == {"2024-01.items"}
+    assert not (output / "all" / "2023-05.rss.xml").exists()
