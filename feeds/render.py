@@ -174,7 +174,7 @@ class _ArticleKeys:
         self.collection = collection
         self.prefix = prefix.encode()
         self.known: dict[int, bytes] = {}  # id(article) -> `content(article)`, once made
-        self._items: dict[int, bytes] = {}
+        self._items: dict[int, bytes] = {}  # id(article) -> digest of prefix and content
 
     def content(self, article: Article) -> bytes:
         key = self.known.get(id(article))
@@ -186,9 +186,11 @@ class _ArticleKeys:
         return key
 
     def item(self, article: Article, fmt: str) -> bytes:
-        return hashlib.sha256(
-            b"|".join([self.prefix, fmt.encode(), self.content(article)])
-        ).digest()
+        digest = self._items.get(id(article))
+        if digest is None:
+            digest = hashlib.sha256(self.prefix + self.content(article)).digest()
+            self._items[id(article)] = digest
+        return digest + fmt.encode()
 
 
 class _Renderer:
