@@ -321,6 +321,9 @@ def _base_url(url: str, key: str) -> str:
 
 
 def absolute_url(url: str, key: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "https://[bad": a bracketed host that is not one
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"{key}: must be an absolute http(s) URL, not {url!r}")

@@ -97,7 +97,10 @@ class _Checker:
         text = self.text(value, field)
         if text is None:
             raise _Reject(field, "is missing")
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError:  # "https://[bad": a bracketed host that is not one
+            raise _Reject(field, "must be a URL with a well-formed host") from None
         scheme = parts.scheme.lower()
         # The message describes the URL instead of quoting it: a rejected `javascript:` URL must
         # not reach any output file, the kept report included.
@@ -232,7 +235,10 @@ class _Checker:
 
     def domain(self, value: Any, field: str) -> str:
         text = (self.text(value, field) or "").lower().removeprefix("www.")
-        host = urlsplit("//" + text).hostname if text else None
+        try:
+            host = urlsplit("//" + text).hostname if text else None
+        except ValueError:  # "[bad": a bracketed host that is not one
+            host = None
         if not host or host != text:
             raise _Reject(field, f"must be a domain name like example.com, not {value!r}")
         return text

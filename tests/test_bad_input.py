@@ -43,6 +43,8 @@ EXPECTED = [
     "javascript-url.md:3: error: webUrl: must be an absolute http(s) URL, not a 'javascript' one",
     "json-syntax-error.json:2: error: JSON syntax error: Expecting value",
     "latin-1.md:2: error: is not UTF-8 text (byte 0xff cannot be decoded)",
+    "malformed-host.md:3: error: webUrl: must be a URL with a well-formed host",
+    "malformed-host.md:5: warning: provider.domain: must be a domain name like example.com, not '[bad'; ignored",
     "missing-date.md: error: publishedDateTime: is missing",
     "missing-title.md: error: title: is missing or empty",
     "missing-weburl.md: error: webUrl: is missing",

@@ -182,6 +182,10 @@ MISTAKES = [
         "site:\n  base_url: ftp://example.org/\n",
         "2: site.base_url: must be an absolute http(s) URL, not 'ftp://example.org/'",
     ),
+    (
+        "site:\n  base_url: 'https://[example.org/'\n",
+        "2: site.base_url: must be an absolute http(s) URL, not 'https://[example.org/'",
+    ),
     ("groups:\n  tags: true\n", "2: groups.tags: unknown group (known: all, topics, providers)"),
     (
         "custom:\n  - title: A\n    min_quality: 120\n",
