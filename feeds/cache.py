@@ -45,11 +45,6 @@ class Cache:
         except sqlite3.DatabaseError:
             self._path.unlink(missing_ok=True)  # corrupt: start afresh
             self._db = self._open()
-        self._files = {
-            path: (size, mtime) for path, size, mtime in self._db.execute(
-                "SELECT path, size, mtime_ns FROM files"
-            )
-        }  # fmt: skip
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self._path, isolation_level=None)
@@ -76,19 +71,28 @@ class Cache:
 
     def outcomes(self, stats: Iterable[FileStat]) -> dict[str, FileOutcome]:
         """The cached outcomes of the files that did not change, read in one pass."""
-        unchanged = {s.path for s in stats if self._files.get(s.path) == (s.size, s.mtime_ns)}
         found: dict[str, FileOutcome] = {}
-        if not unchanged:
-            return found
-        for path, blob in self._db.execute("SELECT path, outcome FROM files"):
-            if path in unchanged:
-                try:
-                    outcome = pickle.loads(blob)
-                except Exception:  # a damaged row only costs a re-read
-                    continue
-                if isinstance(outcome, FileOutcome):
-                    found[path] = outcome
+        try:
+            files = self._files()
+            unchanged = {s.path for s in stats if files.get(s.path) == (s.size, s.mtime_ns)}
+            rows = self._db.execute("SELECT path, outcome FROM files") if unchanged else []
+            for path, blob in rows:
+                if path in unchanged:
+                    try:
+                        outcome = pickle.loads(blob)
+                    except Exception:  # a damaged row only costs a re-read
+                        continue
+                    if isinstance(outcome, FileOutcome):
+                        found[path] = outcome
+        except sqlite3.DatabaseError:  # a damaged table: every file is read again
+            return {}
         return found
+
+    def _files(self) -> dict[str, tuple[int, int]]:
+        """Each known record file's size and mtime (read when needed: a run with nothing to do
+        never needs them)."""
+        rows = self._db.execute("SELECT path, size, mtime_ns FROM files")
+        return {path: (size, mtime) for path, size, mtime in rows}
 
     def store_outcomes(self, read: Iterable[tuple[FileStat, bytes]]) -> None:
         """Keep the outcomes of the files read (pickled `FileOutcome`s)."""
@@ -100,7 +104,7 @@ class Cache:
 
     def forget_files_except(self, present: set[str]) -> None:
         """Forget the outcomes of files that are gone."""
-        gone = [(path,) for path in self._files if path not in present]
+        gone = [(path,) for path in self._files() if path not in present]
         with self._transaction():
             self._db.executemany("DELETE FROM files WHERE path = ?", gone)
 
