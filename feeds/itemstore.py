@@ -2,10 +2,11 @@
 item is made once, then spliced into every page that shows it, in this run and the next ones.
 
 One file per archive month, `<month>.items`, holding the items of all that month's articles that
-any page shows, keyed by a digest of everything the item's bytes depend on (the article's revision, its topics'
-names and slugs, the settings, the code): a stale item is never found, only missed. A file is
-written whole to a temporary name and renamed, so a reader sees the old file or the new one.
-Anything missing, unreadable or damaged is a miss: the item is made again, the output is the same.
+any page shows, keyed by a digest of everything the item's bytes depend on (the article's
+revision, its topics' names and slugs, the settings, the code): a stale item is never found, only
+missed. A file is written whole to a temporary name and renamed, so a reader sees the old file or
+the new one. Anything missing, unreadable or damaged is a miss: the item is made again, the output
+is the same.
 
 File layout: 8 bytes (big-endian length of the index), the index (pickled dict: key -> (offset,
 length) into the data), the data.

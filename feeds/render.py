@@ -21,8 +21,8 @@ import mimetypes
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from feeds._version import CODE_DIGEST, __version__
 from feeds.collect import Collection, Group, GroupKind
@@ -219,6 +219,7 @@ class _Renderer:
         self._batch: str | None = None
         self._stored = False  # this archive batch has stored its month
         self._made: dict[tuple[int, str], bytes] = {}  # (id(article), format) -> item bytes
+        self._categories: dict[tuple[str, str], Category | None] = {}  # (topic, format) ->
 
     def maker(self, page: Page, fmt: str, batch: str) -> Callable[[], bytes]:
         return lambda: self.page_bytes(page, fmt, batch)
@@ -268,7 +269,8 @@ class _Renderer:
         """Serialize the articles' items in every format, each format's in one go."""
         items: dict[str, list[Item]] = {fmt: [] for fmt in formats}
         for article in articles:
-            for fmt, item in _items(article, formats, self.collection, self.config).items():
+            each = _items(article, formats, self.collection, self.config, self._categories)
+            for fmt, item in each.items():
                 items[fmt].append(item)
         for fmt in formats:
             made = WRITERS[fmt].items(items[fmt])
@@ -345,10 +347,14 @@ def _feed_description(group: Group, config: Config) -> str:
 
 
 def _items(
-    article: Article, formats: Iterable[str], collection: Collection, config: Config
+    article: Article,
+    formats: Iterable[str],
+    collection: Collection,
+    config: Config,
+    known: dict[tuple[str, str], Category | None] | None = None,
 ) -> dict[str, Item]:
     """The article's item in each format: the same but for the topic links (each format's own
-    topic feed)."""
+    topic feed). `known` keeps the topics' categories from one article to the next."""
     provider = article.provider
     common = Item(
         id=article.url,
@@ -370,26 +376,46 @@ def _items(
             Link(r.url, "related", "text/html", title=r.title) for r in article.related_coverage()
         ),
     )
+    categories = known if known is not None else {}
     return {
-        fmt: dataclasses.replace(common, categories=_categories(article, fmt, collection, config))
+        fmt: dataclasses.replace(
+            common, categories=_categories(article, fmt, collection, config, categories)
+        )
         for fmt in formats
     }
 
 
 def _categories(
-    article: Article, fmt: str, collection: Collection, config: Config
+    article: Article,
+    fmt: str,
+    collection: Collection,
+    config: Config,
+    known: dict[tuple[str, str], Category | None],
 ) -> tuple[Category, ...]:
+    """The article's topics as categories, each linking to its topic feed in format `fmt`;
+    `known` remembers what each (topic, format) became."""
     categories = []
     for topic in article.topics:
-        group = collection.topics.get(identity_key(topic))
-        if group:
-            categories.append(Category(group.name, config.url(feed_path(group, fmt))))
-        elif "topics" not in config.groups:  # no topic feeds to point at: the name alone
-            categories.append(Category(topic, None))
+        if (topic, fmt) not in known:
+            group = collection.topics.get(identity_key(topic))
+            if group:
+                known[topic, fmt] = Category(group.name, config.url(feed_path(group, fmt)))
+            elif "topics" not in config.groups:  # no topic feeds to point at: the name alone
+                known[topic, fmt] = Category(topic, None)
+            else:
+                known[topic, fmt] = None
+        if category := known[topic, fmt]:
+            categories.append(category)
     return tuple(categories)
 
 
 def image_type(url: str) -> str:
     """The media type from the URL's file extension; JPEG, the common case, when it has none."""
-    guessed, _ = mimetypes.guess_type(urlsplit(url).path, strict=False)
-    return guessed if guessed and guessed.startswith("image/") else "image/jpeg"
+    name = url.partition("?")[0].partition("#")[0].rpartition("/")[2]
+    return _image_type(name.rpartition(".")[2].lower() if "." in name else "")
+
+
+@lru_cache(maxsize=256)
+def _image_type(extension: str) -> str:
+    guessed, _ = mimetypes.guess_type(f"image.{extension}", strict=False)
+    return guessed if extension and guessed and guessed.startswith("image/") else "image/jpeg"

@@ -30,6 +30,8 @@ from feeds.text import (
 # would make one record cost thousands of feeds.
 MAX_LIST_ITEMS = 50
 _SPACE = re.compile(r"\s")
+# http(s), a host without brackets, no white space: what `url` accepts, the common way.
+_PLAIN_URL = re.compile(r"https?://[^\s/?#\[\]]+\S*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,8 @@ class _Checker:
         text = self.text(value, field)
         if text is None:
             raise _Reject(field, "is missing")
+        if _PLAIN_URL.fullmatch(text):  # the usual case, decided without `urlsplit`
+            return text
         try:
             parts = urlsplit(text)
         except ValueError:  # "https://[bad": a bracketed host that is not one
@@ -109,6 +113,10 @@ class _Checker:
         if not parts.netloc:
             raise _Reject(
                 field, "must be an absolute http(s) URL like https://example.com/a; no host"
+            )
+        if not scheme:  # "//example.com/a": readers need to be told http or https
+            raise _Reject(
+                field, "must be an absolute http(s) URL like https://example.com/a; no scheme"
             )
         if _SPACE.search(text):
             raise _Reject(field, "must be a URL without spaces (write them as %20)")

@@ -53,6 +53,7 @@ EXPECTED = [
     "not-a-mapping.md:2: error: front matter is a list, not a set of 'field: value' lines",
     "object-tag.md:2: error: YAML tag !!python/object/apply:os.system is not allowed; records hold plain values only",
     "relative-url.md:3: error: webUrl: must be an absolute http(s) URL like https://example.com/a; no host",
+    "scheme-relative-url.md:3: error: webUrl: must be an absolute http(s) URL like https://example.com/a; no scheme",
     "tagged-value.md: error: YAML has a !!tagged value that cannot be made: invalid literal for int() with base 16: ''",
     "title-not-text.md:2: error: title: must be text, not a list",
     "unclosed-front-matter.md:1: error: front matter is not closed: no second '---' line after line 1",

@@ -59,7 +59,7 @@ def test_check_validates_without_writing(tmp_path: Path) -> None:
     result = run("check", "--seeds", str(BAD), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == (
-        "26 files (1 ignored, 26 parsed): 26 records, 5 accepted, 21 rejected, 0 duplicate"
+        "27 files (1 ignored, 27 parsed): 27 records, 5 accepted, 22 rejected, 0 duplicate"
     )
     assert list(tmp_path.iterdir()) == []
     assert run("check", str(SEEDS)).returncode == 0  # PATH is the same as --seeds
