@@ -62,10 +62,10 @@ class _RecordLoader(_BaseLoader):  # type: ignore[valid-type,misc]
         return self.construct_document(node)  # PyYAML's way, for this node and all it holds
 
 
-_STR, _MAP, _SEQ, _INT, _BOOL, _NULL, _MERGE = (
-    f"tag:yaml.org,2002:{name}" for name in ("str", "map", "seq", "int", "bool", "null", "merge")
+_STR, _MAP, _SEQ, _INT, _BOOL, _NULL, _FLOAT = (
+    f"tag:yaml.org,2002:{name}" for name in ("str", "map", "seq", "int", "bool", "null", "float")
 )
-_SCALAR_KEYS = {_STR, _INT, _BOOL, _NULL, "tag:yaml.org,2002:float"}  # not "<<" (merge)
+_SCALAR_KEYS = {_STR, _INT, _BOOL, _NULL, _FLOAT}  # keys a plain walk may build: not "<<" (merge)
 _DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _BOOLEANS = {"true": True, "false": False, "True": True, "False": False}
 
