@@ -236,3 +236,44 @@ def test_the_item_store_forgets_months_no_archive_shows(tmp_path: Path) -> None:
     build_into(seeds, output, cache=cache)
     assert {p.name for p in (cache / "items").iterdir()} == {"2024-01.items"}
     assert not (output / "all" / "2023-05.rss.xml").exists()
+
+
+def test_unchanged_items_come_from_the_store_not_from_feedgen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second run makes no item it already stored, and its pages are the same bytes."""
+    import feeds.feedgen_writer as writer
+    from feeds.collect import collect
+    from feeds.config import Config
+    from feeds.ingest import ingest_file, scan
+    from feeds.itemstore import ItemStore
+    from feeds.render import plan
+
+    write_corpus(tmp_path / "seeds", 120, seed=9)
+    articles = [
+        a
+        for s in scan(tmp_path / "seeds")
+        for a in ingest_file(tmp_path / "seeds", s.path).articles
+    ]
+    config = Config(base_url=BASE_URL)
+    made: list[int] = []
+    real = writer.whole_document
+
+    def counting(doc: object, *, rss: bool) -> bytes:
+        made.append(len(doc.items))  # type: ignore[attr-defined]
+        return real(doc, rss=rss)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(writer, "whole_document", counting)
+
+    def run() -> dict[str, bytes]:
+        store = ItemStore(tmp_path / "items")
+        try:
+            return {p.path: p.make() for p in plan(collect(articles), config, store)}
+        finally:
+            store.close()
+
+    first = run()
+    assert sum(made) >= 2 * len(articles), "the first run makes every RSS and Atom item"
+    made.clear()
+    assert run() == first
+    assert sum(made) == 0, "no item made again: all came from the store"
