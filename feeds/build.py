@@ -26,17 +26,15 @@ from feeds.config import Config, ConfigError
 from feeds.ingest import FileStat, ingest, scan
 from feeds.lock import output_lock
 from feeds.model import Article, Problem
+from feeds.paths import REPORT_PATH
 from feeds.report import Report
 
 if TYPE_CHECKING:
-    from feeds.publish import Publisher
+    from feeds.publish import Publisher, Stager
     from feeds.render import Planned
 
 STORE_EVERY = 5_000  # outcomes kept in the cache at once while reading
 
-# The records part of the report, kept with the output. Hidden, because a published site need not
-# show its rejected drafts; `--json` prints the same and more.
-REPORT_PATH = ".feeds-report.json"
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -48,6 +46,7 @@ class Checked:
     articles: tuple[Article, ...]
     collection: Collection
     report: Report
+    complete: bool = True  # every file could be read: none must be tried again next run
 
 
 def check(config: Config, cache: Cache | None = None, progress: Progress | None = None) -> Checked:
@@ -59,9 +58,11 @@ def check(config: Config, cache: Cache | None = None, progress: Progress | None 
 
 def build(config: Config, progress: Progress | None = None) -> Report:
     """Build every feed of `config` into its output folder and say what happened."""
+    cache_folder = config.cache or default_cache_folder(config.output)
+    _check_layout(config.seeds, config.output, cache_folder)
     stats = _scan(config)
     with output_lock(config.output), _collectable_afterwards():
-        cache = Cache(config.cache or default_cache_folder(config.output))
+        cache = Cache(cache_folder)
         try:
             return _build(config, stats, cache, progress)
         finally:
@@ -88,13 +89,16 @@ def _build(
         last: Report | None = cache.get("report")
         if last and _intact(config.output, outputs):  # ...and its files are still in place
             files = len(last.written) + last.unchanged
-            return replace(last, parsed=0, written=(), unchanged=files, removed=(), refused=())
+            return replace(
+                last, parsed=0, written=(), unchanged=files, removed=(), refused=(), notices=()
+            )
     outputs = cache.output_fingerprints()
     checked = _check(config, stats, cache, progress)
     report, fresh = _publish(config, checked, outputs, cache, progress)
     cache.store_outputs(fresh)
     cache.put("report", report)
-    cache.put("state", state)
+    # When a file could not be read, the next run must try it again, changed or not.
+    cache.put("state", state if checked.complete else None)
     if config.websub_hub:
         report = _announce(config, config.websub_hub, checked.collection, report)
     return report
@@ -130,10 +134,14 @@ def _publish(
         elif (target := publisher.claim(item.path)) is not None:
             todo.append(item)
             batches.setdefault(item.batch, []).append((item, target))
+    report_target = publisher.claim(REPORT_PATH)
     gc.freeze()  # the plan too: workers' collections must not write to (and so copy) its pages
     try:
+        publisher.begin()
         _render(list(batches.values()), publisher, progress)
-        publisher.write(REPORT_PATH, checked.report.records_json_bytes())
+        if report_target:
+            records = checked.report.records_json_bytes()
+            publisher.add(REPORT_PATH, publisher.stager.stage(report_target, records))
         published = publisher.finish()
     except BaseException:
         publisher.abort()
@@ -149,6 +157,7 @@ def _publish(
         unchanged=len(published.unchanged),
         removed=published.removed,
         refused=published.refused,
+        notices=(*checked.report.notices, *published.notices),
     )
     return report, fresh
 
@@ -178,7 +187,7 @@ def _render(
     much: a big batch gets a newly forked worker; small ones are not worth a fork each."""
     from feeds.parallel import ordered_map
 
-    make = partial(_make_batch, publisher.mode)
+    make = partial(_make_batch, publisher.stager)
     done, total = 0, sum(len(batch) for batch in batches)
     for stage in sorted({batch[0][0].stage for batch in batches}):
         ordered = sorted((b for b in batches if b[0][0].stage == stage), key=_work, reverse=True)
@@ -196,12 +205,10 @@ def _work(batch: list[tuple[Planned, Path]]) -> int:
     return sum(item.size for item, _ in batch)
 
 
-def _make_batch(mode: int, batch: list[tuple[Planned, Path]]) -> list[tuple[str, Path | None]]:
+def _make_batch(stager: Stager, batch: list[tuple[Planned, Path]]) -> list[tuple[str, Path | None]]:
     """Make a batch's files and stage them beside their targets (in a worker process: only the
     names of the staged files travel back)."""
-    from feeds.publish import stage
-
-    return [(item.path, stage(target, item.make(), mode)) for item, target in batch]
+    return [(item.path, stager.stage(target, item.make())) for item, target in batch]
 
 
 def _check(
@@ -223,6 +230,7 @@ def _read_and_collect(
     config: Config, stats: list[FileStat], cache: Cache | None, progress: Progress | None
 ) -> Checked:
     files_read = ignored = records = rejected = parsed = 0
+    complete = True
     articles: list[Article] = []
     problems: list[Problem] = []
     read: list[tuple[FileStat, bytes]] = []  # the files read now, with their pickled outcome
@@ -241,6 +249,7 @@ def _read_and_collect(
         rejected += outcome.rejected
         articles.extend(outcome.articles)
         problems.extend(outcome.problems)
+        complete = complete and not outcome.retry
         if pickled is not None:
             parsed += 1
             if cache:
@@ -267,7 +276,33 @@ def _read_and_collect(
         groups=len(collection.groups),
         parsed=parsed,
     )
-    return Checked(tuple(articles), collection, report)
+    return Checked(tuple(articles), collection, report, complete)
+
+
+def _check_layout(seeds: Path, output: Path, cache: Path) -> None:
+    """Refuse folders that overlap: feeds would read its own feeds back as records, publish its
+    cache, or delete records as stale outputs."""
+    seeds, output, cache = seeds.resolve(), output.resolve(), cache.resolve()
+    if output.is_relative_to(seeds):
+        where = "is" if output == seeds else "is inside"
+        raise ConfigError(
+            f"the output folder {str(output)!r} {where} the seeds folder: feeds would read its "
+            "own feeds back as records; choose another output folder"
+        )
+    if seeds.is_relative_to(output):
+        raise ConfigError(
+            f"the seeds folder {str(seeds)!r} is inside the output folder: the records would be "
+            "published; choose another output folder"
+        )
+    for folder, name, harm in (
+        (output, "output", "published"),
+        (seeds, "seeds", "read as records"),
+    ):
+        if cache.is_relative_to(folder):
+            raise ConfigError(
+                f"the cache folder {str(cache)!r} is inside the {name} folder: it would be "
+                f"{harm}; choose another cache folder (--cache)"
+            )
 
 
 def _scan(config: Config) -> list[FileStat]:

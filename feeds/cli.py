@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ REJECTED = 1  # some records were rejected: `feeds check` always, `feeds build` 
 USAGE = 2  # configuration or usage error (argparse uses 2 as well)
 OUTPUT = 3  # the output folder cannot be written
 LOCKED = 4  # another build is writing to the same output folder
+INTERNAL = 70  # a bug in feeds (EX_SOFTWARE): never 1, which tells cron that records were rejected
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,6 +50,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OutputError as e:
         print(f"feeds: output not writable: {e}", file=sys.stderr)
         return OUTPUT
+    except Exception as e:  # a bug: one line for cron's mail, the traceback on request
+        if args.verbose:
+            traceback.print_exc()
+        hint = "" if args.verbose else "; run again with -v for the details"
+        what = f"{type(e).__name__}: {e}"
+        print(f"feeds: internal error (a bug in feeds): {what}{hint}", file=sys.stderr)
+        return INTERNAL
     finally:
         if progress:
             progress.close()
@@ -126,6 +135,8 @@ def _tell(report: Report, args: argparse.Namespace) -> None:
     problems = report.rejections if args.quiet else report.problems + report.duplicate_notes
     for problem in problems:
         print(problem, file=out)
+    for notice in report.notices if not args.quiet else ():
+        print(f"feeds: warning: {notice}", file=out)
     if report.hub_problem:
         print(f"feeds: warning: {report.hub_problem}", file=out)
     for path in report.refused:

@@ -6,15 +6,17 @@ it is kept in the cache under the file's size and mtime; an unchanged file is no
 
 from __future__ import annotations
 
+import os
 import pickle
+import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from feeds.model import Article, Problem, pickle_by_fields
+from feeds.model import Article, Level, Problem, pickle_by_fields
 from feeds.parallel import ordered_map
-from feeds.records import iter_record_files, read_file
+from feeds.records import is_record, iter_record_files, read_file
 from feeds.validate import validate
 
 
@@ -23,6 +25,7 @@ class FileStat:
     path: str  # relative to the seeds folder, with `/`
     size: int
     mtime_ns: int
+    skip: Problem | None = None  # why the file is not opened: said instead of reading it
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,31 +38,74 @@ class FileOutcome:
     rejected: int = 0
     articles: tuple[Article, ...] = ()
     problems: tuple[Problem, ...] = ()  # rejections and warnings, in order
+    retry: bool = False  # the file could not be read now: never cached, read again next run
 
 
 def scan(seeds: Path) -> list[FileStat]:
-    """Every candidate file under `seeds`, sorted, with what tells whether it changed."""
+    """Every candidate file under `seeds`, sorted, with what tells whether it changed. What is
+    not a regular file with a UTF-8 name is never opened: a FIFO would block the build."""
     stats = []
     for name, entry in iter_record_files(seeds):
+        shown = os.fsencode(name).decode("utf-8", "backslashreplace")
         try:
             st = entry.stat()
-            size, mtime = st.st_size, st.st_mtime_ns
-        except OSError:
-            size, mtime = -1, -1  # unreadable: `read_file` says why
-        stats.append(FileStat(name, size, mtime))
+        except OSError as e:  # a broken or looping link, a file gone since the listing
+            stats.append(_skipped(shown, f"cannot be read: {e.strerror or e}"))
+            continue
+        if shown != name:
+            stats.append(_skipped(shown, "has a name that is not UTF-8; rename it to read it"))
+        elif not stat.S_ISREG(st.st_mode):
+            kind = _KINDS.get(stat.S_IFMT(st.st_mode), "a special file")
+            warning = f"is {kind}, not a regular file; skipped without opening it"
+            stats.append(_skipped(name, warning, Level.WARNING))
+        else:
+            stats.append(FileStat(name, st.st_size, st.st_mtime_ns))
     return stats
 
 
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device"}
+_KINDS[stat.S_IFBLK] = _KINDS[stat.S_IFCHR]
+
+
+def _skipped(path: str, message: str, level: Level = Level.ERROR) -> FileStat:
+    """A file that is not read; only one named like a record is worth a word."""
+    return FileStat(path, -1, -1, Problem(path, message, level=level) if is_record(path) else None)
+
+
+def _skipped_outcome(file: FileStat) -> FileOutcome:
+    problem = file.skip
+    if problem is None:
+        return FileOutcome(file.path, ignored=True)
+    if problem.level is Level.WARNING:
+        return FileOutcome(file.path, ignored=True, problems=(problem,))
+    return FileOutcome(file.path, records=1, rejected=1, problems=(problem,), retry=True)
+
+
 def ingest_file(seeds: Path, name: str) -> FileOutcome:
-    result = read_file(seeds / name, name)
+    def crashed(where: str, e: Exception) -> Problem:
+        # A bug in feeds must cost the one record (or file) it met, never the build: say so in
+        # words that get it reported, cut short (an exception may quote a megabyte of record).
+        what = f"{type(e).__name__}: {e}"
+        what = what if len(what) <= 200 else what[:199] + "…"
+        return Problem(where, f"could not be processed: {what} (a bug in feeds; please report it)")
+
+    try:
+        result = read_file(seeds / name, name)
+    except Exception as e:  # read_file reports what is wrong with a file; anything else is a bug
+        return FileOutcome(name, records=1, rejected=1, problems=(crashed(name, e),))
     if result.ignored:
         return FileOutcome(name, ignored=True)
     if result.problem:
-        return FileOutcome(name, records=1, rejected=1, problems=(result.problem,))
+        failed = (result.problem,)
+        return FileOutcome(name, records=1, rejected=1, problems=failed, retry=result.transient)
     articles: list[Article] = []
     problems: list[Problem] = []
     for raw in result.records:
-        checked = validate(raw, result.revision)
+        try:
+            checked = validate(raw, result.revision)
+        except Exception as e:  # validate rejects what is wrong with a record; this is a bug
+            problems.append(crashed(f"{name} ({raw.label})" if raw.label else name, e))
+            continue
         problems.extend(checked.problems)
         if checked.article:
             articles.append(checked.article)
@@ -76,15 +122,16 @@ def ingest(
     """Each file's outcome, from `cached` (by path) when it has one, else read now (on every
     core when there are many); for a file read now, with the outcome pickled for the cache (the
     bytes that brought it from the worker)."""
-    known = [cached.get(stat.path) for stat in stats]
-    missing = [stat.path for stat, outcome in zip(stats, known, strict=True) if outcome is None]
+    known = [_skipped_outcome(s) if s.size < 0 else cached.get(s.path) for s in stats]
+    missing = [file.path for file, outcome in zip(stats, known, strict=True) if outcome is None]
     fresh = ordered_map(partial(_ingest_pickled, seeds), missing)
     for done, outcome in enumerate(known, start=1):
         if outcome:
             yield outcome, None
         else:
             pickled = next(fresh)
-            yield pickle.loads(pickled), pickled
+            outcome = pickle.loads(pickled)
+            yield outcome, None if outcome.retry else pickled
         if progress:
             progress(done)
 

@@ -1,25 +1,49 @@
 """Own the output folder: write files atomically, leave unchanged ones alone, remove stale ones.
 
 - Atomic: new bytes go to a temporary file in the same folder, which is then renamed over the
-  old one; a reader, or a run killed at any moment, sees the old file or the new one (SPEC §6).
-  All new files are staged first, flushed to disk with one `sync` (one per file costs about a
-  millisecond each), then renamed into place: a crash or full disk while staging changes nothing.
+  old one; a reader sees the old file or the new one, never a part.
 - Unchanged: a file whose bytes did not change is not rewritten, so its mtime, HTTP caches and
   rsync stay quiet.
-- Owned files only: the manifest (`.feeds-manifest.json`) lists the files this tool wrote. Files of
-  groups that disappeared are removed; a file the tool did not write is never touched, even if its
-  name looks like one of ours.
+- Owned files only: the manifest (`.feeds-manifest.json`) lists the files this tool wrote. Files
+  of groups that disappeared are removed; a file the tool did not write is never touched, even if
+  its name looks like one of ours. A manifest entry that is not a name feeds writes
+  (`paths.is_output_path`) is ignored with a warning: a manifest is only a file, anyone may have
+  written it.
+
+The protocol, in steps that each land on disk before the next begins, so that a run killed at any
+moment leaves every file old or new, and the next run finishes the job:
+
+1. Read the manifest: the files owned, and the tokens of runs that may have left temporary files.
+2. `claim` every path this run produces (`refused` when a file the tool did not write holds it).
+3. `begin`: write the manifest listing the files owned *and* every path claimed, with this run's
+   token, before any file is written: a run killed after renaming a new file into place has
+   already said the file is its own.
+4. Stage each new file beside its target as `.<name>.feeds-<token>.<random>.tmp` (in worker
+   processes too), then flush them all to disk with one `sync` (a `fsync` per file costs about a
+   millisecond each).
+5. `finish`: rename the staged files over their targets; remove the owned files not produced now;
+   remove the temporary files of this run and of killed runs, found by the tokens the manifest
+   lists (a hidden file whose name merely looks like ours carries no token of ours: it stays);
+   write the final manifest, which lists exactly the files produced.
+
+A run that fails (a full disk, a write error) removes its own temporary files, wherever a worker
+made them, and leaves every published file as it was.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
+import stat
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MANIFEST = ".feeds-manifest.json"
+from feeds.paths import MANIFEST_PATH, is_output_path
+
+_MANIFEST_TEMPORARY = ".feeds-manifest.json.tmp"  # a `.feeds-` name: reserved for bookkeeping
 
 
 class OutputError(Exception):
@@ -32,29 +56,59 @@ class Published:
     unchanged: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()  # paths held by files this tool did not write
+    notices: tuple[str, ...] = ()  # what the curator should know about the output folder
+
+
+@dataclass(frozen=True, slots=True)
+class Stager:
+    """Writes a file's new bytes beside it, ready to be renamed over it: what a worker process
+    needs of the publisher (it is inherited, not sent)."""
+
+    mode: int  # of new files: what the umask allows
+    token: str  # this run's: marks its temporary files as its own
+
+    def stage(self, target: Path, data: bytes) -> Path | None:
+        """A temporary file beside `target` holding `data`; None when `target` already holds
+        exactly `data`."""
+        try:
+            if _same_bytes(target, data):
+                return None
+            target.parent.mkdir(parents=True, exist_ok=True)
+            return _stage(target, data, self.mode, prefix=f".{target.name}.feeds-{self.token}.")
+        except OSError as e:
+            raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
 
 
 @dataclass
 class Publisher:
     output: Path
+    stager: Stager = field(init=False)
     _owned: frozenset[str] = frozenset()
+    _runs: tuple[str, ...] = ()  # tokens of runs whose temporary files may be left
     _produced: dict[str, None] = field(default_factory=dict)  # ordered set
     _written: list[str] = field(default_factory=list)
     _unchanged: list[str] = field(default_factory=list)
     _refused: list[str] = field(default_factory=list)
     _staged: list[tuple[Path, Path, str]] = field(default_factory=list)  # (temporary, target, path)
-    mode: int = 0o644  # of new files: what the umask allows
+    _notices: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._owned = frozenset(read_manifest(self.output))
         umask = os.umask(0)
         os.umask(umask)
-        self.mode = 0o666 & ~umask
+        self.stager = Stager(0o666 & ~umask, secrets.token_hex(8))
+        manifest = read_manifest(self.output)
+        self._owned, self._runs = frozenset(manifest.files), manifest.runs
+        self._notices.extend(manifest.problems)
+        if not manifest.found and _has_visible_entries(self.output):
+            self._notices.append(
+                f"{self.output} already holds files that feeds did not write: they are left "
+                "alone, and a feed whose file name one of them takes is not written"
+            )
 
     def write(self, path: str, data: bytes) -> None:
         target = self.claim(path)
         if target is not None:
-            self.add(path, stage(target, data, self.mode))
+            self.add(path, self.stager.stage(target, data))
 
     def keep(self, path: str) -> None:
         """`path` is still produced, and known to be up to date: leave it as it is."""
@@ -66,30 +120,35 @@ class Publisher:
         not write holds the place (it is left alone, and reported)."""
         if path in self._produced:
             raise AssertionError(f"two outputs share the path {path}")  # a slug bug, not bad input
-        target = self.output / _safe_relative(path)
-        if path not in self._owned and target.exists():
+        if not is_output_path(path):
+            raise AssertionError(f"not a name feeds writes: {path!r}")  # a bug, not bad input
+        target = self.output / path
+        if path not in self._owned and os.path.lexists(target):
             self._refused.append(path)
             return None
         self._produced[path] = None
         return target
 
+    def begin(self) -> None:
+        """Say, before writing any file, that every claimed path is ours (step 3)."""
+        self._write_manifest(self._owned | self._produced.keys(), (*self._runs, self.stager.token))
+
     def add(self, path: str, staged: Path | None) -> None:
-        """The claimed `path`, staged by `stage` (here or in another process): put in place by
-        `finish`; None when its bytes were unchanged."""
+        """The claimed `path`, staged by `Stager.stage` (here or in another process): put in
+        place by `finish`; None when its bytes were unchanged."""
         if staged is None:
             self._unchanged.append(path)
         else:
-            self._staged.append((staged, self.output / _safe_relative(path), path))
+            self._staged.append((staged, self.output / path, path))
 
     def abort(self) -> None:
-        """Drop the staged files: the output stays as it was."""
-        for temporary, _, _ in self._staged:
-            temporary.unlink(missing_ok=True)
+        """Drop every staged file, a worker's too: the output stays as it was."""
         self._staged.clear()
+        self._sweep((self.stager.token,))
 
     def finish(self) -> Published:
         """Put the staged files in place, remove owned files that were not produced this time,
-        then record what is owned now."""
+        then record what is owned now (step 5)."""
         if self._staged:
             os.sync()
         for temporary, target, path in self._staged:
@@ -101,88 +160,112 @@ class Publisher:
         self._staged.clear()
         removed = []
         for path in sorted(self._owned - self._produced.keys()):
-            target = self.output / _safe_relative(path)
+            target = self.output / path
             try:
                 target.unlink(missing_ok=True)
                 _remove_empty_parents(target.parent, self.output)
             except OSError as e:
                 raise OutputError(f"cannot remove {target}: {e.strerror or e}") from e
             removed.append(path)
-        self._remove_leftovers()
-        manifest = json.dumps({"files": sorted(self._produced)}, indent=1) + "\n"
-        self.write_raw(MANIFEST, manifest.encode())
+        self._sweep((*self._runs, self.stager.token))
+        self._write_manifest(self._produced.keys(), ())
         return Published(
-            tuple(self._written), tuple(self._unchanged), tuple(removed), tuple(self._refused)
+            tuple(self._written),
+            tuple(self._unchanged),
+            tuple(removed),
+            tuple(self._refused),
+            tuple(self._notices),
         )
 
-    def _remove_leftovers(self) -> None:
-        """Temporary files of a run that was killed: `.<name>.<8 random>.tmp` beside our files."""
-        names_by_folder: dict[str, set[str]] = {}
-        for path in self._produced:
-            folder, _, name = path.rpartition("/")
-            names_by_folder.setdefault(folder, set()).add(name)
-        for folder, names in names_by_folder.items():
+    def _sweep(self, tokens: Iterable[str]) -> None:
+        """Remove the temporary files that runs with these tokens left, in every folder where
+        this tool writes."""
+        marks = tuple(f".feeds-{token}." for token in tokens)
+        if not marks:
+            return
+        folders = {path.rpartition("/")[0] for path in (*self._owned, *self._produced)}
+        for folder in sorted(folders | {""}):
             try:
                 with os.scandir(self.output / folder) as listing:
-                    leftovers = [e for e in listing if e.name[:1] == "." and e.name[-4:] == ".tmp"]
+                    names = [e.name for e in listing if e.name[:1] == "." and e.name[-4:] == ".tmp"]
             except OSError:
                 continue
-            for leftover in leftovers:
-                name, _, random_part = leftover.name[1:-4].rpartition(".")
-                if name in names and len(random_part) == 8:
-                    Path(leftover.path).unlink(missing_ok=True)
+            for name in names:
+                if any(mark in name for mark in marks):
+                    (self.output / folder / name).unlink(missing_ok=True)
 
-    def write_raw(self, path: str, data: bytes) -> None:
-        target = self.output / path
+    def _write_manifest(self, files: Iterable[str], runs: Iterable[str]) -> None:
+        data = json.dumps({"files": sorted(files), "runs": list(runs)}, indent=1) + "\n"
+        target = self.output / MANIFEST_PATH
         try:
-            if not _same_bytes(target, data):
-                _write_atomically(target, data, self.mode)
+            if not _same_bytes(target, data.encode()):
+                _replace_durably(target, data.encode(), self.stager.mode)
         except OSError as e:
             raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
 
 
-def read_manifest(output: Path) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    files: tuple[str, ...] = ()
+    runs: tuple[str, ...] = ()
+    found: bool = False
+    problems: tuple[str, ...] = ()  # entries ignored, and why
+
+
+def read_manifest(output: Path) -> Manifest:
+    """The files the manifest says feeds owns, keeping only names feeds writes."""
+    path = output / MANIFEST_PATH
     try:
-        files = json.loads((output / MANIFEST).read_text(encoding="utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
-    return [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Manifest()
+    except (OSError, ValueError) as e:
+        return Manifest(found=True, problems=(f"{path} cannot be read ({e}); it is ignored",))
+    files = data.get("files") if isinstance(data, dict) else None
+    runs = data.get("runs", []) if isinstance(data, dict) else None
+    if not isinstance(files, list) or not isinstance(runs, list):
+        return Manifest(found=True, problems=(f"{path} is not a feeds manifest; it is ignored",))
+    kept = tuple(f for f in files if isinstance(f, str) and is_output_path(f))
+    foreign = [f for f in files if not (isinstance(f, str) and is_output_path(f))]
+    problems: tuple[str, ...] = ()
+    if foreign:
+        shown = ", ".join(repr(f)[:80] for f in foreign[:3]) + (" …" if len(foreign) > 3 else "")
+        problems = (
+            f"{path} lists {len(foreign)} name(s) that feeds never writes ({shown}); "
+            "they are ignored and their files left alone",
+        )
+    tokens = tuple(r for r in runs if isinstance(r, str) and _is_token(r))
+    return Manifest(kept, tokens, True, problems)
 
 
-def _safe_relative(path: str) -> Path:
-    if any(part in ("", ".", "..") for part in path.split("/")):  # also "/abs" and "a//b"
-        raise AssertionError(f"refusing a path outside the output folder: {path!r}")
-    return Path(path)
+def _is_token(text: str) -> bool:
+    return len(text) == 16 and all(c in "0123456789abcdef" for c in text)
+
+
+def _has_visible_entries(folder: Path) -> bool:
+    try:
+        with os.scandir(folder) as listing:
+            return any(not entry.name.startswith(".") for entry in listing)
+    except OSError:
+        return False
 
 
 def _same_bytes(target: Path, data: bytes) -> bool:
     try:
-        if target.stat().st_size != len(data):
+        st = target.stat()
+        if st.st_size != len(data) or not stat.S_ISREG(st.st_mode):
             return False
         return target.read_bytes() == data
     except FileNotFoundError:
         return False
 
 
-def stage(target: Path, data: bytes, mode: int) -> Path | None:
-    """A temporary file beside `target` holding `data`, ready to be renamed over it; None when
-    `target` already holds exactly `data`. Safe to call from worker processes."""
-    try:
-        return None if _same_bytes(target, data) else _stage(target, data, mode)
-    except OSError as e:
-        raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
-
-
-def _stage(target: Path, data: bytes, mode: int, *, sync: bool = False) -> Path:
-    """Write `data` to a temporary file beside `target`, ready to be renamed over it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+def _stage(target: Path, data: bytes, mode: int, *, prefix: str) -> Path:
+    """Write `data` to a new temporary file beside `target`."""
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            if sync:
-                f.flush()
-                os.fsync(f.fileno())
         os.chmod(temporary, mode)  # mkstemp makes 0600; a web server must be able to read it
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -190,13 +273,29 @@ def _stage(target: Path, data: bytes, mode: int, *, sync: bool = False) -> Path:
     return Path(temporary)
 
 
-def _write_atomically(target: Path, data: bytes, mode: int) -> None:
-    temporary = _stage(target, data, mode, sync=True)
+def _replace_durably(target: Path, data: bytes, mode: int) -> None:
+    """Replace `target` by `data` through a fixed temporary name, and wait until both the bytes
+    and the rename are on disk (the manifest: later steps rely on it)."""
+    temporary = target.with_name(_MANIFEST_TEMPORARY)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
     try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    _sync_folder(target.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _remove_empty_parents(folder: Path, output: Path) -> None:

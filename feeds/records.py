@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,12 +100,15 @@ class FileResult:
     problem: Problem | None = None  # the whole file was rejected
     ignored: bool = False
     revision: str = ""  # a digest of the file's bytes: changes whenever they do
+    transient: bool = False  # the problem may go away without the file changing (permissions)
 
 
 def iter_record_files(seeds: Path, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
-    """Every file under `seeds` as (path relative to it, directory entry), recursively and
-    sorted; hidden files and folders skipped. Directory entries carry what `stat` needs, which
-    matters when a run with nothing to do is mostly this walk."""
+    """Every entry under `seeds` that is not a folder, as (path relative to it, directory entry),
+    recursively and sorted; hidden files and folders skipped. Directory entries carry what
+    `stat` needs, which matters when a run with nothing to do is mostly this walk. Entries that
+    are not regular files (FIFOs, sockets, devices, broken or looping links) are yielded too:
+    the caller says what they are, and never opens them."""
     try:
         with os.scandir(seeds) as listing:
             entries = sorted(
@@ -113,15 +117,28 @@ def iter_record_files(seeds: Path, prefix: str = "") -> Iterator[tuple[str, os.D
     except OSError:  # gone or unreadable, like os.walk: nothing to read there
         return
     for entry in entries:
-        if not entry.is_dir():
+        if not _is_folder(entry):
             yield prefix + entry.name, entry
         elif not entry.is_symlink():  # links to folders are not followed: no cycles
             yield from iter_record_files(Path(entry.path), f"{prefix}{entry.name}/")
 
 
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a link that loops or cannot be followed: an entry that cannot be read
+        return False
+
+
+def is_record(name: str) -> bool:
+    """Whether a file of this name is read as a record (others are ignored, unopened)."""
+    suffix = os.path.splitext(name)[1].lower()
+    return suffix in FRONT_MATTER_SUFFIXES or suffix in DATA_SUFFIXES
+
+
 def read_file(path: Path, name: str) -> FileResult:
     suffix = path.suffix.lower()
-    if suffix not in FRONT_MATTER_SUFFIXES and suffix not in DATA_SUFFIXES:
+    if not is_record(name):
         return FileResult(name, ignored=True)
     try:
         data = _read_bytes(path)
@@ -131,23 +148,30 @@ def read_file(path: Path, name: str) -> FileResult:
         else:
             records = _parse_data_file(text, name, json_syntax=suffix == ".json")
     except _FileError as e:
-        return FileResult(name, problem=Problem(name, e.message, line=e.line))
+        problem = Problem(name, e.message, line=e.line)
+        return FileResult(name, problem=problem, transient=e.transient)
     return FileResult(name, records=records, revision=hashlib.sha256(data).hexdigest()[:24])
 
 
 class _FileError(Exception):
-    def __init__(self, message: str, line: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, *, transient: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
+        self.transient = transient  # may go away without the file changing: try again next run
 
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        with path.open("rb") as f:
+        # Non-blocking: opening a FIFO that took a record's place since the scan must not wait
+        # for a writer. Only a regular file is read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise _FileError("is not a regular file; it was not read", transient=True)
             data = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
-        raise _FileError(f"cannot be read: {e.strerror or e}") from e
+        raise _FileError(f"cannot be read: {e.strerror or e}", transient=True) from e
     if len(data) > MAX_FILE_BYTES:
         raise _FileError(
             f"is larger than {MAX_FILE_BYTES // 1024} KB, the limit for one record file"

@@ -27,6 +27,7 @@ class Report:
     refused: tuple[str, ...] = ()  # paths held by files this tool did not write
     notified: tuple[str, ...] = ()  # feed URLs announced to the WebSub hub
     hub_problem: str | None = None  # why the hub did not take them
+    notices: tuple[str, ...] = ()  # warnings about the run itself: cache, output folder
 
     @property
     def rejections(self) -> tuple[Problem, ...]:
@@ -66,6 +67,7 @@ class Report:
             "files_refused": list(self.refused),
             "websub_notified": list(self.notified),
             "websub_problem": self.hub_problem,
+            "notices": list(self.notices),
         }
 
     def records_json(self) -> dict[str, Any]:

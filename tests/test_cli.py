@@ -75,7 +75,7 @@ def test_json_report_goes_to_stdout(tmp_path: Path) -> None:
     kept = json.loads((tmp_path / ".feeds-report.json").read_text())
     assert kept == {key: report[key] for key in kept}
     assert set(report) - set(kept) == {
-        key for key in report if key.startswith(("files_", "websub_"))
+        key for key in report if key.startswith(("files_", "websub_")) or key == "notices"
     }
 
 
@@ -147,3 +147,64 @@ def test_serve_builds_then_serves_for_its_own_address(tmp_path: Path) -> None:
         out, _ = process.communicate(timeout=10)
     assert process.returncode == 0
     assert "5 feeds in 18 files, 18 written" in out
+
+
+@pytest.mark.parametrize(
+    ("layout", "message"),
+    [
+        (
+            ["--output", "{seeds}"],
+            "feeds: the output folder '{seeds}' is the seeds folder: feeds would read its own "
+            "feeds back as records; choose another output folder\n",
+        ),
+        (
+            ["--output", "{seeds}/out"],
+            "feeds: the output folder '{seeds}/out' is inside the seeds folder: feeds would read "
+            "its own feeds back as records; choose another output folder\n",
+        ),
+        (
+            ["--output", "{tmp}/out", "--cache", "{tmp}/out/cache"],
+            "feeds: the cache folder '{tmp}/out/cache' is inside the output folder: it would be "
+            "published; choose another cache folder (--cache)\n",
+        ),
+        (
+            ["--output", "{tmp}/out", "--cache", "{seeds}/.cache"],
+            "feeds: the cache folder '{seeds}/.cache' is inside the seeds folder: it would be "
+            "read as records; choose another cache folder (--cache)\n",
+        ),
+    ],
+    ids=["output-is-seeds", "output-in-seeds", "cache-in-output", "cache-in-seeds"],
+)
+def test_overlapping_folders_are_refused_before_anything_is_written(
+    tmp_path: Path, layout: list[str], message: str
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.md").write_bytes((SEEDS / next(p.name for p in SEEDS.iterdir())).read_bytes())
+    before = files_of(tmp_path)
+    args = [arg.format(seeds=seeds, tmp=tmp_path) for arg in layout]
+    result = run("build", "--seeds", str(seeds), *args)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == message.format(seeds=seeds, tmp=tmp_path)
+    assert files_of(tmp_path) == before
+
+
+def test_a_bug_exits_70_with_one_line_and_the_traceback_only_with_v(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import feeds.cli
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(feeds.cli, "build", broken)
+    argv = ["build", "--seeds", str(SEEDS), "--output", str(tmp_path)]
+    assert feeds.cli.main(argv) == 70
+    assert capsys.readouterr().err == (
+        "feeds: internal error (a bug in feeds): KeyError: 'surprise'; "
+        "run again with -v for the details\n"
+    )
+    assert feeds.cli.main([*argv, "-v"]) == 70
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):\n")
+    assert err.endswith("feeds: internal error (a bug in feeds): KeyError: 'surprise'\n")

@@ -1,0 +1,224 @@
+"""A build killed at every step boundary of publishing, in turn: every visible file is old or new
+and parses, and the next run gives exactly what a clean build gives.
+
+Deterministic fault injection: the build runs in a forked child whose file-system mutations
+(`os.replace`, `os.unlink`, `os.rmdir`, `os.rename`) and cache writes are counted; the child
+kills itself with SIGKILL just before step N. A first traced run lists the steps, and the kill
+points are the first and last step of every run of steps of one kind, and one in the middle: each
+boundary between publishing phases (manifest, staged renames, removals, sweep, final manifest,
+cache), whatever their number.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+
+from feeds import Report
+from feeds.cache import Cache
+from feeds.synthetic import write_corpus
+from tests.helpers import SEEDS, build_into, files_of, write_record
+
+STEPS: list[tuple[Any, str]] = [
+    (os, "replace"),
+    (os, "rename"),
+    (os, "unlink"),
+    (os, "rmdir"),
+    (Cache, "store_outcomes"),
+    (Cache, "store_outputs"),
+    (Cache, "put"),
+]
+FINISHED, TRACED = 17, 18  # exit codes of a child that was not killed
+
+
+def _in_child(run: Callable[[], object], kill_at: int | None, trace: Path | None) -> int:
+    """Run `run` in a forked child that dies by SIGKILL before mutation number `kill_at` (or
+    writes the list of its mutations to `trace`); the child's wait status."""
+    pid = os.fork()
+    if pid:
+        return os.waitpid(pid, 0)[1]
+    try:  # the child: never returns into pytest
+        os.cpu_count = lambda: 1  # one process: every step is counted here
+        seen: list[str] = []
+        for owner, name in STEPS:
+            real = getattr(owner, name)
+
+            def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+                seen.append(_kind(_name, args))
+                if kill_at is not None and len(seen) == kill_at:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return _real(*args, **kwargs)
+
+            setattr(owner, name, counted)
+        run()
+        if trace is not None:
+            trace.write_text(json.dumps(seen))
+            os._exit(TRACED)
+        os._exit(FINISHED)
+    except BaseException:
+        os._exit(1)
+
+
+def _kind(name: str, args: tuple[Any, ...]) -> str:
+    """What a step does, so that the boundaries between phases show: "replace manifest",
+    "replace items", "replace feed", "unlink tmp", "unlink feed", "store_outputs", ..."""
+    if name not in ("replace", "rename", "unlink", "rmdir"):
+        return name
+    target = str(args[-1] if name in ("replace", "rename") else args[0])
+    for mark, what in ((".feeds-manifest", "manifest"), (".items", "items"), (".tmp", "tmp")):
+        if mark in target:
+            return f"{name} {what}"
+    return f"{name} feed"
+
+
+def kill_points(steps: list[str]) -> list[int]:
+    """1-based step numbers: the first, middle and last of each run of steps of one kind."""
+    points: set[int] = set()
+    start = 0
+    for i in range(1, len(steps) + 1):
+        if i == len(steps) or steps[i] != steps[start]:
+            points.update({start + 1, (start + i + 1) // 2, i})
+            start = i
+    return sorted(points)
+
+
+def visible(folder: Path) -> dict[str, bytes]:
+    return {
+        path: data
+        for path, data in files_of(folder).items()
+        if not any(part.startswith(".") for part in path.split("/"))
+    }
+
+
+def assert_each_file_is_old_or_new(
+    output: Path, old: dict[str, bytes], new: dict[str, bytes]
+) -> None:
+    for path, data in visible(output).items():
+        assert data in (old.get(path), new.get(path)), f"{path} is neither the old nor the new file"
+        if path.endswith(".json"):
+            json.loads(data)
+        elif path.endswith((".rss.xml", ".atom.xml")):
+            assert not feedparser.parse(data).bozo, path
+
+
+def _scenario(tmp_path: Path, *, first_build: bool) -> tuple[Path, Callable[[Path, Path], Report]]:
+    """Seeds whose build changes, adds and removes files (a topic disappears), and the build."""
+    seeds = tmp_path / "seeds"
+    write_corpus(seeds, 30, seed=4)
+    shutil.copy(next(SEEDS.iterdir()), seeds)  # another month, another archive page
+    gone = write_record(
+        seeds, "gone.md", "title: Soon gone\nwebUrl: https://example.com/gone\n"
+        "publishedDateTime: 2024-01-01T08:00:00Z\ntopics: [Vanishing]",
+    )  # fmt: skip
+
+    def run(output: Path, cache: Path) -> Report:
+        return build_into(seeds, output, cache=cache, limit=5)
+
+    if not first_build:
+        run(tmp_path / "old-output", tmp_path / "old-cache")
+        gone.unlink()
+        for path in sorted(seeds.glob("*.md"))[:4]:
+            path.write_text(path.read_text().replace("title: ", "title: Edited: ", 1))
+        write_corpus(seeds, 3, seed=5, start=900)
+    else:
+        (tmp_path / "old-output").mkdir()
+        (tmp_path / "old-cache").mkdir()
+    return seeds, run
+
+
+@pytest.mark.parametrize("first_build", [False, True], ids=["rebuild", "first-build"])
+def test_a_kill_at_every_step_boundary_leaves_old_or_new_files_and_the_next_run_converges(
+    tmp_path: Path, first_build: bool
+) -> None:
+    _, run = _scenario(tmp_path, first_build=first_build)
+    old = visible(tmp_path / "old-output")
+    run(tmp_path / "clean", tmp_path / "clean-cache")
+    clean = files_of(tmp_path / "clean")
+    new = visible(tmp_path / "clean")
+    output, cache = tmp_path / "output", tmp_path / "cache"
+
+    def restore() -> None:
+        for folder in (output, cache):
+            shutil.rmtree(folder, ignore_errors=True)
+            shutil.copytree(tmp_path / f"old-{folder.name}", folder)
+
+    restore()
+    trace = tmp_path / "trace.json"
+    status = _in_child(lambda: run(output, cache), None, trace)
+    assert os.waitstatus_to_exitcode(status) == TRACED
+    steps = json.loads(trace.read_text())
+    assert {"replace manifest", "replace feed", "store_outputs"} <= set(steps), steps
+    assert first_build or "unlink feed" in steps, "a rebuild removes a vanished topic's files"
+    points = kill_points(steps)
+    assert len(points) >= 10
+    for point in points:
+        restore()
+        status = _in_child(lambda: run(output, cache), point, None)
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, point
+        assert_each_file_is_old_or_new(output, old, new)
+        report = run(output, cache)  # the next cron run
+        assert files_of(output) == clean, f"killed before step {point} ({steps[point - 1]})"
+        assert not report.refused, point
+
+
+def test_kill_points_are_the_edges_and_middle_of_each_phase() -> None:
+    steps = ["put", "replace", "replace", "replace", "replace", "unlink", "put"]
+    assert kill_points(steps) == [1, 2, 3, 5, 6, 7]
+    assert _kind("replace", ("x/.a.rss.xml.feeds-1.tmp", "x/a.rss.xml")) == "replace feed"
+    assert _kind("unlink", ("x/.a.rss.xml.feeds-1.tmp",)) == "unlink tmp"
+
+
+def test_a_foreign_manifest_is_not_obeyed(tmp_path: Path) -> None:
+    """A manifest is only a file: names feeds never writes, or outside the output, are ignored
+    with a warning and their files left alone."""
+    output = tmp_path / "output"
+    (output / "etc").mkdir(parents=True)
+    (output / "etc" / "passwd").write_text("root:x:0:0")
+    (tmp_path / "outside").write_text("keep me")
+    (output / ".feeds-manifest.json").write_text(
+        json.dumps({"files": ["etc/passwd", "../outside", "/etc/hostname", "all.rss.xml", 7]})
+    )
+    report = build_into(SEEDS, output, cache=tmp_path / "cache")
+    assert (output / "etc" / "passwd").read_text() == "root:x:0:0"
+    assert (tmp_path / "outside").read_text() == "keep me"
+    assert (output / "all.rss.xml").exists()
+    assert len(report.notices) == 1
+    assert report.notices[0].endswith(
+        "lists 4 name(s) that feeds never writes ('etc/passwd', '../outside', '/etc/hostname' …); "
+        "they are ignored and their files left alone"
+    )
+    again = build_into(SEEDS, output, cache=tmp_path / "cache")
+    assert again.notices == (), "the manifest feeds wrote lists only its own files"
+
+
+def test_hidden_files_that_look_like_temporary_files_are_left_alone(tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    build_into(SEEDS, output, cache=tmp_path / "cache")
+    lookalikes = [
+        output / ".all.rss.xml.abcdefgh.tmp",
+        output / "topics" / ".ai.rss.xml.feeds-0123456789abcdef.x1y2z3.tmp",
+    ]
+    for path in lookalikes:
+        path.write_text("a curator's own file")
+    build_into(SEEDS, output, cache=tmp_path / "cache", base_url="https://moved.example/")
+    assert all(path.read_text() == "a curator's own file" for path in lookalikes)
+
+
+def test_a_first_build_into_a_folder_feeds_does_not_own_says_so(tmp_path: Path) -> None:
+    output = tmp_path / "site"
+    output.mkdir()
+    (output / "about.html").write_text("<p>hello</p>")
+    report = build_into(SEEDS, output, cache=tmp_path / "cache")
+    assert report.notices == (
+        f"{output} already holds files that feeds did not write: they are left alone, and a "
+        "feed whose file name one of them takes is not written",
+    )
+    assert build_into(SEEDS, output, cache=tmp_path / "cache").notices == ()

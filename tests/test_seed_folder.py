@@ -1,0 +1,126 @@
+"""What a seeds folder may hold besides records: FIFOs, sockets, looping links, names that are not
+UTF-8, files that cannot be read for now. Each is reported, none stops or hangs the build, and a
+file that could not be read is read again on the next run."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SEEDS, build_into, files_of
+
+SEED = next(SEEDS.iterdir())
+
+
+@pytest.fixture
+def odd_seeds(tmp_path: Path) -> Path:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(SEED, seeds)
+    os.mkfifo(seeds / "fifo.md")  # opening it for reading would wait for a writer, forever
+    os.mkfifo(seeds / "pipe.bin")  # not named like a record: ignored without a word
+    (seeds / "loop-a.md").symlink_to("loop-b.md")
+    (seeds / "loop-b.md").symlink_to("loop-a.md")
+    (seeds / "dangling.yaml").symlink_to("nowhere.yaml")
+    (seeds / os.fsdecode(b"caf\xe9.md")).write_bytes(SEED.read_bytes())  # Latin-1 name
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(seeds / "socket.md"))
+    return seeds
+
+
+EXPECTED = [
+    "caf\\xe9.md: error: has a name that is not UTF-8; rename it to read it",
+    "dangling.yaml: error: cannot be read: No such file or directory",
+    "fifo.md: warning: is a FIFO, not a regular file; skipped without opening it",
+    "loop-a.md: error: cannot be read: Too many levels of symbolic links",
+    "loop-b.md: error: cannot be read: Too many levels of symbolic links",
+    "socket.md: warning: is a socket, not a regular file; skipped without opening it",
+]
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_odd_entries_are_reported_and_never_opened(
+    odd_seeds: Path, tmp_path: Path, command: str
+) -> None:
+    args = [sys.executable, "-m", "feeds", command, "--seeds", str(odd_seeds)]
+    if command == "build":
+        args += ["--output", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[:-1] == EXPECTED
+    assert lines[-1].startswith(
+        "8 files (3 ignored, 1 parsed): 5 records, 1 accepted, 4 rejected, 0 duplicate"
+    )
+    assert result.returncode == (1 if command == "check" else 0)
+
+
+def test_the_feeds_of_odd_seeds_are_those_of_the_readable_records(
+    odd_seeds: Path, tmp_path: Path
+) -> None:
+    report = build_into(odd_seeds, tmp_path / "odd", cache=tmp_path / "c1")
+    assert (report.files_read, report.files_ignored, report.rejected) == (8, 3, 4)
+    build_into(SEEDS, tmp_path / "plain", cache=tmp_path / "c2")
+    odd, plain = files_of(tmp_path / "odd"), files_of(tmp_path / "plain")
+    assert {p: d for p, d in odd.items() if not p.startswith(".")} == {
+        p: d for p, d in plain.items() if not p.startswith(".")
+    }
+
+
+def _as_nobody(run: Callable[[], object]) -> int:
+    """Run `run()` in a forked child without root's power to read any file; its exit code.
+    What the build imports late is imported first: nobody cannot read root's Python."""
+    for module in ("feeds.itemstore", "feeds.render", "feeds.site"):
+        importlib.import_module(module)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            run()
+            os._exit(0)
+        except BaseException:
+            traceback.print_exc()  # shown by pytest with the failure
+            os._exit(1)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch users")
+def test_a_file_that_could_not_be_read_is_read_again_once_it_can_be() -> None:
+    """Fixing a file's permissions changes neither its size nor its mtime: the failure must not
+    be remembered as the file's outcome."""
+    with tempfile.TemporaryDirectory() as folder:  # pytest's own folders are root's only
+        _read_again_once_it_can_be(Path(folder))
+
+
+def _read_again_once_it_can_be(tmp_path: Path) -> None:
+    tmp_path.chmod(0o777)
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "out", tmp_path / "cache"
+    seeds.mkdir()
+    record = seeds / "record.md"
+    shutil.copy(SEED, record)
+    record.chmod(0o000)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    reports.chmod(0o777)
+
+    def build_and_keep_report() -> None:
+        report = build_into(seeds, output, cache=cache)
+        (reports / "first").write_text(f"{report.rejected} {report.rejections[0].message}")
+
+    assert _as_nobody(build_and_keep_report) == 0
+    assert (reports / "first").read_text() == "1 cannot be read: Permission denied"
+    record.chmod(0o644)
+    fixed = build_into(seeds, output, cache=cache)
+    assert (fixed.accepted, fixed.rejected, fixed.parsed) == (1, 0, 1)
+    assert (output / "topics" / "ai.rss.xml").exists()
