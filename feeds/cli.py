@@ -169,7 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("path", nargs="?", type=Path, help="records to check (--seeds)")
     for sub in (parser, build_cmd, check_cmd, list_cmd, serve_cmd):
         _common_options(sub, with_output=sub in (parser, build_cmd, serve_cmd))
-    serve_cmd.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1")
+    serve_cmd.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1")
     serve_cmd.add_argument("--watch", action="store_true", help="rebuild when records change")
     list_cmd.add_argument("--base-url", metavar="URL", default=argparse.SUPPRESS)
     parser.set_defaults(
@@ -185,6 +185,18 @@ def _parser() -> argparse.ArgumentParser:
         json=False,
     )
     return parser
+
+
+def _port(text: str) -> int:
+    """`--port`, checked before anything is built: the build links the feeds to this port, so
+    0 (any free port) will not do either."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0  # refused below, with the same message
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 65535, not {text!r}")
+    return port
 
 
 def _common_options(parser: argparse.ArgumentParser, *, with_output: bool) -> None:

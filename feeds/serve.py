@@ -1,4 +1,4 @@
-"""`feeds serve`: the output folder over HTTP on this machine, as a reader sees it (SPEC §7).
+"""`feeds serve`: the output folder over HTTP on this machine, as a reader sees it.
 
 Stdlib only (`http.server`), bound to 127.0.0.1. What a reader gets, and why:
 
@@ -15,6 +15,10 @@ Stdlib only (`http.server`), bound to 127.0.0.1. What a reader gets, and why:
   output folder (`..`, `%2e%2e`, symbolic links) are 404; a target that cannot be a path is 400.
 - Safe under a running build: `feeds build` renames whole files into place, and a file is read
   through one open descriptor, so a response is always one complete version of the file.
+- Bounded: at most `MAX_CONNECTIONS` connections are served at once, one thread each; more wait
+  in the listen backlog until one ends. A connection that sends nothing for `IDLE_TIMEOUT`
+  seconds (an idle keep-alive, or a client that stopped mid-request) is closed, so no client
+  holds a thread for long.
 
 `serve()` can also watch the seeds folder: every `interval` seconds it compares a cheap signature
 of the folder (each visible file's path, size and mtime, as the build's own scan sees them) and
@@ -50,6 +54,15 @@ from feeds.ingest import FileStat, scan
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 INDEX = "index.html"
+# Connections served at once. A browser opens at most 6 per host, and a reader refreshing every
+# feed a few more; 32 serves several of them together, while a client that opens hundreds cannot
+# make the server start hundreds of threads. Beyond the bound, connections wait in the listen
+# backlog (kernel memory, no thread) and are served as others end: late rather than refused.
+MAX_CONNECTIONS = 32
+# Seconds a connection may stay silent: before its request, in the middle of one, or idle between
+# two. A reader reusing its connection sends the next request within milliseconds, so 15 s keeps
+# keep-alive useful while a forgotten or stalled connection frees its slot soon.
+IDLE_TIMEOUT = 15.0
 
 # Checked in order, so the two-part suffixes of our feeds come before plain `.xml`.
 CONTENT_TYPES: tuple[tuple[str, str], ...] = (
@@ -67,15 +80,28 @@ Signature = tuple[FileStat, ...]
 
 
 def make_server(
-    output: Path, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, *, log: bool = False
+    output: Path,
+    port: int = DEFAULT_PORT,
+    host: str = DEFAULT_HOST,
+    *,
+    log: bool = False,
+    max_connections: int = MAX_CONNECTIONS,
+    idle_timeout: float = IDLE_TIMEOUT,
 ) -> ThreadingHTTPServer:
     """A server for `output`, listening (port 0: any free port) but not yet serving.
 
     Run it with `serve_forever()`; `shutdown()` and `server_close()` end it. `log` prints one
-    line per request to stderr, as `http.server` does; off by default.
+    line per request to stderr, as `http.server` does; off by default. It serves at most
+    `max_connections` connections at once and drops one silent for `idle_timeout` seconds.
     """
-    handler = partial(PreviewHandler, root=output.resolve(), log=log)
-    return _Server((host, port), handler)
+    if max_connections < 1:
+        raise ValueError(f"max_connections: must be at least 1, not {max_connections!r}")
+    if idle_timeout <= 0:
+        raise ValueError(
+            f"idle_timeout: must be a positive number of seconds, not {idle_timeout!r}"
+        )
+    handler = partial(PreviewHandler, root=output.resolve(), log=log, idle_timeout=idle_timeout)
+    return _Server((host, port), handler, max_connections)
 
 
 def url_of(server: ThreadingHTTPServer) -> str:
@@ -299,13 +325,27 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     server_version = f"feeds/{__version__}"
     protocol_version = "HTTP/1.1"  # keep-alive: a reader fetching many feeds reuses one connection
-    timeout = 30  # seconds an idle connection may hold its thread
+    # Seconds a connection may stay silent, set on its socket; then `http.server` ends it
+    # quietly. `make_server` may choose another (`idle_timeout`).
+    timeout = IDLE_TIMEOUT
     disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall
 
-    def __init__(self, *args: Any, root: Path, log: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        root: Path,
+        log: bool,
+        idle_timeout: float = IDLE_TIMEOUT,
+        **kwargs: Any,
+    ) -> None:
         self.root = root
         self.log = log
+        self.idle_timeout = idle_timeout
         super().__init__(*args, **kwargs)  # handles the request: the attributes come first
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.idle_timeout)  # this server's, not the class default
 
     def version_string(self) -> str:
         return self.server_version
@@ -372,6 +412,50 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False  # closing never waits for an idle keep-alive connection
     daemon_threads = True
     request_queue_size = 64  # a reader refreshing every feed at once opens many connections
+    slot_poll = 0.1  # seconds between looks at `shutdown()` while every slot is taken
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: Callable[..., BaseHTTPRequestHandler],
+        max_connections: int,
+    ) -> None:
+        super().__init__(address, handler)
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._closing = threading.Event()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection in its own thread (named after the client) once a slot is free.
+
+        Waiting here keeps `serve_forever` from accepting more, so further connections wait in
+        the kernel's listen backlog, holding no thread.
+        """
+        while not self._slots.acquire(timeout=self.slot_poll):
+            if self._closing.is_set():  # shutting down: this one will never be served
+                self.shutdown_request(request)
+                return
+        host, port = client_address[:2]
+        thread = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name=f"feeds-serve {host}:{port}",
+            daemon=True,  # never joined: `block_on_close` is off
+        )
+        try:
+            thread.start()
+        except BaseException:  # no thread: nothing else would free the slot
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def shutdown(self) -> None:
+        self._closing.set()  # first: `serve_forever` may be waiting for a slot, not polling
+        super().shutdown()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exception(), ConnectionError):

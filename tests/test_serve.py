@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
@@ -514,3 +515,128 @@ def test_ctrl_c_ends_serving_cleanly(site: Site) -> None:
 def test_interval_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="interval"):
         serve(tmp_path, 0, interval=0)
+
+
+@contextmanager
+def bounded_server(output: Path, max_connections: int, idle_timeout: float) -> Iterator[int]:
+    """A running server with a small bound and a short idle timeout; yields its port."""
+    server = make_server(output, port=0, max_connections=max_connections, idle_timeout=idle_timeout)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(TIMEOUT)
+        assert not thread.is_alive()
+
+
+def serving(clients: list[socket.socket]) -> int:
+    """How many of these clients' connections have a server thread now."""
+    names = {f"feeds-serve 127.0.0.1:{client.getsockname()[1]}" for client in clients}
+    return sum(thread.name in names for thread in threading.enumerate())
+
+
+def closed_by_server(client: socket.socket) -> bool:
+    """Whether the server closed this connection, reading whatever it still sent first."""
+    client.settimeout(TIMEOUT)
+    received = b""
+    while chunk := client.recv(65536):  # an answer may come in several pieces
+        received += chunk
+    return received == b"" or received.startswith(b"HTTP/1.1 200")
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"",  # opens a connection and says nothing
+        b"GET /all.rss.xml HTTP/1.1\r\nHost: 127.0.0.1\r\n",  # stops in the middle of a request
+        b"GET /feeds.opml HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # keeps an idle keep-alive open
+    ],
+)
+def test_a_silent_connection_is_closed_after_the_idle_timeout(site: Site, sent: bytes) -> None:
+    with (
+        bounded_server(site.output, max_connections=4, idle_timeout=0.5) as port,
+        socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as client,
+    ):
+        client.sendall(sent)
+        started = time.monotonic()
+        assert closed_by_server(client)  # recv gave b"": the server hung up
+        assert time.monotonic() - started >= 0.4  # by the timeout, not at once
+
+
+def test_connections_beyond_the_bound_wait_their_turn(site: Site) -> None:
+    bound, timeout = 4, 1.0
+    with bounded_server(site.output, max_connections=bound, idle_timeout=timeout) as port:
+        started = time.monotonic()
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(bound + 5)]
+        most = 0
+        done = threading.Event()
+
+        def sample() -> None:  # the threads serving the idle connections, every 10 ms
+            nonlocal most
+            while not done.wait(0.01):
+                most = max(most, serving(idle))
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            # Queued behind the idle ones: served once enough of them timed out, not refused.
+            reply = request(port, "/all.rss.xml")
+            waited = time.monotonic() - started
+            assert all(closed_by_server(client) for client in idle)  # none is left unserved
+        finally:
+            done.set()
+            sampler.join(TIMEOUT)
+            for client in idle:
+                client.close()
+    assert reply.status == 200 and reply.body == (site.output / "all.rss.xml").read_bytes()
+    assert waited >= timeout * 0.9  # no slot was free before an idle connection timed out
+    assert 1 <= most <= bound
+
+
+def test_shutdown_is_not_held_up_by_connections_waiting_for_a_slot(site: Site) -> None:
+    server = make_server(site.output, port=0, max_connections=1, idle_timeout=60)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    port = server.server_address[1]
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+    try:
+        assert eventually(lambda: serving(idle) == 1, TIMEOUT)
+        stopper = threading.Thread(target=server.shutdown)
+        stopper.start()
+        stopper.join(TIMEOUT)  # far less than the 60 s the served connection may stay idle
+        assert not stopper.is_alive()
+        thread.join(TIMEOUT)
+        assert not thread.is_alive()
+    finally:
+        server.server_close()
+        for client in idle:
+            client.close()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("max_connections", 0), ("idle_timeout", 0), ("idle_timeout", -1.0)]
+)
+def test_bounds_must_be_positive(tmp_path: Path, option: str, value: float) -> None:
+    with pytest.raises(ValueError, match=option):
+        make_server(tmp_path, port=0, **{option: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "0", "-1", "http"])
+def test_an_impossible_port_is_refused_before_anything_is_built(tmp_path: Path, port: str) -> None:
+    output = tmp_path / "output"
+    command = [sys.executable, "-m", "feeds", "serve", "--port", port, "--seeds", str(SEEDS)]
+    command += ["--output", str(output), "--cache", str(tmp_path / "cache")]
+    result = subprocess.run(
+        command,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert f"--port: must be a whole number from 1 to 65535, not {port!r}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not output.exists() and not (tmp_path / "cache").exists()
