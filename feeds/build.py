@@ -19,13 +19,14 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from feeds import codec
 from feeds._version import CODE_DIGEST
 from feeds.cache import Cache, default_cache_folder
 from feeds.collect import Collection, collect
 from feeds.config import Config, ConfigError
-from feeds.ingest import FileStat, ingest, scan
+from feeds.ingest import ingest, scan
 from feeds.lock import output_lock
-from feeds.model import Article, Problem
+from feeds.model import Article, FileStat, Problem
 from feeds.paths import REPORT_PATH
 from feeds.report import Report
 
@@ -62,11 +63,12 @@ def build(config: Config, progress: Progress | None = None) -> Report:
     _check_layout(config.seeds, config.output, cache_folder)
     stats = _scan(config)
     with output_lock(config.output), _collectable_afterwards():
-        cache = Cache(cache_folder)
+        cache = Cache(cache_folder, config.seeds, config.output)
         try:
-            return _build(config, stats, cache, progress)
+            report = _build(config, stats, cache, progress)
         finally:
             cache.close()
+        return replace(report, notices=(*cache.notices, *report.notices))
 
 
 @contextlib.contextmanager
@@ -84,19 +86,16 @@ def _build(
     config: Config, stats: list[FileStat], cache: Cache, progress: Progress | None
 ) -> Report:
     state = _state(config, stats)
-    if cache.get("state") == state:  # nothing changed since the last complete build...
-        outputs = cache.output_fingerprints()
-        last: Report | None = cache.get("report")
-        if last and _intact(config.output, outputs):  # ...and its files are still in place
-            files = len(last.written) + last.unchanged
-            return replace(
-                last, parsed=0, written=(), unchanged=files, removed=(), refused=(), notices=()
-            )
     outputs = cache.output_fingerprints()
+    # Nothing changed since the last complete build, and its files are still in place?
+    last = _last_report(cache) if cache.get("state") == state else None
+    if last and _intact(config.output, outputs):
+        files = len(last.written) + last.unchanged
+        return replace(last, parsed=0, written=(), unchanged=files, removed=(), refused=())
     checked = _check(config, stats, cache, progress)
     report, fresh = _publish(config, checked, outputs, cache, progress)
     cache.store_outputs(fresh)
-    cache.put("report", report)
+    cache.put("report", codec.report_to_plain(replace(report, notices=())))
     # When a file could not be read, the next run must try it again, changed or not.
     cache.put("state", state if checked.complete else None)
     if config.websub_hub:
@@ -233,14 +232,14 @@ def _read_and_collect(
     complete = True
     articles: list[Article] = []
     problems: list[Problem] = []
-    read: list[tuple[FileStat, bytes]] = []  # the files read now, with their pickled outcome
+    read: list[tuple[FileStat, bytes]] = []  # the files read now, with their encoded outcome
 
     def tick(done: int) -> None:
         if progress:
             progress("records read", done, len(stats))
 
     known = cache.outcomes(stats) if cache else {}
-    for (outcome, pickled), stat in zip(
+    for (outcome, encoded), stat in zip(
         ingest(config.seeds, stats, known, tick), stats, strict=True
     ):
         files_read += 1
@@ -250,11 +249,11 @@ def _read_and_collect(
         articles.extend(outcome.articles)
         problems.extend(outcome.problems)
         complete = complete and not outcome.retry
-        if pickled is not None:
+        if encoded is not None:
             parsed += 1
             if cache:
-                read.append((stat, pickled))
-                if len(read) >= STORE_EVERY:  # a few at a time: the pickles take memory
+                read.append((stat, encoded))
+                if len(read) >= STORE_EVERY:  # a few at a time: they take memory
                     cache.store_outcomes(read)
                     read.clear()
     if cache:
@@ -318,6 +317,13 @@ def _state(config: Config, stats: list[FileStat]) -> str:
     for stat in stats:
         digest.update(f"{stat.path}\0{stat.size}\0{stat.mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def _last_report(cache: Cache) -> Report | None:
+    try:
+        return codec.report_from_plain(cache.get("report"))
+    except codec.Damaged:
+        return None
 
 
 def _intact(output: Path, outputs: dict[str, tuple[str, int, int]]) -> bool:

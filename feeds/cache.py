@@ -5,8 +5,16 @@
   rendered again;
 - the state of the last complete build, so a run with nothing changed stops at once.
 
-A cache that is missing, from another version, or corrupt is started afresh without a word: it
-only saves work, and the output of a build never depends on it.
+One database per pair of seeds and output folders (`records-<digest>.sqlite`): two builds that
+share a cache folder never take each other's records, whatever their files' names, sizes and
+times. Values are plain data with a checksum (`codec.py`): a damaged or planted value is a miss,
+never wrong output and never code that runs.
+
+The cache only saves work: a build's output never depends on it. So a cache that cannot be used
+costs one warning (`notices`), never the build. A database that is damaged or from another
+version is started afresh; one that cannot be opened or written (a read-only or full disk, a
+path that is a file, another process holding a lock for longer than `LOCK_WAIT`) is replaced, for
+this run, by one in memory.
 """
 
 from __future__ import annotations
@@ -14,17 +22,22 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import pickle
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
+from feeds import codec
 from feeds._version import CODE_DIGEST, __version__
-from feeds.ingest import FileOutcome, FileStat
+from feeds.model import FileOutcome, FileStat
 from feeds.slugs import slugify
 
-SCHEMA = f"1:{__version__}:{CODE_DIGEST}"  # what is pickled changes only with the code
+SCHEMA = f"2:{__version__}:{CODE_DIGEST}"  # what is stored changes only with the code
+LOCK_WAIT = 2.0  # seconds to wait for another process's lock on the database, then go without
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def default_cache_folder(output: Path) -> Path:
@@ -35,57 +48,127 @@ def default_cache_folder(output: Path) -> Path:
     return base / "feeds" / f"{slugify(absolute)[-40:].strip('-')}-{digest}"
 
 
-class Cache:
-    def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder = folder
-        self._path = folder / "cache.sqlite"
-        try:
-            self._db = self._open()
-        except sqlite3.DatabaseError:
-            self._path.unlink(missing_ok=True)  # corrupt: start afresh
-            self._db = self._open()
+def _guarded(default: Callable[[], Any]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A cache operation that never fails: on a database or file-system error the cache says so
+    once, heals or steps aside (`Cache._fail`), and the operation returns `default()`."""
 
-    def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self._path, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(
-            """
-            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
-            CREATE TABLE IF NOT EXISTS files
-                (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, outcome BLOB);
-            CREATE TABLE IF NOT EXISTS outputs
-                (path TEXT PRIMARY KEY, fingerprint TEXT, size INTEGER, mtime_ns INTEGER);
-            """
-        )
-        row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if row is None or row[0] != SCHEMA:
-            db.executescript("DELETE FROM meta; DELETE FROM files; DELETE FROM outputs;")
-            db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA,))
+    def decorate(method: Callable[P, R]) -> Callable[P, R]:
+        @wraps(method)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return method(*args, **kwargs)
+            except (sqlite3.Error, OSError) as e:
+                cache = args[0]
+                assert isinstance(cache, Cache)
+                cache._fail(e)
+                return default()  # type: ignore[no-any-return]
+
+        return guarded
+
+    return decorate
+
+
+class Cache:
+    def __init__(self, folder: Path, seeds: Path, output: Path) -> None:
+        self.folder = folder
+        self.notices: list[str] = []  # what went wrong with the cache, said once each
+        pair = f"{seeds.resolve()}\0{output.resolve()}".encode("utf-8", "surrogateescape")
+        self._path = folder / f"records-{hashlib.sha256(pair).hexdigest()[:16]}.sqlite"
+        self._db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            return self._open(self._path)
+        except sqlite3.DatabaseError as e:
+            # Locked, read-only, full, not a folder: go without; unless something that is not a
+            # database file took its name, which is cleared away like a damaged database.
+            if isinstance(e, sqlite3.OperationalError) and not self._taken():
+                return self._in_memory(e)
+            self._forget()  # damaged: start afresh
+        except OSError as e:
+            return self._in_memory(e)
+        try:
+            return self._open(self._path)
+        except (sqlite3.Error, OSError) as e:
+            return self._in_memory(e)
+
+    def _open(self, path: Path | str) -> sqlite3.Connection:
+        if isinstance(path, Path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, isolation_level=None, timeout=LOCK_WAIT)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(
+                """
+                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
+                CREATE TABLE IF NOT EXISTS files
+                    (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, outcome BLOB);
+                CREATE TABLE IF NOT EXISTS outputs
+                    (path TEXT PRIMARY KEY, fingerprint TEXT, size INTEGER, mtime_ns INTEGER);
+                """
+            )
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is None or row[0] != SCHEMA:
+                db.executescript("DELETE FROM meta; DELETE FROM files; DELETE FROM outputs;")
+                db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA,))
+        except BaseException:
+            db.close()
+            raise
         return db
 
+    def _in_memory(self, error: BaseException) -> sqlite3.Connection:
+        self._say(f"the cache {self._path} cannot be used ({_why(error)}); this run goes without")
+        return self._open(":memory:")
+
+    def _files_of_database(self) -> list[Path]:
+        return [Path(f"{self._path}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")]
+
+    def _taken(self) -> bool:
+        """Whether one of the database's names holds something other than a file."""
+        return any(p.exists() and not p.is_file() for p in self._files_of_database())
+
+    def _forget(self) -> None:
+        self._say(f"the cache {self._path} was damaged; it is started afresh")
+        for path in self._files_of_database():
+            with contextlib.suppress(OSError):
+                path.rmdir() if path.is_dir() else path.unlink(missing_ok=True)
+
+    def _fail(self, error: BaseException) -> None:
+        """A cache operation failed: start afresh when the database is damaged, else go on
+        without it (in memory) for the rest of the run."""
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+        if isinstance(error, sqlite3.DatabaseError) and not isinstance(
+            error, sqlite3.OperationalError
+        ):
+            self._forget()
+            self._db = self._connect()
+        else:
+            self._db = self._in_memory(error)
+
+    def _say(self, notice: str) -> None:
+        if notice not in self.notices:
+            self.notices.append(notice)
+
     def close(self) -> None:
-        self._db.close()
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
 
     # -- record files -------------------------------------------------------------------------
 
+    @_guarded(dict)
     def outcomes(self, stats: Iterable[FileStat]) -> dict[str, FileOutcome]:
         """The cached outcomes of the files that did not change, read in one pass."""
+        files = self._files()
+        unchanged = {s.path for s in stats if files.get(s.path) == (s.size, s.mtime_ns)}
         found: dict[str, FileOutcome] = {}
-        try:
-            files = self._files()
-            unchanged = {s.path for s in stats if files.get(s.path) == (s.size, s.mtime_ns)}
-            rows = self._db.execute("SELECT path, outcome FROM files") if unchanged else []
-            for path, blob in rows:
-                if path in unchanged:
-                    try:
-                        outcome = pickle.loads(blob)
-                    except Exception:  # a damaged row only costs a re-read
-                        continue
-                    if isinstance(outcome, FileOutcome):
-                        found[path] = outcome
-        except sqlite3.DatabaseError:  # a damaged table: every file is read again
-            return {}
+        rows = self._db.execute("SELECT path, outcome FROM files") if unchanged else []
+        for path, blob in rows:
+            if path in unchanged:
+                try:
+                    found[path] = codec.decode_outcome(blob)
+                except codec.Damaged:  # a damaged row only costs a re-read
+                    continue
         return found
 
     def _files(self) -> dict[str, tuple[int, int]]:
@@ -94,14 +177,16 @@ class Cache:
         rows = self._db.execute("SELECT path, size, mtime_ns FROM files")
         return {path: (size, mtime) for path, size, mtime in rows}
 
+    @_guarded(lambda: None)
     def store_outcomes(self, read: Iterable[tuple[FileStat, bytes]]) -> None:
-        """Keep the outcomes of the files read (pickled `FileOutcome`s)."""
+        """Keep the outcomes of the files read (`codec.encode_outcome`'s bytes)."""
         with self._transaction():
             self._db.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
-                ((s.path, s.size, s.mtime_ns, pickled) for s, pickled in read),
+                ((s.path, s.size, s.mtime_ns, blob) for s, blob in read),
             )
 
+    @_guarded(lambda: None)
     def forget_files_except(self, present: set[str]) -> None:
         """Forget the outcomes of files that are gone."""
         gone = [(path,) for path in self._files() if path not in present]
@@ -110,10 +195,12 @@ class Cache:
 
     # -- output files ----------------------------------------------------------------------------
 
+    @_guarded(dict)
     def output_fingerprints(self) -> dict[str, tuple[str, int, int]]:
         rows = self._db.execute("SELECT path, fingerprint, size, mtime_ns FROM outputs")
         return {path: (fingerprint, size, mtime) for path, fingerprint, size, mtime in rows}
 
+    @_guarded(lambda: None)
     def store_outputs(self, outputs: dict[str, tuple[str, int, int]]) -> None:
         with self._transaction():
             self._db.execute("DELETE FROM outputs")
@@ -124,25 +211,35 @@ class Cache:
 
     # -- the last complete build ---------------------------------------------------------------
 
+    @_guarded(lambda: None)
     def get(self, key: str) -> Any:
+        """What `put` kept under `key` (plain data), or None."""
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        if row is None:
+        if row is None or not isinstance(row[0], bytes):
             return None
         try:
-            return pickle.loads(row[0])
-        except Exception:
+            return codec.load(row[0])
+        except codec.Damaged:
             return None
 
+    @_guarded(lambda: None)
     def put(self, key: str, value: Any) -> None:
-        blob = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, blob))
+        """Keep `value` (plain data: JSON types) under `key`."""
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, codec.dump(value)))
 
     @contextlib.contextmanager
-    def _transaction(self) -> Any:
+    def _transaction(self) -> Iterator[None]:
         self._db.execute("BEGIN")
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+
+def _why(error: BaseException) -> str:
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return str(error)

@@ -1,44 +1,24 @@
 """Read and validate the seeds folder, one outcome per file, re-reading only files that changed.
 
 A file's outcome (its articles, rejections, warnings, or "ignored") depends on its bytes alone, so
-it is kept in the cache under the file's size and mtime; an unchanged file is not read again.
+it is kept in the cache under the file's size and mtime; an unchanged file is not read again. A
+file that could not be read (permissions, a link to nowhere) is never kept: it is tried again on
+the next run, even unchanged. What is not a regular file with a UTF-8 name is never opened.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import stat
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from feeds.model import Article, Level, Problem, pickle_by_fields
+from feeds import codec
+from feeds.model import Article, FileOutcome, FileStat, Level, Problem
 from feeds.parallel import ordered_map
 from feeds.records import is_record, iter_record_files, read_file
 from feeds.validate import validate
-
-
-@dataclass(frozen=True, slots=True)
-class FileStat:
-    path: str  # relative to the seeds folder, with `/`
-    size: int
-    mtime_ns: int
-    skip: Problem | None = None  # why the file is not opened: said instead of reading it
-
-
-@dataclass(frozen=True, slots=True)
-class FileOutcome:
-    __reduce__ = pickle_by_fields
-
-    path: str
-    ignored: bool = False
-    records: int = 0
-    rejected: int = 0
-    articles: tuple[Article, ...] = ()
-    problems: tuple[Problem, ...] = ()  # rejections and warnings, in order
-    retry: bool = False  # the file could not be read now: never cached, read again next run
 
 
 def scan(seeds: Path) -> list[FileStat]:
@@ -120,21 +100,23 @@ def ingest(
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[FileOutcome, bytes | None]]:
     """Each file's outcome, from `cached` (by path) when it has one, else read now (on every
-    core when there are many); for a file read now, with the outcome pickled for the cache (the
-    bytes that brought it from the worker)."""
+    core when there are many); for a file read now, with the outcome encoded for the cache (the
+    bytes that brought it from the worker), unless it must be read again next time."""
     known = [_skipped_outcome(s) if s.size < 0 else cached.get(s.path) for s in stats]
     missing = [file.path for file, outcome in zip(stats, known, strict=True) if outcome is None]
-    fresh = ordered_map(partial(_ingest_pickled, seeds), missing)
+    fresh = ordered_map(partial(_ingest_encoded, seeds), missing)
     for done, outcome in enumerate(known, start=1):
         if outcome:
             yield outcome, None
         else:
-            pickled = next(fresh)
-            outcome = pickle.loads(pickled)
-            yield outcome, None if outcome.retry else pickled
+            encoded = next(fresh)
+            outcome = codec.decode_outcome(encoded)
+            yield outcome, None if outcome.retry else encoded
         if progress:
             progress(done)
 
 
-def _ingest_pickled(seeds: Path, name: str) -> bytes:
-    return pickle.dumps(ingest_file(seeds, name), pickle.HIGHEST_PROTOCOL)
+def _ingest_encoded(seeds: Path, name: str) -> bytes:
+    """In a worker: the file's outcome as plain data, which is what the cache keeps (decoding it
+    costs what unpickling would)."""
+    return codec.encode_outcome(ingest_file(seeds, name))

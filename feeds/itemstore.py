@@ -6,26 +6,32 @@ any page shows, keyed by a digest of everything the item's bytes depend on (the 
 revision, its topics' names and slugs, the settings, the code): a stale item is never found, only
 missed. A file is written whole to a temporary name and renamed, so a reader sees the old file or
 the new one. Anything missing, unreadable or damaged is a miss: the item is made again, the output
-is the same.
+is the same. Each item is checked against its checksum before use, so a damaged byte is never
+published; the index is plain data (JSON), so a planted file can make feeds do work, never run
+code.
 
-File layout: 8 bytes (big-endian length of the index), the index (pickled dict: key -> (offset,
-length) into the data), the data.
+File layout: 8 bytes (big-endian length of the index), the index (sealed JSON, `codec.dump`:
+hex key -> [offset, length, CRC-32 of the item] into the data), the data.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import pickle
 import tempfile
+import zlib
 from pathlib import Path
 
+from feeds import codec
+
 _HEADER = 8
+_MAX_INDEX = 1 << 30  # a damaged length must not make us read gigabytes
 
 
 class ItemStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._open: dict[str, tuple[int, dict[bytes, tuple[int, int]]] | None] = {}
+        self._open: dict[str, tuple[int, dict[bytes, tuple[int, int, int]]] | None] = {}
 
     def get(self, month: str, key: bytes) -> bytes | None:
         found = self._index(month)
@@ -35,17 +41,20 @@ class ItemStore:
         place = index.get(key)
         if place is None:
             return None
-        offset, length = place
-        data = os.pread(fd, length, offset)
-        return data if len(data) == length else None
+        offset, length, check = place
+        try:
+            data = os.pread(fd, length, offset)
+        except OSError:
+            return None
+        return data if len(data) == length and zlib.crc32(data) == check else None
 
     def put(self, month: str, items: dict[bytes, bytes]) -> None:
         """Replace `month`'s file by `items`. Failing to write only costs speed next time."""
         index, offset = {}, 0
         for key, data in items.items():
-            index[key] = (offset, len(data))
+            index[key.hex()] = (offset, len(data), zlib.crc32(data))
             offset += len(data)
-        head = pickle.dumps(index, pickle.HIGHEST_PROTOCOL)
+        head = codec.dump(index)
         self._close(month)
         temporary = None
         try:
@@ -55,6 +64,8 @@ class ItemStore:
                 f.write(len(head).to_bytes(_HEADER, "big"))
                 f.write(head)
                 f.writelines(items.values())
+            if self._path(month).is_dir():  # not ours to keep: a folder took the month's name
+                self._path(month).rmdir()
             os.replace(temporary, self._path(month))
         except OSError:
             if temporary:
@@ -72,7 +83,8 @@ class ItemStore:
             if name.endswith(".tmp") or (
                 name.endswith(".items") and name.removesuffix(".items") not in months
             ):
-                (self.folder / name).unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    (self.folder / name).unlink(missing_ok=True)
 
     def close(self) -> None:
         for month in list(self._open):
@@ -81,24 +93,25 @@ class ItemStore:
     def _path(self, month: str) -> Path:
         return self.folder / f"{month}.items"
 
-    def _index(self, month: str) -> tuple[int, dict[bytes, tuple[int, int]]] | None:
+    def _index(self, month: str) -> tuple[int, dict[bytes, tuple[int, int, int]]] | None:
         if month not in self._open:
             self._open[month] = self._read_index(month)
         return self._open[month]
 
-    def _read_index(self, month: str) -> tuple[int, dict[bytes, tuple[int, int]]] | None:
+    def _read_index(self, month: str) -> tuple[int, dict[bytes, tuple[int, int, int]]] | None:
         try:
-            fd = os.open(self._path(month), os.O_RDONLY)
+            fd = os.open(self._path(month), os.O_RDONLY | os.O_NONBLOCK)
         except OSError:
             return None
         try:
             size = int.from_bytes(os.pread(fd, _HEADER, 0), "big")
-            index = pickle.loads(os.pread(fd, size, _HEADER))
+            index = codec.load(os.pread(fd, min(size, _MAX_INDEX), _HEADER))
             start = _HEADER + size
-            if not isinstance(index, dict):
-                raise ValueError("not an index")
-            return fd, {key: (start + offset, length) for key, (offset, length) in index.items()}
-        except Exception:  # damaged: every item of the month is a miss
+            return fd, {
+                bytes.fromhex(key): (start + int(offset), int(length), int(check))
+                for key, (offset, length, check) in index.items()
+            }
+        except (OSError, ValueError, TypeError, AttributeError):  # damaged: all of it a miss
             os.close(fd)
             return None
 

@@ -11,20 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
-
-
-def pickle_by_fields(self: Any) -> tuple[type, tuple[Any, ...]]:
-    """`__reduce__` for slotted dataclasses: pickled as the constructor's arguments. The default
-    (state set field by field, looking the fields up each time) makes unpickling a third slower,
-    and the cache unpickles every article on every run."""
-    return type(self), tuple(getattr(self, name) for name in self.__slots__)
 
 
 @dataclass(frozen=True, slots=True)
 class Image:
-    __reduce__ = pickle_by_fields
-
     url: str
     width: int | None = None
     height: int | None = None
@@ -43,8 +33,6 @@ class Image:
 class Provider:
     """A publisher. `key` is its identity: the domain (lowercase, no `www.`), else the name."""
 
-    __reduce__ = pickle_by_fields
-
     key: str
     name: str
     domain: str | None = None
@@ -56,8 +44,6 @@ _PROVIDERS: dict[Provider, Provider] = {}  # one instance of each distinct provi
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    __reduce__ = pickle_by_fields
-
     url: str  # the record's `webUrl`: its identity, permalink and feed id
     title: str
     published: datetime
@@ -79,7 +65,7 @@ class Article:
 
     def __post_init__(self) -> None:
         # A big site has a hundred thousand articles naming a few hundred providers and topics:
-        # each article built (read, or unpickled from a worker or the cache) shares one copy.
+        # each article built (read, or decoded from a worker or the cache) shares one copy.
         set_field = object.__setattr__
         if self.provider is not None:
             set_field(self, "provider", _PROVIDERS.setdefault(self.provider, self.provider))
@@ -124,8 +110,6 @@ class Level(StrEnum):
 class Problem:
     """Something wrong with an input file, in words a curator understands."""
 
-    __reduce__ = pickle_by_fields
-
     path: str
     message: str
     field: str | None = None
@@ -136,3 +120,22 @@ class Problem:
         where = self.path + (f":{self.line}" if self.line else "")
         what = f"{self.field}: " if self.field else ""
         return f"{where}: {self.level.value}: {what}{self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class FileStat:
+    path: str  # relative to the seeds folder, with `/`
+    size: int
+    mtime_ns: int
+    skip: Problem | None = None  # why the file is not opened: said instead of reading it
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    path: str
+    ignored: bool = False
+    records: int = 0
+    rejected: int = 0
+    articles: tuple[Article, ...] = ()
+    problems: tuple[Problem, ...] = ()  # rejections and warnings, in order
+    retry: bool = False  # the file could not be read now: never cached, read again next run

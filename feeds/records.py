@@ -19,11 +19,10 @@ from typing import Any
 import yaml
 
 from feeds.model import Problem
+from feeds.safe_yaml import MAX_DEPTH, MAX_FILE_BYTES, expands_beyond, too_deep
 
 FRONT_MATTER_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 DATA_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
-MAX_FILE_BYTES = 1024 * 1024  # a record is a few KB; a bigger file is a mistake or an attack
-MAX_DEPTH = 64  # a record nests 3 or 4 levels; libyaml crashes on thousands
 LIST_KEYS = ("news", "value")  # the shapes news-search API exports use
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -195,7 +194,6 @@ def _decode(data: bytes) -> str:
 
 
 _FENCE = re.compile(r"^---[ \t]*$")
-_DEEP_INDENT = re.compile(rf"^[ \t]{{{2 * MAX_DEPTH + 1}}}", re.MULTILINE)
 
 
 def _parse_front_matter(text: str, name: str) -> RawRecord:
@@ -241,7 +239,7 @@ def _parse_data_file(text: str, name: str, *, json_syntax: bool) -> tuple[RawRec
 
 def _load_yaml(text: str, *, first_line: int) -> Any:
     try:
-        if _may_be_deep(text) and _nesting_depth(text) > MAX_DEPTH:
+        if too_deep(text):
             # libyaml's composer recurses in C: a deep enough document crashes the process.
             raise _FileError(f"YAML is nested more than {MAX_DEPTH} levels deep")
         loader = _RecordLoader(text)
@@ -265,52 +263,9 @@ def _load_yaml(text: str, *, first_line: int) -> Any:
         raise _FileError("YAML is nested too deeply") from e
     except (ValueError, TypeError, IndexError, OverflowError) as e:  # PyYAML's own constructors
         raise _FileError(f"YAML has a !!tagged value that cannot be made: {e}") from e
-    if "&" in text and _expanded_size_exceeds(data, limit=len(text) + 64):
-        # Aliases let a small file describe a huge tree ("billion laughs"). Plain data has fewer
-        # values than characters, so more than that can only come from alias expansion (and
-        # an alias needs an `&anchor`).
+    if "&" in text and expands_beyond(data, limit=len(text) + 64):  # see safe_yaml.py
         raise _FileError("YAML aliases expand to more values than the file holds (alias bomb?)")
     return data
-
-
-def _may_be_deep(text: str) -> bool:
-    """A cheap pre-check: only a document with many brackets or deep indentation can be deep."""
-    if text.count("[") + text.count("{") > MAX_DEPTH:
-        return True
-    return _DEEP_INDENT.search(text) is not None
-
-
-def _nesting_depth(text: str) -> int:
-    """The deepest nesting of the document, from libyaml's event stream, which does not recurse."""
-    depth = deepest = 0
-    try:
-        for event in yaml.parse(text, Loader=_RecordLoader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                deepest = max(deepest, depth)
-                if deepest > MAX_DEPTH:
-                    break
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-    except yaml.MarkedYAMLError as e:
-        if "nesting depth" not in str(e.problem):  # newer libyaml stops deep documents itself
-            raise
-        return MAX_DEPTH + 1
-    return deepest
-
-
-def _expanded_size_exceeds(data: Any, limit: int) -> bool:
-    stack, count = [data], 0
-    while stack:
-        value = stack.pop()
-        count += 1
-        if count > limit:
-            return True
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-    return False
 
 
 _TAG = re.compile(r"tag '([^']+)'")

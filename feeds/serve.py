@@ -49,7 +49,8 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from feeds._version import __version__
-from feeds.ingest import FileStat, scan
+from feeds.ingest import scan
+from feeds.model import FileStat
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000

@@ -64,19 +64,6 @@ def test_incremental_builds_equal_full_builds(tmp_path: Path) -> None:
         assert files_of(output) == files_of(clean)
 
 
-def test_a_damaged_cache_is_rebuilt_silently(tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
-    build_into(SEEDS, tmp_path / "a", cache=cache)
-    for name in ("cache.sqlite-wal", "cache.sqlite-shm"):
-        (cache / name).unlink(missing_ok=True)
-    (cache / "cache.sqlite").write_bytes(b"this is not a database" * 100)
-    shutil.rmtree(tmp_path / "a")
-    report = build_into(SEEDS, tmp_path / "a", cache=cache)
-    assert report.parsed == 1
-    build_into(SEEDS, tmp_path / "b", cache=tmp_path / "other")
-    assert files_of(tmp_path / "a") == files_of(tmp_path / "b")
-
-
 def test_a_second_run_stops_at_once_while_one_holds_the_output(tmp_path: Path) -> None:
     output = tmp_path / "output"
     with output_lock(output):

@@ -85,6 +85,7 @@ def _as_nobody(run: Callable[[], object]) -> int:
     pid = os.fork()
     if pid == 0:
         try:
+            os.cpu_count = lambda: 1  # no worker pool: its modules would be imported late
             os.setgid(65534)
             os.setuid(65534)
             run()

@@ -1,0 +1,225 @@
+"""The cache never stops a build, never serves bad bytes and never runs code.
+
+Every file of the cache is damaged in every way in turn (cut short, a byte flipped, garbage,
+removed, replaced by a folder); the cache is made unusable (a file where its folder should be, a
+read-only or full file system, a lock another process holds); planted pickles sit where values
+are read. Each time the build finishes, says at most a warning, and its output is byte for byte
+what a clean build gives."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from feeds import Report
+from feeds.synthetic import write_corpus
+from tests.helpers import build_into, files_of
+
+CORPUS_SIZE = 60
+
+
+def edit(seeds: Path, round_: int) -> None:
+    """A curator's change, so that the next build has work to do and reads the cache."""
+    records = sorted(seeds.rglob("*.md"))
+    path = records[round_ % len(records)]
+    path.write_text(path.read_text().replace("title: ", f"title: Edit {round_}: ", 1))
+
+
+def assert_same_as_clean_build(seeds: Path, output: Path, tmp_path: Path, name: str) -> None:
+    clean = tmp_path / f"clean-{name}"
+    build_into(seeds, clean, cache=tmp_path / f"clean-cache-{name}", limit=10)
+    assert files_of(output) == files_of(clean)
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> tuple[Path, Path, Path]:
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, CORPUS_SIZE, seed=8)
+    build_into(seeds, output, cache=cache, limit=10)
+    return seeds, output, cache
+
+
+def _flip(data: bytes) -> bytes:
+    if not data:
+        return b"\x01"
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 0x55]) + data[middle + 1 :]
+
+
+DAMAGES: dict[str, Callable[[Path], None]] = {
+    "cut short": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+    "byte flipped": lambda p: p.write_bytes(_flip(p.read_bytes())),
+    "garbage": lambda p: p.write_bytes(random.Random(1).randbytes(max(64, p.stat().st_size))),
+    "removed": lambda p: p.unlink(),
+    "a folder": lambda p: (p.unlink(), p.mkdir()),  # type: ignore[func-returns-value]
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES, ids=list(DAMAGES))
+def test_every_file_of_the_cache_damaged_in_turn(
+    built: tuple[Path, Path, Path], tmp_path: Path, damage: str
+) -> None:
+    seeds, output, cache = built
+    kept = tmp_path / "kept-cache"
+    shutil.copytree(cache, kept)
+    cache_files = sorted(p.relative_to(cache) for p in cache.rglob("*") if p.is_file())
+    assert any(p.suffix == ".sqlite" for p in cache_files)
+    assert any(p.suffix == ".items" for p in cache_files)
+    for round_, relative in enumerate(cache_files):
+        shutil.rmtree(cache)
+        shutil.copytree(kept, cache)
+        DAMAGES[damage](cache / relative)
+        edit(seeds, round_)
+        report = build_into(seeds, output, cache=cache, limit=10)
+        assert len(report.notices) <= 1, report.notices
+        assert_same_as_clean_build(seeds, output, tmp_path, f"{damage}-{round_}")
+        again = build_into(seeds, output, cache=cache, limit=10)  # healed: no word, no work
+        assert (again.notices, again.written) == ((), ()), relative
+
+
+def test_a_damaged_database_says_so_once_and_heals(built: tuple[Path, Path, Path]) -> None:
+    seeds, output, cache = built
+    (database,) = cache.glob("*.sqlite")
+    for name in ("-wal", "-shm"):
+        Path(f"{database}{name}").unlink(missing_ok=True)
+    data = bytearray(database.read_bytes())
+    data[4096 : 4096 * 3] = b"\xff" * 8192  # pages 2 and 3: "database disk image is malformed"
+    database.write_bytes(bytes(data))
+    edit(seeds, 1)
+    report = build_into(seeds, output, cache=cache, limit=10)
+    assert report.notices == (f"the cache {database} was damaged; it is started afresh",)
+    assert report.parsed == CORPUS_SIZE
+    assert build_into(seeds, output, cache=cache, limit=10).notices == ()
+
+
+def test_a_flipped_byte_in_a_stored_item_is_never_published(
+    built: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    seeds, output, cache = built
+    for path in (cache / "items").glob("*.items"):
+        data = path.read_bytes()
+        at = data.rindex(b"<title>") + len(b"<title>")  # inside an item, not the index
+        path.write_bytes(data[:at] + b"X" + data[at + 1 :])
+    edit(seeds, 2)  # the month's pages are made again, from the store where it can
+    build_into(seeds, output, cache=cache, limit=10)
+    assert_same_as_clean_build(seeds, output, tmp_path, "flipped")
+
+
+class _Payload:
+    """A pickle that, if ever loaded, creates a file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_planted_pickles_never_run(built: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    seeds, output, cache = built
+    marker = tmp_path / "code-ran"
+    payload = pickle.dumps(_Payload(marker))
+    (database,) = cache.glob("*.sqlite")
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE files SET outcome = ?", (payload,))
+        db.execute("UPDATE meta SET value = ? WHERE key != 'schema'", (payload,))
+    for path in (cache / "items").glob("*.items"):
+        path.write_bytes(len(payload).to_bytes(8, "big") + payload)
+    edit(seeds, 3)
+    build_into(seeds, output, cache=cache, limit=10)
+    assert not marker.exists(), "a pickle from the cache was loaded"
+    assert_same_as_clean_build(seeds, output, tmp_path, "pickles")
+
+
+def test_seeds_folders_sharing_a_cache_never_take_each_others_records(tmp_path: Path) -> None:
+    cache = tmp_path / "shared-cache"
+    for name, title in (("a", "Alpha"), ("b", "Bravo")):
+        seeds = tmp_path / f"seeds-{name}"
+        seeds.mkdir()
+        record = seeds / "story.md"
+        record.write_text(
+            f"---\ntitle: {title} story\nwebUrl: https://example.com/{name}\n"
+            "publishedDateTime: 2024-05-01T10:00:00Z\n---\n"
+        )
+        os.utime(record, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+        build_into(seeds, tmp_path / f"out-{name}", cache=cache)
+    assert b"Bravo story" in (tmp_path / "out-b" / "all.rss.xml").read_bytes()
+    assert b"Alpha" not in (tmp_path / "out-b" / "all.rss.xml").read_bytes()
+
+
+def _unusable(report: Report, cache: Path) -> None:
+    assert len(report.notices) == 1, report.notices
+    assert report.notices[0].startswith(f"the cache {cache}/")
+    assert "cannot be used" in report.notices[0] and report.notices[0].endswith(
+        "; this run goes without"
+    )
+
+
+def test_a_cache_path_that_is_a_file(tmp_path: Path) -> None:
+    seeds, cache = tmp_path / "seeds", tmp_path / "not-a-folder"
+    write_corpus(seeds, 20, seed=2)
+    cache.write_text("a file, not a folder")
+    report = build_into(seeds, tmp_path / "output", cache=cache, limit=10)
+    _unusable(report, cache)
+    assert cache.read_text() == "a file, not a folder"
+    assert_same_as_clean_build(seeds, tmp_path / "output", tmp_path, "file")
+
+
+def test_a_cache_locked_by_another_process(built: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    seeds, output, cache = built
+    (database,) = cache.glob("*.sqlite")
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another program keeps it locked
+    try:
+        edit(seeds, 4)
+        report = build_into(seeds, output, cache=cache, limit=10)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    _unusable(report, cache)
+    assert_same_as_clean_build(seeds, output, tmp_path, "locked")
+
+
+@pytest.fixture
+def small_mount(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mounts a tmpfs with the given options (needs root); unmounted afterwards."""
+    mounts: list[Path] = []
+
+    def mount(options: str) -> Path:
+        point = tmp_path / f"mount-{len(mounts)}"
+        point.mkdir()
+        command = ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)]
+        if subprocess.run(command, check=False, capture_output=True).returncode != 0:
+            pytest.skip("cannot mount a tmpfs here (needs root)")
+        mounts.append(point)
+        return point
+
+    yield mount
+    for point in mounts:
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def test_a_read_only_cache_folder(small_mount: Callable[[str], Path], tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    write_corpus(seeds, 20, seed=2)
+    cache = small_mount("ro,size=1m") / "cache"
+    report = build_into(seeds, tmp_path / "output", cache=cache, limit=10)
+    _unusable(report, cache)
+    assert_same_as_clean_build(seeds, tmp_path / "output", tmp_path, "read-only")
+
+
+def test_a_full_disk_under_the_cache(small_mount: Callable[[str], Path], tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    write_corpus(seeds, 300, seed=2)
+    cache = small_mount("size=64k") / "cache"
+    report = build_into(seeds, tmp_path / "output", cache=cache, limit=10)
+    assert len(report.notices) == 1 and "cannot be used" in report.notices[0], report.notices
+    assert_same_as_clean_build(seeds, tmp_path / "output", tmp_path, "full")
