@@ -32,7 +32,7 @@ from feeds.report import Report
 
 if TYPE_CHECKING:
     from feeds.publish import Publisher, Stager
-    from feeds.render import Planned
+    from feeds.render import ItemError, Planned
 
 STORE_EVERY = 5_000  # outcomes kept in the cache at once while reading
 
@@ -91,7 +91,9 @@ def _build(
     last = _last_report(cache) if cache.get("state") == state else None
     if last and _intact(config.output, outputs):
         files = len(last.written) + last.unchanged
-        return replace(last, parsed=0, written=(), unchanged=files, removed=(), refused=())
+        return replace(
+            last, parsed=0, written=(), unchanged=files, removed=(), refused=(), recent=()
+        )
     checked = _check(config, stats, cache, progress)
     report, fresh = _publish(config, checked, outputs, cache, progress)
     cache.store_outputs(fresh)
@@ -103,7 +105,51 @@ def _build(
     return report
 
 
+MAX_LEFT_OUT = 10  # articles whose items cannot be made, left out before the run gives up
+
+
 def _publish(
+    config: Config,
+    checked: Checked,
+    outputs: dict[str, tuple[str, int, int]],
+    cache: Cache,
+    progress: Progress | None,
+) -> tuple[Report, dict[str, tuple[str, int, int]]]:
+    """Publish; when one article's item cannot be made (a bug), reject its record, leave it out
+    and publish again: one record never stops the build."""
+    from feeds.render import ItemError
+
+    for _ in range(MAX_LEFT_OUT):
+        try:
+            return _publish_once(config, checked, outputs, cache, progress)
+        except ItemError as e:
+            checked = _left_out(checked, config, e)
+    return _publish_once(config, checked, outputs, cache, progress)
+
+
+def _left_out(checked: Checked, config: Config, error: ItemError) -> Checked:
+    articles = tuple(a for a in checked.articles if (a.source, a.url) != (error.source, error.url))
+    collection = collect(
+        articles, kinds=config.groups, filters=config.filters, custom=config.custom
+    )
+    problem = Problem(
+        error.source,
+        f"could not be written into a feed: {error.what} (a bug in feeds; please report it)",
+    )
+    report = replace(
+        checked.report,
+        accepted=len(articles) - len(collection.duplicates),
+        rejected=checked.report.rejected + 1,
+        duplicates=len(collection.duplicates),
+        problems=(*checked.report.problems, problem),
+        duplicate_notes=collection.duplicates,
+        recent=(*checked.report.recent, problem),
+        groups=len(collection.groups),
+    )
+    return Checked(articles, collection, report, checked.complete)
+
+
+def _publish_once(
     config: Config,
     checked: Checked,
     outputs: dict[str, tuple[str, int, int]],
@@ -164,10 +210,9 @@ def _publish(
 def _announce(config: Config, hub: str, collection: Collection, report: Report) -> Report:
     """Notify the hub of the subscription documents this run changed (not archives: their
     subscribers are the feeds' own)."""
-    from feeds.render import feed_path
     from feeds.websub import notify
 
-    subscribed = {feed_path(g, fmt) for g in collection.groups for fmt in config.formats}
+    subscribed = {g.file(fmt) for g in collection.groups for fmt in config.formats}
     urls = [config.url(path) for path in report.written if path in subscribed]
     if not urls:
         return report
@@ -232,6 +277,8 @@ def _read_and_collect(
     complete = True
     articles: list[Article] = []
     problems: list[Problem] = []
+    recent: list[Problem] = []  # the problems of the files looked at now, not taken from the cache
+    fresh: set[str] = set()
     read: list[tuple[FileStat, bytes]] = []  # the files read now, with their encoded outcome
 
     def tick(done: int) -> None:
@@ -248,6 +295,9 @@ def _read_and_collect(
         rejected += outcome.rejected
         articles.extend(outcome.articles)
         problems.extend(outcome.problems)
+        if outcome is not known.get(stat.path):
+            recent.extend(outcome.problems)
+            fresh.add(stat.path)
         complete = complete and not outcome.retry
         if encoded is not None:
             parsed += 1
@@ -272,6 +322,13 @@ def _read_and_collect(
         duplicates=duplicates,
         problems=(*problems, *collection.warnings),
         duplicate_notes=collection.duplicates,
+        # The configuration's warnings are said on every run that does work: they are few, and
+        # a run after the configuration changed must say them.
+        recent=(
+            *recent,
+            *collection.warnings,
+            *(note for note in collection.duplicates if note.path in fresh),
+        ),
         groups=len(collection.groups),
         parsed=parsed,
     )

@@ -15,9 +15,10 @@ from feeds.build import build, check
 from feeds.collect import Collection
 from feeds.config import DEFAULT_BASE_URL, Config, ConfigError, absolute_url, load_config
 from feeds.lock import LockHeld
+from feeds.model import Level
 from feeds.progress import ProgressBar
 from feeds.publish import OutputError
-from feeds.report import Report
+from feeds.report import Report, count
 
 # Exit codes (documented in the README).
 OK = 0
@@ -103,8 +104,6 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
 
 
 def _list(collection: Collection, config: Config, *, as_json: bool) -> int:
-    from feeds.render import feed_path  # rendering modules load only for commands that use them
-
     rows: list[dict[str, Any]] = [
         {
             "kind": group.kind.value,
@@ -112,7 +111,7 @@ def _list(collection: Collection, config: Config, *, as_json: bool) -> int:
             "slug": group.slug,
             "items": len(group.articles),
             "newest": group.articles[0].published.isoformat() if group.articles else None,
-            "urls": {fmt: config.url(feed_path(group, fmt)) for fmt in config.formats},
+            "urls": {fmt: config.url(group.file(fmt)) for fmt in config.formats},
         }
         for group in collection.groups
     ]
@@ -132,9 +131,15 @@ def _tell(report: Report, args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     out = sys.stderr if args.json else sys.stdout
-    problems = report.rejections if args.quiet else report.problems + report.duplicate_notes
-    for problem in problems:
-        print(problem, file=out)
+    for problem in report.recent:  # the others were said when their files were read
+        if not args.quiet or problem.level is Level.ERROR:
+            print(problem, file=out)
+    if report.earlier and not args.quiet:
+        print(
+            f"feeds: {count(report.earlier, 'warning or rejection', 'warnings and rejections')}"
+            " of unchanged files not repeated (`feeds check` lists them all)",
+            file=out,
+        )
     for notice in report.notices if not args.quiet else ():
         print(f"feeds: warning: {notice}", file=out)
     if report.hub_problem:

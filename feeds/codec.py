@@ -188,7 +188,7 @@ def _maybe_int(value: Any) -> int | None:
     return value
 
 
-_PROBLEM_LISTS = ("problems", "duplicate_notes")
+_PROBLEM_LISTS = ("problems", "duplicate_notes", "recent")
 
 
 def report_to_plain(report: Report) -> dict[str, Any]:

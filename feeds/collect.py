@@ -20,7 +20,8 @@ from enum import StrEnum
 
 from feeds.filters import NO_FILTERS, CustomFeed, Filters, by_heat, provider_key
 from feeds.model import Article, Level, Problem, Provider, latest_per_url
-from feeds.slugs import assign_slugs
+from feeds.paths import feed_path
+from feeds.slugs import provider_slug, topic_slug
 from feeds.text import identity_key
 
 
@@ -45,6 +46,10 @@ class Group:
     def path(self) -> str:
         """Output path without the format suffix, e.g. `topics/ai`."""
         return self.slug if self.kind is GroupKind.ALL else f"{self.kind.value}/{self.slug}"
+
+    def file(self, fmt: str, month: str | None = None) -> str:
+        """The file of its subscription document in `fmt`, or of a month's archive page."""
+        return feed_path(self.path, fmt, month)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,9 +208,11 @@ def _provider_groups(articles: Sequence[Article]) -> list[Group]:
 def _groups(
     kind: GroupKind, names: dict[str, str], members: dict[str, list[Article]]
 ) -> list[Group]:
-    # Slugs come from the identity, not the display name: a provider's file is named after its
-    # domain, and a topic's slug stays put when its most common spelling changes.
-    slugs = assign_slugs({key: key for key in names})
+    # Slugs come from the identity alone, not the display name nor the other groups: a provider's
+    # file is named after its domain, and a feed's URL stays put when its most common spelling
+    # changes or a near-namesake arrives (`C` beside `C++`).
+    slug_of = topic_slug if kind is GroupKind.TOPIC else provider_slug
+    slugs = {key: slug_of(key) for key in names}
     groups = []
     for key in sorted(names, key=lambda k: slugs[k]):
         articles = newest_first(members[key])

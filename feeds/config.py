@@ -10,6 +10,8 @@ anything is written.
 from __future__ import annotations
 
 import dataclasses
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +21,14 @@ from urllib.parse import urlsplit
 import yaml
 
 from feeds.filters import NO_FILTERS, CustomFeed, Filters
+from feeds.paths import FORMAT_NAMES, FORMATS
+from feeds.safe_yaml import MAX_DEPTH, MAX_FILE_BYTES, nodes_expand_beyond, too_deep
 from feeds.slugs import slugify
+from feeds.text import strip_bidi_controls, strip_xml_illegal
 
 DEFAULT_BASE_URL = "http://localhost:8000/"
+MAX_AGE_DAYS = 36_525  # a century: a larger `max_age_days` would leave what a datetime can hold
 DEFAULT_CONFIG_FILE = Path("feeds.yaml")
-FORMATS = ("rss", "atom", "json")
 GROUP_KINDS = ("all", "topics", "providers")
 
 
@@ -42,9 +47,10 @@ class Config:
     site_url: str | None = None  # the website the feeds belong to; the base URL when unset
     language: str = "en"
     logo: str | None = None  # the site's logo URL, used by feeds that have no logo of their own
+    icon: str | None = None  # the site's small square icon (favicon); the logo when unset
     author: str | None = None  # who publishes the feeds; the site's title when unset
     limit: int = 50  # items per feed
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[str, ...] = FORMAT_NAMES
     archives: bool = True  # older items in monthly archive pages (RFC 5005)
     ttl: int | None = None  # RSS <ttl>: minutes a reader may cache a feed
     groups: tuple[str, ...] = GROUP_KINDS  # which built-in groups get feeds
@@ -54,7 +60,8 @@ class Config:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", _base_url(self.base_url, "site.base_url"))
-        for key, url in (("site.url", self.site_url), ("site.logo", self.logo)):
+        urls = (("site.url", self.site_url), ("site.logo", self.logo), ("site.icon", self.icon))
+        for key, url in urls:
             if url is not None:
                 absolute_url(url, key)
         if self.websub_hub is not None:
@@ -64,7 +71,8 @@ class Config:
                 f"defaults.limit: must be a whole number of at least 1, not {self.limit!r}"
             )
         if not self.formats or any(f not in FORMATS for f in self.formats):
-            raise ConfigError(f"defaults.formats: must be a list drawn from {', '.join(FORMATS)}")
+            choices = ", ".join(FORMATS)
+            raise ConfigError(f"defaults.formats: must be a list drawn from {choices}")
         slugs = [feed.slug for feed in self.custom]
         if duplicate := next((s for s in slugs if slugs.count(s) > 1), None):
             raise ConfigError(f"custom: two feeds have the slug {duplicate!r}")
@@ -91,11 +99,11 @@ def load_config(path: Path | None) -> Config:
         if not DEFAULT_CONFIG_FILE.exists():
             return Config()
         path = DEFAULT_CONFIG_FILE
+    text = _read(path)
+    if too_deep(text):  # the Python composer would raise RecursionError, libyaml's crash
+        raise ConfigError(f"{path}: YAML is nested more than {MAX_DEPTH} levels deep")
     try:
-        text = path.read_text(encoding="utf-8-sig")
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot be read: {e.strerror or e}") from e
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else 0
         raise ConfigError(f"{path}:{line}: YAML error: {e.problem}") from e
@@ -103,12 +111,34 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: YAML error: {e}") from e
     if root is None:
         return Config()
+    if "&" in text and nodes_expand_beyond(root, limit=len(text) + 64):  # see safe_yaml.py
+        raise ConfigError(
+            f"{path}: YAML aliases expand to more values than the file holds (alias bomb?)"
+        )
     reader = _Reader(path)
     values = reader.section(root, "", _SECTIONS)
     try:
         return Config(**values)
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}") from e
+
+
+def _read(path: Path) -> str:
+    """The file's text: a regular file, UTF-8 (a BOM is fine), at most `MAX_FILE_BYTES`."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the build
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ConfigError(f"{path}: is not a regular file")
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot be read: {e.strerror or e}") from e
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: is larger than {MAX_FILE_BYTES // 1024} KB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: is not UTF-8 text (byte {e.start} cannot be decoded)") from e
 
 
 # -- the file's shape ---------------------------------------------------------------------------
@@ -160,9 +190,12 @@ class _Reader:
 
 def _text(r: _Reader, node: yaml.Node, key: str) -> str:
     value = r.value(node, key)
-    if not isinstance(value, str) or not value.strip():
+    # Cleaned like record text: it lands in every feed, index.html and feeds.opml, where a control
+    # character XML cannot carry breaks the file, and a bidi control reorders what is shown.
+    text = strip_bidi_controls(strip_xml_illegal(value)).strip() if isinstance(value, str) else ""
+    if not text:
         raise r.fail(node, key, f"must be text, not {value!r}")
-    return value.strip()
+    return text
 
 
 def _url(r: _Reader, node: yaml.Node, key: str) -> str:
@@ -238,7 +271,7 @@ _FILTERS: dict[str, Any] = {
     "type": ("type", _text),
     "min_quality": ("min_quality", _whole(0, 100)),
     "published_only": ("published_only", _boolean),
-    "max_age_days": ("max_age_days", _whole(1)),
+    "max_age_days": ("max_age_days", _whole(1, MAX_AGE_DAYS)),
     "min_heat": ("min_heat", _whole(-(10**9))),
 }
 
@@ -299,11 +332,12 @@ _SECTIONS: dict[str, Any] = {
         "description": ("description", _text),
         "language": ("language", _text),
         "logo": ("logo", _url),
+        "icon": ("icon", _url),
         "author": ("author", _text),
     },
     "defaults": {
         "limit": ("limit", _whole(1)),
-        "formats": ("formats", _choices(FORMATS)),
+        "formats": ("formats", _choices(FORMAT_NAMES)),
         "archives": ("archives", _boolean),
         "ttl": ("ttl", _whole(1)),
     },

@@ -13,22 +13,20 @@ from html import escape
 import nh3
 from markdown_it import MarkdownIt
 
-from feeds.model import Article
+from feeds.model import Article, Image
 
 _MARKDOWN = MarkdownIt("commonmark")
 URL_SCHEMES = {"http", "https"}
+# The widest the lead image is shown. RSS-to-email tools lay items out in a 600 px column, and some
+# readers take `width`/`height` literally: a photo's original 3915 px would overflow both.
+IMAGE_MAX_WIDTH = 600
 
 
 def item_html(article: Article) -> str:
     parts: list[str] = []
     if image := article.lead_image:
-        size = "".join(
-            f' {name}="{value}"'
-            for name, value in (("width", image.width), ("height", image.height))
-            if value
-        )
         alt = escape(image.title or article.title)
-        parts.append(f'<p><img src="{escape(image.url)}" alt="{alt}"{size}></p>')
+        parts.append(f'<p><img src="{escape(image.url)}" alt="{alt}"{_size(image)}></p>')
     parts.append(_text_html(article))
     source = escape(article.provider.name if article.provider else "the source")
     parts.append(f'<p><a href="{escape(article.url)}">Read the full story at {source}</a></p>')
@@ -41,6 +39,21 @@ def item_html(article: Article) -> str:
         )
         parts.append(f"<p>Related coverage:</p>\n<ul>{items}</ul>")
     return sanitize("\n".join(p for p in parts if p), base_url=article.url)
+
+
+def _size(image: Image) -> str:
+    """The lead image's displayed size: at most `IMAGE_MAX_WIDTH` wide, in its own proportions.
+
+    Without a known width there is none: a lone height cannot be capped, and a reader that fits
+    the image to its column would keep that height and stretch the picture.
+    """
+    if not image.width:
+        return ""
+    width = min(image.width, IMAGE_MAX_WIDTH)
+    if not image.height:
+        return f' width="{width}"'
+    height = max(1, (image.height * width + image.width // 2) // image.width)  # rounded
+    return f' width="{width}" height="{height}"'
 
 
 def sanitize(html: str, *, base_url: str) -> str:

@@ -63,6 +63,12 @@ class FeedDoc:
     ttl: int | None = None  # RSS <ttl>, minutes
     archive: bool = False  # an RFC 5005 archive document, not the subscription document
     links: tuple[Link, ...] = ()  # prev-archive, current, hub
+    icon: str | None = None  # a small square image (favicon); the logo is the large one
+
+    @property
+    def small_icon(self) -> str | None:
+        """The icon, else a logo known to be square (a wide one would be squashed)."""
+        return self.icon or (self.logo.url if self.logo and self.logo.is_square else None)
 
     def link(self, rel: str) -> str | None:
         return next((link.href for link in self.links if link.rel == rel), None)

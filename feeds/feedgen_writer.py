@@ -4,7 +4,9 @@ feedgen 1.0.0 has quirks (SPEC §5). Each is worked around here, once, marked `Q
 test in `tests/test_feedgen_quirks.py` that fails if it comes back:
 
 1. `add_entry` prepends unless `order="append"`: items would come out oldest first.
-2. The last `link()` on the feed becomes RSS `<channel><link>`: the site link must come last.
+2. The last `link()` on the feed becomes RSS `<channel><link>`, while Atom writes the links in
+   call order, and readers that take a feed's first link as its site (@extractus/feed-extractor)
+   would show the feed's own URL: the site link is added last for RSS and first for Atom.
 3. `updated`/`lastBuildDate` (feed and entry) default to now: always set, to item times.
 4. The media extension wraps everything in `media:group` unless `group=None`.
 5. Atom entry links lose `rel`/`type`/`length` (upstream #135/#143): an enclosure becomes a second
@@ -35,12 +37,13 @@ from lxml import etree
 
 from feeds.document import FeedDoc, Item, Link
 from feeds.model import Image
+from feeds.paths import FORMATS
 from feeds.text import strip_xml_illegal
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
-RSS_TYPE = "application/rss+xml"
-ATOM_TYPE = "application/atom+xml"
+RSS_TYPE = FORMATS["rss"].media_type
+ATOM_TYPE = FORMATS["atom"].media_type
 RSS_IMAGE_MAX = (144, 400)  # RSS 2.0: <image> width at most 144, height at most 400
 
 
@@ -145,8 +148,10 @@ def _generator(doc: FeedDoc, *, rss: bool) -> Any:
     fg.id(doc.self_url)
     fg.title(_text(doc.title))
     fg.description(_text(doc.description))
-    fg.link(href=doc.self_url, rel="self", type=RSS_TYPE if rss else ATOM_TYPE)
-    fg.link(href=doc.home_url, rel="alternate", type="text/html")  # QUIRK 2: last = RSS link
+    site = {"href": doc.home_url, "rel": "alternate", "type": "text/html"}
+    own = {"href": doc.self_url, "rel": "self", "type": RSS_TYPE if rss else ATOM_TYPE}
+    for link in (own, site) if rss else (site, own):  # QUIRK 2: RSS's site last, Atom's first
+        fg.link(**link)
     fg.author(name=_text(doc.author))  # Atom: entries without a provider inherit it
     fg.language(doc.language)
     fg.generator(doc.generator, version=doc.generator_version, uri=doc.generator_uri)
@@ -163,8 +168,8 @@ def _generator(doc: FeedDoc, *, rss: bool) -> Any:
             width=str(width) if fits else None,
             height=str(height) if fits else None,
         )
-        if doc.logo.is_square:
-            fg.icon(doc.logo.url)  # Atom wants a square icon; the logo is square
+    if icon := doc.small_icon:  # Atom's <icon> is small and square
+        fg.icon(icon)
     for item in doc.items:
         _add_item(fg.add_entry(order="append"), item, rss=rss)  # QUIRK 1
     return fg

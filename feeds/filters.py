@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from feeds.model import Article
-from feeds.text import identity_key
+from feeds.text import domain_key, identity_key
 
 Sort = Literal["newest", "heat"]
 
@@ -40,9 +40,7 @@ class Filters:
         no_topics = {identity_key(t) for t in self.topics_none}
         any_providers = {provider_key(p) for p in self.providers_any}
         no_providers = {provider_key(p) for p in self.providers_none}
-        oldest = (
-            newest - timedelta(days=self.max_age_days) if newest and self.max_age_days else None
-        )
+        oldest = _days_before(newest, self.max_age_days) if newest and self.max_age_days else None
 
         def matches(article: Article) -> bool:
             topics = {identity_key(t) for t in article.topics}
@@ -89,8 +87,16 @@ class CustomFeed:
 
 def provider_key(name: str) -> str:
     """A provider named in a filter: by domain (`www.cnbc.com`, `cnbc.com`) or by name (`CNBC`)."""
-    text = name.strip().lower().removeprefix("www.")
+    text = domain_key(name)
     return text if "." in text else identity_key(name)
+
+
+def _days_before(newest: datetime, days: int) -> datetime | None:
+    """`days` before `newest`; None (no limit) when that is before the first year there is."""
+    try:
+        return newest - timedelta(days=days)
+    except OverflowError:
+        return None
 
 
 def by_heat(articles: Iterable[Article]) -> tuple[Article, ...]:

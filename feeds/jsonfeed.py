@@ -40,9 +40,9 @@ def json_page(doc: FeedDoc, items: Sequence[bytes]) -> bytes:
     if hub := doc.link("hub"):
         feed["hubs"] = [{"type": "WebSub", "url": hub}]
     if doc.logo:
-        feed["icon"] = doc.logo.url
-        if doc.logo.is_square:
-            feed["favicon"] = doc.logo.url
+        feed["icon"] = doc.logo.url  # the large image, shown like an avatar
+    if favicon := doc.small_icon:
+        feed["favicon"] = favicon
     feed["items"] = []  # last: the items go where its brackets are
     shell = _dumps(feed)
     return b"".join([shell[: -len(b"]}")], b",".join(items), b"]}\n"])

@@ -1,15 +1,34 @@
-"""The names of the files `feeds` writes into the output folder, and nothing else.
+"""The formats, and the names of the files `feeds` writes into the output folder: nothing else.
 
-Knowing the shape of every name it can write lets `publish.py` refuse to act on anything else: a
-manifest entry that is not one of these names was not written by `feeds`, whatever the manifest
-says, and is never removed.
+Every module that names a file or a format asks here, so that `feeds list` and the site pages
+need no rendering code, and a format is described once. Knowing the shape of every name it can
+write lets `publish.py` refuse to act on anything else: a manifest entry that is not one of these
+names was not written by `feeds`, whatever the manifest says, and is never removed.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-SUFFIXES = {"rss": ".rss.xml", "atom": ".atom.xml", "json": ".json"}  # format -> file suffix
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    name: str  # as the configuration names it
+    label: str  # as people read it
+    suffix: str  # of its files
+    media_type: str  # of its files, for links and HTTP
+
+
+FORMATS = {
+    f.name: f
+    for f in (
+        Format("rss", "RSS", ".rss.xml", "application/rss+xml"),
+        Format("atom", "Atom", ".atom.xml", "application/atom+xml"),
+        Format("json", "JSON", ".json", "application/feed+json"),
+    )
+}
+FORMAT_NAMES = tuple(FORMATS)  # the default: every format, in this order
 
 INDEX_PATH = "index.html"
 OPML_PATH = "feeds.opml"
@@ -24,6 +43,12 @@ _FEED = re.compile(
     r"(?:\.rss\.xml|\.atom\.xml|\.json)"
 )
 _SITE = frozenset({INDEX_PATH, OPML_PATH, REPORT_PATH})
+
+
+def feed_path(group: str, fmt: str, month: str | None = None) -> str:
+    """The file of a group's page: `topics/ai.rss.xml`, or `topics/ai/2024-05.rss.xml` for a
+    month's archive. `group` is `all` or `<kind>/<slug>`."""
+    return f"{group}/{month}{FORMATS[fmt].suffix}" if month else group + FORMATS[fmt].suffix
 
 
 def is_output_path(path: str) -> bool:

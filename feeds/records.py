@@ -217,6 +217,8 @@ def _parse_data_file(text: str, name: str, *, json_syntax: bool) -> tuple[RawRec
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise _FileError(f"JSON syntax error: {e.msg}", e.lineno) from e
+        except ValueError as e:  # "Exceeds the limit (4300 digits) for integer string conversion"
+            raise _FileError(_TOO_MANY_DIGITS) from e
         except RecursionError as e:
             raise _FileError("JSON is nested too deeply") from e
     else:
@@ -261,13 +263,18 @@ def _load_yaml(text: str, *, first_line: int) -> Any:
         raise _FileError(f"YAML error: {e}") from e
     except RecursionError as e:
         raise _FileError("YAML is nested too deeply") from e
-    except (ValueError, TypeError, IndexError, OverflowError) as e:  # PyYAML's own constructors
+    except ValueError as e:
+        if "digits" in str(e):  # Python refuses int() of more than 4300 digits
+            raise _FileError(_TOO_MANY_DIGITS) from e
+        raise _FileError(f"YAML has a !!tagged value that cannot be made: {e}") from e
+    except (TypeError, IndexError, OverflowError) as e:  # PyYAML's own constructors
         raise _FileError(f"YAML has a !!tagged value that cannot be made: {e}") from e
     if "&" in text and expands_beyond(data, limit=len(text) + 64):  # see safe_yaml.py
         raise _FileError("YAML aliases expand to more values than the file holds (alias bomb?)")
     return data
 
 
+_TOO_MANY_DIGITS = "holds a number with more than 4300 digits, which no field can use"
 _TAG = re.compile(r"tag '([^']+)'")
 _TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 

@@ -41,20 +41,28 @@ EMPTY_FEED_TIME = datetime(1970, 1, 1, tzinfo=UTC)  # an empty feed has no newes
 CURRENT_BATCH = 64  # groups whose subscription documents are made together
 
 
+class ItemError(Exception):
+    """One article's item could not be made: a bug in feeds, met on one record. The build leaves
+    the article out, rejects its record with this message and goes on."""
+
+    def __init__(self, source: str, url: str, what: str) -> None:
+        super().__init__(source, url, what)  # the arguments: so it crosses from a worker whole
+        self.source, self.url, self.what = source, url, what
+
+
 @dataclass(frozen=True, slots=True)
 class Writer:
-    """A format: its file suffix, how it serializes items, and the document around them. A page
+    """A format's writer: how it serializes items, and the document around them. A page
     is made from items serialized once, whatever pages show them."""
 
-    suffix: str
     items: Callable[[Sequence[Item]], list[bytes]]
     page: Callable[[FeedDoc, Sequence[bytes]], bytes]  # the doc's own `items` are ignored
 
 
 WRITERS = {
-    "rss": Writer(".rss.xml", rss_items, rss_page),
-    "atom": Writer(".atom.xml", atom_items, atom_page),
-    "json": Writer(".json", json_items, json_page),
+    "rss": Writer(rss_items, rss_page),
+    "atom": Writer(atom_items, atom_page),
+    "json": Writer(json_items, json_page),
 }
 
 
@@ -68,8 +76,7 @@ class Page:
     older: str | None = None  # the month of the next older archive page, if any
 
     def path(self, fmt: str) -> str:
-        base = self.group.path if self.month is None else f"{self.group.path}/{self.month}"
-        return base + WRITERS[fmt].suffix
+        return self.group.file(fmt, self.month)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +89,6 @@ class Planned:
     batch: str = ""  # files of one batch are best made together, in one process (`_batch`)
     size: int = 1  # the work of making it, in items
     stage: int = 1  # stages go in order: 0 (archive pages) keeps the items that 1 reuses
-
-
-def feed_path(group: Group, fmt: str) -> str:
-    return Page(group, ()).path(fmt)
 
 
 def pages(group: Group, config: Config) -> list[Page]:
@@ -266,6 +269,19 @@ class _Renderer:
         return lacking
 
     def _make(self, articles: Sequence[Article], formats: Sequence[str]) -> None:
+        """Serialize the articles' items in every format; when that fails, find the article
+        whose item cannot be made (`ItemError`), so the build can go on without it."""
+        try:
+            self._make_together(articles, formats)
+        except Exception:
+            for article in articles:
+                try:
+                    self._make_together([article], formats)
+                except Exception as e:
+                    raise ItemError(article.source, article.url, f"{type(e).__name__}: {e}") from e
+            raise  # they fail only together: not one record's doing
+
+    def _make_together(self, articles: Sequence[Article], formats: Sequence[str]) -> None:
         """Serialize the articles' items in every format, each format's in one go."""
         items: dict[str, list[Item]] = {fmt: [] for fmt in formats}
         for article in articles:
@@ -298,8 +314,10 @@ def feed_document(
 ) -> FeedDoc:
     """What page `page` says in format `fmt`; without its items when they are spliced in."""
     group = page.group
+    # The site's logo and icon stand for the site: a provider's feed shows the provider's own.
+    of_site = group.kind is not GroupKind.PROVIDER
     logo = group.provider.logo if group.provider else None
-    if logo is None and config.logo and group.kind is not GroupKind.PROVIDER:
+    if logo is None and config.logo and of_site:
         logo = Image(config.logo)
     title = _feed_title(group, config)
     links = []
@@ -308,7 +326,7 @@ def feed_document(
         links.append(Link(config.url(older.path(fmt)), "prev-archive"))
     if page.month:
         title = f"{title} · archive {page.month}"
-        links.append(Link(config.url(feed_path(group, fmt)), "current"))
+        links.append(Link(config.url(group.file(fmt)), "current"))
     elif config.websub_hub:
         links.append(Link(config.websub_hub, "hub"))
     return FeedDoc(
@@ -329,6 +347,7 @@ def feed_document(
         else (),
         archive=page.month is not None,
         links=tuple(links),
+        icon=config.icon if of_site else None,
     )
 
 
@@ -399,7 +418,7 @@ def _categories(
         if (topic, fmt) not in known:
             group = collection.topics.get(identity_key(topic))
             if group:
-                known[topic, fmt] = Category(group.name, config.url(feed_path(group, fmt)))
+                known[topic, fmt] = Category(group.name, config.url(group.file(fmt)))
             elif "topics" not in config.groups:  # no topic feeds to point at: the name alone
                 known[topic, fmt] = Category(topic, None)
             else:

@@ -19,6 +19,9 @@ class Report:
     duplicates: int
     problems: tuple[Problem, ...] = ()  # rejections and warnings, in file order
     duplicate_notes: tuple[Problem, ...] = ()
+    # Of both, those about the files read in this run (and every one on a run that read all):
+    # what a run prints. The others were printed when their files were read.
+    recent: tuple[Problem, ...] = ()
     groups: int = 0
     parsed: int = 0  # files read and validated this run; the others came from the cache
     written: tuple[str, ...] = ()
@@ -37,17 +40,22 @@ class Report:
     def warnings(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.level is Level.WARNING)
 
+    @property
+    def earlier(self) -> int:
+        """How many problems and duplicate notes were printed by earlier runs, not this one."""
+        return len(self.problems) + len(self.duplicate_notes) - len(self.recent)
+
     def records_line(self) -> str:
         return (
-            f"{self.files_read} files ({self.files_ignored} ignored, {self.parsed} parsed): "
-            f"{self.records} records, {self.accepted} accepted, {self.rejected} rejected, "
-            f"{self.duplicates} duplicate"
+            f"{count(self.files_read, 'file')} ({self.files_ignored} ignored, "
+            f"{self.parsed} parsed): {count(self.records, 'record')}, {self.accepted} accepted, "
+            f"{self.rejected} rejected, {count(self.duplicates, 'duplicate')}"
         )
 
     def summary(self) -> str:
         files = len(self.written) + self.unchanged
         line = (
-            f"{self.records_line()}; {self.groups} feeds in {files} files, "
+            f"{self.records_line()}; {count(self.groups, 'feed')} in {count(files, 'file')}, "
             f"{len(self.written)} written, {self.unchanged} unchanged"
         )
         if self.removed:
@@ -88,6 +96,11 @@ class Report:
 
     def records_json_bytes(self) -> bytes:
         return (json.dumps(self.records_json(), indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def count(number: int, noun: str, plural: str = "") -> str:
+    """`1 file`, `2 files`, `0 files`."""
+    return f"{number} {noun}" if number == 1 else f"{number} {plural or noun + 's'}"
 
 
 def _problem_json(problem: Problem) -> dict[str, Any]:

@@ -51,6 +51,7 @@ from urllib.parse import quote, unquote, urlsplit
 from feeds._version import __version__
 from feeds.ingest import scan
 from feeds.model import FileStat
+from feeds.paths import FORMATS
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -67,9 +68,7 @@ IDLE_TIMEOUT = 15.0
 
 # Checked in order, so the two-part suffixes of our feeds come before plain `.xml`.
 CONTENT_TYPES: tuple[tuple[str, str], ...] = (
-    (".rss.xml", "application/rss+xml; charset=utf-8"),
-    (".atom.xml", "application/atom+xml; charset=utf-8"),
-    (".json", "application/feed+json; charset=utf-8"),
+    *((f.suffix, f"{f.media_type}; charset=utf-8") for f in FORMATS.values()),
     (".opml", "text/x-opml; charset=utf-8"),
     (".html", "text/html; charset=utf-8"),
     (".xml", "application/xml; charset=utf-8"),

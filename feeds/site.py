@@ -1,7 +1,8 @@
 """The files that present the feeds: `index.html` for people, `feeds.opml` for readers (SPEC §5).
 
-Pure. The page needs no JavaScript and no external asset; it reads on a phone and a desktop, and
-its `<link rel="alternate">` tags let browsers and readers discover the main feeds.
+Pure. The page needs no JavaScript and no external asset but the site's own icon, when one is
+configured; it reads on a phone and a desktop, and its `<link rel="alternate">` tags let browsers
+and readers discover the main feeds.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from itertools import groupby
 from feeds._version import CODE_DIGEST
 from feeds.collect import Collection, Group, GroupKind
 from feeds.config import Config
-from feeds.render import Planned, feed_path, settings_key
+from feeds.paths import FORMATS, INDEX_PATH, OPML_PATH
+from feeds.render import Planned, settings_key
 
 SECTIONS = {
     GroupKind.ALL: "Everything",
@@ -24,14 +26,6 @@ SECTIONS = {
     GroupKind.PROVIDER: "Providers",
     GroupKind.CUSTOM: "Custom feeds",
 }
-MEDIA_TYPES = {
-    "rss": "application/rss+xml",
-    "atom": "application/atom+xml",
-    "json": "application/feed+json",
-}
-LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON"}
-OPML_PATH = "feeds.opml"
-INDEX_PATH = "index.html"
 
 STYLE = """
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1a1a1a;
@@ -42,7 +36,7 @@ th{font-size:.85rem;color:#555}.n{text-align:right;white-space:nowrap}
 a{color:#0645ad}.f a{display:inline-block;margin-right:.6rem}
 @media (max-width:40rem){thead{display:none}tr{display:block;padding:.5rem 0;
 border-bottom:1px solid #ddd}td{display:inline-block;border:0;padding:.1rem .5rem}
-td.name{display:block;font-weight:600}td.count::after{content:" items"}}
+td.name{display:block;font-weight:600}.unit{display:inline}}.unit{display:none}
 """.strip()
 
 
@@ -68,11 +62,14 @@ def _bind(
 def index_html(collection: Collection, config: Config) -> bytes:
     main = collection.groups[:1]  # the first feed, "all" unless it is turned off
     discovery = "".join(
-        f'<link rel="alternate" type="{MEDIA_TYPES[fmt]}" title="{escape(_title(group, config))} '
-        f'({LABELS[fmt]})" href="{escape(config.url(feed_path(group, fmt)))}">\n'
+        f'<link rel="alternate" type="{f.media_type}" title="{escape(_title(group, config))} '
+        f'({f.label})" href="{escape(config.url(group.file(f.name)))}">\n'
         for group in main
-        for fmt in config.formats
+        for f in map(FORMATS.get, config.formats)
+        if f
     )
+    icon_url = config.icon or config.logo  # a browser tab shows a logo too, if there is no icon
+    icon = f'<link rel="icon" href="{escape(icon_url)}">\n' if icon_url else ""
     sections = []
     for kind, groups in groupby(collection.groups, key=lambda g: g.kind):
         rows = "".join(_row(group, config) for group in groups)
@@ -86,7 +83,7 @@ def index_html(collection: Collection, config: Config) -> bytes:
         f'<!doctype html>\n<html lang="{escape(config.language)}">\n'
         f'<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(config.title)}: feeds</title>\n{discovery}<style>{STYLE}</style>\n"
+        f"<title>{escape(config.title)}: feeds</title>\n{icon}{discovery}<style>{STYLE}</style>\n"
         f"</head>\n<body>\n<main>\n<h1>{escape(config.title)}</h1>\n"
         f"<p>{escape(config.description)}</p>\n"
         f'<p>Every feed at once, for your reader: <a href="{escape(config.url(OPML_PATH))}">'
@@ -101,15 +98,21 @@ def _title(group: Group, config: Config) -> str:
 
 def _row(group: Group, config: Config) -> str:
     links = "".join(
-        f'<a href="{escape(config.url(feed_path(group, fmt)))}">{LABELS[fmt]}</a>'
+        f'<a href="{escape(config.url(group.file(fmt)))}">{FORMATS[fmt].label}</a>'
         for fmt in config.formats
     )
     newest = group.articles[0].published.strftime("%Y-%m-%d %H:%M UTC") if group.articles else "—"
     return (
         f'<tr><td class="name">{escape(group.name)}</td>'
-        f'<td class="n count">{len(group.articles)}</td>'
+        f'<td class="n count">{_items(len(group.articles))}</td>'
         f'<td class="n">{newest}</td><td class="f">{links}</td></tr>\n'
     )
+
+
+def _items(number: int) -> str:
+    """The number of items; on a phone, where the table has no header, with its noun."""
+    noun = "item" if number == 1 else "items"
+    return f'{number}<span class="unit"> {noun}</span>'
 
 
 def opml(collection: Collection, config: Config) -> bytes:
@@ -133,7 +136,7 @@ def _outline(group: Group, fmt: str, config: Config) -> str:
     text = escape(group.name)
     return (
         f'<outline type="rss" text="{text}" title="{text}" '
-        f'xmlUrl="{escape(config.url(feed_path(group, fmt)))}" '
+        f'xmlUrl="{escape(config.url(group.file(fmt)))}" '
         f'htmlUrl="{escape(config.home_url)}"/>'
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from functools import lru_cache
 
 # XML 1.0 allows tab, newline, carriage return and everything from U+0020 on, except the surrogates
@@ -24,20 +25,65 @@ def collapse_spaces(text: str) -> str:
     return " ".join(text.split())
 
 
+# Bidi controls (marks, embeddings, overrides, isolates) are invisible and reorder the text around
+# them: in a name they only make look-alikes, or make one name show as another ("Trojan source").
+_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_BIDI = re.compile(f"[{_BIDI_CONTROLS}]")
+# Invisible in display names too: zero-width space, word joiner, byte order mark. Zero-width
+# (non-)joiners stay in names as written: Persian, the Indic scripts and emoji sequences need them.
+_INVISIBLE_IN_NAMES = re.compile(f"[{_BIDI_CONTROLS}\u200b\u2060\ufeff]")
+# Nothing invisible is part of a name's identity: the joiners go too.
+_INVISIBLE_IN_IDENTITY = re.compile(f"[{_BIDI_CONTROLS}\u200b\u200c\u200d\u2060\ufeff]")
+
+
+def strip_bidi_controls(text: str) -> str:
+    return _BIDI.sub("", text)
+
+
+def display_name(name: str) -> str:
+    """A name as feeds show it: NFC (one spelling for one look), no invisible characters but the
+    joiners, spaces collapsed."""
+    if name.isascii():  # most names: nothing invisible, and already NFC
+        return collapse_spaces(name)
+    return collapse_spaces(unicodedata.normalize("NFC", _INVISIBLE_IN_NAMES.sub("", name)))
+
+
+def domain_key(text: str) -> str:
+    """A domain as a provider's identity: NFKC (a domain in full-width letters is the same
+    domain, as IDNA reads it), lowercase, without `www.`."""
+    return unicodedata.normalize("NFKC", text.strip()).lower().removeprefix("www.")
+
+
 @lru_cache(maxsize=1 << 16)  # a corpus names a few hundred topics, a hundred thousand times
 def identity_key(name: str) -> str:
-    """Case- and space-insensitive identity of a name (SPEC §2): ` AI `, `ai` and `Ai` are one."""
-    return collapse_spaces(name).casefold()
+    """One identity for names that look the same: ` AI `, `ai` and `Ai`; `Café` in NFC or NFD;
+    with or without zero-width and bidi control characters; `AI` in full-width letters too.
+
+    NFKC folds compatibility forms; casefolding may undo it (`ǰ` folds to `j` and a combining
+    caron), hence the second normalization, as Unicode's caseless identifier matching does."""
+    visible = unicodedata.normalize("NFKC", _INVISIBLE_IN_IDENTITY.sub("", name))
+    return collapse_spaces(unicodedata.normalize("NFKC", visible.casefold()))
 
 
 # Tags, comments, declarations; `[^<>]*` keeps the scan linear on hostile input ("<!--" x 1e5).
 _TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
+# Decoding rounds: `&amp;lt;b&amp;gt;` (escaped twice) takes three. Each round costs a pass over
+# the text, and hostile text can nest entities thousands deep; real text is escaped twice at most.
+_MAX_DECODING_ROUNDS = 8
 
 
 def html_to_text(text: str) -> tuple[str, bool]:
-    """Plain text from text that may hold HTML: tags removed, entities decoded.
+    """Plain text from text that may hold HTML: tags removed, entities decoded, and again while
+    decoding makes new tags (`&lt;script&gt;` is a tag once decoded). `a < b` and `<3` stay.
 
     Returns the text and whether any tag was removed (worth a warning: the record was not plain).
     """
-    stripped = _TAG.sub("", text)
-    return html.unescape(stripped), stripped != text
+    had_tags = False
+    for _ in range(_MAX_DECODING_ROUNDS):
+        stripped = _TAG.sub("", text)
+        had_tags = had_tags or stripped != text
+        text = html.unescape(stripped)
+        if text == stripped:  # nothing left to decode: no tag can appear any more
+            return text, had_tags
+    stripped = _TAG.sub("", text)  # nested beyond any real title: what is left stays encoded
+    return stripped, had_tags or stripped != text

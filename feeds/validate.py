@@ -20,6 +20,8 @@ from feeds.model import Article, Image, Level, Problem, Provider
 from feeds.records import RawRecord
 from feeds.text import (
     collapse_spaces,
+    display_name,
+    domain_key,
     html_to_text,
     identity_key,
     strip_xml_illegal,
@@ -29,9 +31,28 @@ from feeds.text import (
 # Topics, images and related articles kept per record. A real record has a handful; thousands
 # would make one record cost thousands of feeds.
 MAX_LIST_ITEMS = 50
+# Times are kept from the year 1000 to 9998 (UTC). Before 1000, RSS dates (strftime's `%Y`) have
+# fewer than four digits, and readers take year 999 for 2899 and year 1 for 2001. RFC 3339 (Atom,
+# JSON Feed) ends with 9999, and a time in 9999 can overflow in a reader east of UTC, whose local
+# time is then in year 10000; 9998 is the last year every reader can show in any time zone.
+EARLIEST_YEAR, LATEST_YEAR = 1000, 9998
+# An image side beyond JPEG's limit (65535) is a typo or a wrong unit, not pixels: no reader
+# could lay it out, and some keep sizes in 16 or 32 bits.
+MAX_PIXELS = 65_535
+# `heat` ranks stories; the configuration's `min_heat` goes down to -10**9. Beyond that it is a
+# mistake, and unbounded integers have no place in a reader's sort.
+MAX_HEAT = 10**9
+# A topic or provider name is a few words. Feeds repeat names in every item, and readers take
+# time quadratic in a name's length to look for an e-mail address in an author (feedparser: 3 s
+# for 20,000 characters, hours for a megabyte).
+MAX_NAME_LENGTH = 200
 _SPACE = re.compile(r"\s")
-# http(s), a host without brackets, no white space: what `url` accepts, the common way.
-_PLAIN_URL = re.compile(r"https?://[^\s/?#\[\]]+\S*")
+# The usual URL, accepted the quick way: http(s), a host of two or more letter-digit-hyphen labels
+# ending in a name (not a number, which would make it an IPv4 address), a port of at most four
+# digits, no white space. A host with an `xn--` label (Punycode, which may be invalid) is not usual.
+_PLAIN_URL = re.compile(
+    r"https?://((?:[a-zA-Z0-9-]+\.)+[a-zA-Z][a-zA-Z0-9-]*)\.?(?::[0-9]{1,4})?(?:[/?#]\S*)?"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +100,10 @@ class _Checker:
             return None
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise _Reject(field, f"must be text, not {_describe(value)}")
-        text = str(value).strip()
+        try:
+            text = str(value).strip()
+        except ValueError:  # an integer of more than 4300 digits cannot be written out
+            raise _Reject(field, f"must be text, not {_describe(value)}") from None
         if bad := xml_illegal_count(text):
             self.warn(field, f"{bad} control character(s) that XML cannot carry were removed")
             text = strip_xml_illegal(text).strip()
@@ -99,7 +123,8 @@ class _Checker:
         text = self.text(value, field)
         if text is None:
             raise _Reject(field, "is missing")
-        if _PLAIN_URL.fullmatch(text):  # the usual case, decided without `urlsplit`
+        plain = _PLAIN_URL.fullmatch(text)
+        if plain and "xn--" not in plain[1].lower():  # the usual case, without `urlsplit`
             return text
         try:
             parts = urlsplit(text)
@@ -120,22 +145,30 @@ class _Checker:
             )
         if _SPACE.search(text):
             raise _Reject(field, "must be a URL without spaces (write them as %20)")
+        if problem := _unresolvable(text):
+            raise _Reject(field, f"must be a URL with a well-formed host ({problem})")
         return text
 
     def time(self, value: Any, field: str) -> datetime:
         if isinstance(value, datetime):
-            parsed = value
+            parsed, written = value, value.isoformat()
         elif isinstance(value, date):
-            parsed = datetime(value.year, value.month, value.day)
+            parsed, written = datetime(value.year, value.month, value.day), value.isoformat()
         else:
-            text = self.text(value, field)
-            if text is None:
+            written = self.text(value, field) or ""
+            if not written:
                 raise _Reject(field, "is missing")
-            parsed = _parse_iso_time(text, field)
-        if parsed.tzinfo is None:
+            parsed = _parse_iso_time(written, field)
+        naive = parsed.tzinfo is None
+        utc = _in_utc(parsed.replace(tzinfo=UTC) if naive else parsed)
+        if utc is None:
+            years = f"{EARLIEST_YEAR} to {LATEST_YEAR}"
+            raise _Reject(
+                field, f"must be a time in the years {years} (UTC), not {_describe(written)}"
+            )
+        if naive:
             self.warn(field, "has no time zone offset; taken as UTC")
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+        return utc
 
     def optional(self, convert: Callable[[Any, str], Any], value: Any, field: str) -> Any:
         """An optional value: when wrong, warn and drop it; the record stays."""
@@ -152,13 +185,21 @@ class _Checker:
             raise _Reject(field, f"must be a whole number, not {_describe(value)}")
         try:
             return int(value)
-        except ValueError:
-            raise _Reject(field, f"must be a whole number, not {value!r}") from None
+        except ValueError:  # not a number, or longer than the 4300 digits Python reads
+            raise _Reject(field, f"must be a whole number, not {_describe(value)}") from None
 
     def quality(self, value: Any, field: str) -> int:
         number = self.integer(value, field)
         if not 0 <= number <= 100:
-            raise _Reject(field, f"must be between 0 and 100, not {number}")
+            raise _Reject(field, f"must be between 0 and 100, not {_describe(number)}")
+        return number
+
+    def heat(self, value: Any, field: str) -> int:
+        number = self.integer(value, field)
+        if not -MAX_HEAT <= number <= MAX_HEAT:
+            raise _Reject(
+                field, f"must be between -{MAX_HEAT} and {MAX_HEAT}, not {_describe(number)}"
+            )
         return number
 
     def boolean(self, value: Any, field: str) -> bool:
@@ -182,7 +223,9 @@ class _Checker:
     def dimension(self, value: Any, field: str) -> int:
         number = self.integer(value, field)
         if number <= 0:
-            raise _Reject(field, f"must be a positive number of pixels, not {number}")
+            raise _Reject(field, f"must be a positive number of pixels, not {_describe(number)}")
+        if number > MAX_PIXELS:
+            raise _Reject(field, f"must be at most {MAX_PIXELS} pixels, not {_describe(number)}")
         return number
 
     def images(self, value: Any, field: str) -> tuple[Image, ...]:
@@ -212,7 +255,7 @@ class _Checker:
         for i, item in enumerate(self.as_list(value, field)):
             where = f"{field}[{i}]"
             try:
-                name = self.text(item, where)
+                name = self.name(item, where)
             except _Reject as e:
                 self.warn(e.field, f"{e.message}; topic dropped")
                 continue
@@ -220,35 +263,45 @@ class _Checker:
                 self.warn(where, "is empty; topic dropped")
             elif "/" in name or "\\" in name or name.strip(".") == "":
                 self.warn(
-                    where, f"{name!r} looks like a file path, not a topic name; topic dropped"
+                    where,
+                    f"{_describe(name)} looks like a file path, not a topic name; topic dropped",
                 )
             else:
-                kept.setdefault(identity_key(name), collapse_spaces(name))
+                kept.setdefault(identity_key(name), name)
         return tuple(kept.values())
+
+    def name(self, value: Any, field: str) -> str | None:
+        """A name as feeds show it (topic, provider): see `display_name`; None when blank."""
+        name = display_name(self.text(value, field) or "")
+        if len(name) > MAX_NAME_LENGTH:
+            raise _Reject(
+                field, f"is {len(name)} characters long; a name has at most {MAX_NAME_LENGTH}"
+            )
+        return name or None
 
     def provider(self, value: Any, field: str) -> Provider:
         if not isinstance(value, dict):
             raise _Reject(field, f"must be a mapping with a name or domain, not {_describe(value)}")
-        name = self.optional(self.text, value.get("name"), f"{field}.name")
+        name = self.optional(self.name, value.get("name"), f"{field}.name")
         domain = self.optional(self.domain, value.get("domain"), f"{field}.domain")
         if not (name or domain):
             raise _Reject(field, "has neither a name nor a domain")
         logos = self.images(value.get("images"), f"{field}.images")
         return Provider(
             key=domain or identity_key(name),
-            name=collapse_spaces(name or domain),
+            name=name or domain,
             domain=domain,
             logo=logos[0] if logos else None,
         )
 
     def domain(self, value: Any, field: str) -> str:
-        text = (self.text(value, field) or "").lower().removeprefix("www.")
+        text = domain_key(self.text(value, field) or "")
         try:
             host = urlsplit("//" + text).hostname if text else None
         except ValueError:  # "[bad": a bracketed host that is not one
             host = None
         if not host or host != text:
-            raise _Reject(field, f"must be a domain name like example.com, not {value!r}")
+            raise _Reject(field, f"must be a domain name like example.com, not {_describe(value)}")
         return text
 
     def related(self, value: Any, field: str) -> tuple[Article, ...]:
@@ -296,7 +349,7 @@ def _optional_fields(c: _Checker) -> dict[str, tuple[str, Callable[[Any, str], A
         "category": ("category", c.text),
         "type": ("type", c.text),
         "quality": ("quality", c.quality),
-        "heat": ("heat", c.integer),
+        "heat": ("heat", c.heat),
         "published": ("is_published", c.boolean),
     }
 
@@ -338,11 +391,38 @@ def _looks_iso(text: str) -> bool:
     return len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit()
 
 
+def _unresolvable(url: str) -> str | None:
+    """What the URL standard (browsers, and nh3, which resolves an item's links against its URL)
+    finds wrong with the URL's host or port: `http://a:99999/`, `http://1.2.3.256/`, `http://a|b/`.
+    Python's `urlsplit` lets these through; a URL nh3 cannot parse would stop the build."""
+    import nh3  # here: only unusual URLs need it, and `feeds list` should not load it
+
+    try:
+        nh3.clean("", url_relative=("rewrite_with_base", url))
+    except ValueError as e:  # 'invalid url_relative base URL "…": invalid port number'
+        return str(e).rpartition(": ")[2]
+    return None
+
+
+def _in_utc(time: datetime) -> datetime | None:
+    """`time` in UTC, or None when it is outside the years every format can write."""
+    try:
+        utc = time.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:00:00+05:00" is in year 0 in UTC
+        return None
+    return utc if EARLIEST_YEAR <= utc.year <= LATEST_YEAR else None
+
+
 def _describe(value: Any) -> str:
+    """A value as a message shows it: short, whatever its size (a record may hold 1 MB)."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, bool):
         return f"{str(value).lower()}"
-    return repr(value)[:60]
+    try:
+        shown = repr(value)
+    except ValueError:  # an integer of more than 4300 digits cannot even be written out
+        return "a number too long to show"
+    return shown if len(shown) <= 60 else shown[:59] + "…"

@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 from lxml import html
 
+from feeds import ingest
 from feeds.build import check
 from feeds.config import Config
-from tests.helpers import CORPUS, build_into, contents_of, feeds_of, files_of, xml
+from feeds.records import RawRecord
+from feeds.validate import Validated
+from tests.helpers import CORPUS, NS, build_into, contents_of, feeds_of, files_of, xml
 
 BAD = Path(__file__).parent / "bad_records"
 
@@ -37,12 +40,21 @@ EXPECTED = [
     "cleaned-with-warnings.md:6: warning: images[0].url: must be an absolute http(s) URL, not a 'javascript' one; image dropped",
     "cleaned-with-warnings.md:6: warning: images[1].width: must be a positive number of pixels, not -3; ignored",
     "empty.md: error: is empty",
+    "entity-encoded-html.md:2: warning: title: HTML tags were removed; titles and excerpts are plain text",
+    "entity-encoded-html.md:5: warning: excerpt: HTML tags were removed; titles and excerpts are plain text",
+    "extreme-numbers.md:5: warning: quality: must be a whole number, not nan; ignored",
+    "extreme-numbers.md:6: warning: heat: must be a whole number, not '9999999999999999999999999999999999999999999999999999999999…; ignored",
+    "extreme-numbers.md:7: warning: images[0].width: must be at most 65535 pixels, not 100000; ignored",
+    "extreme-numbers.md:7: warning: images[0].height: must be a whole number, not inf; ignored",
+    "extreme-numbers.md:8: warning: related[0].heat: must be between -1000000000 and 1000000000, not 2000000000; ignored",
     "html-in-title.md:2: warning: title: HTML tags were removed; titles and excerpts are plain text",
     "html-in-title.md:5: warning: excerpt: HTML tags were removed; titles and excerpts are plain text",
     "impossible-date.md:4: error: publishedDateTime: is not a possible date: '2020-02-30T00:00:00Z' (day is out of range for month)",
     "javascript-url.md:3: error: webUrl: must be an absolute http(s) URL, not a 'javascript' one",
     "json-syntax-error.json:2: error: JSON syntax error: Expecting value",
     "latin-1.md:2: error: is not UTF-8 text (byte 0xff cannot be decoded)",
+    "long-names.md:5: warning: provider.name: is 250 characters long; a name has at most 200; ignored",
+    "long-names.md:6: warning: topics[0]: is 250 characters long; a name has at most 200; topic dropped",
     "malformed-host.md:3: error: webUrl: must be a URL with a well-formed host",
     "malformed-host.md:5: warning: provider.domain: must be a domain name like example.com, not '[bad'; ignored",
     "missing-date.md: error: publishedDateTime: is missing",
@@ -52,11 +64,15 @@ EXPECTED = [
     "not-a-date.md:4: error: publishedDateTime: is not an ISO 8601 time like 2020-06-08T23:17:00Z: 'yesterday'",
     "not-a-mapping.md:2: error: front matter is a list, not a set of 'field: value' lines",
     "object-tag.md:2: error: YAML tag !!python/object/apply:os.system is not allowed; records hold plain values only",
+    "out-of-range-date.md:4: error: publishedDateTime: must be a time in the years 1000 to 9998 (UTC), not '0001-01-01T00:00:00+05:00'",
+    "out-of-range-updated.md:5: warning: updatedDateTime: must be a time in the years 1000 to 9998 (UTC), not '9999-12-31T23:00:00-05:00'; ignored",
     "relative-url.md:3: error: webUrl: must be an absolute http(s) URL like https://example.com/a; no host",
     "scheme-relative-url.md:3: error: webUrl: must be an absolute http(s) URL like https://example.com/a; no scheme",
     "tagged-value.md: error: YAML has a !!tagged value that cannot be made: invalid literal for int() with base 16: ''",
     "title-not-text.md:2: error: title: must be text, not a list",
     "unclosed-front-matter.md:1: error: front matter is not closed: no second '---' line after line 1",
+    "unparsable-url.md:3: error: webUrl: must be a URL with a well-formed host (invalid port number)",
+    "unparsable-url.md:5: warning: ampWebUrl: must be a URL with a well-formed host (invalid IPv4 address); ignored",
     "yaml-syntax-error.md:3: error: YAML syntax error: did not find expected ',' or ']'",
 ]
 
@@ -159,3 +175,76 @@ def test_an_unreadable_file_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "gone.md").symlink_to(tmp_path / "nowhere")
     (problem,) = check(Config(seeds=tmp_path)).report.problems
     assert str(problem) == "gone.md: error: cannot be read: No such file or directory"
+
+
+def test_a_bug_costs_one_record_not_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last safety net: an exception while validating a record (a bug in feeds) rejects that
+    record, in words that get it reported, and the other records of its file go on."""
+    records = [
+        {
+            "title": f"T{i}",
+            "webUrl": f"https://example.com/{i}",
+            "publishedDateTime": "2020-01-01T00:00:00Z",
+        }
+        for i in (1, 2, 3)
+    ]
+    (tmp_path / "three.json").write_text(json.dumps(records))
+    real = ingest.validate
+
+    def buggy(raw: RawRecord, revision: str = "") -> Validated:
+        if raw.label == "item 2":
+            raise ZeroDivisionError("division by zero")
+        return real(raw, revision)
+
+    monkeypatch.setattr(ingest, "validate", buggy)
+    outcome = ingest.ingest_file(tmp_path, "three.json")
+    assert [str(p) for p in outcome.problems] == [
+        "three.json (item 2): error: could not be processed: ZeroDivisionError: division by zero (a bug in feeds; please report it)"
+    ]
+    assert [a.url for a in outcome.articles] == ["https://example.com/1", "https://example.com/3"]
+    assert (outcome.records, outcome.rejected) == (3, 1)
+
+
+def test_a_number_python_cannot_read_costs_only_its_file(tmp_path: Path) -> None:
+    """Python refuses to read a number of more than 4300 digits: that file is rejected, and the
+    build goes on."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "good.md").write_text(f"---\n{RECORD}---\n")
+    (seeds / "huge-number.json").write_text(
+        '{"title": "T", "webUrl": "https://example.com/n", "publishedDateTime": "2020", "heat": '
+        + "9" * 5000
+        + "}"
+    )
+    (seeds / "huge-number.yaml").write_text(f"title: T\nheat: {'9' * 5000}\n")
+    report = build_into(seeds, tmp_path / "out")
+    assert [str(p) for p in report.problems] == [
+        f"huge-number.{suffix}: error: holds a number with more than 4300 digits, which no field "
+        "can use"
+        for suffix in ("json", "yaml")
+    ]
+    assert (report.accepted, report.rejected) == (1, 2)
+    assert (
+        xml(tmp_path / "out/all.rss.xml").findtext("channel/item/link") == "https://example.com/t"
+    )
+
+
+def test_markup_written_as_entities_reaches_no_title(tmp_path: Path) -> None:
+    """`&lt;script&gt;` is a tag once decoded: it is removed like one, in every format; a lone
+    `<` stays text."""
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(BAD / "entity-encoded-html.md", tmp_path / "seeds")
+    build_into(tmp_path / "seeds", tmp_path / "out")
+    (item,) = json.loads((tmp_path / "out/all.json").read_text())["items"]
+    assert item["title"] == "alert(2) Breaking & news"
+    assert item["summary"] == "a < b, <3, and twice encoded"
+    rss = xml(tmp_path / "out/all.rss.xml")
+    assert rss.findtext("channel/item/title") == "alert(2) Breaking & news"
+    # RSS descriptions are HTML: the excerpt's `<` is escaped once, to be shown as text.
+    assert rss.findtext("channel/item/description") == "a &lt; b, &lt;3, and twice encoded"
+    atom = xml(tmp_path / "out/all.atom.xml")
+    assert atom.findtext("atom:entry/atom:title", namespaces=NS) == "alert(2) Breaking & news"
+    for path, data in files_of(tmp_path / "out").items():
+        assert b"<script" not in data and b"&lt;script" not in data, path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -31,7 +32,7 @@ def test_build_with_no_arguments_reads_seeds_and_writes_output(tmp_path: Path) -
     result = run(cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "1 files (0 ignored, 1 parsed): 1 records, 1 accepted, 0 rejected, 0 duplicate; "
+        "1 file (0 ignored, 1 parsed): 1 record, 1 accepted, 0 rejected, 0 duplicates; "
         "5 feeds in 18 files, 18 written, 0 unchanged\n"
     )
     assert files_of(tmp_path / "output") == files_of(ROOT / "output")
@@ -59,7 +60,7 @@ def test_check_validates_without_writing(tmp_path: Path) -> None:
     result = run("check", "--seeds", str(BAD), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == (
-        "27 files (1 ignored, 27 parsed): 27 records, 5 accepted, 22 rejected, 0 duplicate"
+        "33 files (1 ignored, 33 parsed): 33 records, 9 accepted, 24 rejected, 0 duplicates"
     )
     assert list(tmp_path.iterdir()) == []
     assert run("check", str(SEEDS)).returncode == 0  # PATH is the same as --seeds
@@ -208,3 +209,61 @@ def test_a_bug_exits_70_with_one_line_and_the_traceback_only_with_v(
     err = capsys.readouterr().err
     assert err.startswith("Traceback (most recent call last):\n")
     assert err.endswith("feeds: internal error (a bug in feeds): KeyError: 'surprise'\n")
+
+
+def test_a_run_says_the_problems_of_the_files_it_read_and_counts_the_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from feeds.cli import main
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(BAD, seeds)
+    argv = ["build", "--seeds", str(seeds), "--output", str(tmp_path / "out")]
+    argv += ["--cache", str(tmp_path / "cache")]
+    assert main(argv) == 0
+    first = capsys.readouterr().out.splitlines()
+    assert len(first) > 25, "the first run says every problem"
+    assert "missing-title.md: error: title: is missing or empty" in first
+
+    (seeds / "missing-title.md").write_text(
+        "---\nwebUrl: https://example.com/b\npublishedDateTime: 2021-01-01T00:00:00Z\n---\n"
+    )
+    assert main(argv) == 0
+    second = capsys.readouterr().out.splitlines()
+    earlier = len(first) - 2  # all but the edited file's rejection and the summary
+    assert second[:-1] == [
+        "missing-title.md: error: title: is missing or empty",
+        f"feeds: {earlier} warnings and rejections of unchanged files not repeated "
+        "(`feeds check` lists them all)",
+    ]
+    files = len(list(seeds.iterdir()))
+    assert second[-1].startswith(f"{files} files (1 ignored, 1 parsed): ")
+
+    assert main(argv) == 0  # nothing changed: nothing new to say
+    third = capsys.readouterr().out.splitlines()
+    assert third[:-1] == [
+        f"feeds: {earlier + 1} warnings and rejections of unchanged files not repeated "
+        "(`feeds check` lists them all)"
+    ]
+    assert main([*argv, "-q"]) == 0
+    assert capsys.readouterr().out == "", "cron hears nothing when nothing is new"
+    report = json.loads((tmp_path / "out" / ".feeds-report.json").read_text())
+    assert len(report["rejections"]) + len(report["warnings"]) + len(report["duplicates"]) == (
+        earlier + 1
+    ), "the kept report lists every problem"
+
+
+def test_counts_are_said_in_good_english(tmp_path: Path) -> None:
+    result = run("build", "--seeds", str(SEEDS), "--output", str(tmp_path))
+    assert result.stdout == (
+        "1 file (0 ignored, 1 parsed): 1 record, 1 accepted, 0 rejected, 0 duplicates; "
+        "5 feeds in 18 files, 18 written, 0 unchanged\n"
+    )
+    page = (tmp_path / "index.html").read_text()
+    assert '<td class="n count">1<span class="unit"> item</span></td>' in page
+
+
+def test_the_readme_shows_the_summary_line_the_corpus_build_prints(tmp_path: Path) -> None:
+    result = run("build", "--seeds", str(CORPUS), "--output", str(tmp_path))
+    (line,) = result.stdout.splitlines()[-1:]
+    assert f"\n{line}\n" in (ROOT / "README.md").read_text()

@@ -4,6 +4,7 @@ checked against a plain Python filter, and every kind of mistake named with its 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -159,14 +160,24 @@ def test_built_in_groups_can_be_turned_off(tmp_path: Path) -> None:
     assert kinds == {"all", "topics"}
 
 
+ALIAS_BOMB = (
+    "a: &a [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdef", "bcdefg", strict=True)
+    )
+    + "custom:\n  - title: x\n    topics: {any: *g}\n"
+)  # 335 bytes, 9**7 names once expanded
+
 MISTAKES = [
+    (ALIAS_BOMB, " YAML aliases expand to more values than the file holds (alias bomb?)"),
+    ("a: " + "[" * 1000 + "]" * 1000 + "\n", " YAML is nested more than 64 levels deep"),
     (
         "titel: x\n",
         "1: titel: unknown key (known here: site, defaults, groups, filters, custom, websub, paths)",
     ),
     (
         "site:\n  title: A\n  colour: red\n",
-        "3: site.colour: unknown key (known here: title, base_url, url, description, language, logo, author)",
+        "3: site.colour: unknown key (known here: title, base_url, url, description, language, logo, icon, author)",
     ),
     ("defaults:\n  limit: many\n", "2: defaults.limit: must be a whole number ≥ 1, not 'many'"),
     ("defaults:\n  limit: 0\n", "2: defaults.limit: must be a whole number ≥ 1, not 0"),
@@ -215,7 +226,9 @@ MISTAKES = [
 
 
 @pytest.mark.parametrize(
-    ("text", "message"), MISTAKES, ids=[m[1].split(":")[1].strip() for m in MISTAKES]
+    ("text", "message"),
+    MISTAKES,
+    ids=[(m[1].split(":")[1] if m[1][0].isdigit() else m[1][:40]).strip() for m in MISTAKES],
 )
 def test_each_mistake_is_one_line_with_key_and_line_and_nothing_is_written(
     tmp_path: Path, text: str, message: str
@@ -234,6 +247,22 @@ def test_each_mistake_is_one_line_with_key_and_line_and_nothing_is_written(
     )
     assert (result.returncode, result.stderr) == (2, f"feeds: {path}:{message}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["feeds.yaml"], "nothing written"
+
+
+def test_a_configuration_that_is_no_text_file_is_refused(tmp_path: Path) -> None:
+    fifo, latin, huge = tmp_path / "fifo.yaml", tmp_path / "latin.yaml", tmp_path / "huge.yaml"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer: it must not be opened so
+    latin.write_bytes("site:\n  title: Caf\xe9\n".encode("latin-1"))
+    huge.write_text("# padding\n" * 200_000)
+    expected = {
+        fifo: f"{fifo}: is not a regular file",
+        latin: f"{latin}: is not UTF-8 text (byte 18 cannot be decoded)",
+        huge: f"{huge}: is larger than 1024 KB",
+    }
+    for path, message in expected.items():
+        with pytest.raises(ConfigError) as caught:
+            load_config(path)
+        assert str(caught.value) == message
 
 
 def test_a_filter_naming_nothing_is_a_warning(tmp_path: Path) -> None:

@@ -83,6 +83,32 @@ def test_rss_channel_link_is_the_site_not_the_last_link_added() -> None:
     assert self_link is not None and self_link.get("href") == SELF
 
 
+def test_the_site_link_comes_before_the_feeds_own_links() -> None:
+    """Readers that take a feed's first link as its site (@extractus/feed-extractor) must find the
+    site, not the feed's own URL, an archive or the hub; and RSS's channel link stays the site."""
+    doc = dataclasses.replace(
+        DOC,
+        links=(
+            Link("https://feeds.example.org/all/2020-05.atom.xml", "prev-archive"),
+            Link("https://hub.example.org/", "hub"),
+        ),
+    )
+    feed = etree.fromstring(atom_bytes(doc))
+    first = feed.find("atom:link", NS)
+    assert first is not None
+    assert dict(first.attrib) == {"href": SITE, "rel": "alternate", "type": "text/html"}
+    assert [link.get("rel") for link in feed.findall("atom:link", NS)][1:] == [
+        "self",
+        "prev-archive",
+        "hub",
+    ]
+    channel = etree.fromstring(rss_bytes(doc)).find("channel")
+    assert channel is not None
+    links = [c for c in channel if etree.QName(c).localname == "link"]
+    assert (links[0].tag, links[0].text) == ("link", SITE)
+    assert [link.get("rel") for link in links[1:]] == ["self", "prev-archive", "hub"]
+
+
 def test_times_are_the_given_ones_never_now() -> None:
     channel = rss().find("channel")
     assert channel is not None

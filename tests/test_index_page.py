@@ -13,8 +13,9 @@ import pytest
 from lxml import html
 
 from feeds.build import check
-from feeds.config import Config
-from tests.helpers import BASE_URL, CORPUS, build_into
+from feeds.config import Config, ConfigError, load_config
+from feeds.site import index_html
+from tests.helpers import BASE_URL, CORPUS, SEEDS, build_into
 
 FLAGS = [
     *("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"),
@@ -80,3 +81,34 @@ def test_screenshots_show_a_page(
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (width, height)
     assert len(data) > 20_000, "text and tables, not a blank page"
+
+
+LOGO = "https://news.example.org/logo.png"
+ICON = "https://news.example.org/icon.png"
+
+
+def _icons(site: str, tmp_path: Path) -> list[str]:
+    """The icon links of index.html built with the given `site:` section of feeds.yaml."""
+    path = tmp_path / "feeds.yaml"
+    path.write_text(f"site:\n{site}paths: {{seeds: {SEEDS}}}\n", encoding="utf-8")
+    config = load_config(path)
+    page = html.fromstring(index_html(check(config).collection, config))
+    return [link.get("href") for link in page.xpath("//head/link[@rel='icon']")]
+
+
+@pytest.mark.parametrize(
+    ("site", "icons"),
+    [
+        (f"  logo: {LOGO}\n  icon: {ICON}\n", [ICON]),
+        (f"  logo: {LOGO}\n", [LOGO]),  # a logo is better than no icon in a browser tab
+        ("  title: No images\n", []),
+    ],
+    ids=["icon", "logo-only", "neither"],
+)
+def test_the_page_links_the_site_icon(tmp_path: Path, site: str, icons: list[str]) -> None:
+    assert _icons(site, tmp_path) == icons
+
+
+def test_an_icon_must_be_an_absolute_url(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"site.icon: must be an absolute http\(s\) URL"):
+        _icons("  icon: icon.png\n", tmp_path)

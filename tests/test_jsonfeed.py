@@ -10,9 +10,15 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from tests.helpers import BASE_URL, NS, feeds_of
+from tests.helpers import BASE_URL, NS, SEEDS, build_into, feeds_of, xml
 
 VERSION = "https://jsonfeed.org/version/1.1"
+LOGO = "https://news.example.org/logo.png"
+ICON = "https://news.example.org/icon.png"
+CNBC_LOGO = (
+    "https://smartableai.github.io/artificial-intelligence/assets/images/organizations/"
+    "cnbc.com-50x50.jpg"
+)
 
 
 def _url(value: Any) -> bool:
@@ -110,3 +116,33 @@ def test_a_wide_image_becomes_the_banner(corpus_output: Path) -> None:
         "image/png",
         "image/jpeg",
     ]
+
+
+def _images(output: Path, group: str) -> tuple[str | None, str | None]:
+    """A feed's JSON `icon` and `favicon`, once checked against its Atom `<logo>` and `<icon>`."""
+    feed = json.loads((output / f"{group}.json").read_text(encoding="utf-8"))
+    assert spec_problems(feed) == []
+    atom = xml(output / f"{group}.atom.xml")
+    atom_images = (
+        atom.findtext("atom:logo", namespaces=NS),
+        atom.findtext("atom:icon", namespaces=NS),
+    )
+    assert atom_images == (feed.get("icon"), feed.get("favicon"))
+    return feed.get("icon"), feed.get("favicon")
+
+
+def test_the_site_logo_is_the_icon_and_the_site_icon_the_favicon(tmp_path: Path) -> None:
+    build_into(SEEDS, tmp_path, logo=LOGO, icon=ICON)
+    assert _images(tmp_path, "all") == (LOGO, ICON)
+    assert _images(tmp_path, "topics/ai") == (LOGO, ICON)
+    # A provider's feed stands for the provider: its own square logo, or no image at all.
+    assert _images(tmp_path, "providers/cnbc-com") == (CNBC_LOGO, CNBC_LOGO)
+    assert _images(tmp_path, "providers/cnet-com") == (None, None)
+
+
+def test_an_icon_alone_is_only_the_favicon(tmp_path: Path) -> None:
+    build_into(SEEDS, tmp_path / "icon", icon=ICON)
+    assert _images(tmp_path / "icon", "all") == (None, ICON)
+    build_into(SEEDS, tmp_path / "logo", logo=LOGO)
+    # A logo of unknown shape is no favicon: a reader would squash a wide one into a square.
+    assert _images(tmp_path / "logo", "all") == (LOGO, None)

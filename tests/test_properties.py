@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import string
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,17 @@ from hypothesis import strategies as st
 
 from feeds.collect import collect
 from feeds.config import Config
+from feeds.model import Article, Provider
 from feeds.records import _RecordLoader, read_file
 from feeds.render import render_files
-from feeds.slugs import MAX_LENGTH, assign_slugs, slugify
+from feeds.slugs import MAX_LENGTH, provider_slug, slugify, topic_slug
+from feeds.text import identity_key
 from feeds.validate import validate
 from tests.test_jsonfeed import spec_problems
 
 SAFE_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# A group's slug: plain words, or readable words then `--` and a hash of its identity.
+GROUP_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*(--[0-9a-f]{8})?$")
 FIXTURE = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 
 
@@ -31,15 +36,51 @@ def test_every_slug_is_a_safe_file_name(name: str) -> None:
     slug = slugify(name)
     assert SAFE_SLUG.match(slug), slug
     assert len(slug) <= MAX_LENGTH
+    for group_slug in (topic_slug(identity_key(name)), provider_slug(identity_key(name))):
+        assert GROUP_SLUG.match(group_slug), group_slug
+        assert len(group_slug) <= MAX_LENGTH
 
 
-@given(st.lists(st.text(), unique=True))
-def test_slugs_are_distinct_and_deterministic(names: list[str]) -> None:
-    keys = {name: name for name in names}
-    slugs = assign_slugs(keys)
-    assert len(set(slugs.values())) == len(names)
-    assert all(SAFE_SLUG.match(s) and len(s) <= MAX_LENGTH for s in slugs.values())
-    assert assign_slugs(dict(reversed(list(keys.items())))) == slugs
+# Names made to nearly collide: case, accents, symbols, spaces, hyphens, dots, other scripts, and
+# lengths around the cap; plus any text at all.
+near_names = st.one_of(
+    st.text(alphabet="cCdDnNrRkKuUüÜ1 +#&@%.-_人工", min_size=1, max_size=8),
+    st.text(alphabet="ab .-", min_size=60, max_size=100),
+    st.text(min_size=1, max_size=20),
+).filter(identity_key)  # a topic or provider name is never blank
+domains = st.lists(st.text(alphabet="ab1-", min_size=1, max_size=4), min_size=1, max_size=3).map(
+    ".".join
+)
+providers = st.one_of(
+    domains.map(lambda d: Provider(d, d, d)),
+    near_names.map(lambda n: Provider(identity_key(n), n)),
+)
+
+
+def _slugs(articles: list[Article]) -> dict[tuple[str, str], str]:
+    """Each topic's and provider's slug, by (kind, identity key), as a build names its files."""
+    groups = collect(articles, kinds=("topics", "providers")).groups
+    return {(g.kind.value, g.key): g.slug for g in groups}
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(near_names, providers), min_size=1, max_size=8))
+def test_a_slug_depends_on_its_identity_alone_and_is_nobody_elses(
+    named: list[tuple[str, Provider]],
+) -> None:
+    published = datetime(2020, 1, 1, tzinfo=UTC)
+    articles = [
+        Article(f"https://example.com/{i}", "t", published, provider=provider, topics=(topic,))
+        for i, (topic, provider) in enumerate(named)
+    ]
+    together = _slugs(articles)
+    for article in articles:
+        assert _slugs([article]).items() <= together.items(), "alone, the same slug"
+    assert _slugs(articles[::-1]) == together, "in any order"
+    for kind in ("topics", "providers"):
+        slugs = [slug for (k, _), slug in together.items() if k == kind]
+        assert len(set(slugs)) == len(slugs), "distinct identities, distinct slugs"
+        assert all(GROUP_SLUG.match(slug) and len(slug) <= MAX_LENGTH for slug in slugs)
 
 
 @FIXTURE

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers import BASE_URL, NS, SEEDS, build_into, files_of, xml
+import pytest
+from lxml import html
+
+from tests.helpers import BASE_URL, NS, SEEDS, build_into, contents_of, files_of, write_record, xml
 
 ARTICLE = (
     "https://www.cnbc.com/2020/06/08/ibm-gets-out-of-facial-recognition-business-"
@@ -135,3 +138,59 @@ def test_secured_token_never_reaches_the_output(seed_output: Path) -> None:
     )
     for data in files_of(seed_output).values():
         assert secured[:40].encode() not in data
+
+
+def _shown_images(path: Path) -> list[dict[str, str]]:
+    """The `<img>` of each item's HTML in a feed file (RSS, Atom or JSON), as attributes."""
+    found = []
+    for content in contents_of(path):
+        (img,) = html.fromstring(content).xpath("//img")
+        found.append(dict(img.attrib))
+    return found
+
+
+@pytest.mark.parametrize("fmt", ["rss.xml", "atom.xml", "json"])
+def test_the_lead_image_is_shown_at_most_600_px_wide_in_proportion(
+    seed_output: Path, fmt: str
+) -> None:
+    (shown,) = _shown_images(seed_output / f"topics/computer-vision.{fmt}")
+    # 3915 x 2534 in the record
+    assert (shown["src"], shown["width"], shown["height"]) == (LEAD_IMAGE, "600", "388")
+    (cnet,) = _shown_images(seed_output / f"providers/cnet-com.{fmt}")
+    assert (cnet["width"], cnet["height"]) == ("600", "450")  # 756x567
+
+
+def test_a_small_image_keeps_its_size_and_a_lone_dimension_is_handled(tmp_path: Path) -> None:
+    sizes = {
+        "small": "width: 320\n    height: 240",
+        "wide-no-height": "width: 3000",
+        "narrow-no-height": "width: 300",
+        "height-only": "height: 2000",
+    }
+    for day, (name, size) in enumerate(sizes.items(), start=1):
+        write_record(
+            tmp_path / "seeds",
+            f"{name}.md",
+            f"""
+title: {name}
+excerpt: An image {name}.
+webUrl: https://example.com/{name}
+publishedDateTime: 2024-05-0{day}T10:00:00Z
+images:
+  - url: https://example.com/{name}.jpg
+    {size}
+""",
+        )
+    build_into(tmp_path / "seeds", tmp_path / "output")
+    shown = {
+        img["src"].removeprefix("https://example.com/").removesuffix(".jpg"): {
+            k: v for k, v in img.items() if k in ("width", "height")
+        }
+        for img in _shown_images(tmp_path / "output/all.rss.xml")
+    }
+    assert shown == {
+        "small": {"width": "320", "height": "240"},
+        "wide-no-height": {"width": "600"},  # the reader keeps the proportions
+        "narrow-no-height": {"width": "300"},
+        "height-only": {},  # not cappable; a lone height would stretch a narrowed image
+    }

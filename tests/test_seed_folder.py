@@ -60,7 +60,7 @@ def test_odd_entries_are_reported_and_never_opened(
     lines = result.stdout.splitlines()
     assert lines[:-1] == EXPECTED
     assert lines[-1].startswith(
-        "8 files (3 ignored, 1 parsed): 5 records, 1 accepted, 4 rejected, 0 duplicate"
+        "8 files (3 ignored, 1 parsed): 5 records, 1 accepted, 4 rejected, 0 duplicates"
     )
     assert result.returncode == (1 if command == "check" else 0)
 

@@ -1,0 +1,46 @@
+"""One record never stops a build, even when making its item fails (a bug in feeds): the record
+is rejected with a message that says so, and every feed is what it would be without it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import feeds.render
+from feeds.model import Article
+from feeds.synthetic import write_corpus
+from tests.helpers import build_into, files_of, write_record
+
+
+def visible(folder: Path) -> dict[str, bytes]:
+    return {p: d for p, d in files_of(folder).items() if not p.startswith(".")}
+
+
+def test_an_item_that_cannot_be_made_rejects_its_record_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeds = tmp_path / "seeds"
+    write_corpus(seeds, 80, seed=6)
+    real = feeds.render.item_html
+
+    def breaks_on_one(article: Article) -> str:
+        if "cursed" in article.url:
+            raise RecursionError("a bug met on this record")
+        return real(article)
+
+    monkeypatch.setattr(feeds.render, "item_html", breaks_on_one)  # workers are forked: they too
+    build_into(seeds, tmp_path / "without", cache=tmp_path / "c1", limit=10)
+    write_record(
+        seeds,
+        "cursed.md",
+        "title: A cursed story\nwebUrl: https://example.com/cursed\n"
+        "publishedDateTime: 2024-01-01T09:00:00Z\ntopics: [AI]",
+    )
+    report = build_into(seeds, tmp_path / "with", cache=tmp_path / "c2", limit=10)
+    assert (report.rejected, report.accepted) == (1, 80)
+    assert [str(p) for p in report.rejections] == [
+        "cursed.md: error: could not be written into a feed: RecursionError: a bug met on this "
+        "record (a bug in feeds; please report it)"
+    ]
+    assert visible(tmp_path / "with") == visible(tmp_path / "without")
