@@ -1,20 +1,31 @@
 """feeds: turns a folder of news article records into RSS, Atom and JSON feeds.
 
-The pipeline, one direction (assembled in `build.py`):
+What a program uses:
 
-    ingest.scan / ingest  files -> each file's outcome: read (records.py) and validated
-                          (validate.py), or taken from the cache when the file is unchanged
-    collect.collect       Articles -> de-duplicated groups: all, topics, providers, custom  (pure)
-    render.plan           group pages x format -> fingerprinted outputs, made by
-                          feedgen_writer.py / jsonfeed.py from items serialized once (kept
-                          between runs by itemstore.py); site.py adds index.html, feeds.opml
-    publish.Publisher     outputs -> files in output/: staged, atomic, unchanged ones kept (I/O)
-    report.Report         what happened, as one line of text or as JSON
+    build(Config(...), progress=None) -> Report   build every feed; rejections are in the report
+    check(Config(...)) -> Checked                 read and validate only; write nothing
+    Progress                                      the progress callback: (stage, done, total)
+    FeedsError                                    ConfigError, OutputError, LockHeld
+
+The pipeline, one direction, is assembled in `build.py`; docs/design.md describes it.
 """
 
 from feeds._version import __version__
-from feeds.build import build
+from feeds.build import Checked, Progress, build, check
 from feeds.config import Config
+from feeds.errors import ConfigError, FeedsError, LockHeld, OutputError
 from feeds.report import Report
 
-__all__ = ["Config", "Report", "__version__", "build"]
+__all__ = [
+    "Checked",
+    "Config",
+    "ConfigError",
+    "FeedsError",
+    "LockHeld",
+    "OutputError",
+    "Progress",
+    "Report",
+    "__version__",
+    "build",
+    "check",
+]

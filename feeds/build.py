@@ -4,8 +4,8 @@
     -> render what changed -> publish (atomic, unchanged kept, stale removed) -> report
 
 Each record ends as an accepted article, a rejection with its reason, a duplicate, or (for files
-that are not records) ignored; no single record can stop the run (SPEC §3). The cache only saves
-work: a build with it gives the same bytes as a build without it (SPEC §6).
+that are not records) ignored; no single record can stop the run. The cache only saves
+work: a build with it gives the same bytes as a build without it (docs/design.md).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from feeds import codec
 from feeds._version import CODE_DIGEST
 from feeds.cache import Cache, default_cache_folder
 from feeds.collect import Collection, collect
-from feeds.config import Config, ConfigError
+from feeds.config import Config
+from feeds.errors import ConfigError
 from feeds.ingest import ingest, scan
 from feeds.lock import output_lock
 from feeds.model import Article, FileStat, Problem

@@ -13,11 +13,10 @@ from typing import Any
 from feeds._version import __version__
 from feeds.build import build, check
 from feeds.collect import Collection
-from feeds.config import DEFAULT_BASE_URL, Config, ConfigError, absolute_url, load_config
-from feeds.lock import LockHeld
+from feeds.config import DEFAULT_BASE_URL, Config, absolute_url, load_config
+from feeds.errors import ConfigError, LockHeld, OutputError
 from feeds.model import Level
 from feeds.progress import ProgressBar
-from feeds.publish import OutputError
 from feeds.report import Report, count
 
 # Exit codes (documented in the README).
@@ -163,7 +162,7 @@ def _tell(report: Report, args: argparse.Namespace) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feeds",
-        description="Turn a folder of news article records into RSS and Atom feeds.",
+        description="Turn a folder of news article records into RSS, Atom and JSON feeds.",
     )
     parser.add_argument("--version", action="version", version=f"feeds {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -1,4 +1,4 @@
-"""Collect articles into groups: everything, one per topic, one per provider (SPEC §2, §4).
+"""Collect articles into groups: everything, one per topic, one per provider.
 
 Pure: plain data in, plain data out. Two rules are decided here and nowhere else:
 

@@ -1,4 +1,4 @@
-"""The build's configuration: one frozen dataclass, loaded and checked in one place (SPEC §7).
+"""The build's configuration: one frozen dataclass, loaded and checked in one place.
 
 With no file and no flags, `Config()` is what a newcomer gets: `seeds/` in, `output/` out, feeds
 addressed at `http://localhost:8000/` where `feeds serve` shows them. A YAML file (`feeds.yaml`,
@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from feeds.errors import ConfigError
 from feeds.filters import NO_FILTERS, CustomFeed, Filters
 from feeds.paths import FORMAT_NAMES, FORMATS
 from feeds.safe_yaml import MAX_DEPTH, MAX_FILE_BYTES, nodes_expand_beyond, too_deep
@@ -30,10 +31,6 @@ DEFAULT_BASE_URL = "http://localhost:8000/"
 MAX_AGE_DAYS = 36_525  # a century: a larger `max_age_days` would leave what a datetime can hold
 DEFAULT_CONFIG_FILE = Path("feeds.yaml")
 GROUP_KINDS = ("all", "topics", "providers")
-
-
-class ConfigError(Exception):
-    """A configuration or usage mistake, told in one line that names the key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +70,12 @@ class Config:
         if not self.formats or any(f not in FORMATS for f in self.formats):
             choices = ", ".join(FORMATS)
             raise ConfigError(f"defaults.formats: must be a list drawn from {choices}")
-        slugs = [feed.slug for feed in self.custom]
-        if duplicate := next((s for s in slugs if slugs.count(s) > 1), None):
-            raise ConfigError(f"custom: two feeds have the slug {duplicate!r}")
+        if twice := duplicate_slug(self.custom):
+            first, second = twice
+            slug = self.custom[second].slug
+            raise ConfigError(
+                f"custom[{second}].slug: {slug!r} is already the slug of custom[{first}]"
+            )
 
     @property
     def home_url(self) -> str:
@@ -200,10 +200,8 @@ def _text(r: _Reader, node: yaml.Node, key: str) -> str:
 
 def _url(r: _Reader, node: yaml.Node, key: str) -> str:
     text = _text(r, node, key)
-    try:
-        absolute_url(text, key)
-    except ConfigError as e:
-        raise r.fail(node, key, str(e).split(": ", 1)[1]) from None
+    if problem := url_problem(text):
+        raise r.fail(node, key, problem)
     return text
 
 
@@ -284,7 +282,7 @@ def _custom(r: _Reader, node: yaml.Node, key: str) -> tuple[CustomFeed, ...]:
     if not isinstance(node, yaml.SequenceNode):
         raise r.fail(node, key, "must be a list of feeds")
     feeds: list[CustomFeed] = []
-    seen: dict[str, str] = {}
+    slug_nodes: list[yaml.Node] = []
     for i, item in enumerate(node.value):
         where = f"{key}[{i}]"
         fields = {
@@ -304,16 +302,16 @@ def _custom(r: _Reader, node: yaml.Node, key: str) -> tuple[CustomFeed, ...]:
             raise r.fail(
                 slug_node, f"{where}.slug", f"must be lowercase words joined by '-', like {like!r}"
             )
-        if slug in seen:
-            raise r.fail(
-                slug_node, f"{where}.slug", f"{slug!r} is already the slug of {seen[slug]}"
-            )
-        seen[slug] = where
+        slug_nodes.append(slug_node)
         filter_values = {
             k: values.pop(k) for k in list(values) if k in Filters.__dataclass_fields__
         }
         filters = Filters(**filter_values, origin=r.origin(item))
         feeds.append(CustomFeed(slug=slug, filters=filters, **values))
+    if twice := duplicate_slug(feeds):
+        first, second = twice
+        message = f"{feeds[second].slug!r} is already the slug of {key}[{first}]"
+        raise r.fail(slug_nodes[second], f"{key}[{second}].slug", message)
     return tuple(feeds)
 
 
@@ -355,9 +353,27 @@ def _base_url(url: str, key: str) -> str:
 
 
 def absolute_url(url: str, key: str) -> None:
+    if problem := url_problem(url):
+        raise ConfigError(f"{key}: {problem}")
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with a URL the configuration gives, if anything."""
     try:
         parts = urlsplit(url)
     except ValueError:  # "https://[bad": a bracketed host that is not one
         parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{key}: must be an absolute http(s) URL, not {url!r}")
+        return f"must be an absolute http(s) URL, not {url!r}"
+    return None
+
+
+def duplicate_slug(feeds: Sequence[CustomFeed]) -> tuple[int, int] | None:
+    """The first custom feed whose slug an earlier one has, as (earlier, later) indexes: two
+    feeds cannot share a file."""
+    first: dict[str, int] = {}
+    for index, feed in enumerate(feeds):
+        if feed.slug in first:
+            return first[feed.slug], index
+        first[feed.slug] = index
+    return None

@@ -1,6 +1,6 @@
 """The one module that talks to feedgen: a `FeedDoc` in, RSS 2.0 or Atom 1.0 bytes out.
 
-feedgen 1.0.0 has quirks (SPEC §5). Each is worked around here, once, marked `QUIRK`, and has a
+feedgen 1.0.0 has quirks. Each is worked around here, once, marked `QUIRK`, and has a
 test in `tests/test_feedgen_quirks.py` that fails if it comes back:
 
 1. `add_entry` prepends unless `order="append"`: items would come out oldest first.
@@ -55,14 +55,6 @@ BATCH = 64  # items per feedgen document when making items: half the cost per it
 _CLOSE = {True: b"  </channel>\n</rss>\n", False: b"</feed>\n"}
 _START = {True: b"\n    <item>", False: b"\n  <entry>"}  # an item's first line, indented
 _END = {True: b"</item>\n", False: b"</entry>\n"}
-
-
-def rss_bytes(doc: FeedDoc) -> bytes:
-    return rss_page(doc, rss_items(doc.items))
-
-
-def atom_bytes(doc: FeedDoc) -> bytes:
-    return atom_page(doc, atom_items(doc.items))
 
 
 def rss_items(items: Sequence[Item]) -> list[bytes]:

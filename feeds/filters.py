@@ -1,7 +1,7 @@
-"""Which articles a feed shows: filters on topics, providers and curation signals (SPEC §4).
+"""Which articles a feed shows: filters on topics, providers and curation signals.
 
 Pure. `max_age_days` counts back from the newest article of the corpus, not from the clock: the
-same input must give the same bytes whenever it is built (SPEC §6), and a corpus that cron keeps
+same input must give the same bytes whenever it is built, and a corpus that cron keeps
 fed has its newest article at about "now".
 """
 

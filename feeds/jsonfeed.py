@@ -15,10 +15,6 @@ from feeds.document import FeedDoc, Item
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def json_bytes(doc: FeedDoc) -> bytes:
-    return json_page(doc, json_items(doc.items))
-
-
 def json_items(items: Sequence[Item]) -> list[bytes]:
     """Each item's JSON object, as it stands in a page's `items` array."""
     return [_dumps(_item(item)) for item in items]

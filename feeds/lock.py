@@ -1,4 +1,4 @@
-"""One build at a time per output folder (SPEC §6).
+"""One build at a time per output folder (docs/design.md, "Runs").
 
 The lock is an `flock` on the output folder itself: the kernel releases it when the process ends,
 however it ends, so a lock left by a killed run never blocks the next one.
@@ -12,11 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from feeds.publish import OutputError
-
-
-class LockHeld(Exception):
-    """Another build holds the output folder."""
+from feeds.errors import LockHeld, OutputError
 
 
 @contextmanager

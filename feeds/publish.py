@@ -41,13 +41,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from feeds.errors import OutputError
 from feeds.paths import MANIFEST_PATH, is_output_path
 
 _MANIFEST_TEMPORARY = ".feeds-manifest.json.tmp"  # a `.feeds-` name: reserved for bookkeeping
-
-
-class OutputError(Exception):
-    """The output folder cannot be written."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Read the seeds folder: every file becomes raw records, a problem, or "ignored" (SPEC §2, §3).
+"""Read the seeds folder: every file becomes raw records, a problem, or "ignored".
 
 This is the only stage that reads input files. It knows file formats, not field rules: those live in
 `validate.py`. Nothing here raises for a bad file; the file's problem is returned instead.

@@ -163,11 +163,6 @@ def settings_key(config: Config) -> str:
     return repr(dataclasses.replace(config, seeds=Path(), output=Path(), cache=None))
 
 
-def render_files(collection: Collection, config: Config) -> Iterator[tuple[str, bytes]]:
-    for planned in plan(collection, config):
-        yield planned.path, planned.make()
-
-
 class _ArticleKeys:
     """What an article's item depends on, besides the format: its URL, the record file it came
     from and that file's revision, the names and slugs of its topics; with the code and settings
@@ -237,7 +232,7 @@ class _Renderer:
                 self._store_month(batch.removeprefix("archive "), list(month.values()))
             else:
                 self._make(lacking, (fmt,))
-        doc = feed_document(page, fmt, self.collection, self.config, with_items=False)
+        doc = feed_document(page, fmt, self.config)
         return WRITERS[fmt].page(doc, [self._made[id(a), fmt] for a in page.articles])
 
     def _store_month(self, month: str, articles: Sequence[Article]) -> None:
@@ -309,10 +304,8 @@ def _content_digest(page: Page, keys: _ArticleKeys) -> bytes:
     return digest.digest()
 
 
-def feed_document(
-    page: Page, fmt: str, collection: Collection, config: Config, *, with_items: bool = True
-) -> FeedDoc:
-    """What page `page` says in format `fmt`; without its items when they are spliced in."""
+def feed_document(page: Page, fmt: str, config: Config) -> FeedDoc:
+    """What page `page` says in format `fmt`, but its items: they are made once, and spliced."""
     group = page.group
     # The site's logo and icon stand for the site: a provider's feed shows the provider's own.
     of_site = group.kind is not GroupKind.PROVIDER
@@ -342,9 +335,7 @@ def feed_document(
         generator_uri=GENERATOR_URI,
         updated=max((a.last_modified for a in page.articles), default=EMPTY_FEED_TIME),
         logo=logo,
-        items=tuple(_items(a, [fmt], collection, config)[fmt] for a in page.articles)
-        if with_items
-        else (),
+        items=(),
         archive=page.month is not None,
         links=tuple(links),
         icon=config.icon if of_site else None,

@@ -1,4 +1,4 @@
-"""The files that present the feeds: `index.html` for people, `feeds.opml` for readers (SPEC §5).
+"""The files that present the feeds: `index.html` for people, `feeds.opml` for readers.
 
 Pure. The page needs no JavaScript and no external asset but the site's own icon, when one is
 configured; it reads on a phone and a desktop, and its `<link rel="alternate">` tags let browsers
@@ -33,10 +33,10 @@ background:#fafafa}main{max-width:60rem;margin:0 auto;padding:1rem}h1{margin:.5r
 table{width:100%;border-collapse:collapse;margin-bottom:1.5rem}
 th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}
 th{font-size:.85rem;color:#555}.n{text-align:right;white-space:nowrap}
-a{color:#0645ad}.f a{display:inline-block;margin-right:.6rem}
+a{color:#0645ad}.f a{display:inline-block;margin-right:.6rem}.unit{display:none}
 @media (max-width:40rem){thead{display:none}tr{display:block;padding:.5rem 0;
 border-bottom:1px solid #ddd}td{display:inline-block;border:0;padding:.1rem .5rem}
-td.name{display:block;font-weight:600}.unit{display:inline}}.unit{display:none}
+td.name{display:block;font-weight:600}.unit{display:inline}}
 """.strip()
 
 

@@ -229,7 +229,7 @@ class _Checker:
         return number
 
     def images(self, value: Any, field: str) -> tuple[Image, ...]:
-        """Good images kept in order; a bad one is dropped with a warning (SPEC §3)."""
+        """Good images kept in order; a bad one is dropped with a warning."""
         kept = []
         for i, item in enumerate(self.as_list(value, field)):
             try:
@@ -340,7 +340,7 @@ class _Checker:
 
 
 def _optional_fields(c: _Checker) -> dict[str, tuple[str, Callable[[Any, str], Any]]]:
-    """Record key -> (Article attribute, converter) for the optional scalar fields (SPEC §2)."""
+    """Record key -> (Article attribute, converter) for the optional scalar fields."""
     return {
         "updatedDateTime": ("updated", c.time),
         "excerpt": ("excerpt", c.plain_text),

@@ -1,4 +1,4 @@
-"""Deliberately broken records (tests/bad_records/), each with its exact outcome (SPEC §3).
+"""Deliberately broken records (tests/bad_records/), each with its exact outcome.
 
 A rejection names the file, the line where known, the field and what is wrong; a warning says what
 was cleaned. Nothing bad stops the build or reaches a feed.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import re
 import shutil
@@ -15,16 +17,30 @@ from pathlib import Path
 
 import pytest
 
-from feeds.cli import _parser
+from feeds.cli import _parser, main
 from tests.helpers import CORPUS, ROOT, SEEDS, files_of
 
 BAD = ROOT / "tests" / "bad_records"
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """`python -m feeds ARGS` in a process of its own: for what crosses the process boundary
+    (the entry point, exit statuses, signals)."""
     return subprocess.run(
         [sys.executable, "-m", "feeds", *args], cwd=cwd, capture_output=True, text=True, check=False
     )
+
+
+def invoke(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """The same command in this process (`cli.main`), with its output captured: faster, for
+    tests of what the command says and does."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as e:  # argparse's usage errors
+            code = e.code if isinstance(e.code, int) else 2
+    return subprocess.CompletedProcess(["feeds", *args], code, out.getvalue(), err.getvalue())
 
 
 def test_build_with_no_arguments_reads_seeds_and_writes_output(tmp_path: Path) -> None:
@@ -40,34 +56,34 @@ def test_build_with_no_arguments_reads_seeds_and_writes_output(tmp_path: Path) -
 
 def test_an_unchanged_rebuild_writes_nothing(tmp_path: Path) -> None:
     args = ["build", "--seeds", str(SEEDS), "--output", str(tmp_path)]
-    assert run(*args).returncode == 0
+    assert invoke(*args).returncode == 0
     mtimes = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
-    result = run(*args)
+    result = invoke(*args)
     assert result.stdout.endswith("18 files, 0 written, 18 unchanged (nothing changed)\n")
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == mtimes
 
 
 def test_rejections_are_printed_and_only_strict_fails(tmp_path: Path) -> None:
     args = ["--seeds", str(BAD), "--output", str(tmp_path), "-q"]
-    relaxed = run("build", *args)
+    relaxed = invoke("build", *args)
     assert relaxed.returncode == 0
     assert "missing-title.md: error: title: is missing or empty\n" in relaxed.stdout
     assert "warning" not in relaxed.stdout  # -q shows rejections only
-    assert run("build", "--strict", *args).returncode == 1
+    assert invoke("build", "--strict", *args).returncode == 1
 
 
 def test_check_validates_without_writing(tmp_path: Path) -> None:
-    result = run("check", "--seeds", str(BAD), cwd=tmp_path)
+    result = invoke("check", "--seeds", str(BAD), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == (
         "33 files (1 ignored, 33 parsed): 33 records, 9 accepted, 24 rejected, 0 duplicates"
     )
     assert list(tmp_path.iterdir()) == []
-    assert run("check", str(SEEDS)).returncode == 0  # PATH is the same as --seeds
+    assert invoke("check", str(SEEDS)).returncode == 0  # PATH is the same as --seeds
 
 
 def test_json_report_goes_to_stdout(tmp_path: Path) -> None:
-    result = run("build", "--seeds", str(CORPUS), "--output", str(tmp_path), "--json")
+    result = invoke("build", "--seeds", str(CORPUS), "--output", str(tmp_path), "--json")
     report = json.loads(result.stdout)
     assert report["records"] == {"found": 7, "accepted": 6, "rejected": 0, "duplicate": 1}
     assert report["duplicates"][0]["path"] == "wires/robotics-wire-early.md"
@@ -81,7 +97,9 @@ def test_json_report_goes_to_stdout(tmp_path: Path) -> None:
 
 
 def test_base_url_flag_sets_every_link(tmp_path: Path) -> None:
-    run("build", "--seeds", str(SEEDS), "--output", str(tmp_path), "--base-url", "https://x.test/f")
+    invoke(
+        "build", "--seeds", str(SEEDS), "--output", str(tmp_path), "--base-url", "https://x.test/f"
+    )
     text = (tmp_path / "all.atom.xml").read_text()
     assert '<link href="https://x.test/f/all.atom.xml" rel="self"' in text
     assert "localhost" not in text
@@ -101,13 +119,13 @@ def test_base_url_flag_sets_every_link(tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
-    result = run("build", *args, cwd=tmp_path)
+    result = invoke("build", *args, cwd=tmp_path)
     assert (result.returncode, result.stderr) == (2, message)
 
 
 def test_unwritable_output_exits_3(tmp_path: Path) -> None:
     (tmp_path / "output").write_text("a file where a folder should be")
-    result = run("build", "--seeds", str(SEEDS), "--output", str(tmp_path / "output"))
+    result = invoke("build", "--seeds", str(SEEDS), "--output", str(tmp_path / "output"))
     assert result.returncode == 3
     assert result.stderr.startswith("feeds: output not writable: cannot use ")
 
@@ -214,8 +232,6 @@ def test_a_bug_exits_70_with_one_line_and_the_traceback_only_with_v(
 def test_a_run_says_the_problems_of_the_files_it_read_and_counts_the_others(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from feeds.cli import main
-
     seeds = tmp_path / "seeds"
     shutil.copytree(BAD, seeds)
     argv = ["build", "--seeds", str(seeds), "--output", str(tmp_path / "out")]
@@ -254,7 +270,7 @@ def test_a_run_says_the_problems_of_the_files_it_read_and_counts_the_others(
 
 
 def test_counts_are_said_in_good_english(tmp_path: Path) -> None:
-    result = run("build", "--seeds", str(SEEDS), "--output", str(tmp_path))
+    result = invoke("build", "--seeds", str(SEEDS), "--output", str(tmp_path))
     assert result.stdout == (
         "1 file (0 ignored, 1 parsed): 1 record, 1 accepted, 0 rejected, 0 duplicates; "
         "5 feeds in 18 files, 18 written, 0 unchanged\n"
@@ -264,6 +280,6 @@ def test_counts_are_said_in_good_english(tmp_path: Path) -> None:
 
 
 def test_the_readme_shows_the_summary_line_the_corpus_build_prints(tmp_path: Path) -> None:
-    result = run("build", "--seeds", str(CORPUS), "--output", str(tmp_path))
+    result = invoke("build", "--seeds", str(CORPUS), "--output", str(tmp_path))
     (line,) = result.stdout.splitlines()[-1:]
     assert f"\n{line}\n" in (ROOT / "README.md").read_text()

@@ -1,4 +1,4 @@
-"""The configuration file (SPEC §7) and custom feeds (SPEC §4): the README's example, filters
+"""The configuration file and custom feeds: the README's example, filters
 checked against a plain Python filter, and every kind of mistake named with its key and line."""
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from feeds.build import check
-from feeds.config import ConfigError, load_config
+from feeds.cli import main
+from feeds.config import load_config
+from feeds.errors import ConfigError
 from feeds.model import Article
 from feeds.synthetic import write_corpus
 from tests.helpers import ROOT, SEEDS, files_of
@@ -231,13 +233,27 @@ MISTAKES = [
     ids=[(m[1].split(":")[1] if m[1][0].isdigit() else m[1][:40]).strip() for m in MISTAKES],
 )
 def test_each_mistake_is_one_line_with_key_and_line_and_nothing_is_written(
-    tmp_path: Path, text: str, message: str
+    tmp_path: Path,
+    text: str,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     path = tmp_path / "feeds.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert str(caught.value) == f"{path}:{message}"
+    monkeypatch.chdir(tmp_path)  # where `output/` would go
+    assert main(["build", "--config", str(path), "--seeds", str(SEEDS)]) == 2
+    assert capsys.readouterr() == ("", f"feeds: {path}:{message}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feeds.yaml"], "nothing written"
+
+
+def test_a_mistake_exits_2_from_the_command_line_too(tmp_path: Path) -> None:
+    """The one test of the process boundary for mistakes: the others call `main` in-process."""
+    path = tmp_path / "feeds.yaml"
+    path.write_text("titel: x\n", encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "feeds", "build", "--config", str(path), "--seeds", str(SEEDS)],
         cwd=tmp_path,
@@ -245,7 +261,8 @@ def test_each_mistake_is_one_line_with_key_and_line_and_nothing_is_written(
         text=True,
         check=False,
     )
-    assert (result.returncode, result.stderr) == (2, f"feeds: {path}:{message}\n")
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"feeds: {path}:1: titel: unknown key")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["feeds.yaml"], "nothing written"
 
 

@@ -1,4 +1,4 @@
-"""Cron-grade regeneration (SPEC §6): incremental equals full, kills leave old-or-new files, one run
+"""Cron-grade regeneration: incremental equals full, kills leave old-or-new files, one run
 at a time, owned files only, a full disk breaks nothing."""
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from feeds.collect import collect
 from feeds.config import Config
 from feeds.model import Article, Provider
 from feeds.records import _RecordLoader, read_file
-from feeds.render import render_files
+from feeds.render import plan
 from feeds.slugs import MAX_LENGTH, provider_slug, slugify, topic_slug
 from feeds.text import identity_key
 from feeds.validate import validate
@@ -158,7 +158,7 @@ def test_any_accepted_records_make_feeds_that_parse(
         c.article for raw in read_file(path, path.name).records if (c := validate(raw)).article
     ]
     config = Config(seeds=tmp_path, output=tmp_path / "out")
-    for name, data in render_files(collect(articles), config):
+    for name, data in ((p.path, p.make()) for p in plan(collect(articles), config)):
         if name.endswith(".json"):
             assert spec_problems(json.loads(data)) == [], name
             continue

@@ -1,4 +1,4 @@
-"""Publishing next to a site (SPEC §4, §5): RFC 5005 archives, index.html, feeds.opml, WebSub."""
+"""Publishing next to a site: RFC 5005 archives, index.html, feeds.opml, WebSub."""
 
 from __future__ import annotations
 

@@ -125,11 +125,6 @@ def test_feed_times_are_item_times_not_the_build_time(seed_output: Path) -> None
     assert atom.findtext("atom:updated", namespaces=NS) == "2020-06-08T23:17:00+00:00"
 
 
-def test_two_builds_are_byte_identical(tmp_path: Path, seed_output: Path) -> None:
-    build_into(SEEDS, tmp_path / "again")
-    assert files_of(tmp_path / "again") == files_of(seed_output)
-
-
 def test_secured_token_never_reaches_the_output(seed_output: Path) -> None:
     secured = next(
         line.split('"')[1]
