@@ -32,8 +32,9 @@ from feeds.paths import REPORT_PATH
 from feeds.report import Report
 
 if TYPE_CHECKING:
+    from feeds.batches import Batch, Planned
     from feeds.publish import Publisher, Stager
-    from feeds.render import ItemError, Planned
+    from feeds.render import ItemError
 
 STORE_EVERY = 5_000  # outcomes kept in the cache at once while reading
 
@@ -161,15 +162,16 @@ def _publish_once(
     place; the report, and each file's fingerprint, size and mtime for the next run."""
     # Imported here, not above: a run with nothing to do never renders, and these modules
     # (feedgen, lxml, nh3, markdown-it) are most of its start-up time.
+    from feeds.batches import stored_months
     from feeds.itemstore import ItemStore
     from feeds.publish import Publisher
-    from feeds.render import plan, stored_months
+    from feeds.render import plan
     from feeds.site import plan_site
 
     publisher = Publisher(config.output)
     fresh: dict[str, tuple[str, int, int]] = {}
     todo = []
-    batches: dict[str, list[tuple[Planned, Path]]] = {}
+    batches: dict[Batch, list[tuple[Planned, Path]]] = {}
     store = ItemStore(cache.folder / "items")
     planned = [*plan(checked.collection, config, store), *plan_site(checked.collection, config)]
     for item in planned:

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import zlib
 from pathlib import Path
 
-from feeds import codec
+from feeds import codec, files
 
 _HEADER = 8
 _MAX_INDEX = 1 << 30  # a damaged length must not make us read gigabytes
@@ -56,20 +55,15 @@ class ItemStore:
             offset += len(data)
         head = codec.dump(index)
         self._close(month)
-        temporary = None
+        target = self._path(month)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                f.write(len(head).to_bytes(_HEADER, "big"))
-                f.write(head)
-                f.writelines(items.values())
-            if self._path(month).is_dir():  # not ours to keep: a folder took the month's name
-                self._path(month).rmdir()
-            os.replace(temporary, self._path(month))
+            if target.is_dir():  # not ours to keep: a folder took the month's name
+                target.rmdir()
+            chunks = (len(head).to_bytes(_HEADER, "big"), head, *items.values())
+            files.replace(target, chunks, mode=0o600)  # the cache is the builder's own
         except OSError:
-            if temporary:
-                Path(temporary).unlink(missing_ok=True)
+            pass
 
     def prune(self, months: set[str]) -> None:
         """Remove the files of months not in `months` (no archive page shows them any more), and

@@ -36,15 +36,15 @@ import json
 import os
 import secrets
 import stat
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from feeds import files
 from feeds.errors import OutputError
 from feeds.paths import MANIFEST_PATH, is_output_path
 
-_MANIFEST_TEMPORARY = ".feeds-manifest.json.tmp"  # a `.feeds-` name: reserved for bookkeeping
+_MANIFEST_TEMPORARY = ".feeds-manifest.json.tmp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,8 @@ class Stager:
             if _same_bytes(target, data):
                 return None
             target.parent.mkdir(parents=True, exist_ok=True)
-            return _stage(target, data, self.mode, prefix=f".{target.name}.feeds-{self.token}.")
+            prefix = f".{target.name}.feeds-{self.token}."
+            return files.stage(target, (data,), mode=self.mode, prefix=prefix)
         except OSError as e:
             raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
 
@@ -191,12 +192,17 @@ class Publisher:
                 if any(mark in name for mark in marks):
                     (self.output / folder / name).unlink(missing_ok=True)
 
-    def _write_manifest(self, files: Iterable[str], runs: Iterable[str]) -> None:
-        data = json.dumps({"files": sorted(files), "runs": list(runs)}, indent=1) + "\n"
+    def _write_manifest(self, owned: Iterable[str], runs: Iterable[str]) -> None:
+        data = (json.dumps({"files": sorted(owned), "runs": list(runs)}, indent=1) + "\n").encode()
         target = self.output / MANIFEST_PATH
         try:
-            if not _same_bytes(target, data.encode()):
-                _replace_durably(target, data.encode(), self.stager.mode)
+            if not _same_bytes(target, data):
+                # A fixed temporary name, reserved like every `.feeds-` name: a killed run's is
+                # simply overwritten by the next, never left behind. Durable: later steps rely
+                # on the manifest being on disk.
+                temporary = target.with_name(_MANIFEST_TEMPORARY)
+                mode = self.stager.mode
+                files.replace(target, (data,), mode=mode, temporary=temporary, durable=True)
         except OSError as e:
             raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
 
@@ -255,44 +261,6 @@ def _same_bytes(target: Path, data: bytes) -> bool:
         return target.read_bytes() == data
     except FileNotFoundError:
         return False
-
-
-def _stage(target: Path, data: bytes, mode: int, *, prefix: str) -> Path:
-    """Write `data` to a new temporary file beside `target`."""
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(temporary, mode)  # mkstemp makes 0600; a web server must be able to read it
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return Path(temporary)
-
-
-def _replace_durably(target: Path, data: bytes, mode: int) -> None:
-    """Replace `target` by `data` through a fixed temporary name, and wait until both the bytes
-    and the rename are on disk (the manifest: later steps rely on it)."""
-    temporary = target.with_name(_MANIFEST_TEMPORARY)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    _sync_folder(target.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _remove_empty_parents(folder: Path, output: Path) -> None:

@@ -15,10 +15,11 @@ from html import escape
 from itertools import groupby
 
 from feeds._version import CODE_DIGEST
+from feeds.batches import Planned
 from feeds.collect import Collection, Group, GroupKind
 from feeds.config import Config
+from feeds.fingerprints import settings_key
 from feeds.paths import FORMATS, INDEX_PATH, OPML_PATH
-from feeds.render import Planned, settings_key
 
 SECTIONS = {
     GroupKind.ALL: "Everything",

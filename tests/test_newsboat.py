@@ -51,7 +51,7 @@ from lxml import etree
 
 from feeds.build import check
 from feeds.config import Config
-from feeds.render import pages
+from feeds.pages import pages
 from tests.helpers import CORPUS, NS, SEEDS, build_into, feeds_of, write_record
 
 # One reload of one small file over loopback takes well under a second; this only bounds a hang.

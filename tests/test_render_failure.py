@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import feeds.render
+import feeds.items
 from feeds.model import Article
 from feeds.synthetic import write_corpus
 from tests.helpers import build_into, files_of, write_record
@@ -22,14 +22,14 @@ def test_an_item_that_cannot_be_made_rejects_its_record_only(
 ) -> None:
     seeds = tmp_path / "seeds"
     write_corpus(seeds, 80, seed=6)
-    real = feeds.render.item_html
+    real = feeds.items.item_html
 
     def breaks_on_one(article: Article) -> str:
         if "cursed" in article.url:
             raise RecursionError("a bug met on this record")
         return real(article)
 
-    monkeypatch.setattr(feeds.render, "item_html", breaks_on_one)  # workers are forked: they too
+    monkeypatch.setattr(feeds.items, "item_html", breaks_on_one)  # workers are forked: they too
     build_into(seeds, tmp_path / "without", cache=tmp_path / "c1", limit=10)
     write_record(
         seeds,

@@ -1,0 +1,58 @@
+"""How a build's work is cut: each output file is `Planned` in a `Batch` of files best made
+together (in one worker, sharing their items), and batches go in stages.
+
+- An archive month's pages, in every group, form one batch (an article is in one month only): it
+  makes the month's items once, and keeps them in the item store.
+- The subscription documents of `CURRENT_BATCH` groups at a time form one batch; they find most
+  of their items in the store, kept by the archive batches, which therefore come first (stage 0).
+- The site's own files (index.html, feeds.opml) come last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from feeds.pages import Page
+
+CURRENT_BATCH = 64  # groups whose subscription documents are made together
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    month: str | None = None  # an archive month: its pages in every group
+    block: int = 0  # else a block of `CURRENT_BATCH` groups' subscription documents
+
+    @property
+    def stage(self) -> int:
+        """Stages go in order: archive pages (0) keep the items that the others (1) reuse."""
+        return 0 if self.month else 1
+
+
+SITE = Batch(block=-1)  # index.html and feeds.opml
+
+
+def batch_of(page: Page, group_index: int) -> Batch:
+    if page.month:
+        return Batch(page.month)
+    return Batch(block=group_index // CURRENT_BATCH)
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One output file: where it goes, a fingerprint of what it is made from, how to make it."""
+
+    path: str
+    fingerprint: str  # changes whenever the bytes could
+    make: Callable[[], bytes]
+    batch: Batch = SITE
+    size: int = 1  # the work of making it, in items
+
+    @property
+    def stage(self) -> int:
+        return self.batch.stage
+
+
+def stored_months(planned: Iterable[Planned]) -> set[str]:
+    """The months whose items the item store keeps: those with archive pages."""
+    return {p.batch.month for p in planned if p.batch.month}

@@ -1,0 +1,70 @@
+"""Writing a file whole: new bytes go to a temporary file beside it, which is renamed over it, so
+a reader (or a run killed at any moment) sees the old file or the new one, never a part.
+
+The one way `feeds` writes a file, for the output folder (`publish.py`) and the cache
+(`itemstore.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def stage(target: Path, chunks: Iterable[bytes], *, mode: int, prefix: str) -> Path:
+    """A new temporary file beside `target`, named `<prefix><random>.tmp`, holding `chunks`,
+    ready to be renamed over `target`."""
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.writelines(chunks)
+        os.chmod(temporary, mode)  # mkstemp makes 0600; a web server must be able to read it
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return Path(temporary)
+
+
+def replace(
+    target: Path,
+    chunks: Iterable[bytes],
+    *,
+    mode: int,
+    temporary: Path | None = None,
+    durable: bool = False,
+) -> None:
+    """Replace `target` by `chunks`, through a temporary file beside it (`temporary`, a fixed
+    name, when given). `durable`: return only once the bytes and the rename are on disk."""
+    if temporary is None:
+        temporary = stage(target, chunks, mode=mode, prefix=f".{target.name}.")
+    else:
+        _write(temporary, chunks, mode)
+    try:
+        if durable:
+            _sync(temporary, os.O_RDONLY)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    if durable:
+        _sync(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _write(path: Path, chunks: Iterable[bytes], mode: int) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.writelines(chunks)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _sync(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,70 @@
+"""What each output file and each item depends on, as digests.
+
+A planned file whose fingerprint (and size and mtime) did not change since the last run is not
+made again; an item whose key is in the item store is not serialized again. A fingerprint must
+change whenever the bytes could: it covers the code (`CODE_DIGEST`), every setting that shapes
+the output, the format, the page's place in its archive chain, its group, and for each item the
+article's URL, its record file and that file's revision, and its topics' names and slugs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+from feeds._version import CODE_DIGEST
+from feeds.collect import Collection
+from feeds.config import Config
+from feeds.model import Article
+from feeds.pages import Page
+from feeds.text import identity_key
+
+
+def settings_key(config: Config) -> str:
+    """The settings that shape the output: all but where the input, output and cache are."""
+    return repr(dataclasses.replace(config, seeds=Path(), output=Path(), cache=None))
+
+
+def file_fingerprint(settings: str, fmt: str, content: bytes) -> str:
+    """The fingerprint of a page's file: the code, the settings, the format and `content`."""
+    return hashlib.sha256(f"{CODE_DIGEST}|{settings}|{fmt}|".encode() + content).hexdigest()
+
+
+class ArticleKeys:
+    """What an article's item depends on, besides the format: its URL, the record file it came
+    from and that file's revision, the names and slugs of its topics; with the code and settings
+    for `item`, the key of its serialized item in the store."""
+
+    def __init__(self, collection: Collection, prefix: str) -> None:
+        self.collection = collection
+        self.prefix = prefix.encode()
+        self.known: dict[int, bytes] = {}  # id(article) -> `content(article)`, once made
+        self._items: dict[int, bytes] = {}  # id(article) -> digest of prefix and content
+
+    def content(self, article: Article) -> bytes:
+        key = self.known.get(id(article))
+        if key is None:
+            topics = [self.collection.topics.get(identity_key(t)) for t in article.topics]
+            names = [(t.name, t.slug) for t in topics if t]
+            key = f"|{article.url}|{article.revision}|{article.source}|{names}".encode()
+            self.known[id(article)] = key
+        return key
+
+    def item(self, article: Article, fmt: str) -> bytes:
+        digest = self._items.get(id(article))
+        if digest is None:
+            digest = hashlib.sha256(self.prefix + self.content(article)).digest()
+            self._items[id(article)] = digest
+        return digest + fmt.encode()
+
+
+def content_digest(page: Page, keys: ArticleKeys) -> bytes:
+    """What a page's bytes depend on besides the code, settings and format: the group, the page's
+    place in the archive chain, and what each of its items depends on."""
+    group = page.group
+    digest = hashlib.sha256(f"{page.month}|{page.older}|".encode())
+    digest.update(repr((group.kind, group.key, group.name, group.slug, group.provider)).encode())
+    known = keys.known
+    digest.update(b"".join([known.get(id(a)) or keys.content(a) for a in page.articles]))
+    return digest.digest()
