@@ -27,7 +27,7 @@ from feeds.config import Config
 from feeds.errors import ConfigError
 from feeds.ingest import ingest, scan
 from feeds.lock import output_lock
-from feeds.model import Article, FileStat, Problem
+from feeds.model import Article, FileStat, Level, Problem
 from feeds.paths import REPORT_PATH
 from feeds.report import Report
 
@@ -100,8 +100,10 @@ def _build(
     report, fresh = _publish(config, checked, outputs, cache, progress)
     cache.store_outputs(fresh)
     cache.put("report", codec.report_to_plain(replace(report, notices=())))
-    # When a file could not be read, the next run must try it again, changed or not.
-    cache.put("state", state if checked.complete else None)
+    # When a file could not be read, the next run must try it again, changed or not; when a
+    # file feeds did not write held a place, the next run must look whether it is still there.
+    done = checked.complete and not report.refused
+    cache.put("state", state if done else None)
     if config.websub_hub:
         report = _announce(config, config.websub_hub, checked.collection, report)
     return report
@@ -130,25 +132,35 @@ def _publish(
 
 
 def _left_out(checked: Checked, config: Config, error: ItemError) -> Checked:
-    articles = tuple(a for a in checked.articles if (a.source, a.url) != (error.source, error.url))
+    """`checked` without the article whose item could not be made: the record's own article
+    (the record is rejected), or a related article it mentions (dropped, with a warning)."""
+    what = f"could not be written into a feed: {error.what} (a bug in feeds; please report it)"
+    articles, rejected, problem = [], 0, None
+    for article in checked.articles:
+        if article.source == error.source and article.url == error.url:
+            rejected, problem = 1, Problem(error.source, what)
+            continue
+        if article.source == error.source and any(r.url == error.url for r in article.related):
+            related = tuple(r for r in article.related if r.url != error.url)
+            article = replace(article, related=related)
+            problem = problem or Problem(error.source, what, "related", level=Level.WARNING)
+        articles.append(article)
+    if problem is None:  # not one record's doing after all
+        raise error
     collection = collect(
         articles, kinds=config.groups, filters=config.filters, custom=config.custom
-    )
-    problem = Problem(
-        error.source,
-        f"could not be written into a feed: {error.what} (a bug in feeds; please report it)",
     )
     report = replace(
         checked.report,
         accepted=len(articles) - len(collection.duplicates),
-        rejected=checked.report.rejected + 1,
+        rejected=checked.report.rejected + rejected,
         duplicates=len(collection.duplicates),
         problems=(*checked.report.problems, problem),
         duplicate_notes=collection.duplicates,
         recent=(*checked.report.recent, problem),
         groups=len(collection.groups),
     )
-    return Checked(articles, collection, report, checked.complete)
+    return Checked(tuple(articles), collection, report, checked.complete)
 
 
 def _publish_once(
@@ -168,7 +180,7 @@ def _publish_once(
     from feeds.render import plan
     from feeds.site import plan_site
 
-    publisher = Publisher(config.output)
+    publisher = Publisher(config.output, {path: known[1:] for path, known in outputs.items()})
     fresh: dict[str, tuple[str, int, int]] = {}
     todo = []
     batches: dict[Batch, list[tuple[Planned, Path]]] = {}
@@ -177,8 +189,8 @@ def _publish_once(
     for item in planned:
         known = outputs.get(item.path)
         if known and known[0] == item.fingerprint and _stat(config.output / item.path) == known[1:]:
-            publisher.keep(item.path)
-            fresh[item.path] = known
+            if publisher.keep(item.path):
+                fresh[item.path] = known
         elif (target := publisher.claim(item.path)) is not None:
             todo.append(item)
             batches.setdefault(item.batch, []).append((item, target))
@@ -199,6 +211,8 @@ def _publish_once(
     store.prune(stored_months(planned))
     for item in todo:  # stat after `finish`: the files are in place now
         fresh[item.path] = (item.fingerprint, *_stat(config.output / item.path))
+    if report_target:  # recorded too, to be recognized as ours (its fingerprint: none)
+        fresh[REPORT_PATH] = ("", *_stat(report_target))
     report = replace(
         checked.report,
         written=published.written,
@@ -330,7 +344,11 @@ def _read_and_collect(
         recent=(
             *recent,
             *collection.warnings,
-            *(note for note in collection.duplicates if note.path in fresh),
+            *(
+                note
+                for note, kept in zip(collection.duplicates, collection.kept_instead, strict=True)
+                if note.path in fresh or kept in fresh
+            ),
         ),
         groups=len(collection.groups),
         parsed=parsed,
@@ -367,7 +385,14 @@ def _check_layout(seeds: Path, output: Path, cache: Path) -> None:
 def _scan(config: Config) -> list[FileStat]:
     if not config.seeds.is_dir():
         raise ConfigError(f"seeds folder {str(config.seeds)!r} does not exist or is not a folder")
-    return scan(config.seeds)
+    try:
+        return scan(config.seeds)
+    except OSError as e:  # a folder that cannot be listed: its records are not gone, just unseen
+        where = e.filename or config.seeds
+        raise ConfigError(
+            f"the seeds folder {str(where)!r} cannot be read ({e.strerror or e}); nothing was "
+            "written, the feeds stay as they were"
+        ) from e
 
 
 def _state(config: Config, stats: list[FileStat]) -> str:

@@ -58,6 +58,7 @@ class Collection:
     duplicates: tuple[Problem, ...] = ()
     topics: dict[str, Group] = field(default_factory=dict)  # topic key -> its group, if written
     warnings: tuple[Problem, ...] = ()  # filters that name no topic or provider of the corpus
+    kept_instead: tuple[str, ...] = ()  # for each duplicate, the file of the record kept
 
 
 def newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:
@@ -74,7 +75,7 @@ def collect(
 ) -> Collection:
     """Group the articles. `kinds` names the built-in groups wanted; `filters` applies to every
     feed (after duplicates are resolved); each custom feed adds its own group."""
-    deduped, duplicates = _dedupe(articles)
+    deduped, duplicates, kept_instead = _dedupe(articles)
     newest = max((a.published for a in deduped), default=None)
     # In feed order from the start: each group's share then needs no real sorting.
     wanted = filters.predicate(newest)
@@ -95,7 +96,8 @@ def collect(
         deduped,
         [("filters", filters)] + [(f"custom[{i}]", c.filters) for i, c in enumerate(custom)],
     )
-    return Collection(tuple(groups), duplicates, {g.key: g for g in topic_groups}, warnings)
+    topics = {g.key: g for g in topic_groups}
+    return Collection(tuple(groups), duplicates, topics, warnings, kept_instead)
 
 
 def _custom_groups(
@@ -152,9 +154,13 @@ def _unknown_names(
     return tuple(warnings)
 
 
-def _dedupe(articles: Sequence[Article]) -> tuple[list[Article], tuple[Problem, ...]]:
+def _dedupe(
+    articles: Sequence[Article],
+) -> tuple[list[Article], tuple[Problem, ...], tuple[str, ...]]:
+    """The articles kept, a note for each duplicate, and the file of the record kept instead."""
     in_file_order = sorted(articles, key=lambda a: a.source)
     winners = latest_per_url(in_file_order)
+    losers = [a for a in in_file_order if winners[a.url] is not a]
     problems = tuple(
         Problem(
             article.source,
@@ -163,10 +169,9 @@ def _dedupe(articles: Sequence[Article]) -> tuple[list[Article], tuple[Problem, 
             "webUrl",
             level=Level.WARNING,
         )
-        for article in in_file_order
-        if winners[article.url] is not article
+        for article in losers
     )
-    return list(winners.values()), problems
+    return list(winners.values()), problems, tuple(winners[a.url].source for a in losers)
 
 
 def _related_mentions(kept: Sequence[Article]) -> list[Article]:

@@ -58,7 +58,8 @@ def _skipped_outcome(file: FileStat) -> FileOutcome:
         return FileOutcome(file.path, ignored=True)
     if problem.level is Level.WARNING:
         return FileOutcome(file.path, ignored=True, problems=(problem,))
-    return FileOutcome(file.path, records=1, rejected=1, problems=(problem,), retry=True)
+    # Not `retry`: what made it unreadable (a name, a link) shows in the next scan when it changes.
+    return FileOutcome(file.path, records=1, rejected=1, problems=(problem,))
 
 
 def ingest_file(seeds: Path, name: str) -> FileOutcome:

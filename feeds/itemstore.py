@@ -43,7 +43,7 @@ class ItemStore:
         offset, length, check = place
         try:
             data = os.pread(fd, length, offset)
-        except OSError:
+        except (OSError, OverflowError, ValueError, MemoryError):  # a length no file has
             return None
         return data if len(data) == length and zlib.crc32(data) == check else None
 
@@ -105,7 +105,8 @@ class ItemStore:
                 bytes.fromhex(key): (start + int(offset), int(length), int(check))
                 for key, (offset, length, check) in index.items()
             }
-        except (OSError, ValueError, TypeError, AttributeError):  # damaged: all of it a miss
+        except (OSError, ValueError, TypeError, AttributeError, OverflowError, MemoryError):
+            # damaged, or planted: every item of the month is a miss
             os.close(fd)
             return None
 

@@ -32,11 +32,12 @@ made them, and leaves every published file as it was.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,9 @@ class Stager:
 @dataclass
 class Publisher:
     output: Path
+    # What the cache says this tool wrote, with each file's size and mtime: when the manifest is
+    # missing or damaged, a file that still has them is recognized as ours.
+    recorded: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     stager: Stager = field(init=False)
     _owned: frozenset[str] = frozenset()
     _runs: tuple[str, ...] = ()  # tokens of runs whose temporary files may be left
@@ -97,7 +101,9 @@ class Publisher:
         manifest = read_manifest(self.output)
         self._owned, self._runs = frozenset(manifest.files), manifest.runs
         self._notices.extend(manifest.problems)
-        if not manifest.found and _has_visible_entries(self.output):
+        if not manifest.found or manifest.problems:
+            self._owned |= _recognized(self.output, self.recorded)
+        if not manifest.found and not self._owned and _has_visible_entries(self.output):
             self._notices.append(
                 f"{self.output} already holds files that feeds did not write: they are left "
                 "alone, and a feed whose file name one of them takes is not written"
@@ -108,10 +114,13 @@ class Publisher:
         if target is not None:
             self.add(path, self.stager.stage(target, data))
 
-    def keep(self, path: str) -> None:
-        """`path` is still produced, and known to be up to date: leave it as it is."""
-        if self.claim(path) is not None:
-            self._unchanged.append(path)
+    def keep(self, path: str) -> bool:
+        """`path` is still produced, and known to be up to date: leave it as it is (False when
+        it is refused)."""
+        if self.claim(path) is None:
+            return False
+        self._unchanged.append(path)
+        return True
 
     def claim(self, path: str) -> Path | None:
         """`path` is produced by this run: where to write it, or None when a file this tool did
@@ -147,16 +156,22 @@ class Publisher:
     def finish(self) -> Published:
         """Put the staged files in place, remove owned files that were not produced this time,
         then record what is owned now (step 5)."""
-        if self._staged:
-            os.sync()
+        try:  # the new bytes on disk before any takes its real name
+            files.flush([temporary for temporary, _, _ in self._staged])
+        except OSError as e:
+            raise OutputError(f"cannot write to {self.output}: {e.strerror or e}") from e
         for temporary, target, path in self._staged:
             try:
                 os.replace(temporary, target)
             except OSError as e:
                 raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
             self._written.append(path)
+        folders = {target.parent for _, target, _ in self._staged}
         self._staged.clear()
-        removed = []
+        with contextlib.suppress(OSError):  # the renames on disk: a crash now keeps new files
+            files.flush(folders)
+        self._sweep((*self._runs, self.stager.token))  # first: a vanished group's folder may
+        removed = []  # hold a killed run's temporary file, and must end empty, and go
         for path in sorted(self._owned - self._produced.keys()):
             target = self.output / path
             try:
@@ -165,7 +180,6 @@ class Publisher:
             except OSError as e:
                 raise OutputError(f"cannot remove {target}: {e.strerror or e}") from e
             removed.append(path)
-        self._sweep((*self._runs, self.stager.token))
         self._write_manifest(self._produced.keys(), ())
         return Published(
             tuple(self._written),
@@ -239,6 +253,19 @@ def read_manifest(output: Path) -> Manifest:
         )
     tokens = tuple(r for r in runs if isinstance(r, str) and _is_token(r))
     return Manifest(kept, tokens, True, problems)
+
+
+def _recognized(output: Path, recorded: Mapping[str, tuple[int, int]]) -> frozenset[str]:
+    """The recorded files that still have the size and mtime this tool left them with."""
+    found = set()
+    for path, (size, mtime) in recorded.items():
+        try:
+            st = os.stat(output / path, follow_symlinks=False)
+        except OSError:
+            continue
+        if is_output_path(path) and (st.st_size, st.st_mtime_ns) == (size, mtime):
+            found.add(path)
+    return frozenset(found)
 
 
 def _is_token(text: str) -> bool:

@@ -108,13 +108,10 @@ def iter_record_files(seeds: Path, prefix: str = "") -> Iterator[tuple[str, os.D
     `stat` needs, which matters when a run with nothing to do is mostly this walk. Entries that
     are not regular files (FIFOs, sockets, devices, broken or looping links) are yielded too:
     the caller says what they are, and never opens them."""
-    try:
-        with os.scandir(seeds) as listing:
-            entries = sorted(
-                (e for e in listing if not e.name.startswith(".")), key=lambda e: e.name
-            )
-    except OSError:  # gone or unreadable, like os.walk: nothing to read there
-        return
+    # A folder that cannot be listed raises (OSError): counting it as empty would remove the
+    # feeds of every record in it.
+    with os.scandir(seeds) as listing:
+        entries = sorted((e for e in listing if not e.name.startswith(".")), key=lambda e: e.name)
     for entry in entries:
         if not _is_folder(entry):
             yield prefix + entry.name, entry

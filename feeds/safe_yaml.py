@@ -28,10 +28,12 @@ def too_deep(text: str) -> bool:
 
 
 def _may_be_deep(text: str) -> bool:
-    """A cheap pre-check: only a document with many brackets or deep indentation can be deep."""
-    if text.count("[") + text.count("{") > MAX_DEPTH:
-        return True
-    return _DEEP_INDENT.search(text) is not None
+    """A cheap pre-check: a level of nesting takes a bracket (`[`, `{`), a block indicator that
+    can stand on one line with the next (`- - x`, `? ? x`), or indentation. Only a document
+    with more of these than `MAX_DEPTH`, or with deep indentation, can be deep."""
+    indicators = text.count("[") + text.count("{")
+    indicators += sum(text.count(f"{c}{space}") for c in "-?" for space in " \t")
+    return indicators > MAX_DEPTH or _DEEP_INDENT.search(text) is not None
 
 
 def _nesting_depth(text: str) -> int:

@@ -172,7 +172,7 @@ def seeds_signature(folder: Path) -> Signature:
     count; it changes when a file is added, removed, renamed or rewritten. A missing folder has
     the empty signature.
     """
-    return tuple(scan(folder))
+    return tuple(scan(folder)) if folder.is_dir() else ()
 
 
 def content_type(name: str) -> str:
@@ -476,7 +476,10 @@ def _watch(
     finished: threading.Event,
 ) -> None:
     while not finished.wait(interval):
-        now = seeds_signature(folder)
+        try:
+            now = seeds_signature(folder)
+        except OSError:  # unreadable for now: the next poll looks again
+            continue
         if now == before:
             continue
         before = now  # taken before the rebuild: a change made during it is seen at the next poll

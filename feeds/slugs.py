@@ -10,10 +10,10 @@ never share a slug, by construction rather than by resolving collisions:
   word or `[a-z0-9]` labels joined by dots (`cnbc.com` -> `cnbc-com`), so a provider name with
   spaces (`cnbc com`) cannot take the domain's slug. A plain slug never holds `--`.
 - Any other key is "lossy": a readable part (symbols spelled out, transliterated to ASCII, capped)
-  then `--` then 8 hex digits of the key's SHA-256 (`C++` -> `c-plus-plus--<hash>`). The `--`
+  then `--` then 16 hex digits of the key's SHA-256 (`C++` -> `c-plus-plus--<hash>`). The `--`
   keeps it apart from every plain slug; two lossy keys share a slug only if they have the same
-  readable part and their digests agree on 32 bits (about 1 in 4 billion for a pair of such
-  near-twins). Even then nothing is merged: `publish.py` refuses to write two outputs to one path.
+  readable part and their digests agree on 64 bits: even a search for such a pair (a readable
+  part is capped, so long names differ only in their digest) takes some 2**32 tries per pair.
 
 Every slug is made only of `[a-z0-9-]` and starts with a letter or digit: it can never name a
 parent folder, a hidden file or a path.
@@ -29,7 +29,7 @@ from anyascii import anyascii
 
 MAX_LENGTH = 80
 FALLBACK = "untitled"
-HASH_LENGTH = 8
+HASH_LENGTH = 16  # 64 bits: 32 were found to collide by a birthday search in under a second
 LOSSY = "--"  # plain slugs join single words with single `-`, so they never hold this
 _READABLE_MAX = MAX_LENGTH - len(LOSSY) - HASH_LENGTH
 _NOT_WORD = re.compile(r"[^a-z0-9]+")

@@ -277,7 +277,7 @@ class _Checker:
             raise _Reject(
                 field, f"is {len(name)} characters long; a name has at most {MAX_NAME_LENGTH}"
             )
-        return name or None
+        return name if identity_key(name) else None  # nothing visible: no name at all
 
     def provider(self, value: Any, field: str) -> Provider:
         if not isinstance(value, dict):

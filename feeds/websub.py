@@ -83,10 +83,11 @@ def _publish(hub: str, urls: Sequence[str], end: float, limit: float) -> str | N
     watchdog = _Watchdog(connection, end)
     try:
         status, reason = _post(connection, target, body, headers, end)
-    except (OSError, http.client.HTTPException) as e:
+    except (OSError, http.client.HTTPException, ValueError) as e:
+        # ValueError: a host the IDNA codec refuses (`a..b`, a label over 63 characters)
         if watchdog.expired or isinstance(e, TimeoutError):
             return _late(hub, limit)
-        if isinstance(e, OSError):
+        if isinstance(e, OSError | ValueError):
             return f"the WebSub hub {hub} could not be reached: {e}"
         return f"the WebSub hub {hub} sent no valid HTTP answer: {e!r}"
     finally:

@@ -140,6 +140,16 @@ RECORD = "title: T\nwebUrl: https://example.com/t\npublishedDateTime: 2020-01-01
             "deep-block.yaml: error: YAML is nested more than 64 levels deep",
         ),
         (
+            "deep-one-line.yaml",  # no bracket, no indentation: libyaml crashed on it
+            "- " * 50_000 + "x\n",
+            "deep-one-line.yaml: error: YAML is nested more than 64 levels deep",
+        ),
+        (
+            "deep-keys.yaml",
+            "? " * 50_000 + "x\n",
+            "deep-keys.yaml: error: YAML is nested more than 64 levels deep",
+        ),
+        (
             "empty-list.yaml",
             "news: []\n",
             "empty-list.yaml:1: error: holds an empty list: no records",
@@ -162,7 +172,15 @@ RECORD = "title: T\nwebUrl: https://example.com/t\npublishedDateTime: 2020-01-01
             "comment-bomb.json: warning: publishedDateTime: has no time zone offset; taken as UTC",
         ),
     ],
-    ids=["deep-flow", "deep-block", "empty-list", "many-topics", "comment-bomb"],
+    ids=[
+        "deep-flow",
+        "deep-block",
+        "deep-one-line",
+        "deep-keys",
+        "empty-list",
+        "many-topics",
+        "comment-bomb",
+    ],
 )
 def test_hostile_files_are_rejected_quickly(
     tmp_path: Path, name: str, content: str, expected: str

@@ -223,3 +223,32 @@ def test_a_full_disk_under_the_cache(small_mount: Callable[[str], Path], tmp_pat
     report = build_into(seeds, tmp_path / "output", cache=cache, limit=10)
     assert len(report.notices) == 1 and "cannot be used" in report.notices[0], report.notices
     assert_same_as_clean_build(seeds, tmp_path / "output", tmp_path, "full")
+
+
+def test_planted_values_with_a_right_checksum_are_misses(
+    built: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """A checksum finds damage, not a value planted on purpose with its checksum: what such a
+    value holds (nesting too deep to decode, lengths no file has, text where numbers go) must
+    be a miss too."""
+    from feeds import codec
+
+    seeds, output, cache = built
+    (database,) = cache.glob("*.sqlite")
+    deep = codec.seal(b"[" * 100_000 + b"]" * 100_000)
+    wrong = codec.dump({"files_read": "many", "problems": [["a", "b", None, None, "error"]]})
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'state'", (deep,))
+        db.execute("UPDATE meta SET value = ? WHERE key = 'report'", (wrong,))
+        db.execute("UPDATE files SET outcome = ?", (deep,))
+    for path in (cache / "items").glob("*.items"):  # the real keys, with impossible lengths
+        data = path.read_bytes()
+        size = int.from_bytes(data[:8], "big")
+        real = codec.load(data[8 : 8 + size])
+        index = codec.dump(
+            {key: [offset, 10**20, check] for key, (offset, _, check) in real.items()}
+        )
+        path.write_bytes(len(index).to_bytes(8, "big") + index + data[8 + size :])
+    edit(seeds, 5)
+    build_into(seeds, output, cache=cache, limit=10)
+    assert_same_as_clean_build(seeds, output, tmp_path, "planted")

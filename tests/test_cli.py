@@ -283,3 +283,19 @@ def test_the_readme_shows_the_summary_line_the_corpus_build_prints(tmp_path: Pat
     result = invoke("build", "--seeds", str(CORPUS), "--output", str(tmp_path))
     (line,) = result.stdout.splitlines()[-1:]
     assert f"\n{line}\n" in (ROOT / "README.md").read_text()
+
+
+def test_a_new_duplicate_is_said_when_the_record_that_wins_arrives(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    story = "webUrl: https://example.com/story\npublishedDateTime: 2024-05-01T10:00:00Z\n"
+    (seeds / "early.md").write_text(f"---\ntitle: Early\n{story}---\n")
+    args = ["build", "--seeds", str(seeds), "--output", str(tmp_path / "out")]
+    assert invoke(*args).stdout.splitlines()[:-1] == []
+    (seeds / "update.md").write_text(
+        f"---\ntitle: Update\n{story}updatedDateTime: 2024-05-01T12:00:00Z\n---\n"
+    )
+    assert invoke(*args).stdout.splitlines()[:-1] == [
+        "early.md: warning: webUrl: same webUrl as update.md, which was kept (changed later or "
+        "sorts first)"
+    ]

@@ -222,3 +222,32 @@ def test_a_first_build_into_a_folder_feeds_does_not_own_says_so(tmp_path: Path) 
         "feed whose file name one of them takes is not written",
     )
     assert build_into(SEEDS, output, cache=tmp_path / "cache").notices == ()
+
+
+def test_a_damaged_manifest_costs_a_warning_and_freezes_nothing(tmp_path: Path) -> None:
+    """Files whose size and mtime are still those the cache recorded are recognized as ours."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 30, seed=4)
+    build_into(seeds, output, cache=cache, limit=5)
+    (output / ".feeds-manifest.json").write_text('{"files": [')  # torn
+    record = sorted(seeds.rglob("*.md"))[-1]
+    record.write_text(record.read_text().replace("title: ", "title: Edited: ", 1))
+    report = build_into(seeds, output, cache=cache, limit=5)
+    assert report.refused == ()
+    assert len(report.notices) == 1 and "cannot be read" in report.notices[0]
+    build_into(seeds, tmp_path / "clean", cache=tmp_path / "clean-cache", limit=5)
+    assert files_of(output) == files_of(tmp_path / "clean")
+
+
+def test_a_foreign_file_removed_by_the_curator_is_replaced_at_the_next_run(
+    tmp_path: Path,
+) -> None:
+    output, cache = tmp_path / "output", tmp_path / "cache"
+    (output / "topics").mkdir(parents=True)
+    (output / "topics" / "ai.rss.xml").write_text("hand-made")
+    assert build_into(SEEDS, output, cache=cache).refused == ("topics/ai.rss.xml",)
+    assert build_into(SEEDS, output, cache=cache).refused == ("topics/ai.rss.xml",), "still said"
+    (output / "topics" / "ai.rss.xml").unlink()  # as the warning says
+    report = build_into(SEEDS, output, cache=cache)
+    assert (report.refused, report.written) == ((), ("topics/ai.rss.xml",))
+    assert b"<rss" in (output / "topics" / "ai.rss.xml").read_bytes()

@@ -27,7 +27,7 @@ from tests.test_jsonfeed import spec_problems
 
 SAFE_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # A group's slug: plain words, or readable words then `--` and a hash of its identity.
-GROUP_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*(--[0-9a-f]{8})?$")
+GROUP_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*(--[0-9a-f]{16})?$")
 FIXTURE = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 
 

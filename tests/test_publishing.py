@@ -258,7 +258,12 @@ def test_websub_hub_is_announced_and_told_exactly_what_changed(hub: Hub, tmp_pat
     build_into(seeds, output, websub_hub=hub.url, cache=tmp_path / "cache")
     assert hub.urls() == sorted(
         BASE_URL + f"{group}.{fmt}"
-        for group in ("all", "topics/ai", "topics/rengongzhineng--d6bc0a3e", "providers/nikkei-com")
+        for group in (
+            "all",
+            "topics/ai",
+            "topics/rengongzhineng--d6bc0a3e4d1291f4",
+            "providers/nikkei-com",
+        )
         for fmt in ("rss.xml", "atom.xml", "json")
     )
 

@@ -10,7 +10,7 @@ import pytest
 import feeds.items
 from feeds.model import Article
 from feeds.synthetic import write_corpus
-from tests.helpers import build_into, files_of, write_record
+from tests.helpers import SEEDS, build_into, files_of, write_record
 
 
 def visible(folder: Path) -> dict[str, bytes]:
@@ -44,3 +44,24 @@ def test_an_item_that_cannot_be_made_rejects_its_record_only(
         "record (a bug in feeds; please report it)"
     ]
     assert visible(tmp_path / "with") == visible(tmp_path / "without")
+
+
+def test_a_related_article_that_cannot_be_made_is_dropped_and_its_record_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = feeds.items.item_html
+
+    def breaks_on_cnet(article: Article) -> str:
+        if "cnet.com" in article.url:
+            raise ValueError("a bug met on a related article")
+        return real(article)
+
+    monkeypatch.setattr(feeds.items, "item_html", breaks_on_cnet)
+    report = build_into(SEEDS, tmp_path / "out")
+    assert (report.accepted, report.rejected) == (1, 0)
+    assert [str(p) for p in report.warnings if p.field == "related"] == [
+        "000_ea97ea1826c20505.txt: warning: related: could not be written into a feed: "
+        "ValueError: a bug met on a related article (a bug in feeds; please report it)"
+    ]
+    assert not (tmp_path / "out" / "providers" / "cnet-com.rss.xml").exists()
+    assert (tmp_path / "out" / "providers" / "cnbc-com.rss.xml").exists()

@@ -14,9 +14,11 @@ import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from feeds.errors import ConfigError
 from tests.helpers import SEEDS, build_into, files_of
 
 SEED = next(SEEDS.iterdir())
@@ -125,3 +127,29 @@ def _read_again_once_it_can_be(tmp_path: Path) -> None:
     fixed = build_into(seeds, output, cache=cache)
     assert (fixed.accepted, fixed.rejected, fixed.parsed) == (1, 0, 1)
     assert (output / "topics" / "ai.rss.xml").exists()
+
+
+def test_a_seeds_folder_that_cannot_be_listed_stops_the_run_and_keeps_the_feeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting it as empty would remove every feed: the run stops, nothing is written."""
+    seeds, output = tmp_path / "seeds", tmp_path / "out"
+    (seeds / "news").mkdir(parents=True)
+    shutil.copy(SEED, seeds / "news")
+    build_into(seeds, output, cache=tmp_path / "cache")
+    before = files_of(output)
+    real = os.scandir
+
+    def failing(path: Any = ".") -> Any:
+        if Path(path) == seeds / "news":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", failing)
+    with pytest.raises(ConfigError) as caught:
+        build_into(seeds, output, cache=tmp_path / "cache")
+    assert str(caught.value) == (
+        f"the seeds folder '{seeds / 'news'}' cannot be read (Permission denied); nothing was "
+        "written, the feeds stay as they were"
+    )
+    assert files_of(output) == before

@@ -290,3 +290,12 @@ def test_a_build_with_a_stalling_hub_writes_the_feeds_and_warns(
     assert report.notified
     assert (tmp_path / "out/all.rss.xml").is_file()
     assert (tmp_path / "out/all.atom.xml").is_file()
+
+
+@pytest.mark.parametrize("host", ["a..b", "a" * 70 + ".example"])
+def test_a_hub_host_no_resolver_takes_is_a_warning(host: str, tmp_path: Path) -> None:
+    """The configuration accepts these URLs (http, a host); Python's IDNA codec refuses them."""
+    report = build_into(SEEDS, tmp_path / "out", websub_hub=f"http://{host}/")
+    assert report.hub_problem is not None
+    assert report.hub_problem.startswith(f"the WebSub hub http://{host}/ could not be reached: ")
+    assert (tmp_path / "out" / "all.rss.xml").exists()
