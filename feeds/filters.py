@@ -31,7 +31,9 @@ class Filters:
     published_only: bool = False
     max_age_days: int | None = None
     min_heat: int | None = None
-    origin: str = ""  # where the filters were written, "feeds.yaml:12", for warnings
+    # Where the filters were written, "feeds.yaml:12", for warnings; not part of what they are:
+    # a comment added above them changes no feed.
+    origin: str = field(default="", compare=False, repr=False)
 
     def predicate(self, newest: datetime | None) -> Callable[[Article], bool]:
         """A test for one article; `newest` is the corpus's newest time, for `max_age_days`."""

@@ -16,14 +16,28 @@ from pathlib import Path
 from feeds._version import CODE_DIGEST
 from feeds.collect import Collection
 from feeds.config import Config
+from feeds.filters import NO_FILTERS
+from feeds.paths import FORMAT_NAMES
 from feeds.model import Article
 from feeds.pages import Page
 from feeds.text import identity_key
 
 
 def settings_key(config: Config) -> str:
-    """The settings that shape the output: all but where the input, output and cache are."""
-    return repr(dataclasses.replace(config, seeds=Path(), output=Path(), cache=None))
+    """The settings that shape every page's bytes: all but where the input, output and cache
+    are, which formats are made (a page is in one), and the filters and custom feeds, whose
+    effect on a page is in its items and its group (`content_digest`): changing one custom
+    feed makes only that feed's pages again."""
+    general = dataclasses.replace(
+        config,
+        seeds=Path(),
+        output=Path(),
+        cache=None,
+        formats=FORMAT_NAMES,
+        filters=NO_FILTERS,
+        custom=(),
+    )
+    return repr(general)
 
 
 def file_fingerprint(settings: str, fmt: str, content: bytes) -> str:
@@ -64,7 +78,8 @@ def content_digest(page: Page, keys: ArticleKeys) -> bytes:
     place in the archive chain, and what each of its items depends on."""
     group = page.group
     digest = hashlib.sha256(f"{page.month}|{page.older}|".encode())
-    digest.update(repr((group.kind, group.key, group.name, group.slug, group.provider)).encode())
+    about = (group.kind, group.key, group.name, group.slug, group.provider, group.description)
+    digest.update(repr(about).encode())
     known = keys.known
     digest.update(b"".join([known.get(id(a)) or keys.content(a) for a in page.articles]))
     return digest.digest()

@@ -42,7 +42,7 @@ td.name{display:block;font-weight:600}.unit{display:inline}}
 
 
 def plan_site(collection: Collection, config: Config) -> Iterator[Planned]:
-    digest = hashlib.sha256(f"{CODE_DIGEST}|{settings_key(config)}".encode())
+    digest = hashlib.sha256(f"{CODE_DIGEST}|{settings_key(config)}|{config.formats}".encode())
     for group in collection.groups:
         digest.update(f"|{group.path}|{group.name}|{len(group.articles)}|{_newest(group)}".encode())
     fingerprint = digest.hexdigest()

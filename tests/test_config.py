@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -328,3 +329,41 @@ def test_no_file_means_the_documented_defaults_and_feeds_yaml_is_found(
     )
     (tmp_path / "feeds.yaml").write_text("defaults: {limit: 7}\n")
     assert load_config(None).limit == 7, "feeds.yaml in the working folder is read without --config"
+
+
+def test_a_comment_or_an_order_changes_nothing_and_one_feed_s_filter_remakes_that_feed(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only what a change of the configuration affects is made again."""
+    import feeds.render
+    from feeds import build
+
+    made: list[str] = []
+    real = feeds.render._Renderer.page_bytes
+
+    def counting(self: object, page: Any, fmt: str, batch: object) -> bytes:
+        made.append(page.path(fmt))
+        return real(self, page, fmt, batch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(feeds.render._Renderer, "page_bytes", counting)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)  # made here, where they are counted
+    config_file = tmp_path / "feeds.yaml"
+    text = readme_example().replace(
+        "paths:", "paths:\n  cache: cache\n  output: out\n  seeds: seeds\n#"
+    )
+    config_file.write_text(text)
+    (tmp_path / "seeds").symlink_to(site / "seeds")
+    build(load_config(config_file))
+    made.clear()
+
+    shuffled = text.replace("custom:", "# our own feeds\ncustom:", 1)
+    blocks = shuffled.split("\n  - title: ")
+    shuffled = "\n  - title: ".join([blocks[0], *reversed(blocks[1:-1]), blocks[-1]])
+    config_file.write_text(shuffled)
+    assert build(load_config(config_file)).written == ()
+    assert made == [], "a comment and another order of the custom feeds remake nothing"
+
+    config_file.write_text(shuffled.replace("min_quality: 80", "min_quality: 90"))
+    report = build(load_config(config_file))
+    assert made and all(p.startswith("custom/published-and-good") for p in made), made
+    assert all(p.startswith(("custom/published-and-good", "index.html")) for p in report.written)
