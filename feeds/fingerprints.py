@@ -17,9 +17,9 @@ from feeds._version import CODE_DIGEST
 from feeds.collect import Collection
 from feeds.config import Config
 from feeds.filters import NO_FILTERS
-from feeds.paths import FORMAT_NAMES
 from feeds.model import Article
 from feeds.pages import Page
+from feeds.paths import FORMAT_NAMES
 from feeds.text import identity_key
 
 

@@ -18,7 +18,7 @@ moment leaves every file old or new, and the next run finishes the job:
 3. `begin`: write the manifest listing the files owned *and* every path claimed, with this run's
    token, before any file is written: a run killed after renaming a new file into place has
    already said the file is its own.
-4. Stage each new file beside its target as `.<name>.feeds-<token>.<random>.tmp` (in worker
+4. Stage each new file beside its target as `.<name>.feeds-<token>.tmp` (in worker
    processes too), then flush them all to disk with one `sync` (a `fsync` per file costs about a
    millisecond each).
 5. `finish`: rename the staged files over their targets; remove the owned files not produced now;
@@ -72,8 +72,8 @@ class Stager:
             if _same_bytes(target, data):
                 return None
             target.parent.mkdir(parents=True, exist_ok=True)
-            prefix = f".{target.name}.feeds-{self.token}."
-            return files.stage(target, (data,), mode=self.mode, prefix=prefix)
+            name = f".{target.name}.feeds-{self.token}.tmp"  # one per target and run
+            return files.stage(target, (data,), mode=self.mode, name=name)
         except OSError as e:
             raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
 

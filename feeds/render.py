@@ -144,20 +144,18 @@ class _Renderer:
     def _take(self, articles: Iterable[Article], formats: Sequence[str]) -> list[Article]:
         """Have the items at hand that were made or stored already; the articles lacking one."""
         lacking = []
+        made, store = self._made, self.store
         for article in articles:
-            found = True
-            for fmt in formats:
-                if (id(article), fmt) in self._made:
-                    continue
-                stored = None
-                if self.store:
-                    stored = self.store.get(month_of(article), self.keys.item(article, fmt))
-                if stored:
-                    self._made[id(article), fmt] = stored
-                else:
-                    found = False
-            if not found:
-                lacking.append(article)
+            missing = [fmt for fmt in formats if (id(article), fmt) not in made]
+            if not missing:
+                continue  # the common case: made for another page of the batch
+            month = month_of(article)
+            for fmt in missing:
+                stored = store.get(month, self.keys.item(article, fmt)) if store else None
+                if stored is None:
+                    lacking.append(article)
+                    break
+                made[id(article), fmt] = stored
         return lacking
 
     def _make(self, articles: Sequence[Article], formats: Sequence[str]) -> None:
