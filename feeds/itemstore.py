@@ -17,9 +17,7 @@ hex key -> [offset, length, CRC-32 of the item] into the data), the data.
 from __future__ import annotations
 
 import contextlib
-import mmap
 import os
-import stat
 import zlib
 from pathlib import Path
 
@@ -32,20 +30,23 @@ _MAX_INDEX = 1 << 30  # a damaged length must not make us read gigabytes
 class ItemStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        # month -> its file, mapped (reading an item is then a slice, not a system call), and
-        # its index: key -> (offset, length, CRC-32); None when the month has no usable file
-        self._open: dict[str, tuple[mmap.mmap, dict[bytes, tuple[int, int, int]]] | None] = {}
+        self._open: dict[str, tuple[int, dict[bytes, tuple[int, int, int]]] | None] = {}
 
     def get(self, month: str, key: bytes) -> bytes | None:
-        found = self._open[month] if month in self._open else self._index(month)
+        found = self._index(month)
         if found is None:
             return None
-        mapped, index = found
+        fd, index = found
         place = index.get(key)
         if place is None:
             return None
         offset, length, check = place
-        data = mapped[offset : offset + length]  # shorter when the index says more than there is
+        # One read per item, not a mapping of the file: mapped pages count in the process's
+        # memory (hundreds of MB of months at 100,000 records, in every worker).
+        try:
+            data = os.pread(fd, length, offset)
+        except (OSError, OverflowError, ValueError, MemoryError):  # a length no file has
+            return None
         return data if len(data) == length and zlib.crc32(data) == check else None
 
     def put(self, month: str, items: dict[bytes, bytes]) -> None:
@@ -88,37 +89,30 @@ class ItemStore:
     def _path(self, month: str) -> Path:
         return self.folder / f"{month}.items"
 
-    def _index(self, month: str) -> tuple[mmap.mmap, dict[bytes, tuple[int, int, int]]] | None:
-        self._open[month] = found = self._read_index(month)
-        return found
+    def _index(self, month: str) -> tuple[int, dict[bytes, tuple[int, int, int]]] | None:
+        if month not in self._open:
+            self._open[month] = self._read_index(month)
+        return self._open[month]
 
-    def _read_index(self, month: str) -> tuple[mmap.mmap, dict[bytes, tuple[int, int, int]]] | None:
+    def _read_index(self, month: str) -> tuple[int, dict[bytes, tuple[int, int, int]]] | None:
         try:
             fd = os.open(self._path(month), os.O_RDONLY | os.O_NONBLOCK)
         except OSError:
             return None
         try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
-            mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)  # stays valid once fd is closed
-        except (OSError, ValueError):  # empty, or not a file that can be mapped
-            return None
-        finally:
-            os.close(fd)
-        try:
-            size = int.from_bytes(mapped[:_HEADER], "big")
-            index = codec.load(mapped[_HEADER : _HEADER + min(size, _MAX_INDEX)])
+            size = int.from_bytes(os.pread(fd, _HEADER, 0), "big")
+            index = codec.load(os.pread(fd, min(size, _MAX_INDEX), _HEADER))
             start = _HEADER + size
-            return mapped, {
+            return fd, {
                 bytes.fromhex(key): (start + int(offset), int(length), int(check))
                 for key, (offset, length, check) in index.items()
             }
-        except (ValueError, TypeError, AttributeError, OverflowError, MemoryError):
+        except (OSError, ValueError, TypeError, AttributeError, OverflowError, MemoryError):
             # damaged, or planted: every item of the month is a miss
-            mapped.close()
+            os.close(fd)
             return None
 
     def _close(self, month: str) -> None:
         found = self._open.pop(month, None)
         if found is not None:
-            found[0].close()
+            os.close(found[0])
