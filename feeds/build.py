@@ -22,17 +22,17 @@ from typing import TYPE_CHECKING
 from feeds import codec
 from feeds._version import CODE_DIGEST
 from feeds.cache import Cache, default_cache_folder
-from feeds.collect import Collection, collect
 from feeds.config import Config
 from feeds.errors import ConfigError
-from feeds.ingest import ingest, scan
 from feeds.lock import output_lock
 from feeds.model import Article, FileStat, Level, Problem
 from feeds.paths import REPORT_PATH
 from feeds.report import Report
+from feeds.scan import scan
 
 if TYPE_CHECKING:
     from feeds.batches import Batch, Planned
+    from feeds.collect import Collection
     from feeds.publish import Publisher, Stager
     from feeds.render import ItemError
 
@@ -134,6 +134,8 @@ def _publish(
 def _left_out(checked: Checked, config: Config, error: ItemError) -> Checked:
     """`checked` without the article whose item could not be made: the record's own article
     (the record is rejected), or a related article it mentions (dropped, with a warning)."""
+    from feeds.collect import collect
+
     what = f"could not be written into a feed: {error.what} (a bug in feeds; please report it)"
     articles, rejected, problem = [], 0, None
     for article in checked.articles:
@@ -301,6 +303,11 @@ def _read_and_collect(
     def tick(done: int) -> None:
         if progress:
             progress("records read", done, len(stats))
+
+    # Imported here: a run with nothing to do never reads a record (nor loads YAML, dateutil,
+    # multiprocessing for it).
+    from feeds.collect import collect
+    from feeds.ingest import ingest
 
     known = cache.outcomes(stats) if cache else {}
     for (outcome, encoded), stat in zip(

@@ -8,8 +8,6 @@ the next run, even unchanged. What is not a regular file with a UTF-8 name is ne
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
@@ -17,39 +15,8 @@ from pathlib import Path
 from feeds import codec
 from feeds.model import Article, FileOutcome, FileStat, Level, Problem
 from feeds.parallel import ordered_map
-from feeds.records import is_record, iter_record_files, read_file
+from feeds.records import read_file
 from feeds.validate import validate
-
-
-def scan(seeds: Path) -> list[FileStat]:
-    """Every candidate file under `seeds`, sorted, with what tells whether it changed. What is
-    not a regular file with a UTF-8 name is never opened: a FIFO would block the build."""
-    stats = []
-    for name, entry in iter_record_files(seeds):
-        shown = os.fsencode(name).decode("utf-8", "backslashreplace")
-        try:
-            st = entry.stat()
-        except OSError as e:  # a broken or looping link, a file gone since the listing
-            stats.append(_skipped(shown, f"cannot be read: {e.strerror or e}"))
-            continue
-        if shown != name:
-            stats.append(_skipped(shown, "has a name that is not UTF-8; rename it to read it"))
-        elif not stat.S_ISREG(st.st_mode):
-            kind = _KINDS.get(stat.S_IFMT(st.st_mode), "a special file")
-            warning = f"is {kind}, not a regular file; skipped without opening it"
-            stats.append(_skipped(name, warning, Level.WARNING))
-        else:
-            stats.append(FileStat(name, st.st_size, st.st_mtime_ns))
-    return stats
-
-
-_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device"}
-_KINDS[stat.S_IFBLK] = _KINDS[stat.S_IFCHR]
-
-
-def _skipped(path: str, message: str, level: Level = Level.ERROR) -> FileStat:
-    """A file that is not read; only one named like a record is worth a word."""
-    return FileStat(path, -1, -1, Problem(path, message, level=level) if is_record(path) else None)
 
 
 def _skipped_outcome(file: FileStat) -> FileOutcome:

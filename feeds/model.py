@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -62,6 +62,8 @@ class Article:
     is_published: bool | None = None
     source: str = ""  # the record file, relative to the seeds folder
     revision: str = ""  # a digest of that file: changes whenever the article may have
+    # The month (UTC) of its archive page, `2024-05`: asked for every page that shows it.
+    month: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # A big site has a hundred thousand articles naming a few hundred providers and topics:
@@ -74,6 +76,8 @@ class Article:
             set_field(self, "category", sys.intern(self.category))
         if self.type is not None:
             set_field(self, "type", sys.intern(self.type))
+        published = self.published  # `strftime` costs four times as much
+        set_field(self, "month", sys.intern(f"{published.year:04d}-{published.month:02d}"))
 
     @property
     def last_modified(self) -> datetime:

@@ -11,7 +11,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,8 @@ import yaml
 
 from feeds.model import Problem
 from feeds.safe_yaml import MAX_DEPTH, MAX_FILE_BYTES, expands_beyond, too_deep
+from feeds.scan import FRONT_MATTER_SUFFIXES, is_record
 
-FRONT_MATTER_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
-DATA_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
 LIST_KEYS = ("news", "value")  # the shapes news-search API exports use
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -100,36 +99,6 @@ class FileResult:
     ignored: bool = False
     revision: str = ""  # a digest of the file's bytes: changes whenever they do
     transient: bool = False  # the problem may go away without the file changing (permissions)
-
-
-def iter_record_files(seeds: Path, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
-    """Every entry under `seeds` that is not a folder, as (path relative to it, directory entry),
-    recursively and sorted; hidden files and folders skipped. Directory entries carry what
-    `stat` needs, which matters when a run with nothing to do is mostly this walk. Entries that
-    are not regular files (FIFOs, sockets, devices, broken or looping links) are yielded too:
-    the caller says what they are, and never opens them."""
-    # A folder that cannot be listed raises (OSError): counting it as empty would remove the
-    # feeds of every record in it.
-    with os.scandir(seeds) as listing:
-        entries = sorted((e for e in listing if not e.name.startswith(".")), key=lambda e: e.name)
-    for entry in entries:
-        if not _is_folder(entry):
-            yield prefix + entry.name, entry
-        elif not entry.is_symlink():  # links to folders are not followed: no cycles
-            yield from iter_record_files(Path(entry.path), f"{prefix}{entry.name}/")
-
-
-def _is_folder(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:  # a link that loops or cannot be followed: an entry that cannot be read
-        return False
-
-
-def is_record(name: str) -> bool:
-    """Whether a file of this name is read as a record (others are ignored, unopened)."""
-    suffix = os.path.splitext(name)[1].lower()
-    return suffix in FRONT_MATTER_SUFFIXES or suffix in DATA_SUFFIXES
 
 
 def read_file(path: Path, name: str) -> FileResult:

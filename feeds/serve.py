@@ -49,9 +49,9 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from feeds._version import __version__
-from feeds.ingest import scan
 from feeds.model import FileStat
 from feeds.paths import FORMATS
+from feeds.scan import scan
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000

@@ -232,9 +232,10 @@ def test_unchanged_items_come_from_the_store_not_from_feedgen(
     import feeds.feedgen_writer as writer
     from feeds.collect import collect
     from feeds.config import Config
-    from feeds.ingest import ingest_file, scan
+    from feeds.ingest import ingest_file
     from feeds.itemstore import ItemStore
     from feeds.render import plan
+    from feeds.scan import scan
 
     write_corpus(tmp_path / "seeds", 120, seed=9)
     articles = [

@@ -12,6 +12,7 @@ from pathlib import Path
 from tests.helpers import SEEDS
 
 HEAVY = {"feedgen", "lxml", "nh3", "markdown_it"}
+READING = {"yaml", "dateutil", "multiprocessing"}  # what reading records needs
 PROBE = """
 import json, sys
 from feeds.cli import main
@@ -40,5 +41,5 @@ def test_a_run_with_nothing_to_do_and_feeds_list_load_no_rendering_library(
     build = ["build", "--seeds", str(SEEDS), "--output", str(tmp_path / "out")]
     build += ["--cache", str(tmp_path / "cache")]
     assert loaded(tmp_path, *build) >= HEAVY, "a first build renders"
-    assert loaded(tmp_path, *build) & HEAVY == set(), "nothing changed: nothing rendered"
+    assert loaded(tmp_path, *build) & (HEAVY | READING) == set(), "nothing changed: nothing read"
     assert loaded(tmp_path, "list", "--seeds", str(SEEDS)) & HEAVY == set()

@@ -1,0 +1,80 @@
+"""Find the record files: every entry under the seeds folder, with what tells whether it changed.
+
+The one stage whose work grows with the archive on a run with nothing to do, so it is lean: one
+`scandir` walk (directory entries carry what `stat` needs), and no module beyond the standard
+library and `model.py`. What is not a regular file with a UTF-8 name is never opened: a FIFO
+would block the build; it is described instead (`FileStat.skip`).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from feeds.model import FileStat, Level, Problem
+
+FRONT_MATTER_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
+DATA_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
+
+
+def is_record(name: str) -> bool:
+    """Whether a file of this name is read as a record (others are ignored, unopened)."""
+    suffix = os.path.splitext(name)[1].lower()
+    return suffix in FRONT_MATTER_SUFFIXES or suffix in DATA_SUFFIXES
+
+
+def scan(seeds: Path) -> list[FileStat]:
+    """Every candidate file under `seeds`, sorted, with what tells whether it changed. What is
+    not a regular file with a UTF-8 name is never opened: a FIFO would block the build."""
+    stats = []
+    for name, entry in iter_record_files(seeds):
+        shown = os.fsencode(name).decode("utf-8", "backslashreplace")
+        try:
+            st = entry.stat()
+        except OSError as e:  # a broken or looping link, a file gone since the listing
+            stats.append(_skipped(shown, f"cannot be read: {e.strerror or e}"))
+            continue
+        if shown != name:
+            stats.append(_skipped(shown, "has a name that is not UTF-8; rename it to read it"))
+        elif not stat.S_ISREG(st.st_mode):
+            kind = _KINDS.get(stat.S_IFMT(st.st_mode), "a special file")
+            warning = f"is {kind}, not a regular file; skipped without opening it"
+            stats.append(_skipped(name, warning, Level.WARNING))
+        else:
+            stats.append(FileStat(name, st.st_size, st.st_mtime_ns))
+    return stats
+
+
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device"}
+_KINDS[stat.S_IFBLK] = _KINDS[stat.S_IFCHR]
+
+
+def _skipped(path: str, message: str, level: Level = Level.ERROR) -> FileStat:
+    """A file that is not read; only one named like a record is worth a word."""
+    return FileStat(path, -1, -1, Problem(path, message, level=level) if is_record(path) else None)
+
+
+def iter_record_files(seeds: Path, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Every entry under `seeds` that is not a folder, as (path relative to it, directory entry),
+    recursively and sorted; hidden files and folders skipped. Directory entries carry what
+    `stat` needs, which matters when a run with nothing to do is mostly this walk. Entries that
+    are not regular files (FIFOs, sockets, devices, broken or looping links) are yielded too:
+    the caller says what they are, and never opens them."""
+    # A folder that cannot be listed raises (OSError): counting it as empty would remove the
+    # feeds of every record in it.
+    with os.scandir(seeds) as listing:
+        entries = sorted((e for e in listing if not e.name.startswith(".")), key=lambda e: e.name)
+    for entry in entries:
+        if not _is_folder(entry):
+            yield prefix + entry.name, entry
+        elif not entry.is_symlink():  # links to folders are not followed: no cycles
+            yield from iter_record_files(Path(entry.path), f"{prefix}{entry.name}/")
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a link that loops or cannot be followed: an entry that cannot be read
+        return False
