@@ -10,6 +10,7 @@ laughs"). Both are checked before anything is built from the document; and a fil
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import yaml
@@ -59,30 +60,33 @@ def expands_beyond(data: Any, limit: int) -> bool:
     """Whether built data (dicts, lists) holds more than `limit` values once aliases are
     expanded. Plain data has fewer values than its text has characters, so a limit of the text's
     length only catches expansion (and an alias needs an `&anchor`)."""
-    stack, count = [data], 0
-    while stack:
-        value = stack.pop()
-        count += 1
-        if count > limit:
-            return True
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-    return False
+    return _more_than(limit, data, _values)
 
 
 def nodes_expand_beyond(node: yaml.Node, limit: int) -> bool:
     """The same for a composed document (nodes), before any value is built from it. A recursive
     alias (`&a [*a]`) makes a cycle: the count ends it too."""
-    stack, count = [node], 0
+    return _more_than(limit, node, _nodes)
+
+
+def _more_than(limit: int, root: Any, inside: Callable[[Any], Iterable[Any]]) -> bool:
+    """Whether `root` and all that is `inside` it, walked without recursion, pass `limit`."""
+    stack, count = [root], 0
     while stack:
-        value = stack.pop()
         count += 1
         if count > limit:
             return True
-        if isinstance(value, yaml.MappingNode):
-            stack.extend(item for pair in value.value for item in pair)
-        elif isinstance(value, yaml.SequenceNode):
-            stack.extend(value.value)
+        stack.extend(inside(stack.pop()))
     return False
+
+
+def _values(value: Any) -> Iterable[Any]:
+    if isinstance(value, dict):
+        return value.values()
+    return value if isinstance(value, list) else ()
+
+
+def _nodes(node: Any) -> Iterable[Any]:
+    if isinstance(node, yaml.MappingNode):
+        return (item for pair in node.value for item in pair)
+    return node.value if isinstance(node, yaml.SequenceNode) else ()
