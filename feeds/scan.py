@@ -8,6 +8,7 @@ would block the build; it is described instead (`FileStat.skip`).
 
 from __future__ import annotations
 
+import operator
 import os
 import stat
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ def scan(seeds: Path) -> list[FileStat]:
     not a regular file with a UTF-8 name is never opened: a FIFO would block the build."""
     stats = []
     for name, entry in iter_record_files(seeds):
-        shown = os.fsencode(name).decode("utf-8", "backslashreplace")
+        shown = name if name.isascii() else os.fsencode(name).decode("utf-8", "backslashreplace")
         try:
             st = entry.stat()
         except OSError as e:  # a broken or looping link, a file gone since the listing
@@ -65,12 +66,15 @@ def iter_record_files(seeds: Path, prefix: str = "") -> Iterator[tuple[str, os.D
     # A folder that cannot be listed raises (OSError): counting it as empty would remove the
     # feeds of every record in it.
     with os.scandir(seeds) as listing:
-        entries = sorted((e for e in listing if not e.name.startswith(".")), key=lambda e: e.name)
+        entries = sorted((e for e in listing if e.name[0] != "."), key=_NAME)
     for entry in entries:
         if not _is_folder(entry):
             yield prefix + entry.name, entry
         elif not entry.is_symlink():  # links to folders are not followed: no cycles
             yield from iter_record_files(Path(entry.path), f"{prefix}{entry.name}/")
+
+
+_NAME = operator.attrgetter("name")
 
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:
