@@ -1,7 +1,8 @@
 """Is `feeds build` fast at 100,000 records? One command times it against a naive script and the
 floors no build can beat, on the same synthetic corpus, and says which targets are met.
 
-    python3 benchmarks/run.py                       # 10,000 and 100,000 records (100k: minutes)
+    python3 benchmarks/run.py                       # 10,000, 100,000 and 300,000 records (long)
+    python3 benchmarks/run.py --sizes 1000000       # once, for the README: an hour or more
     python3 benchmarks/run.py --sizes 2000          # a quick run
     python3 benchmarks/run.py --sizes 10000 --json results.json --keep --workdir /tmp/bench
     python3 benchmarks/run.py --snapshot             # while someone is editing the package
