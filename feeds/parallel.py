@@ -4,20 +4,32 @@ Work is shared with forked worker processes: they inherit the job (functions, cl
 collection) from the parent's memory, so only indexes go to them and results come back. Below a
 few hundred items, or when other threads run (forking a threaded process can deadlock), the work
 is done in this process: the result is the same either way, in the same order.
+
+A worker that dies without an answer (the kernel's out-of-memory killer, a signal, a crash in a C
+library) must not leave the build waiting for ever, holding the output lock while every later
+run exits 4: `concurrent.futures` notices a dead worker, and the run stops with `WorkerDied`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 _job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # what forked workers inherit
+
+
+class WorkerDied(Exception):
+    """A worker process ended without an answer; the run stops, nothing is published."""
 
 
 def ordered_map(
@@ -35,12 +47,56 @@ def ordered_map(
     global _job
     _job = (func, items)
     try:
-        chunk = 1 if fresh else max(1, min(64, len(items) // (workers * 8)))
-        tasks = 1 if fresh else None
-        with multiprocessing.get_context("fork").Pool(workers, maxtasksperchild=tasks) as pool:
-            yield from pool.imap(_run, range(len(items)), chunksize=chunk)
+        if fresh:
+            yield from _each_in_a_new_worker(len(items), workers)
+        else:
+            chunk = max(1, min(64, len(items) // (workers * 8)))
+            with _pool(workers) as pool:
+                yield from pool.map(_run, range(len(items)), chunksize=chunk)
+    except BrokenProcessPool as e:
+        raise WorkerDied(
+            "a worker process ended without an answer (out of memory, or killed); the run "
+            "stopped and the output stays as it was"
+        ) from e
     finally:
         _job = None
+
+
+def _each_in_a_new_worker(count: int, workers: int) -> Iterator[Any]:
+    """Each index in a worker of its own, `workers` at a time, results in order."""
+    running: deque[tuple[ProcessPoolExecutor, Future[Any]]] = deque()
+    with contextlib.ExitStack() as pools:
+        for index in range(count):
+            pool = pools.enter_context(_pool(1))
+            running.append((pool, pool.submit(_run, index)))
+            if len(running) == workers:
+                yield _result(*running.popleft())
+        while running:
+            yield _result(*running.popleft())
+
+
+def _result(pool: ProcessPoolExecutor, future: Future[Any]) -> Any:
+    try:
+        return future.result()
+    finally:
+        pool.shutdown()
+
+
+@contextlib.contextmanager
+def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """Forked workers; when the work stops early (an error here or in a worker), the ones still
+    busy are stopped too: their results would be thrown away, and they hold cores."""
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield pool
+    except BaseException:
+        processes = list((getattr(pool, "_processes", None) or {}).values())  # it has no kill
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(OSError, AttributeError):
+                process.kill()
+        raise
+    pool.shutdown()
 
 
 def _run(index: int) -> Any:

@@ -1,0 +1,52 @@
+"""Work on every core, in order, and never a wait for ever: a worker that dies (the kernel's
+out-of-memory killer, a signal) stops the run with an error instead of hanging it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import os, signal, sys
+from feeds.parallel import WorkerDied, ordered_map
+
+parent = os.getpid()
+
+def work(n):
+    if n == {doomed} and os.getpid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+    return n * n
+
+try:
+    print(list(ordered_map(work, list(range({count})), min_items=2, fresh={fresh})) == [n * n for n in range({count})])
+except WorkerDied as e:
+    print("WorkerDied:", e)
+"""
+
+
+CASES = pytest.mark.parametrize(
+    ("fresh", "count"), [(False, 300), (True, 12)], ids=["shared-workers", "fresh-workers"]
+)
+
+
+@CASES
+def test_results_come_in_order(fresh: bool, count: int) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(doomed=-1, fresh=fresh, count=count)],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert done.stdout == "True\n"
+
+
+@CASES
+def test_a_worker_killed_stops_the_work_instead_of_hanging_it(fresh: bool, count: int) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(doomed=count // 2, fresh=fresh, count=count)],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert done.stdout == (
+        "WorkerDied: a worker process ended without an answer (out of memory, or killed); the "
+        "run stopped and the output stays as it was\n"
+    )
