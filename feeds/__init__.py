@@ -5,7 +5,7 @@ What a program uses:
     build(Config(...), progress=None) -> Report   build every feed; rejections are in the report
     check(Config(...)) -> Checked                 read and validate only; write nothing
     Progress                                      the progress callback: (stage, done, total)
-    FeedsError                                    ConfigError, OutputError, LockHeld
+    FeedsError                                    ConfigError, OutputError, LockHeld, WorkerDied
 
 The pipeline, one direction, is assembled in `build.py`; docs/design.md describes it.
 """
@@ -13,7 +13,7 @@ The pipeline, one direction, is assembled in `build.py`; docs/design.md describe
 from feeds._version import __version__
 from feeds.build import Checked, Progress, build, check
 from feeds.config import Config
-from feeds.errors import ConfigError, FeedsError, LockHeld, OutputError
+from feeds.errors import ConfigError, FeedsError, LockHeld, OutputError, WorkerDied
 from feeds.report import Report
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "OutputError",
     "Progress",
     "Report",
+    "WorkerDied",
     "__version__",
     "build",
     "check",

@@ -14,7 +14,7 @@ from feeds._version import __version__
 from feeds.build import build, check
 from feeds.collect import Collection
 from feeds.config import DEFAULT_BASE_URL, Config, absolute_url, load_config
-from feeds.errors import ConfigError, LockHeld, OutputError
+from feeds.errors import ConfigError, LockHeld, OutputError, WorkerDied
 from feeds.model import Level
 from feeds.progress import ProgressBar
 from feeds.report import Report, count
@@ -26,6 +26,7 @@ USAGE = 2  # configuration or usage error (argparse uses 2 as well)
 OUTPUT = 3  # the output folder cannot be written
 LOCKED = 4  # another build is writing to the same output folder
 INTERNAL = 70  # a bug in feeds (EX_SOFTWARE): never 1, which tells cron that records were rejected
+TRY_AGAIN = 75  # a worker was killed, most likely for memory (EX_TEMPFAIL): nothing was published
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OutputError as e:
         print(f"feeds: output not writable: {e}", file=sys.stderr)
         return OUTPUT
+    except WorkerDied as e:
+        print(f"feeds: {e}", file=sys.stderr)
+        return TRY_AGAIN
     except Exception as e:  # a bug: one line for cron's mail, the traceback on request
         if args.verbose:
             traceback.print_exc()

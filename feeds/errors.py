@@ -22,3 +22,8 @@ class OutputError(FeedsError):
 
 class LockHeld(FeedsError):
     """Another build holds the output folder (exit code 4)."""
+
+
+class WorkerDied(FeedsError):
+    """A worker process ended without an answer: killed by the system, most likely for memory
+    (exit code 75, "try again later"). Nothing was published."""

@@ -22,14 +22,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from feeds.errors import WorkerDied
+
 T = TypeVar("T")
 R = TypeVar("R")
 
 _job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # what forked workers inherit
-
-
-class WorkerDied(Exception):
-    """A worker process ended without an answer; the run stops, nothing is published."""
 
 
 def ordered_map(

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from feeds.synthetic import write_corpus
+
 PROBE = """
 import os, signal, sys
-from feeds.parallel import WorkerDied, ordered_map
+from feeds.errors import WorkerDied
+from feeds.parallel import ordered_map
 
 parent = os.getpid()
 
@@ -50,3 +54,34 @@ def test_a_worker_killed_stops_the_work_instead_of_hanging_it(fresh: bool, count
         "WorkerDied: a worker process ended without an answer (out of memory, or killed); the "
         "run stopped and the output stays as it was\n"
     )
+
+
+def test_a_build_whose_worker_is_killed_exits_75_and_publishes_nothing(tmp_path: Path) -> None:
+    """Exit 75 ("try again later"): the system killed a worker, most likely for memory."""
+    write_corpus(tmp_path / "seeds", 300, seed=3)
+    probe = f"""
+import os, signal, sys
+import feeds.ingest
+from feeds.cli import main
+
+parent = os.getpid()
+real = feeds.ingest.ingest_file
+
+def dies_on_one(seeds, name):
+    if name.endswith("0000150.md") and os.getpid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(seeds, name)
+
+feeds.ingest.ingest_file = dies_on_one
+sys.exit(main(["build", "--seeds", "{tmp_path / "seeds"}", "--output", "{tmp_path / "out"}",
+               "--cache", "{tmp_path / "cache"}"]))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 75, done.stderr
+    assert done.stderr == (
+        "feeds: a worker process ended without an answer (out of memory, or killed); the run "
+        "stopped and the output stays as it was\n"
+    )
+    assert not (tmp_path / "out" / "all.rss.xml").exists()
