@@ -48,9 +48,17 @@ def ordered_map(
         if fresh:
             yield from _each_in_a_new_worker(len(items), workers)
         else:
-            chunk = max(1, min(64, len(items) // (workers * 8)))
+            size, count = max(1, min(64, len(items) // (workers * 8))), len(items)
             with _pool(workers) as pool:
-                yield from pool.map(_run, range(len(items)), chunksize=chunk)
+                # Submitted by hand, not with `pool.map`: its clean-up cancels futures behind
+                # the executor's back, which on Python 3.11 kills the executor's own thread
+                # (CPython gh-107219) and leaves workers and threads behind.
+                chunks = deque(
+                    pool.submit(_run_chunk, start, min(start + size, count))
+                    for start in range(0, count, size)
+                )
+                while chunks:
+                    yield from chunks.popleft().result()
     except BrokenProcessPool as e:
         raise WorkerDied(
             "a worker process ended without an answer (out of memory, or killed); the run "
@@ -89,12 +97,18 @@ def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
         yield pool
     except BaseException:
         processes = list((getattr(pool, "_processes", None) or {}).values())  # it has no kill
-        pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             with contextlib.suppress(OSError, AttributeError):
                 process.kill()
+        # Waited for: its threads must be gone before the next `ordered_map` looks whether
+        # other threads run (they would make it work in this process, on one core).
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+def _run_chunk(start: int, end: int) -> list[Any]:
+    return [_run(index) for index in range(start, end)]
 
 
 def _run(index: int) -> Any:

@@ -168,7 +168,7 @@ def serve(
 def seeds_signature(folder: Path) -> Signature:
     """(relative path, size, mtime_ns) of every visible file under `folder`, sorted.
 
-    The build's own scan (`feeds.ingest.scan`), so the watch and the build agree on which files
+    The build's own scan (`feeds.scan.scan`), so the watch and the build agree on which files
     count; it changes when a file is added, removed, renamed or rewritten. A missing folder has
     the empty signature.
     """

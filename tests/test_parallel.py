@@ -85,3 +85,33 @@ sys.exit(main(["build", "--seeds", "{tmp_path / "seeds"}", "--output", "{tmp_pat
         "stopped and the output stays as it was\n"
     )
     assert not (tmp_path / "out" / "all.rss.xml").exists()
+
+
+def test_an_error_in_a_worker_reaches_the_caller_and_leaves_nothing_behind() -> None:
+    """The next `ordered_map` must find no thread or process left (else it would work on one
+    core), and no traceback must reach the terminal."""
+    probe = """
+import os, threading
+from feeds.parallel import ordered_map
+
+def work(n):
+    if n == 5:
+        raise LookupError("item 5")
+    return n
+
+for attempt in range(3):
+    try:
+        list(ordered_map(work, list(range(40)), min_items=2))
+    except LookupError as e:
+        print(e, threading.active_count(), end="; ")
+try:
+    os.waitpid(-1, os.WNOHANG)
+    print("a child is left")
+except ChildProcessError:
+    print("no child left")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout == "item 5 1; item 5 1; item 5 1; no child left\n"
+    assert done.stderr == ""
