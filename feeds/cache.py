@@ -40,6 +40,17 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+# A record file's outcome is kept in two parts (`codec.encode_outcome`): its outline, which every
+# run with a change decodes, and its articles' texts, which only the items that are made need.
+_TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
+CREATE TABLE IF NOT EXISTS files
+    (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, outcome BLOB, texts BLOB);
+CREATE TABLE IF NOT EXISTS outputs
+    (path TEXT PRIMARY KEY, fingerprint TEXT, size INTEGER, mtime_ns INTEGER);
+"""
+
+
 def default_cache_folder(output: Path) -> Path:
     """`$XDG_CACHE_HOME/feeds/<output>-<hash>`: one cache per output folder."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
@@ -74,6 +85,7 @@ class Cache:
         self.notices: list[str] = []  # what went wrong with the cache, said once each
         pair = f"{seeds.resolve()}\0{output.resolve()}".encode("utf-8", "surrogateescape")
         self._path = folder / f"records-{hashlib.sha256(pair).hexdigest()[:16]}.sqlite"
+        self._memory = False
         self._db = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
@@ -98,18 +110,11 @@ class Cache:
         db = sqlite3.connect(path, isolation_level=None, timeout=LOCK_WAIT)
         try:
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(
-                """
-                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
-                CREATE TABLE IF NOT EXISTS files
-                    (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, outcome BLOB);
-                CREATE TABLE IF NOT EXISTS outputs
-                    (path TEXT PRIMARY KEY, fingerprint TEXT, size INTEGER, mtime_ns INTEGER);
-                """
-            )
+            db.executescript(_TABLES)
             row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None or row[0] != SCHEMA:
-                db.executescript("DELETE FROM meta; DELETE FROM files; DELETE FROM outputs;")
+                db.executescript("DROP TABLE meta; DROP TABLE files; DROP TABLE outputs;")
+                db.executescript(_TABLES)
                 db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA,))
         except BaseException:
             db.close()
@@ -118,6 +123,7 @@ class Cache:
 
     def _in_memory(self, error: BaseException) -> sqlite3.Connection:
         self._say(f"the cache {self._path} cannot be used ({_why(error)}); this run goes without")
+        self._memory = True
         return self._open(":memory:")
 
     def _files_of_database(self) -> list[Path]:
@@ -178,13 +184,18 @@ class Cache:
         return {path: (size, mtime) for path, size, mtime in rows}
 
     @_guarded(lambda: None)
-    def store_outcomes(self, read: Iterable[tuple[FileStat, bytes]]) -> None:
+    def store_outcomes(self, read: Iterable[tuple[FileStat, tuple[bytes, bytes]]]) -> None:
         """Keep the outcomes of the files read (`codec.encode_outcome`'s bytes)."""
         with self._transaction():
             self._db.executemany(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
-                ((s.path, s.size, s.mtime_ns, blob) for s, blob in read),
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                ((s.path, s.size, s.mtime_ns, *blobs) for s, blobs in read),
             )
+
+    @property
+    def database(self) -> Path | None:
+        """The database file, for `OutcomeReader`s; None while the cache is in memory."""
+        return None if self._memory else self._path
 
     @_guarded(lambda: None)
     def forget_files_except(self, present: set[str]) -> None:
@@ -194,6 +205,12 @@ class Cache:
             self._db.executemany("DELETE FROM files WHERE path = ?", gone)
 
     # -- output files ----------------------------------------------------------------------------
+
+    @_guarded(list)
+    def output_stats(self) -> list[tuple[str, int, int]]:
+        """Each output file's path, size and mtime as the last build left it (what a run with
+        nothing to do checks: the fingerprints would only cost reading)."""
+        return self._db.execute("SELECT path, size, mtime_ns FROM outputs").fetchall()
 
     @_guarded(dict)
     def output_fingerprints(self) -> dict[str, tuple[str, int, int]]:
@@ -243,3 +260,43 @@ def _why(error: BaseException) -> str:
     if isinstance(error, OSError):
         return error.strerror or str(error)
     return str(error)
+
+
+class OutcomeReader:
+    """Reads stored outcomes whole (`Cache.database`), in whatever process asks: a worker
+    forked after the first read opens a connection of its own, as SQLite requires. Any failure
+    (no database, a row gone or damaged) is a None: the caller reads the record file again."""
+
+    def __init__(self, database: Path | None) -> None:
+        self.database = database
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def whole(self, path: str) -> FileOutcome | None:
+        if self.database is None:
+            return None
+        try:
+            row = (
+                self._connection()
+                .execute("SELECT outcome, texts FROM files WHERE path = ?", (path,))
+                .fetchone()
+            )
+            if row is None or not isinstance(row[1], bytes):
+                return None
+            return codec.decode_outcome(row[0], row[1])
+        except (sqlite3.Error, OSError, codec.Damaged, TypeError):
+            return None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None or self._pid != os.getpid():
+            assert self.database is not None
+            uri = f"{self.database.resolve().as_uri()}?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, timeout=LOCK_WAIT)
+            self._pid = os.getpid()
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None and self._pid == os.getpid():
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+        self._db = None

@@ -57,8 +57,10 @@ def load(blob: bytes) -> Any:
         raise Damaged(f"{type(e).__name__}: {e}") from e
 
 
-def encode_outcome(outcome: FileOutcome) -> bytes:
-    return dump(
+def encode_outcome(outcome: FileOutcome) -> tuple[bytes, bytes]:
+    """The outcome as two sealed values: its outline (all but the articles' texts: what
+    grouping and planning need) and the texts, which only the items that are made need."""
+    outline = dump(
         [
             outcome.path,
             outcome.ignored,
@@ -69,18 +71,29 @@ def encode_outcome(outcome: FileOutcome) -> bytes:
             outcome.retry,
         ]
     )
+    # The texts name their outline (by its checksum): texts planted beside another file's
+    # outline, well-formed and sealed, are not taken for its own.
+    return outline, dump([outline[:_CHECK].hex(), [_texts(a) for a in outcome.articles]])
 
 
-def decode_outcome(blob: bytes) -> FileOutcome:
-    """The outcome `encode_outcome` stored; `Damaged` when it cannot be read back."""
+def decode_outcome(outline: bytes, texts: bytes | None = None) -> FileOutcome:
+    """The outcome `encode_outcome` stored, with its articles whole when `texts` is given, else
+    as outlines (`Article.is_outline`); `Damaged` when it cannot be read back."""
     try:
-        path, ignored, records, rejected, articles, problems, retry = load(blob)
+        path, ignored, records, rejected, articles, problems, retry = load(outline)
+        if texts is None:
+            decoded = tuple(_to_article(a, None, (i, -1)) for i, a in enumerate(articles))
+        else:
+            of, each = load(texts)
+            if of != outline[:_CHECK].hex() or len(each) != len(articles):
+                raise ValueError("the texts are not those of the outline")
+            decoded = tuple(map(_to_article, articles, each))
         return FileOutcome(
             _text(path),
             ignored is True,
             int(records),
             int(rejected),
-            tuple(map(_to_article, articles)),
+            decoded,
             tuple(map(problem_from_plain, problems)),
             retry is True,
         )
@@ -98,18 +111,14 @@ def problem_from_plain(value: list[Any]) -> Problem:
 
 
 def _article(a: Article) -> list[Any]:
+    """The article's outline: all but its texts (`_texts`)."""
     return [
         a.url,
-        a.title,
         a.published.isoformat(),
         a.updated.isoformat() if a.updated else None,
-        a.excerpt,
-        a.body,
         _provider(a.provider) if a.provider else None,
         list(a.topics),
-        [_image(i) for i in a.images],
         [_article(r) for r in a.related],
-        a.amp_url,
         a.category,
         a.type,
         a.quality,
@@ -120,10 +129,37 @@ def _article(a: Article) -> list[Any]:
     ]
 
 
-def _to_article(v: list[Any]) -> Article:
-    (url, title, published, updated, excerpt, body, provider, topics, images, related, amp_url,
-     category, kind, quality, heat, is_published, source, revision) = v  # fmt: skip
-    return Article(  # by position, in `_article`'s order: a third faster than by keyword
+def _texts(a: Article) -> list[Any]:
+    return [
+        a.title,
+        a.excerpt,
+        a.body,
+        [_image(i) for i in a.images],
+        a.amp_url,
+        [_texts(r) for r in a.related],
+    ]
+
+
+_NO_TEXTS: list[Any] = ["", None, None, [], None, None]
+
+
+def _to_article(
+    v: list[Any], texts: list[Any] | None = None, place: tuple[int, int] | None = None
+) -> Article:
+    """The article whole from its outline and `texts`; without them, an outline at `place`."""
+    (url, published, updated, provider, topics, related, category, kind, quality, heat,
+     is_published, source, revision) = v  # fmt: skip
+    title, excerpt, body, images, amp_url, related_texts = texts or _NO_TEXTS
+    if related and texts is None:
+        assert place is not None
+        inner = tuple(_to_article(r, None, (place[0], j)) for j, r in enumerate(related))
+    elif related:
+        if len(related_texts) != len(related):
+            raise ValueError("the texts are not those of the outline")
+        inner = tuple(map(_to_article, related, related_texts))
+    else:
+        inner = ()
+    return Article(  # by position, in the dataclass's order: a third faster than by keyword
         _text(url),
         _text(title),
         _time(published),
@@ -133,7 +169,7 @@ def _to_article(v: list[Any]) -> Article:
         _to_provider(provider) if provider is not None else None,
         tuple(map(_text, topics)),
         tuple(map(_to_image, images)) if images else (),
-        tuple(map(_to_article, related)) if related else (),
+        inner,
         _maybe_text(amp_url),
         _maybe_text(category),
         _maybe_text(kind),
@@ -142,6 +178,7 @@ def _to_article(v: list[Any]) -> Article:
         None if is_published is None else is_published is True,
         _text(source),
         _text(revision),
+        place,
     )
 
 
@@ -151,7 +188,17 @@ def _provider(p: Provider) -> list[Any]:
 
 def _to_provider(v: list[Any]) -> Provider:
     key, name, domain, logo = v
-    return Provider(_text(key), _text(name), _maybe_text(domain), _to_image(logo) if logo else None)
+    # A few hundred providers, named by a hundred thousand articles: each decoded once.
+    known = (key, name, domain, tuple(logo) if type(logo) is list else logo)
+    provider = _DECODED_PROVIDERS.get(known)
+    if provider is None:
+        logo = _to_image(logo) if logo else None
+        provider = Provider(_text(key), _text(name), _maybe_text(domain), logo)
+        _DECODED_PROVIDERS[known] = provider
+    return provider
+
+
+_DECODED_PROVIDERS: dict[tuple[Any, ...], Provider] = {}
 
 
 def _image(i: Image) -> list[Any]:

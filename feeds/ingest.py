@@ -66,7 +66,7 @@ def ingest(
     stats: list[FileStat],
     cached: Mapping[str, FileOutcome],
     progress: Callable[[int], None] | None = None,
-) -> Iterator[tuple[FileOutcome, bytes | None]]:
+) -> Iterator[tuple[FileOutcome, tuple[bytes, bytes] | None]]:
     """Each file's outcome, from `cached` (by path) when it has one, else read now (on every
     core when there are many); for a file read now, with the outcome encoded for the cache (the
     bytes that brought it from the worker), unless it must be read again next time."""
@@ -78,13 +78,13 @@ def ingest(
             yield outcome, None
         else:
             encoded = next(fresh)
-            outcome = codec.decode_outcome(encoded)
+            outcome = codec.decode_outcome(*encoded)
             yield outcome, None if outcome.retry else encoded
         if progress:
             progress(done)
 
 
-def _ingest_encoded(seeds: Path, name: str) -> bytes:
+def _ingest_encoded(seeds: Path, name: str) -> tuple[bytes, bytes]:
     """In a worker: the file's outcome as plain data, which is what the cache keeps (decoding it
     costs what unpickling would)."""
     return codec.encode_outcome(ingest_file(seeds, name))

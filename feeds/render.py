@@ -53,15 +53,21 @@ WRITERS = {
 
 
 def plan(
-    collection: Collection, config: Config, store: ItemStore | None = None
+    collection: Collection,
+    config: Config,
+    store: ItemStore | None = None,
+    whole: Callable[[Article], Article] | None = None,
 ) -> Iterator[Planned]:
     """Every feed file, in a stable order: each group's pages in each format. With a `store`,
-    items made by earlier runs are reused, and the items of each archive month are kept."""
+    items made by earlier runs are reused, and the items of each archive month are kept.
+    Articles that are outlines are made `whole` before their items are made
+    (`complete.Completer`)."""
     settings = settings_key(config)
     keys = ArticleKeys(collection, f"{CODE_DIGEST}|{settings}")
     grouped = [(index, page) for index, group in enumerate(collection.groups)
                for page in pages(group, config)]  # fmt: skip
-    renderer = _Renderer(collection, config, keys, store, _months(page for _, page in grouped))
+    months = _months(page for _, page in grouped)
+    renderer = _Renderer(collection, config, keys, store, months, whole or _as_it_is)
     for index, page in grouped:
         content = content_digest(page, keys)
         batch = batch_of(page, index)
@@ -73,6 +79,12 @@ def plan(
                 batch,
                 len(page.articles),
             )
+
+
+def _as_it_is(article: Article) -> Article:
+    if article.is_outline:
+        raise ValueError("an outline cannot be made into items: give `plan` a way to make it whole")
+    return article
 
 
 def _months(every: Iterable[Page]) -> dict[str, dict[int, Article]]:
@@ -105,8 +117,10 @@ class _Renderer:
         keys: ArticleKeys,
         store: ItemStore | None,
         members: dict[str, dict[int, Article]],
+        whole: Callable[[Article], Article],
     ) -> None:
         self.collection = collection
+        self.whole = whole
         self.config = config
         self.keys = keys
         self.store = store
@@ -175,7 +189,8 @@ class _Renderer:
         """Serialize the articles' items in every format, each format's in one go."""
         items: dict[str, list[Item]] = {fmt: [] for fmt in formats}
         for article in articles:
-            each = items_of(article, formats, self.collection, self.config, self._categories)
+            whole = self.whole(article)
+            each = items_of(whole, formats, self.collection, self.config, self._categories)
             for fmt, item in each.items():
                 items[fmt].append(item)
         for fmt in formats:

@@ -252,3 +252,45 @@ def test_planted_values_with_a_right_checksum_are_misses(
     edit(seeds, 5)
     build_into(seeds, output, cache=cache, limit=10)
     assert_same_as_clean_build(seeds, output, tmp_path, "planted")
+
+
+def _texts_swapped(db: sqlite3.Connection) -> None:
+    """Each row gets the next row's texts: well-formed, right checksum, another file's."""
+    rows = db.execute("SELECT path, texts FROM files ORDER BY path").fetchall()
+    for (path, _), (_, texts) in zip(rows, [*rows[1:], rows[0]], strict=True):
+        db.execute("UPDATE files SET texts = ? WHERE path = ?", (texts, path))
+
+
+TEXT_DAMAGES: dict[str, Callable[[sqlite3.Connection], object]] = {
+    "gone": lambda db: db.execute("UPDATE files SET texts = NULL"),
+    "byte flipped": lambda db: db.executemany(
+        "UPDATE files SET texts = ? WHERE path = ?",
+        [(_flip(t), p) for p, t in db.execute("SELECT path, texts FROM files").fetchall()],
+    ),
+    "a pickle": lambda db: db.execute(
+        "UPDATE files SET texts = ?", (pickle.dumps(_Payload(Path("/nonexistent/ran"))),)
+    ),
+    "too deep": lambda db: db.execute(
+        "UPDATE files SET texts = ?", (__import__("feeds.codec").codec.seal(b"[" * 50_000),)
+    ),
+    "another file's": _texts_swapped,
+}
+
+
+@pytest.mark.parametrize("damage", TEXT_DAMAGES, ids=list(TEXT_DAMAGES))
+def test_articles_whose_texts_the_cache_lost_are_read_from_their_records_again(
+    built: tuple[Path, Path, Path], tmp_path: Path, damage: str
+) -> None:
+    """A run with a change decodes unchanged records without their texts (title, excerpt,
+    body, images) and takes them from the cache only for the items it makes. With the stored
+    items gone, every page made again needs the texts of records that did not change: when the
+    cache lost or spoiled them, they are read from the records, never taken from another."""
+    seeds, output, cache = built
+    (database,) = cache.glob("*.sqlite")
+    with sqlite3.connect(database) as db:
+        TEXT_DAMAGES[damage](db)
+    shutil.rmtree(cache / "items")
+    edit(seeds, 7)
+    report = build_into(seeds, output, cache=cache, limit=10)
+    assert report.parsed == 1  # one record read: the others' outlines came from the cache
+    assert_same_as_clean_build(seeds, output, tmp_path, "texts")

@@ -20,8 +20,10 @@ from hypothesis import strategies as st
 from lxml import etree
 from lxml import html as lxml_html
 
+from feeds.cache import OutcomeReader
 from feeds.codec import decode_outcome, encode_outcome
 from feeds.collect import collect
+from feeds.complete import Completer
 from feeds.config import Config
 from feeds.filters import CustomFeed, Filters
 from feeds.model import Article, FileOutcome, Problem
@@ -213,10 +215,25 @@ def test_no_record_stops_the_build(batch: list[Any], body: str | None) -> None:
     outcome = FileOutcome(
         "r.md", False, len(batch), len(batch) - len(articles), tuple(articles), tuple(problems)
     )
-    assert decode_outcome(encode_outcome(outcome)) == outcome
+    outline, texts = encode_outcome(outcome)
+    assert decode_outcome(outline, texts) == outcome
+    # Decoded without its texts, then made whole again, each article is what it was.
+    completer = Completer(Path("nowhere"), _Stored(decode_outcome(outline, texts)))
+    outlines = decode_outcome(outline).articles
+    assert all(a.is_outline for a in outlines)
+    assert [completer.whole(a) for a in outlines] == list(articles)
     collection = collect(articles, custom=CUSTOM)
     for planned in [*plan(collection, CONFIG), *plan_site(collection, CONFIG)]:
         _assert_parses(planned.path, planned.make())
+
+
+class _Stored(OutcomeReader):
+    def __init__(self, outcome: FileOutcome) -> None:
+        super().__init__(None)
+        self.outcome = outcome
+
+    def whole(self, path: str) -> FileOutcome | None:
+        return self.outcome
 
 
 def _assert_parses(path: str, data: bytes) -> None:
