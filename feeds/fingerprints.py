@@ -81,5 +81,9 @@ def content_digest(page: Page, keys: ArticleKeys) -> bytes:
     about = (group.kind, group.key, group.name, group.slug, group.provider, group.description)
     digest.update(repr(about).encode())
     known = keys.known
-    digest.update(b"".join([known.get(id(a)) or keys.content(a) for a in page.articles]))
+    try:  # most articles were met on an earlier page (all, a topic, a provider): looked up in C
+        content = b"".join(map(known.__getitem__, map(id, page.articles)))
+    except KeyError:
+        content = b"".join([known.get(id(a)) or keys.content(a) for a in page.articles])
+    digest.update(content)
     return digest.digest()

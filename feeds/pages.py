@@ -12,6 +12,8 @@ would change a complete page when the next month begins.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
 
 from feeds.collect import Group
 from feeds.config import Config
@@ -33,16 +35,21 @@ class Page:
 
 def pages(group: Group, config: Config) -> list[Page]:
     current = group.articles[: config.limit]
+    archived = group.articles[config.limit :] if config.archives else ()
+    # Newest first, so each month's articles are together and months come newest first (by
+    # published time; custom feeds sorted by heat mix months, and a month may come back).
     by_month: dict[str, list[Article]] = {}
-    if config.archives:
-        for article in group.articles[config.limit :]:  # newest first: months come newest first
-            by_month.setdefault(month_of(article), []).append(article)
+    for month, articles in groupby(archived, key=_MONTH):
+        by_month.setdefault(month, []).extend(articles)
     months = list(by_month)
     older = [*months[1:], None][: len(months)]
     return [
         Page(group, current, None, months[0] if months else None),
         *(Page(group, tuple(by_month[m]), m, o) for m, o in zip(months, older, strict=True)),
     ]
+
+
+_MONTH = attrgetter("month")
 
 
 def month_of(article: Article) -> str:

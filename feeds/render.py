@@ -94,8 +94,11 @@ def _months(every: Iterable[Page]) -> dict[str, dict[int, Article]]:
     shown = list(every)
     members: dict[str, dict[int, Article]] = {p.month: {} for p in shown if p.month}
     for page in shown:
+        if page.month is not None:  # an archive page: all its articles are of its month
+            members[page.month].update(zip(map(id, page.articles), page.articles, strict=True))
+            continue
         for article in page.articles:
-            if (month := members.get(month_of(article))) is not None:
+            if (month := members.get(article.month)) is not None:
                 month.setdefault(id(article), article)
     return members
 
