@@ -323,8 +323,10 @@ def _read_and_collect(
     from feeds.ingest import ingest
 
     known = cache.outcomes(stats) if cache else {}
+    # With the cache on disk, where every worker can find the texts, the parent holds outlines.
+    outlines = cache is not None and cache.database is not None
     for (outcome, encoded), stat in zip(
-        ingest(config.seeds, stats, known, tick), stats, strict=True
+        ingest(config.seeds, stats, known, tick, outlines=outlines), stats, strict=True
     ):
         files_read += 1
         ignored += outcome.ignored

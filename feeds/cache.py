@@ -86,6 +86,7 @@ class Cache:
         pair = f"{seeds.resolve()}\0{output.resolve()}".encode("utf-8", "surrogateescape")
         self._path = folder / f"records-{hashlib.sha256(pair).hexdigest()[:16]}.sqlite"
         self._memory = False
+        self._stored: list[str] | None = None  # the record files known, once `outcomes` read them
         self._db = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
@@ -142,6 +143,7 @@ class Cache:
     def _fail(self, error: BaseException) -> None:
         """A cache operation failed: start afresh when the database is damaged, else go on
         without it (in memory) for the rest of the run."""
+        self._stored = None
         with contextlib.suppress(sqlite3.Error):
             self._db.close()
         if isinstance(error, sqlite3.DatabaseError) and not isinstance(
@@ -164,24 +166,21 @@ class Cache:
 
     @_guarded(dict)
     def outcomes(self, stats: Iterable[FileStat]) -> dict[str, FileOutcome]:
-        """The cached outcomes of the files that did not change, read in one pass."""
-        files = self._files()
-        unchanged = {s.path for s in stats if files.get(s.path) == (s.size, s.mtime_ns)}
+        """The cached outcomes of the files that did not change (as outlines: no texts), read
+        in one pass."""
+        current = {s.path: (s.size, s.mtime_ns) for s in stats}
         found: dict[str, FileOutcome] = {}
-        rows = self._db.execute("SELECT path, outcome FROM files") if unchanged else []
-        for path, blob in rows:
-            if path in unchanged:
+        self._stored = []
+        for path, size, mtime, blob in self._db.execute(
+            "SELECT path, size, mtime_ns, outcome FROM files"
+        ):
+            self._stored.append(path)
+            if current.get(path) == (size, mtime):
                 try:
                     found[path] = codec.decode_outcome(blob)
                 except codec.Damaged:  # a damaged row only costs a re-read
                     continue
         return found
-
-    def _files(self) -> dict[str, tuple[int, int]]:
-        """Each known record file's size and mtime (read when needed: a run with nothing to do
-        never needs them)."""
-        rows = self._db.execute("SELECT path, size, mtime_ns FROM files")
-        return {path: (size, mtime) for path, size, mtime in rows}
 
     @_guarded(lambda: None)
     def store_outcomes(self, read: Iterable[tuple[FileStat, tuple[bytes, bytes]]]) -> None:
@@ -200,7 +199,9 @@ class Cache:
     @_guarded(lambda: None)
     def forget_files_except(self, present: set[str]) -> None:
         """Forget the outcomes of files that are gone."""
-        gone = [(path,) for path in self._files() if path not in present]
+        if self._stored is None:
+            self._stored = [path for (path,) in self._db.execute("SELECT path FROM files")]
+        gone = [(path,) for path in self._stored if path not in present]
         with self._transaction():
             self._db.executemany("DELETE FROM files WHERE path = ?", gone)
 

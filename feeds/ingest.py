@@ -66,10 +66,14 @@ def ingest(
     stats: list[FileStat],
     cached: Mapping[str, FileOutcome],
     progress: Callable[[int], None] | None = None,
+    *,
+    outlines: bool = False,
 ) -> Iterator[tuple[FileOutcome, tuple[bytes, bytes] | None]]:
     """Each file's outcome, from `cached` (by path) when it has one, else read now (on every
     core when there are many); for a file read now, with the outcome encoded for the cache (the
-    bytes that brought it from the worker), unless it must be read again next time."""
+    bytes that brought it from the worker), unless it must be read again next time. With
+    `outlines`, files read now give outlines too (their texts are in the encoded outcome, which
+    the caller keeps in the cache): a first build then holds no article's texts."""
     known = [_skipped_outcome(s) if s.size < 0 else cached.get(s.path) for s in stats]
     missing = [file.path for file, outcome in zip(stats, known, strict=True) if outcome is None]
     fresh = ordered_map(partial(_ingest_encoded, seeds), missing)
@@ -77,8 +81,8 @@ def ingest(
         if outcome:
             yield outcome, None
         else:
-            encoded = next(fresh)
-            outcome = codec.decode_outcome(*encoded)
+            outline, texts = encoded = next(fresh)
+            outcome = codec.decode_outcome(outline, None if outlines else texts)
             yield outcome, None if outcome.retry else encoded
         if progress:
             progress(done)
