@@ -92,7 +92,7 @@ def _build(
     state = _state(config, stats)
     # Nothing changed since the last complete build, and its files are still in place?
     last = _last_report(cache) if cache.get("state") == state else None
-    if last and _intact(config.output, cache.output_stats()):
+    if last and _warnings_in_place(last, config) and _intact(config.output, cache.output_stats()):
         files = len(last.written) + last.unchanged
         return replace(
             last, parsed=0, written=(), unchanged=files, removed=(), refused=(), recent=()
@@ -434,6 +434,12 @@ def _last_report(cache: Cache) -> Report | None:
         return codec.report_from_plain(cache.get("report"))
     except codec.Damaged:
         return None
+
+
+def _warnings_in_place(report: Report, config: Config) -> bool:
+    from feeds.collect import warnings_in_place  # only when the last report has warnings
+
+    return not report.problems or warnings_in_place(report.problems, config.filters, config.custom)
 
 
 def _intact(output: Path, outputs: list[tuple[str, int, int]]) -> bool:

@@ -92,10 +92,7 @@ def collect(
         *(_provider_groups([*kept, *mentions]) if "providers" in kinds else []),
         *_custom_groups(kept, custom, newest),
     ]
-    warnings = _unknown_names(
-        deduped,
-        [("filters", filters)] + [(f"custom[{i}]", c.filters) for i, c in enumerate(custom)],
-    )
+    warnings = _unknown_names(deduped, _filter_sets(filters, custom))
     topics = {g.key: g for g in topic_groups}
     return Collection(tuple(groups), duplicates, topics, warnings, kept_instead)
 
@@ -119,6 +116,28 @@ def _custom_groups(
             )
         )
     return groups
+
+
+def _filter_sets(filters: Filters, custom: Sequence[CustomFeed]) -> list[tuple[str, Filters]]:
+    """Each set of filters of the configuration, with where a warning says it is."""
+    return [("filters", filters)] + [(f"custom[{i}]", c.filters) for i, c in enumerate(custom)]
+
+
+def warnings_in_place(
+    problems: Iterable[Problem], filters: Filters, custom: Sequence[CustomFeed]
+) -> bool:
+    """Whether each warning about a filter (`_unknown_names`) names where that filter is
+    written now: a comment added above it moves its line, and a run that repeats the last one's
+    report must not repeat an old line."""
+    origins = {where: f.origin or "configuration" for where, f in _filter_sets(filters, custom)}
+    return all(
+        origins.get(p.field.split(".")[0]) == p.path
+        for p in problems
+        if p.field and p.message.startswith(_UNKNOWN_NAME)
+    )
+
+
+_UNKNOWN_NAME = "no article has the "
 
 
 def _unknown_names(
@@ -146,7 +165,7 @@ def _unknown_names(
                     warnings.append(
                         Problem(
                             filters.origin or "configuration",
-                            f"no article has the {kind} {name!r}",
+                            f"{_UNKNOWN_NAME}{kind} {name!r}",
                             f"{where}.{key}",
                             level=Level.WARNING,
                         )

@@ -31,10 +31,11 @@ class Filters:
     published_only: bool = False
     max_age_days: int | None = None
     min_heat: int | None = None
-    # Where the filters were written, "feeds.yaml:12", for warnings; not part of what they are
-    # (a comment added above them changes no feed), but part of the run's state, so that the
-    # warnings of the next run name the new line.
-    origin: str = field(default="", compare=False)
+    # Where the filters were written, "feeds.yaml:12", for warnings; not part of what they are,
+    # nor of a run's state: a comment added above them changes no feed. A run with nothing else
+    # to do checks that the warnings it would repeat still name the right line
+    # (`collect.warnings_in_place`).
+    origin: str = field(default="", compare=False, repr=False)
 
     def predicate(self, newest: datetime | None) -> Callable[[Article], bool]:
         """A test for one article; `newest` is the corpus's newest time, for `max_age_days`."""

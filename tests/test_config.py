@@ -367,3 +367,45 @@ def test_a_comment_or_an_order_changes_nothing_and_one_feed_s_filter_remakes_tha
     report = build(load_config(config_file))
     assert made and all(p.startswith("custom/published-and-good") for p in made), made
     assert all(p.startswith(("custom/published-and-good", "index.html")) for p in report.written)
+
+
+def test_a_comment_costs_what_no_change_costs_and_a_warning_follows_its_line(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A comment changes no feed, so the run decodes no record; but a warning about a filter
+    names the filter's line, so a comment line above a filter with a warning is a change: the
+    report and `.feeds-report.json` name the new line, as a first build would."""
+    from feeds import build
+
+    pipeline = sys.modules["feeds.build"]  # the module: `feeds.build` is its function
+    checks: list[object] = []
+    real_check = pipeline._check
+    monkeypatch.setattr(pipeline, "_check", lambda *a: checks.append(a) or real_check(*a))
+    config_file = tmp_path / "feeds.yaml"
+    text = (
+        "site: {base_url: 'https://news.example/'}\n"
+        f"paths: {{seeds: {site / 'seeds'}, output: out, cache: cache}}\n"
+        "custom:\n"
+        "  - title: Typo\n"
+        "    topics: {any: [Computer Vision, Computer Vison]}\n"
+        "  - title: Fine\n"
+        "    topics: {any: [Computer Vision]}\n"
+    )
+    config_file.write_text(text)
+    warning = "warning: custom[0].topics.any: no article has the topic 'Computer Vison'"
+    assert [str(w) for w in build(load_config(config_file)).warnings] == [
+        f"{config_file}:4: {warning}"
+    ]
+
+    checks.clear()
+    config_file.write_text(text.replace("  - title: Fine", "  # this one is fine\n  - title: Fine"))
+    again = build(load_config(config_file))
+    assert checks == [], "a comment that moves no filter with a warning decodes nothing"
+    assert [str(w) for w in again.warnings] == [f"{config_file}:4: {warning}"]
+
+    config_file.write_text("# our feeds\n" + text)
+    report = build(load_config(config_file))
+    assert len(checks) == 1 and report.written == (".feeds-report.json",)
+    assert [str(w) for w in report.warnings] == [f"{config_file}:5: {warning}"]
+    stored = json.loads((tmp_path / "out" / ".feeds-report.json").read_text())
+    assert [w["path"] for w in stored["warnings"]] == [f"{config_file}:5"], stored
