@@ -138,7 +138,8 @@ def _left_out(checked: Checked, config: Config, error: ItemError) -> Checked:
     (the record is rejected), or a related article it mentions (dropped, with a warning)."""
     from feeds.collect import collect
 
-    what = f"could not be written into a feed: {error.what} (a bug in feeds; please report it)"
+    what = f"could not be written into a feed: {error.what}"
+    what += " (a bug in feeds; please report it)" if error.bug else ""
     articles, rejected, problem = [], 0, None
     for article in checked.articles:
         if article.source == error.source and article.url == error.url:
@@ -193,7 +194,7 @@ def _publish_once(
     batches: dict[Batch, list[tuple[Planned, Path]]] = {}
     store = ItemStore(cache.folder / "items")
     reader = OutcomeReader(cache.database)
-    whole = Completer(config.seeds, reader).whole
+    whole = Completer(config.seeds, reader).wholes
     planned = [
         *plan(checked.collection, config, store, whole),
         *plan_site(checked.collection, config),

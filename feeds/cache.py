@@ -23,7 +23,7 @@ import contextlib
 import hashlib
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -264,29 +264,36 @@ def _why(error: BaseException) -> str:
 
 
 class OutcomeReader:
-    """Reads stored outcomes whole (`Cache.database`), in whatever process asks: a worker
-    forked after the first read opens a connection of its own, as SQLite requires. Any failure
-    (no database, a row gone or damaged) is a None: the caller reads the record file again."""
+    """Reads the texts of stored outcomes (`Cache.database`), in whatever process asks: a
+    worker forked after the first read opens a connection of its own, as SQLite requires. Any
+    failure (no database, rows gone) is an empty answer: the caller reads the record again."""
+
+    BATCH = 500  # paths asked in one query (SQLite allows 32,766 parameters)
 
     def __init__(self, database: Path | None) -> None:
         self.database = database
         self._db: sqlite3.Connection | None = None
         self._pid = 0
 
-    def whole(self, path: str) -> FileOutcome | None:
+    def texts(self, paths: Sequence[str]) -> dict[str, bytes]:
+        """The stored texts of those of `paths` that have them (`codec.decode_texts`)."""
         if self.database is None:
-            return None
+            return {}
+        found: dict[str, bytes] = {}
         try:
-            row = (
-                self._connection()
-                .execute("SELECT outcome, texts FROM files WHERE path = ?", (path,))
-                .fetchone()
-            )
-            if row is None or not isinstance(row[1], bytes):
-                return None
-            return codec.decode_outcome(row[0], row[1])
-        except (sqlite3.Error, OSError, codec.Damaged, TypeError):
-            return None
+            db = self._connection()
+            for start in range(0, len(paths), self.BATCH):
+                chunk = paths[start : start + self.BATCH]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT path, texts FROM files WHERE path IN ({marks})"
+                found.update(
+                    (path, blob)
+                    for path, blob in db.execute(query, chunk)
+                    if isinstance(path, str) and isinstance(blob, bytes)
+                )
+        except (sqlite3.Error, OSError):
+            pass
+        return found
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -71,9 +71,50 @@ def encode_outcome(outcome: FileOutcome) -> tuple[bytes, bytes]:
             outcome.retry,
         ]
     )
-    # The texts name their outline (by its checksum): texts planted beside another file's
-    # outline, well-formed and sealed, are not taken for its own.
-    return outline, dump([outline[:_CHECK].hex(), [_texts(a) for a in outcome.articles]])
+    # The texts name their outline (by its checksum) and the file's revision: texts planted
+    # beside another file's outline, or left from another version of the file, well-formed and
+    # sealed, are not taken for its own.
+    return outline, dump([outline[:_CHECK].hex(), *texts_of(outcome)])
+
+
+def texts_of(outcome: FileOutcome) -> tuple[str, list[Any]]:
+    """The revision of the outcome's file and its articles' texts, as plain data."""
+    revision = outcome.articles[0].revision if outcome.articles else ""
+    return revision, [_texts(a) for a in outcome.articles]
+
+
+def decode_texts(blob: bytes) -> tuple[str, list[Any]]:
+    """What `texts_of` gave, from the cache: the file's revision and each article's texts (to
+    be checked by `with_texts`); `Damaged` when it cannot be read back."""
+    try:
+        _, revision, each = load(blob)
+        if type(each) is not list:
+            raise TypeError("the texts are not a list")
+        return _text(revision), each
+    except (TypeError, ValueError) as e:
+        raise Damaged(f"not stored texts: {e}") from e
+
+
+def with_texts(outline: Article, texts: Any) -> Article:
+    """The outline made whole with `texts` (one article's, from `texts_of`); its own fields are
+    kept, so a related article the build left out stays out. `Damaged` when they do not fit."""
+    try:
+        title, excerpt, body, images, amp_url, related = texts
+        return replace(
+            outline,
+            title=_text(title),
+            excerpt=_maybe_text(excerpt),
+            body=_maybe_text(body),
+            images=tuple(map(_to_image, images)) if images else (),
+            amp_url=_maybe_text(amp_url),
+            related=tuple(
+                r if r.place is None else with_texts(r, related[r.place[1]])
+                for r in outline.related
+            ),
+            place=None,
+        )
+    except (TypeError, ValueError, IndexError) as e:
+        raise Damaged(f"texts that do not fit: {e}") from e
 
 
 def decode_outcome(outline: bytes, texts: bytes | None = None) -> FileOutcome:
@@ -84,7 +125,7 @@ def decode_outcome(outline: bytes, texts: bytes | None = None) -> FileOutcome:
         if texts is None:
             decoded = tuple(_to_article(a, None, (i, -1)) for i, a in enumerate(articles))
         else:
-            of, each = load(texts)
+            of, _, each = load(texts)
             if of != outline[:_CHECK].hex() or len(each) != len(articles):
                 raise ValueError("the texts are not those of the outline")
             decoded = tuple(map(_to_article, articles, each))

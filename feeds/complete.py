@@ -1,87 +1,91 @@
-"""Make outlines whole: give an article decoded from the cache without its texts (title,
-excerpt, body, images, AMP URL; `Article.is_outline`) its texts back, for the one step that
-needs them, making its items.
+"""Make outlines whole: give articles decoded from the cache without their texts (title,
+excerpt, body, images, AMP URL; `Article.is_outline`) their texts back, for the one step that
+needs them, making their items.
 
-A run with a change decodes every record's outline, never the texts of records whose items it
-does not make: that is most of the time and memory a decode would cost. The texts come from the
-cache (`OutcomeReader`, in any process); when they are gone or damaged, from the record file,
-read again. The outline's own fields are kept: a related article the build left out stays out.
+A run decodes every record's outline, never the texts of records whose items it does not make:
+that is most of the time and memory a decode would cost. The texts come from the cache
+(`OutcomeReader`, in any process, a batch of records per query), checked against the outline's
+revision; when they are gone, damaged or of another version, from the record file, read again.
+The outline's own fields are kept: a related article the build left out stays out.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from feeds import codec
 from feeds.cache import OutcomeReader
-from feeds.model import Article, FileOutcome
+from feeds.model import Article
 
-KEPT = 64  # outcomes kept at hand: a list file's articles come one after another
-
-
-class TextsLost(Exception):
-    """The record file no longer holds the article (it changed while the build ran)."""
-
-    def __init__(self, source: str, url: str) -> None:
-        super().__init__(source, url)
-        self.source, self.url = source, url
+KEPT = 1024  # records whose texts are kept at hand: the articles of a batch come from many
+CHANGED = "its record file changed while the build ran; the next run takes it"
 
 
 class Completer:
     def __init__(self, seeds: Path, reader: OutcomeReader) -> None:
         self.seeds = seeds
         self.reader = reader
-        self._outcomes: OrderedDict[str, FileOutcome] = OrderedDict()
+        self._texts: OrderedDict[str, tuple[str, list[Any]]] = OrderedDict()
 
-    def whole(self, article: Article) -> Article:
-        """`article` with its texts, and its related articles' (itself when it has them)."""
+    def wholes(self, articles: Sequence[Article]) -> list[Article]:
+        """The articles with their texts (those that have them already, as they are)."""
+        wanted = sorted({a.source for a in articles if a.is_outline} - self._texts.keys())
+        for path, blob in self.reader.texts(wanted).items():
+            try:
+                self._keep(path, codec.decode_texts(blob))
+            except codec.Damaged:  # read from the record instead
+                continue
+        return [self._whole(a) for a in articles]
+
+    def _whole(self, article: Article) -> Article:
         if article.place is None:
             return article
+        known = self._texts.get(article.source)
+        if known is not None and known[0] == article.revision:
+            self._texts.move_to_end(article.source)
+            try:
+                return codec.with_texts(article, _at(known[1], article.place))
+            except (codec.Damaged, IndexError, TypeError):
+                pass
+        return self._reread(article)
+
+    def _reread(self, article: Article) -> Article:
+        """The texts from the record file, read again; a file that changed while the build ran
+        gives its new texts, if it still holds the article where it was."""
+        from feeds.ingest import ingest_file  # YAML and validation: rarely needed here
+        from feeds.render import ItemError  # loaded already where items are made
+
+        assert article.place is not None
+        outcome = ingest_file(self.seeds, article.source)
         index, inner = article.place
-        found = self._find(article, index, inner, reread=False) or self._find(
-            article, index, inner, reread=True
-        )
-        if found is None:
-            raise TextsLost(article.source, article.url)
-        return replace(
-            article,
-            title=found.title,
-            excerpt=found.excerpt,
-            body=found.body,
-            images=found.images,
-            amp_url=found.amp_url,
-            related=tuple(map(self.whole, article.related)),
-            place=None,
-        )
+        there = outcome.articles[index] if index < len(outcome.articles) else None
+        if there is not None and inner >= 0:  # a related article: its place in the record's
+            there = there.related[inner] if inner < len(there.related) else None
+        related_there = {r.place[1]: r for r in article.related if r.place}
+        if (
+            there is None
+            or there.url != article.url
+            or any(
+                j >= len(there.related) or there.related[j].url != r.url
+                for j, r in related_there.items()
+            )
+        ):
+            raise ItemError(article.source, article.url, CHANGED, bug=False)
+        revision, texts = codec.texts_of(outcome)
+        if revision == article.revision:  # else only this article's place was checked
+            self._keep(article.source, (revision, texts))
+        return codec.with_texts(article, _at(texts, article.place))
 
-    def _find(self, article: Article, index: int, inner: int, *, reread: bool) -> Article | None:
-        outcome = self._outcome(article.source, reread=reread)
-        try:
-            found = outcome.articles[index] if outcome else None
-            if found is not None and inner >= 0:
-                found = found.related[inner]
-        except IndexError:
-            return None
-        if found is None or found.url != article.url:
-            return None
-        # Read again, a file that changed while the build ran gives its new texts: the next
-        # run sees the change and makes its items again.
-        return found if reread or found.revision == article.revision else None
+    def _keep(self, path: str, texts: tuple[str, list[Any]]) -> None:
+        self._texts[path] = texts
+        while len(self._texts) > KEPT:
+            self._texts.popitem(last=False)
 
-    def _outcome(self, source: str, *, reread: bool) -> FileOutcome | None:
-        outcome = None if reread else self._outcomes.get(source)
-        if outcome is None:
-            if reread:
-                from feeds.ingest import ingest_file  # YAML and validation: rarely needed
 
-                outcome = ingest_file(self.seeds, source)
-            else:
-                outcome = self.reader.whole(source)
-            if outcome is None:
-                return None
-            self._outcomes[source] = outcome
-            while len(self._outcomes) > KEPT:
-                self._outcomes.popitem(last=False)
-        self._outcomes.move_to_end(source)
-        return outcome
+def _at(texts: list[Any], place: tuple[int, int]) -> Any:
+    """An article's texts among its record's: the record's article's, or a related one's."""
+    index, inner = place
+    return texts[index] if inner < 0 else texts[index][5][inner]

@@ -28,12 +28,13 @@ from feeds.wording import feed_document
 
 
 class ItemError(Exception):
-    """One article's item could not be made: a bug in feeds, met on one record. The build leaves
-    the article out, rejects its record with this message and goes on."""
+    """One article's item could not be made: a bug in feeds met on one record (`bug`), or a
+    record that changed while the build ran. The build leaves the article out, rejects its
+    record with this message and goes on."""
 
-    def __init__(self, source: str, url: str, what: str) -> None:
-        super().__init__(source, url, what)  # the arguments: so it crosses from a worker whole
-        self.source, self.url, self.what = source, url, what
+    def __init__(self, source: str, url: str, what: str, bug: bool = True) -> None:
+        super().__init__(source, url, what, bug)  # the arguments: it crosses from a worker whole
+        self.source, self.url, self.what, self.bug = source, url, what, bug
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ def plan(
     collection: Collection,
     config: Config,
     store: ItemStore | None = None,
-    whole: Callable[[Article], Article] | None = None,
+    whole: Callable[[Sequence[Article]], list[Article]] | None = None,
 ) -> Iterator[Planned]:
     """Every feed file, in a stable order: each group's pages in each format. With a `store`,
     items made by earlier runs are reused, and the items of each archive month are kept.
@@ -67,7 +68,7 @@ def plan(
     grouped = [(index, page) for index, group in enumerate(collection.groups)
                for page in pages(group, config)]  # fmt: skip
     months = _months(page for _, page in grouped)
-    renderer = _Renderer(collection, config, keys, store, months, whole or _as_it_is)
+    renderer = _Renderer(collection, config, keys, store, months, whole or _as_they_are)
     for index, page in grouped:
         content = content_digest(page, keys)
         batch = batch_of(page, index)
@@ -81,10 +82,10 @@ def plan(
             )
 
 
-def _as_it_is(article: Article) -> Article:
-    if article.is_outline:
+def _as_they_are(articles: Sequence[Article]) -> list[Article]:
+    if any(a.is_outline for a in articles):
         raise ValueError("an outline cannot be made into items: give `plan` a way to make it whole")
-    return article
+    return list(articles)
 
 
 def _months(every: Iterable[Page]) -> dict[str, dict[int, Article]]:
@@ -120,7 +121,7 @@ class _Renderer:
         keys: ArticleKeys,
         store: ItemStore | None,
         members: dict[str, dict[int, Article]],
-        whole: Callable[[Article], Article],
+        whole: Callable[[Sequence[Article]], list[Article]],
     ) -> None:
         self.collection = collection
         self.whole = whole
@@ -184,6 +185,8 @@ class _Renderer:
             for article in articles:
                 try:
                     self._make_together([article], formats)
+                except ItemError:
+                    raise
                 except Exception as e:
                     raise ItemError(article.source, article.url, f"{type(e).__name__}: {e}") from e
             raise  # they fail only together: not one record's doing
@@ -191,8 +194,7 @@ class _Renderer:
     def _make_together(self, articles: Sequence[Article], formats: Sequence[str]) -> None:
         """Serialize the articles' items in every format, each format's in one go."""
         items: dict[str, list[Item]] = {fmt: [] for fmt in formats}
-        for article in articles:
-            whole = self.whole(article)
+        for whole in self.whole(articles):
             each = items_of(whole, formats, self.collection, self.config, self._categories)
             for fmt, item in each.items():
                 items[fmt].append(item)

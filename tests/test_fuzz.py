@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -218,22 +219,24 @@ def test_no_record_stops_the_build(batch: list[Any], body: str | None) -> None:
     outline, texts = encode_outcome(outcome)
     assert decode_outcome(outline, texts) == outcome
     # Decoded without its texts, then made whole again, each article is what it was.
-    completer = Completer(Path("nowhere"), _Stored(decode_outcome(outline, texts)))
+    completer = Completer(Path("nowhere"), _Stored(texts))
     outlines = decode_outcome(outline).articles
     assert all(a.is_outline for a in outlines)
-    assert [completer.whole(a) for a in outlines] == list(articles)
+    assert completer.wholes(outlines) == list(articles)
     collection = collect(articles, custom=CUSTOM)
     for planned in [*plan(collection, CONFIG), *plan_site(collection, CONFIG)]:
         _assert_parses(planned.path, planned.make())
 
 
 class _Stored(OutcomeReader):
-    def __init__(self, outcome: FileOutcome) -> None:
-        super().__init__(None)
-        self.outcome = outcome
+    """The texts of one outcome, whatever record its articles name (`r0.md`, `r1.md`)."""
 
-    def whole(self, path: str) -> FileOutcome | None:
-        return self.outcome
+    def __init__(self, texts: bytes) -> None:
+        super().__init__(None)
+        self.stored = texts
+
+    def texts(self, paths: Sequence[str]) -> dict[str, bytes]:
+        return dict.fromkeys(paths, self.stored)
 
 
 def _assert_parses(path: str, data: bytes) -> None:

@@ -1,0 +1,70 @@
+"""Outlines made whole: an article decoded without its texts gets them back, from the cache or
+from its record, keeps what the build changed in it, and is left out with the reason when its
+record no longer holds it."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from feeds import codec
+from feeds.cache import OutcomeReader
+from feeds.complete import Completer
+from feeds.ingest import ingest_file
+from feeds.model import Article
+from feeds.render import ItemError
+from tests.helpers import SEEDS
+
+RECORD = "000_ea97ea1826c20505.txt"  # a shipped record with images and related coverage
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    shutil.copy(SEEDS / RECORD, folder / RECORD)
+    return folder
+
+
+def whole_and_outline(seeds: Path) -> tuple[Article, Article]:
+    outcome = ingest_file(seeds, RECORD)
+    (article,) = outcome.articles
+    outline, _ = codec.encode_outcome(outcome)
+    (sketch,) = codec.decode_outcome(outline).articles
+    return article, sketch
+
+
+def test_an_outline_has_no_texts_and_gets_them_back_from_its_record(seeds: Path) -> None:
+    article, sketch = whole_and_outline(seeds)
+    assert article.related and article.images and article.excerpt
+    assert sketch.is_outline and not sketch.images and not sketch.title and not sketch.excerpt
+    assert all(r.is_outline and not r.title for r in sketch.related)
+    whole = Completer(seeds, OutcomeReader(None)).wholes([sketch])[0]  # no cache: read again
+    assert whole == article and not whole.is_outline
+    assert all(not r.is_outline for r in whole.related)
+
+
+def test_a_related_article_the_build_left_out_stays_out(seeds: Path) -> None:
+    article, sketch = whole_and_outline(seeds)
+    kept = replace(sketch, related=sketch.related[1:])
+    whole = Completer(seeds, OutcomeReader(None)).wholes([kept])[0]
+    assert whole.related == article.related[1:]
+    assert whole.title == article.title
+
+
+def test_an_article_its_record_no_longer_holds_is_left_out_with_the_reason(seeds: Path) -> None:
+    _, sketch = whole_and_outline(seeds)
+    record = seeds / RECORD
+    record.write_text(
+        record.read_text().replace(
+            'webUrl: "https://www.cnbc.com/', 'webUrl: "https://www.cnbc.com/moved/'
+        )
+    )
+    with pytest.raises(ItemError) as raised:
+        Completer(seeds, OutcomeReader(None)).wholes([sketch])[0]
+    assert raised.value.source == RECORD and raised.value.url == sketch.url
+    assert not raised.value.bug
+    assert raised.value.what == "its record file changed while the build ran; the next run takes it"
