@@ -20,7 +20,8 @@ from feeds import codec
 from feeds.cache import OutcomeReader
 from feeds.model import Article
 
-KEPT = 1024  # records whose texts are kept at hand: the articles of a batch come from many
+CHUNK = 2_000  # articles made whole together: their records' texts fetched in one go
+KEPT = 1_000  # records whose texts are kept at hand for the next chunks
 CHANGED = "its record file changed while the build ran; the next run takes it"
 
 
@@ -32,20 +33,26 @@ class Completer:
 
     def wholes(self, articles: Sequence[Article]) -> list[Article]:
         """The articles with their texts (those that have them already, as they are)."""
-        wanted = sorted({a.source for a in articles if a.is_outline} - self._texts.keys())
-        for path, blob in self.reader.texts(wanted).items():
-            try:
-                self._keep(path, codec.decode_texts(blob))
-            except codec.Damaged:  # read from the record instead
-                continue
-        return [self._whole(a) for a in articles]
+        wholes: list[Article] = []
+        for start in range(0, len(articles), CHUNK):  # a chunk's texts at a time: memory
+            chunk = articles[start : start + CHUNK]
+            wanted = sorted({a.source for a in chunk if a.is_outline} - self._texts.keys())
+            fetched: dict[str, tuple[str, list[Any]]] = {}
+            for path, blob in self.reader.texts(wanted).items():
+                try:
+                    fetched[path] = codec.decode_texts(blob)
+                except codec.Damaged:  # read from the record instead
+                    continue
+            wholes.extend(self._whole(a, fetched) for a in chunk)
+            for path, texts in fetched.items():
+                self._keep(path, texts)
+        return wholes
 
-    def _whole(self, article: Article) -> Article:
+    def _whole(self, article: Article, fetched: dict[str, tuple[str, list[Any]]]) -> Article:
         if article.place is None:
             return article
-        known = self._texts.get(article.source)
+        known = fetched.get(article.source) or self._texts.get(article.source)
         if known is not None and known[0] == article.revision:
-            self._texts.move_to_end(article.source)
             try:
                 return codec.with_texts(article, _at(known[1], article.place))
             except (codec.Damaged, IndexError, TypeError):

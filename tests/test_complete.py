@@ -68,3 +68,29 @@ def test_an_article_its_record_no_longer_holds_is_left_out_with_the_reason(seeds
     assert raised.value.source == RECORD and raised.value.url == sketch.url
     assert not raised.value.bug
     assert raised.value.what == "its record file changed while the build ran; the next run takes it"
+
+
+def test_a_build_reads_each_record_once_however_few_texts_are_kept_at_hand(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first build decodes outlines and takes the texts back from the cache for the items:
+    never by reading a record again, even when a batch holds more records than are kept."""
+    import os
+
+    import feeds.complete
+    import feeds.ingest
+    from feeds.synthetic import write_corpus
+    from tests.helpers import build_into
+
+    monkeypatch.setattr(feeds.complete, "KEPT", 10)
+    monkeypatch.setattr(feeds.complete, "CHUNK", 50)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)  # read here, where the reads are counted
+    reads: list[str] = []
+    real_read = feeds.ingest.read_file
+    monkeypatch.setattr(
+        feeds.ingest, "read_file", lambda path, name: reads.append(name) or real_read(path, name)
+    )
+    write_corpus(tmp_path / "seeds", 300, seed=3)
+    report = build_into(tmp_path / "seeds", tmp_path / "out", cache=tmp_path / "cache")
+    assert report.parsed == 300 and report.written
+    assert sorted(reads) == sorted(set(reads)) and len(reads) == 300
