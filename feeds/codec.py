@@ -6,7 +6,7 @@ sealed with a checksum of its bytes: a flipped bit, a torn write or a file cut s
 the value is read, and the value is treated as missing (the work is done again). A value that is
 well-formed JSON of the wrong shape fails to decode, and is treated the same way.
 
-Records are lists in field order, not objects: an incremental run decodes every record's outcome,
+Records are lists in field order, not objects: an incremental run decodes every record's outline,
 and lists are the fastest shape to build and read.
 """
 
