@@ -310,9 +310,8 @@ def _read_and_collect(
     problems: list[Problem] = []
     recent: list[Problem] = []  # the problems of the files looked at now, not taken from the cache
     fresh: set[str] = set()
-    read: list[
-        tuple[FileStat, tuple[bytes, bytes]]
-    ] = []  # the files read now, with their encoded outcome
+    # The files read now, with their encoded outcome (outline and texts).
+    read: list[tuple[FileStat, tuple[bytes, bytes]]] = []
 
     def tick(done: int) -> None:
         if progress:

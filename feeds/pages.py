@@ -50,8 +50,3 @@ def pages(group: Group, config: Config) -> list[Page]:
 
 
 _MONTH = attrgetter("month")
-
-
-def month_of(article: Article) -> str:
-    """The month (UTC) of the article's archive page: `2024-05`."""
-    return article.month

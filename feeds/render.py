@@ -23,7 +23,7 @@ from feeds.items import items_of
 from feeds.itemstore import ItemStore
 from feeds.jsonfeed import json_items, json_page
 from feeds.model import Article
-from feeds.pages import Page, month_of, pages
+from feeds.pages import Page, pages
 from feeds.wording import feed_document
 
 
@@ -167,7 +167,7 @@ class _Renderer:
             missing = [fmt for fmt in formats if (id(article), fmt) not in made]
             if not missing:
                 continue  # the common case: made for another page of the batch
-            month = month_of(article)
+            month = article.month
             for fmt in missing:
                 stored = store.get(month, self.keys.item(article, fmt)) if store else None
                 if stored is None:
