@@ -15,7 +15,7 @@ import gc
 import hashlib
 import os
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -52,6 +52,7 @@ class Checked:
     collection: Collection
     report: Report
     complete: bool = True  # every file could be read: none must be tried again next run
+    file_problems: tuple[tuple[str, tuple[Problem, ...]], ...] = ()  # by file, for the index
 
 
 def check(config: Config, cache: Cache | None = None, progress: Progress | None = None) -> Checked:
@@ -90,25 +91,75 @@ def _build(
     config: Config, stats: list[FileStat], cache: Cache, progress: Progress | None
 ) -> Report:
     state = _state(config, stats)
+    last = _last_report(cache)
+    last = last if last and _warnings_in_place(last, config) else None
     # Nothing changed since the last complete build, and its files are still in place?
-    last = _last_report(cache) if cache.get("state") == state else None
-    if last and _warnings_in_place(last, config) and _intact(config.output, cache.output_stats()):
+    if last and cache.get("state") == state and _intact(config.output, cache.output_stats()):
         files = len(last.written) + last.unchanged
         return replace(
             last, parsed=0, written=(), unchanged=files, removed=(), refused=(), recent=()
         )
-    checked = _check(config, stats, cache, progress)
-    outputs = cache.output_fingerprints()
-    report, fresh = _publish(config, checked, outputs, cache, progress)
+    # A few records changed: the index of the last build says which pages they touch.
+    found = _delta(config, stats, cache, last, progress) if last else None
+    if found is not None:
+        report, fresh, subscribed = found
+    else:
+        checked = _check(config, stats, cache, progress)
+        outputs = cache.output_fingerprints()
+        report, fresh, published = _publish(config, checked, outputs, cache, progress)
+        subscribed = {g.file(fmt) for g in published.collection.groups for fmt in config.formats}
     cache.store_outputs(fresh)
     cache.put("report", codec.report_to_plain(replace(report, notices=())))
     # When a file could not be read, the next run must try it again, changed or not; when a
     # file feeds did not write held a place, the next run must look whether it is still there.
-    done = checked.complete and not report.refused
+    done = (found is not None or checked.complete) and not report.refused
     cache.put("state", state if done else None)
+    if not done:
+        cache.keep_index(None, "")
+    elif found is None and published is checked:  # last: it says the report is its own
+        _keep_index(config, checked, cache)
     if config.websub_hub:
-        report = _announce(config, config.websub_hub, checked.collection, report)
+        report = _announce(config, config.websub_hub, subscribed, report)
     return report
+
+
+def _delta(
+    config: Config, stats: list[FileStat], cache: Cache, last: Report, progress: Progress | None
+) -> tuple[Report, dict[str, tuple[str, int, int]], set[str]] | None:
+    """Publish what the changed records changed (`delta.py`); None when the full way must."""
+    from feeds import delta
+    from feeds.render import ItemError
+
+    found = delta.run(config, stats, cache, last, progress)
+    if found is None:
+        return None
+    try:
+        outputs = cache.output_fingerprints()
+        report, fresh = _put_in_place(
+            config, found.planned, found.kept, outputs, found.report, progress
+        )
+        found.store.forget(found.stale)
+    except ItemError:  # the full way leaves the article out, and says why
+        cache.keep_index(None, "")
+        return None
+    finally:
+        found.close()
+    return report, fresh, found.subscribed
+
+
+def _keep_index(config: Config, checked: Checked, cache: Cache) -> None:
+    """Index a complete build for the next runs (`index.py`), when its articles are outlines
+    (with the cache in memory they are not, and the index would be lost anyway)."""
+    from feeds.index import config_key
+
+    groups = checked.collection.groups
+    if cache.database is None or any(a.place is None for g in groups for a in g.articles):
+        return
+    cache.keep_index(
+        lambda index: index.write(checked.collection, checked.articles, checked.file_problems),
+        config_key(config),
+        len(checked.collection.warnings),
+    )
 
 
 MAX_LEFT_OUT = 10  # articles whose items cannot be made, left out before the run gives up
@@ -120,17 +171,17 @@ def _publish(
     outputs: dict[str, tuple[str, int, int]],
     cache: Cache,
     progress: Progress | None,
-) -> tuple[Report, dict[str, tuple[str, int, int]]]:
+) -> tuple[Report, dict[str, tuple[str, int, int]], Checked]:
     """Publish; when one article's item cannot be made (a bug), reject its record, leave it out
-    and publish again: one record never stops the build."""
+    and publish again: one record never stops the build. Also what was published."""
     from feeds.render import ItemError
 
     for _ in range(MAX_LEFT_OUT):
         try:
-            return _publish_once(config, checked, outputs, cache, progress)
+            return (*_publish_once(config, checked, outputs, cache, progress), checked)
         except ItemError as e:
             checked = _left_out(checked, config, e)
-    return _publish_once(config, checked, outputs, cache, progress)
+    return (*_publish_once(config, checked, outputs, cache, progress), checked)
 
 
 def _left_out(checked: Checked, config: Config, error: ItemError) -> Checked:
@@ -165,7 +216,7 @@ def _left_out(checked: Checked, config: Config, error: ItemError) -> Checked:
         recent=(*checked.report.recent, problem),
         groups=len(collection.groups),
     )
-    return Checked(tuple(articles), collection, report, checked.complete)
+    return replace(checked, articles=tuple(articles), collection=collection, report=report)
 
 
 def _publish_once(
@@ -175,30 +226,54 @@ def _publish_once(
     cache: Cache,
     progress: Progress | None,
 ) -> tuple[Report, dict[str, tuple[str, int, int]]]:
-    """Render the files whose inputs changed (by fingerprint), keep the others, put everything in
-    place; the report, and each file's fingerprint, size and mtime for the next run."""
+    """Plan every file, make those whose inputs changed (by fingerprint) and put everything in
+    place (`_put_in_place`)."""
     # Imported here, not above: a run with nothing to do never renders, and these modules
     # (feedgen, lxml, nh3, markdown-it) are most of its start-up time.
     from feeds.batches import stored_months
     from feeds.cache import OutcomeReader
     from feeds.complete import Completer
     from feeds.itemstore import ItemStore
-    from feeds.publish import Publisher
     from feeds.render import plan
-    from feeds.site import plan_site
+    from feeds.site import listings, plan_site
 
-    publisher = Publisher(config.output, {path: known[1:] for path, known in outputs.items()})
-    folder = os.fspath(config.output) + os.sep  # joined as text: pathlib costs more than stat
-    fresh: dict[str, tuple[str, int, int]] = {}
-    todo = []
-    batches: dict[Batch, list[tuple[Planned, Path]]] = {}
     store = ItemStore(cache.folder / "items")
     reader = OutcomeReader(cache.database)
     whole = Completer(config.seeds, reader).wholes
     planned = [
         *plan(checked.collection, config, store, whole),
-        *plan_site(checked.collection, config),
+        *plan_site(listings(checked.collection), config),
     ]
+    try:
+        published = _put_in_place(config, planned, (), outputs, checked.report, progress)
+    finally:
+        store.close()
+        reader.close()
+    store.prune(stored_months(planned))
+    return published
+
+
+def _put_in_place(
+    config: Config,
+    planned: list[Planned],
+    kept: Iterable[str],
+    outputs: dict[str, tuple[str, int, int]],
+    report: Report,
+    progress: Progress | None,
+) -> tuple[Report, dict[str, tuple[str, int, int]]]:
+    """Make the planned files whose fingerprint (or file) changed, keep the others and the
+    `kept` ones, put everything in place; the report, and each file's fingerprint, size and
+    mtime for the next run."""
+    from feeds.publish import Publisher
+
+    publisher = Publisher(config.output, {path: known[1:] for path, known in outputs.items()})
+    folder = os.fspath(config.output) + os.sep  # joined as text: pathlib costs more than stat
+    fresh: dict[str, tuple[str, int, int]] = {}
+    for path in kept:
+        if publisher.keep(path):
+            fresh[path] = outputs[path]
+    todo = []
+    batches: dict[Batch, list[tuple[Planned, Path]]] = {}
     for item in planned:
         known = outputs.get(item.path)
         if known and known[0] == item.fingerprint and _stat(folder + item.path) == known[1:]:
@@ -213,37 +288,32 @@ def _publish_once(
         publisher.begin()
         _render(list(batches.values()), publisher, progress)
         if report_target:
-            records = checked.report.records_json_bytes()
+            records = report.records_json_bytes()
             publisher.add(REPORT_PATH, publisher.stager.stage(report_target, records))
         published = publisher.finish()
     except BaseException:
         publisher.abort()
         raise
-    finally:
-        store.close()
-        reader.close()
-    store.prune(stored_months(planned))
     for item in todo:  # stat after `finish`: the files are in place now
         fresh[item.path] = (item.fingerprint, *_stat(folder + item.path))
     if report_target:  # recorded too, to be recognized as ours (its fingerprint: none)
         fresh[REPORT_PATH] = ("", *_stat(folder + REPORT_PATH))
     report = replace(
-        checked.report,
+        report,
         written=published.written,
         unchanged=len(published.unchanged),
         removed=published.removed,
         refused=published.refused,
-        notices=(*checked.report.notices, *published.notices),
+        notices=(*report.notices, *published.notices),
     )
     return report, fresh
 
 
-def _announce(config: Config, hub: str, collection: Collection, report: Report) -> Report:
+def _announce(config: Config, hub: str, subscribed: set[str], report: Report) -> Report:
     """Notify the hub of the subscription documents this run changed (not archives: their
     subscribers are the feeds' own)."""
     from feeds.websub import notify
 
-    subscribed = {g.file(fmt) for g in collection.groups for fmt in config.formats}
     urls = [config.url(path) for path in report.written if path in subscribed]
     if not urls:
         return report
@@ -294,6 +364,8 @@ def _check(
     # (a third of it at 100,000 records). Afterwards they are frozen out of its sight, which also
     # keeps forked workers from touching (and so copying) their memory pages.
     gc.disable()
+    if cache:  # the record outcomes change now: the index would describe other ones
+        cache.keep_index(None, "")
     try:
         return _read_and_collect(config, stats, cache, progress)
     finally:
@@ -309,6 +381,7 @@ def _read_and_collect(
     articles: list[Article] = []
     problems: list[Problem] = []
     recent: list[Problem] = []  # the problems of the files looked at now, not taken from the cache
+    file_problems: list[tuple[str, tuple[Problem, ...]]] = []
     fresh: set[str] = set()
     # The files read now, with their encoded outcome (outline and texts).
     read: list[tuple[FileStat, tuple[bytes, bytes]]] = []
@@ -334,6 +407,8 @@ def _read_and_collect(
         rejected += outcome.rejected
         articles.extend(outcome.articles)
         problems.extend(outcome.problems)
+        if outcome.problems:
+            file_problems.append((stat.path, outcome.problems))
         if outcome is not known.get(stat.path):
             recent.extend(outcome.problems)
             fresh.add(stat.path)
@@ -375,7 +450,7 @@ def _read_and_collect(
         groups=len(collection.groups),
         parsed=parsed,
     )
-    return Checked(tuple(articles), collection, report, complete)
+    return Checked(tuple(articles), collection, report, complete, tuple(file_problems))
 
 
 def _check_layout(seeds: Path, output: Path, cache: Path) -> None:

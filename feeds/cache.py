@@ -26,12 +26,15 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from feeds import codec
 from feeds._version import CODE_DIGEST, __version__
 from feeds.model import FileOutcome, FileStat
 from feeds.slugs import slugify
+
+if TYPE_CHECKING:
+    from feeds.index import Index
 
 SCHEMA = f"2:{__version__}:{CODE_DIGEST}"  # what is stored changes only with the code
 LOCK_WAIT = 2.0  # seconds to wait for another process's lock on the database, then go without
@@ -49,6 +52,24 @@ CREATE TABLE IF NOT EXISTS files
 CREATE TABLE IF NOT EXISTS outputs
     (path TEXT PRIMARY KEY, fingerprint TEXT, size INTEGER, mtime_ns INTEGER);
 """
+# The index of the last complete build (`index.py`).
+_INDEX_TABLES = """
+CREATE TABLE IF NOT EXISTS groups
+    (gid INTEGER PRIMARY KEY, header BLOB, items INTEGER, newest INTEGER);
+CREATE TABLE IF NOT EXISTS members
+    (gid INTEGER, url TEXT, time INTEGER, month TEXT, path TEXT, i INTEGER, j INTEGER,
+     content BLOB, provider BLOB, PRIMARY KEY (gid, url)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS members_order ON members (gid, time DESC, url);
+CREATE INDEX IF NOT EXISTS members_month ON members (month);
+CREATE TABLE IF NOT EXISTS urls (url TEXT, path TEXT);
+CREATE INDEX IF NOT EXISTS urls_url ON urls (url);
+CREATE INDEX IF NOT EXISTS urls_path ON urls (path);
+CREATE TABLE IF NOT EXISTS names
+    (kind TEXT, key TEXT, spelling TEXT, n INTEGER, PRIMARY KEY (kind, key, spelling))
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS problems (path TEXT PRIMARY KEY, problems BLOB);
+"""
+_INDEX_TABLE_NAMES = ("groups", "members", "urls", "names", "problems")
 
 
 def default_cache_folder(output: Path) -> Path:
@@ -112,10 +133,13 @@ class Cache:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_TABLES)
+            db.executescript(_INDEX_TABLES)
             row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None or row[0] != SCHEMA:
-                db.executescript("DROP TABLE meta; DROP TABLE files; DROP TABLE outputs;")
+                for table in ("meta", "files", "outputs", *_INDEX_TABLE_NAMES):
+                    db.execute(f"DROP TABLE IF EXISTS {table}")
                 db.executescript(_TABLES)
+                db.executescript(_INDEX_TABLES)
                 db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA,))
         except BaseException:
             db.close()
@@ -227,6 +251,47 @@ class Cache:
                 ((path, *values) for path, values in outputs.items()),
             )
 
+    # -- the index of the last complete build (`index.py`) ------------------------------------
+
+    def index(self) -> Index | None:
+        """The index, unless the cache is in memory (a run that cannot keep it)."""
+        from feeds.index import Index  # only runs that do work need it (and `collect`)
+
+        return None if self._memory else Index(self._db)
+
+    @_guarded(lambda: None)
+    def keep_index(
+        self, write: Callable[[Index], None] | None, key: str, warnings: int = 0
+    ) -> None:
+        """Write the index (`write`, in one transaction) and say for which configuration
+        (`key`) and how many warnings about it the report ends with; with `write` None, say
+        there is none: before a run changes the record files' outcomes, so that an index never
+        describes other files than those."""
+        about = codec.dump({"config": key, "warnings": warnings})
+        with self._transaction():
+            self._db.execute("DELETE FROM meta WHERE key = 'index'")
+            if write is not None and (found := self.index()) is not None:
+                write(found)
+                self._db.execute("INSERT INTO meta VALUES ('index', ?)", (about,))
+
+    def index_key(self) -> str | None:
+        """The configuration the index was written for (`keep_index`), if there is one."""
+        found = self.get("index")
+        key = found.get("config") if isinstance(found, dict) else None
+        return key if isinstance(key, str) else None
+
+    def index_warnings(self) -> int:
+        found = self.get("index")
+        warnings = found.get("warnings") if isinstance(found, dict) else None
+        return warnings if isinstance(warnings, int) else 0
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction over the cache's tables (a delta run's updates); errors are the
+        caller's."""
+        with self._transaction():
+            yield self._db
+
     # -- the last complete build ---------------------------------------------------------------
 
     @_guarded(lambda: None)
@@ -264,9 +329,10 @@ def _why(error: BaseException) -> str:
 
 
 class OutcomeReader:
-    """Reads the texts of stored outcomes (`Cache.database`), in whatever process asks: a
-    worker forked after the first read opens a connection of its own, as SQLite requires. Any
-    failure (no database, rows gone) is an empty answer: the caller reads the record again."""
+    """Reads the texts (or outlines) of stored outcomes (`Cache.database`), in whatever process
+    asks: a worker forked after the first read opens a connection of its own, as SQLite
+    requires. Any failure (no database, rows gone) is an empty answer: the caller reads the
+    record again."""
 
     BATCH = 500  # paths asked in one query (SQLite allows 32,766 parameters)
 
@@ -277,6 +343,13 @@ class OutcomeReader:
 
     def texts(self, paths: Sequence[str]) -> dict[str, bytes]:
         """The stored texts of those of `paths` that have them (`codec.decode_texts`)."""
+        return self._column("texts", paths)
+
+    def outlines(self, paths: Sequence[str]) -> dict[str, bytes]:
+        """The stored outlines of those of `paths` that have them (`codec.decode_outcome`)."""
+        return self._column("outcome", paths)
+
+    def _column(self, column: str, paths: Sequence[str]) -> dict[str, bytes]:
         if self.database is None:
             return {}
         found: dict[str, bytes] = {}
@@ -285,7 +358,7 @@ class OutcomeReader:
             for start in range(0, len(paths), self.BATCH):
                 chunk = paths[start : start + self.BATCH]
                 marks = ",".join("?" * len(chunk))
-                query = f"SELECT path, texts FROM files WHERE path IN ({marks})"
+                query = f"SELECT path, {column} FROM files WHERE path IN ({marks})"
                 found.update(
                     (path, blob)
                     for path, blob in db.execute(query, chunk)

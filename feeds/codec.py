@@ -157,7 +157,7 @@ def _article(a: Article) -> list[Any]:
         a.url,
         a.published.isoformat(),
         a.updated.isoformat() if a.updated else None,
-        _provider(a.provider) if a.provider else None,
+        provider_to_plain(a.provider) if a.provider else None,
         list(a.topics),
         [_article(r) for r in a.related],
         a.category,
@@ -207,7 +207,7 @@ def _to_article(
         _time(updated) if updated is not None else None,
         _maybe_text(excerpt),
         _maybe_text(body),
-        _to_provider(provider) if provider is not None else None,
+        provider_from_plain(provider) if provider is not None else None,
         tuple(map(_text, topics)),
         tuple(map(_to_image, images)) if images else (),
         inner,
@@ -223,11 +223,11 @@ def _to_article(
     )
 
 
-def _provider(p: Provider) -> list[Any]:
+def provider_to_plain(p: Provider) -> list[Any]:
     return [p.key, p.name, p.domain, _image(p.logo) if p.logo else None]
 
 
-def _to_provider(v: list[Any]) -> Provider:
+def provider_from_plain(v: list[Any]) -> Provider:
     key, name, domain, logo = v
     # A few hundred providers, named by a hundred thousand articles: each decoded once.
     known = (key, name, domain, tuple(logo) if type(logo) is list else logo)

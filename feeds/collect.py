@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from feeds.filters import NO_FILTERS, CustomFeed, Filters, by_heat, provider_key
-from feeds.model import Article, Level, Problem, Provider, latest_per_url
+from feeds.model import Article, Image, Level, Problem, Provider, latest_per_url
 from feeds.paths import feed_path
 from feeds.slugs import provider_slug, topic_slug
 from feeds.text import identity_key
@@ -59,6 +59,12 @@ class Collection:
     topics: dict[str, Group] = field(default_factory=dict)  # topic key -> its group, if written
     warnings: tuple[Problem, ...] = ()  # filters that name no topic or provider of the corpus
     kept_instead: tuple[str, ...] = ()  # for each duplicate, the file of the record kept
+    # How many articles spell each topic's and provider's name each way (what names a group),
+    # by (group kind, key); and how many name each topic or provider key at all, kept or not
+    # (what a filter's name is checked against). Kept so that a run can update them by
+    # difference (`delta.py`).
+    spellings: dict[tuple[GroupKind, str], Counter[str]] = field(default_factory=dict)
+    known: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:
@@ -81,7 +87,11 @@ def collect(
     wanted = filters.predicate(newest)
     kept = [a for a in newest_first(deduped) if wanted(a)]
     mentions = _related_mentions(kept)
-    topic_groups = _topic_groups(kept) if "topics" in kinds else []
+    spellings = {
+        **(_spellings(GroupKind.TOPIC, kept) if "topics" in kinds else {}),
+        **(_spellings(GroupKind.PROVIDER, [*kept, *mentions]) if "providers" in kinds else {}),
+    }
+    topic_groups = _groups(GroupKind.TOPIC, spellings, kept) if "topics" in kinds else []
     groups = [
         *(
             [Group(GroupKind.ALL, "all", "All news", "all", newest_first(kept))]
@@ -89,12 +99,17 @@ def collect(
             else []
         ),
         *topic_groups,
-        *(_provider_groups([*kept, *mentions]) if "providers" in kinds else []),
+        *(
+            _groups(GroupKind.PROVIDER, spellings, [*kept, *mentions])
+            if "providers" in kinds
+            else []
+        ),
         *_custom_groups(kept, custom, newest),
     ]
-    warnings = _unknown_names(deduped, _filter_sets(filters, custom))
+    known = known_names(deduped)
+    warnings = _unknown_names(known, _filter_sets(filters, custom))
     topics = {g.key: g for g in topic_groups}
-    return Collection(tuple(groups), duplicates, topics, warnings, kept_instead)
+    return Collection(tuple(groups), duplicates, topics, warnings, kept_instead, spellings, known)
 
 
 def _custom_groups(
@@ -140,32 +155,38 @@ def warnings_in_place(
 _UNKNOWN_NAME = "no article has the "
 
 
+def known_names(articles: Sequence[Article]) -> Counter[tuple[str, str]]:
+    """How many articles name each topic key and provider key (by domain or name, theirs or
+    their related articles'): a filter may name any of them."""
+    known: Counter[tuple[str, str]] = Counter()
+    for article in articles:
+        known.update({("topics", identity_key(t)) for t in article.topics})
+        known.update(
+            {
+                ("providers", key)
+                for a in (article, *article.related)
+                if a.provider
+                for key in (a.provider.key, identity_key(a.provider.name))
+            }
+        )
+    return known
+
+
 def _unknown_names(
-    articles: Sequence[Article], filter_sets: Sequence[tuple[str, Filters]]
+    known: Counter[tuple[str, str]], filter_sets: Sequence[tuple[str, Filters]]
 ) -> tuple[Problem, ...]:
     """A filter that names a topic or provider no article has is probably a typo: say so."""
-    if not any(any(filters.names().values()) for _, filters in filter_sets):
-        return ()
-    topics = {identity_key(t) for a in articles for t in a.topics}
-    providers = {
-        key
-        for a in [*articles, *(r for a in articles for r in a.related)]
-        if a.provider
-        for key in (a.provider.key, identity_key(a.provider.name))
-    }
     warnings = []
     for where, filters in filter_sets:
         for key, names in filters.names().items():
-            known, normal = (
-                (topics, identity_key) if key.startswith("topics") else (providers, provider_key)
-            )
+            kind = key.split(".")[0]
+            normal = identity_key if kind == "topics" else provider_key
             for name in names:
-                if normal(name) not in known:
-                    kind = key.split(".")[0][:-1]
+                if not known[kind, normal(name)]:
                     warnings.append(
                         Problem(
                             filters.origin or "configuration",
-                            f"{_UNKNOWN_NAME}{kind} {name!r}",
+                            f"{_UNKNOWN_NAME}{kind[:-1]} {name!r}",
                             f"{where}.{key}",
                             level=Level.WARNING,
                         )
@@ -205,56 +226,67 @@ def _related_mentions(kept: Sequence[Article]) -> list[Article]:
     return list(latest_per_url(mentions).values())
 
 
-def _topic_groups(articles: Sequence[Article]) -> list[Group]:
-    members: dict[str, list[Article]] = {}
-    spellings: defaultdict[str, Counter[str]] = defaultdict(Counter)
+def _spellings(
+    kind: GroupKind, articles: Sequence[Article]
+) -> dict[tuple[GroupKind, str], Counter[str]]:
+    """How many of the articles spell each topic's (or provider's) name each way, by key."""
+    spellings: defaultdict[tuple[GroupKind, str], Counter[str]] = defaultdict(Counter)
     for article in articles:
-        for topic in article.topics:
-            key = identity_key(topic)
-            members.setdefault(key, []).append(article)
-            spellings[key][topic] += 1
-    names = {key: _most_common(counter) for key, counter in spellings.items()}
-    return _groups(GroupKind.TOPIC, names, members)
+        for key, name in _names(kind, article):
+            spellings[kind, key][name] += 1
+    return dict(spellings)
 
 
-def _provider_groups(articles: Sequence[Article]) -> list[Group]:
-    members: dict[str, list[Article]] = {}
-    spellings: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    for article in articles:
-        if article.provider:
-            key = article.provider.key
-            members.setdefault(key, []).append(article)
-            spellings[key][article.provider.name] += 1
-    names = {key: _most_common(counter) for key, counter in spellings.items()}
-    return _groups(GroupKind.PROVIDER, names, members)
+def _names(kind: GroupKind, article: Article) -> list[tuple[str, str]]:
+    """The (key, spelling) of each group of `kind` the article belongs to."""
+    if kind is GroupKind.TOPIC:
+        return [(identity_key(topic), topic) for topic in article.topics]
+    return [(article.provider.key, article.provider.name)] if article.provider else []
 
 
 def _groups(
-    kind: GroupKind, names: dict[str, str], members: dict[str, list[Article]]
+    kind: GroupKind,
+    spellings: dict[tuple[GroupKind, str], Counter[str]],
+    articles: Sequence[Article],
 ) -> list[Group]:
+    members: dict[str, list[Article]] = {}
+    for article in articles:
+        for key, _ in _names(kind, article):
+            members.setdefault(key, []).append(article)
     # Slugs come from the identity alone, not the display name nor the other groups: a provider's
     # file is named after its domain, and a feed's URL stays put when its most common spelling
     # changes or a near-namesake arrives (`C` beside `C++`).
     slug_of = topic_slug if kind is GroupKind.TOPIC else provider_slug
-    slugs = {key: slug_of(key) for key in names}
+    slugs = {key: slug_of(key) for key in members}
     groups = []
-    for key in sorted(names, key=lambda k: slugs[k]):
+    for key in sorted(members, key=lambda k: slugs[k]):
+        name = most_common(spellings[kind, key])
         articles = newest_first(members[key])
-        provider = (
-            _group_provider(key, names[key], articles) if kind is GroupKind.PROVIDER else None
-        )
-        groups.append(Group(kind, key, names[key], slugs[key], articles, provider))
+        provider = _group_provider(key, name, articles) if kind is GroupKind.PROVIDER else None
+        groups.append(Group(kind, key, name, slugs[key], articles, provider))
     return groups
 
 
 def _group_provider(key: str, name: str, articles: Sequence[Article]) -> Provider:
     """The publisher as its group shows it: most common name, the newest record's logo."""
     providers = [a.provider for a in articles if a.provider]
-    logo = next((p.logo for p in providers if p.logo), None)
-    domain = next((p.domain for p in providers if p.domain), None)
-    return Provider(key, name, domain, logo)
+    return Provider(key, name, *group_provider_details(providers))
 
 
-def _most_common(counter: Counter[str]) -> str:
+def group_provider_details(providers: Iterable[Provider]) -> tuple[str | None, Image | None]:
+    """A provider group's domain and logo: the first given of its providers, newest first.
+    One pass, stopping when both are found: the index (`delta.py`) reads them from a query."""
+    domain, logo = None, None
+    for provider in providers:
+        if domain is None and provider.domain:
+            domain = provider.domain
+        if logo is None and provider.logo:
+            logo = provider.logo
+        if domain is not None and logo is not None:
+            break
+    return domain, logo
+
+
+def most_common(counter: Counter[str]) -> str:
     """The most used spelling; on a tie the one that sorts first, so the choice is stable."""
     return min(counter, key=lambda name: (-counter[name], name))

@@ -14,7 +14,7 @@ import hashlib
 from pathlib import Path
 
 from feeds._version import CODE_DIGEST
-from feeds.collect import Collection
+from feeds.collect import Collection, Group
 from feeds.config import Config
 from feeds.filters import NO_FILTERS
 from feeds.model import Article
@@ -76,14 +76,19 @@ class ArticleKeys:
 def content_digest(page: Page, keys: ArticleKeys) -> bytes:
     """What a page's bytes depend on besides the code, settings and format: the group, the page's
     place in the archive chain, and what each of its items depends on."""
-    group = page.group
-    digest = hashlib.sha256(f"{page.month}|{page.older}|".encode())
-    about = (group.kind, group.key, group.name, group.slug, group.provider, group.description)
-    digest.update(repr(about).encode())
     known = keys.known
     try:  # most articles were met on an earlier page (all, a topic, a provider): looked up in C
         content = b"".join(map(known.__getitem__, map(id, page.articles)))
     except KeyError:
         content = b"".join([known.get(id(a)) or keys.content(a) for a in page.articles])
+    return page_digest(page.group, page.month, page.older, content)
+
+
+def page_digest(group: Group, month: str | None, older: str | None, content: bytes) -> bytes:
+    """`content_digest` of a page whose items' `ArticleKeys.content` are joined in `content`:
+    so the index (`delta.py`) fingerprints a page without its articles."""
+    digest = hashlib.sha256(f"{month}|{older}|".encode())
+    about = (group.kind, group.key, group.name, group.slug, group.provider, group.description)
+    digest.update(repr(about).encode())
     digest.update(content)
     return digest.digest()

@@ -82,6 +82,13 @@ class ItemStore:
                 with contextlib.suppress(OSError):
                     (self.folder / name).unlink(missing_ok=True)
 
+    def forget(self, months: set[str]) -> None:
+        """Remove the files of `months` (no archive page shows them any more)."""
+        self.close()
+        for month in months:
+            with contextlib.suppress(OSError):
+                self._path(month).unlink(missing_ok=True)
+
     def close(self) -> None:
         for month in list(self._open):
             self._close(month)

@@ -9,7 +9,7 @@ most of the speed (docs/design.md, "Speed").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from feeds._version import CODE_DIGEST
@@ -63,11 +63,25 @@ def plan(
     items made by earlier runs are reused, and the items of each archive month are kept.
     Articles that are outlines are made `whole` before their items are made
     (`complete.Completer`)."""
-    settings = settings_key(config)
-    keys = ArticleKeys(collection, f"{CODE_DIGEST}|{settings}")
     grouped = [(index, page) for index, group in enumerate(collection.groups)
                for page in pages(group, config)]  # fmt: skip
     months = _months(page for _, page in grouped)
+    return plan_pages(grouped, collection, config, months, store, whole)
+
+
+def plan_pages(
+    grouped: Sequence[tuple[int, Page]],
+    collection: Collection,
+    config: Config,
+    months: Mapping[str, dict[int, Article]],
+    store: ItemStore | None = None,
+    whole: Callable[[Sequence[Article]], list[Article]] | None = None,
+) -> Iterator[Planned]:
+    """The files of the given pages (each with its group's place in `collection.groups`), in each
+    format. `months`: each archive month's articles that any page shows (`_months`); `collection`
+    gives the topics' names."""
+    settings = settings_key(config)
+    keys = ArticleKeys(collection, f"{CODE_DIGEST}|{settings}")
     renderer = _Renderer(collection, config, keys, store, months, whole or _as_they_are)
     for index, page in grouped:
         content = content_digest(page, keys)
@@ -120,7 +134,7 @@ class _Renderer:
         config: Config,
         keys: ArticleKeys,
         store: ItemStore | None,
-        members: dict[str, dict[int, Article]],
+        members: Mapping[str, dict[int, Article]],
         whole: Callable[[Sequence[Article]], list[Article]],
     ) -> None:
         self.collection = collection

@@ -8,11 +8,12 @@ and readers discover the main feeds.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
 from itertools import groupby
+from typing import NamedTuple
 
 from feeds._version import CODE_DIGEST
 from feeds.batches import Planned
@@ -41,27 +42,45 @@ td.name{display:block;font-weight:600}.unit{display:inline}}
 """.strip()
 
 
-def plan_site(collection: Collection, config: Config) -> Iterator[Planned]:
+class Listing(NamedTuple):
+    """A feed as the site lists it: its group, how many items it has, its newest item's time."""
+
+    group: Group
+    items: int
+    newest: datetime | None
+
+
+def listings(collection: Collection) -> list[Listing]:
+    return [
+        Listing(g, len(g.articles), g.articles[0].published if g.articles else None)
+        for g in collection.groups
+    ]
+
+
+def plan_site(feeds: Sequence[Listing], config: Config) -> Iterator[Planned]:
     digest = hashlib.sha256(f"{CODE_DIGEST}|{settings_key(config)}|{config.formats}".encode())
-    for group in collection.groups:
-        digest.update(f"|{group.path}|{group.name}|{len(group.articles)}|{_newest(group)}".encode())
+    for group, items, newest in feeds:
+        when = newest.isoformat() if newest else ""
+        digest.update(f"|{group.path}|{group.name}|{items}|{when}".encode())
     fingerprint = digest.hexdigest()
-    makers: dict[str, Callable[[Collection, Config], bytes]] = {
+    makers: dict[str, Callable[[Sequence[Listing], Config], bytes]] = {
         INDEX_PATH: index_html,
         OPML_PATH: opml,
     }
     for path, make in makers.items():
-        yield Planned(path, fingerprint, _bind(make, collection, config))
+        yield Planned(path, fingerprint, _bind(make, feeds, config))
 
 
 def _bind(
-    make: Callable[[Collection, Config], bytes], collection: Collection, config: Config
+    make: Callable[[Sequence[Listing], Config], bytes],
+    feeds: Sequence[Listing],
+    config: Config,
 ) -> Callable[[], bytes]:
-    return lambda: make(collection, config)
+    return lambda: make(feeds, config)
 
 
-def index_html(collection: Collection, config: Config) -> bytes:
-    main = collection.groups[:1]  # the first feed, "all" unless it is turned off
+def index_html(feeds: Sequence[Listing], config: Config) -> bytes:
+    main = [listing.group for listing in feeds[:1]]  # the first feed, "all" unless it is turned off
     discovery = "".join(
         f'<link rel="alternate" type="{f.media_type}" title="{escape(_title(group, config))} '
         f'({f.label})" href="{escape(config.url(group.file(f.name)))}">\n'
@@ -72,8 +91,8 @@ def index_html(collection: Collection, config: Config) -> bytes:
     icon_url = config.icon or config.logo  # a browser tab shows a logo too, if there is no icon
     icon = f'<link rel="icon" href="{escape(icon_url)}">\n' if icon_url else ""
     sections = []
-    for kind, groups in groupby(collection.groups, key=lambda g: g.kind):
-        rows = "".join(_row(group, config) for group in groups)
+    for kind, listed in groupby(feeds, key=lambda f: f.group.kind):
+        rows = "".join(_row(listing, config) for listing in listed)
         sections.append(
             f"<section>\n<h2>{SECTIONS[kind]}</h2>\n<table>\n<thead><tr><th>Feed</th>"
             f'<th class="n">Items</th><th class="n">Newest item</th><th>Subscribe</th></tr>'
@@ -97,15 +116,16 @@ def _title(group: Group, config: Config) -> str:
     return config.title if group.kind is GroupKind.ALL else group.name
 
 
-def _row(group: Group, config: Config) -> str:
+def _row(listing: Listing, config: Config) -> str:
+    group = listing.group
     links = "".join(
         f'<a href="{escape(config.url(group.file(fmt)))}">{FORMATS[fmt].label}</a>'
         for fmt in config.formats
     )
-    newest = group.articles[0].published.strftime("%Y-%m-%d %H:%M UTC") if group.articles else "—"
+    newest = listing.newest.strftime("%Y-%m-%d %H:%M UTC") if listing.newest else "—"
     return (
         f'<tr><td class="name">{escape(group.name)}</td>'
-        f'<td class="n count">{_items(len(group.articles))}</td>'
+        f'<td class="n count">{_items(listing.items)}</td>'
         f'<td class="n">{newest}</td><td class="f">{links}</td></tr>\n'
     )
 
@@ -116,14 +136,14 @@ def _items(number: int) -> str:
     return f'{number}<span class="unit"> {noun}</span>'
 
 
-def opml(collection: Collection, config: Config) -> bytes:
+def opml(feeds: Sequence[Listing], config: Config) -> bytes:
     fmt = config.formats[0]  # readers subscribe to one format: the first configured
     outlines = []
-    for kind, groups in groupby(collection.groups, key=lambda g: g.kind):
-        children = "".join(f"    {_outline(group, fmt, config)}\n" for group in groups)
+    for kind, listed in groupby(feeds, key=lambda f: f.group.kind):
+        children = "".join(f"    {_outline(f.group, fmt, config)}\n" for f in listed)
         name = SECTIONS[kind]
         outlines.append(f'  <outline text="{name}">\n{children}  </outline>\n')
-    times = [group.articles[0].published for group in collection.groups if group.articles]
+    times = [listing.newest for listing in feeds if listing.newest]
     created = f"<dateCreated>{_rfc822(max(times))}</dateCreated>" if times else ""
     document = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<opml version="2.0">\n<head>\n'
@@ -140,10 +160,6 @@ def _outline(group: Group, fmt: str, config: Config) -> str:
         f'xmlUrl="{escape(config.url(group.file(fmt)))}" '
         f'htmlUrl="{escape(config.home_url)}"/>'
     )
-
-
-def _newest(group: Group) -> str:
-    return group.articles[0].published.isoformat() if group.articles else ""
 
 
 def _rfc822(time: datetime) -> str:

@@ -31,7 +31,7 @@ from feeds.model import Article, FileOutcome, Problem
 from feeds.records import RawRecord
 from feeds.render import plan
 from feeds.safe_yaml import MAX_FILE_BYTES
-from feeds.site import plan_site
+from feeds.site import listings, plan_site
 from feeds.validate import validate
 from tests.helpers import build_into, feeds_of, write_record
 from tests.test_jsonfeed import spec_problems
@@ -224,7 +224,7 @@ def test_no_record_stops_the_build(batch: list[Any], body: str | None) -> None:
     assert all(a.is_outline for a in outlines)
     assert completer.wholes(outlines) == list(articles)
     collection = collect(articles, custom=CUSTOM)
-    for planned in [*plan(collection, CONFIG), *plan_site(collection, CONFIG)]:
+    for planned in [*plan(collection, CONFIG), *plan_site(listings(collection), CONFIG)]:
         _assert_parses(planned.path, planned.make())
 
 

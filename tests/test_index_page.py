@@ -14,7 +14,7 @@ from lxml import html
 from feeds.build import check
 from feeds.config import Config, load_config
 from feeds.errors import ConfigError
-from feeds.site import index_html
+from feeds.site import index_html, listings
 from tests.helpers import BASE_URL, CORPUS, SEEDS, build_into
 
 FLAGS = [
@@ -113,7 +113,7 @@ def _icons(site: str, tmp_path: Path) -> list[str]:
     path = tmp_path / "feeds.yaml"
     path.write_text(f"site:\n{site}paths: {{seeds: {SEEDS}}}\n", encoding="utf-8")
     config = load_config(path)
-    page = html.fromstring(index_html(check(config).collection, config))
+    page = html.fromstring(index_html(listings(check(config).collection), config))
     return [link.get("href") for link in page.xpath("//head/link[@rel='icon']")]
 
 

@@ -1,0 +1,611 @@
+"""A run that costs what changed: the changed record files are read, the index of the last
+complete build (`index.py`) is updated from them, and only the pages whose members changed are
+fingerprinted and, if their fingerprint moved, made again. Nothing else of the archive is
+decoded, grouped or fingerprinted.
+
+The result must be byte for byte what a full build gives. Where a change reaches across records
+in a way this module does not follow, it declines (`Declined`) and the build goes the full way,
+which writes the index afresh. It declines when:
+
+- there is no index for this code and configuration (the last full build did not finish, or
+  its cache was in memory), the last report is gone, or an output file is not as it was left;
+- a filter counts days back from the newest article (`max_age_days`: the newest may move), or a
+  custom feed is sorted by heat;
+- a changed URL is held by another record file too, or twice in the changed files (duplicates
+  and related mentions are then decided across files);
+- a group would appear or disappear, a topic's or provider's displayed name would change, or a
+  provider group's domain or logo; or a name a filter gives would start or stop being known;
+- more than `MAX_CHANGED` files changed (the full way is as quick), or a file cannot be read.
+
+Each of these is rare on a cron run that takes a few new or edited records; the property test
+(`tests/test_delta.py`) checks every kind of change against a cold build.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from feeds import codec
+from feeds.cache import Cache, OutcomeReader
+from feeds.collect import Collection, Group, GroupKind, collect, most_common
+from feeds.config import Config
+from feeds.fingerprints import ArticleKeys, file_fingerprint, page_digest, settings_key
+from feeds.index import MENTIONED, Index, Indexed, Row, from_micros, members_of, mentioned_topics
+from feeds.ingest import ingest
+from feeds.itemstore import ItemStore
+from feeds.model import Article, FileOutcome, FileStat, Provider
+from feeds.pages import Page
+from feeds.paths import REPORT_PATH
+from feeds.report import Report
+from feeds.site import Listing, plan_site
+from feeds.slugs import provider_slug, topic_slug
+
+if TYPE_CHECKING:
+    from feeds.batches import Planned
+
+MAX_CHANGED = 1_000
+
+Progress = Callable[[str, int, int], None]
+
+
+class Declined(Exception):
+    """The delta way cannot vouch for the result here: go the full way."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A group's pages as (month, older, first, stop) in its newest-first order: `month` None is
+    the subscription document; ranks `first` to `stop` are its members."""
+
+    pages: tuple[tuple[str | None, str | None, int, int], ...]
+
+
+def layout(counts: Sequence[tuple[str, int]], limit: int, archives: bool) -> Layout:
+    """A group's pages from how many members it has in each month, newest month first (as
+    `pages.pages` cuts them)."""
+    total = sum(n for _, n in counts)
+    archived: list[tuple[str, int, int]] = []
+    rank = 0
+    for month, n in counts:
+        first, rank = max(rank, limit), rank + n
+        if archives and first < rank:
+            archived.append((month, first, rank))
+    months = [m for m, _, _ in archived]
+    older = [*months[1:], None][: len(months)]
+    return Layout(
+        (
+            (None, months[0] if months else None, 0, min(limit, total)),
+            *((m, o, first, stop) for (m, first, stop), o in zip(archived, older, strict=True)),
+        )
+    )
+
+
+@dataclass
+class _Changes:
+    """What the changed files did to one group."""
+
+    removed: list[Article]
+    added: list[Article]
+    gone: Group | None = None  # the group, when it went with them
+    renamed: bool = False  # its header changed (a provider's name or logo): every page did
+
+    def months(self) -> set[str]:
+        return {a.month for a in (*self.removed, *self.added)}
+
+
+class _Articles:
+    """Articles found by place (file, i, j), each file decoded once, so that a page and its
+    month's members share their objects (the renderer knows items by `id`). Works in forked
+    workers too: it reads through an `OutcomeReader`."""
+
+    def __init__(self, decoded: dict[str, FileOutcome], reader: OutcomeReader) -> None:
+        self.decoded = decoded
+        self.reader = reader
+
+    def fetch(self, paths: Sequence[str]) -> None:
+        wanted = sorted(set(paths) - self.decoded.keys())
+        for path, blob in self.reader.outlines(wanted).items():
+            try:
+                self.decoded[path] = codec.decode_outcome(blob)
+            except codec.Damaged:
+                continue
+
+    def at(self, path: str, i: int, j: int) -> Article | None:
+        outcome = self.decoded.get(path)
+        try:
+            article = outcome.articles[i] if outcome else None
+            return article.related[j] if article is not None and j >= 0 else article
+        except IndexError:
+            return None
+
+
+class _MonthMembers(Mapping[str, dict[int, Article]]):
+    """Each archive month's articles that any page shows (what `render._months` gives), found
+    in the index and decoded only when a month's batch stores its items."""
+
+    def __init__(self, places: dict[str, list[tuple[str, int, int]]], articles: _Articles) -> None:
+        self.places = places
+        self.articles = articles
+
+    def __getitem__(self, month: str) -> dict[int, Article]:
+        places = self.places[month]
+        self.articles.fetch([path for path, _, _ in places])
+        found = (self.articles.at(*place) for place in places)
+        return {id(a): a for a in found if a is not None}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.places)
+
+    def __len__(self) -> int:
+        return len(self.places)
+
+
+@dataclass
+class Delta:
+    """What a delta run decided, before anything is published."""
+
+    planned: list[Planned]  # the files to make again
+    kept: list[str]  # output files that stay as they are
+    report: Report  # but for what publishing says
+    subscribed: set[str]  # every group's subscription documents (for WebSub)
+    reader: OutcomeReader
+    store: ItemStore
+    stale: set[str]  # months whose items the store need not keep any more
+
+    def close(self) -> None:
+        self.reader.close()
+        self.store.close()
+
+
+def run(
+    config: Config, stats: list[FileStat], cache: Cache, last: Report, progress: Progress | None
+) -> Delta | None:
+    """Update the index from the changed files and plan what to make again, or None to go the
+    full way. The cache's tables are updated in one transaction: its record outcomes and the
+    index stay in step whatever happens next (an output made from them is checked by its
+    fingerprint and size next time)."""
+    from feeds.index import config_key
+
+    index = cache.index()
+    if index is None or cache.index_key() != config_key(config) or not _supported(config):
+        return None
+    parsed: list[tuple[FileStat, tuple[bytes, bytes]]] = []
+    reader = OutcomeReader(cache.database)
+    store = ItemStore(cache.folder / "items")
+    try:
+        with cache.transaction():
+            return _plan(config, stats, cache, index, last, progress, parsed, reader, store)
+    except Exception as e:
+        if not isinstance(e, Declined | sqlite3.Error | codec.Damaged):
+            # A bug: said, and it costs this run the full way, never the build.
+            what = f"{type(e).__name__}: {e}"[:200]
+            cache.notices.append(
+                f"the index could not be used ({what}; a bug in feeds, "
+                "please report it); this run read every record's outcome"
+            )
+        reader.close()
+        store.close()
+        cache.keep_index(None, "")
+        cache.store_outcomes(parsed)  # read once: the full way takes them from the cache
+        return None
+
+
+def _supported(config: Config) -> bool:
+    filters = [config.filters, *(feed.filters for feed in config.custom)]
+    return all(f.max_age_days is None for f in filters) and all(
+        feed.sort == "newest" for feed in config.custom
+    )
+
+
+def _plan(
+    config: Config,
+    stats: list[FileStat],
+    cache: Cache,
+    index: Index,
+    last: Report,
+    progress: Progress | None,
+    parsed: list[tuple[FileStat, tuple[bytes, bytes]]],
+    reader: OutcomeReader,
+    store: ItemStore,
+) -> Delta:
+    warnings = cache.index_warnings()
+    outputs = cache.output_fingerprints()
+    if not _intact(config, outputs):
+        raise Declined("an output file is not as the last build left it")
+    old, new = _read_changes(config, stats, index, progress, parsed)
+    # The files that share a URL with them: how duplicates and related mentions resolve is
+    # decided among these alone, so both sides are collected with them.
+    around = index.outcomes(sorted(_around(index, old, new)))
+    same = [a for o in around.values() for a in o.articles]
+    olds = [*(a for o in old.values() for a in o.articles), *same]
+    news = [*(a for o in new.values() for a in o.articles), *same]
+    old_sub, new_sub = (
+        collect(a, kinds=config.groups, filters=config.filters, custom=config.custom)
+        for a in (olds, news)
+    )
+    groups = {g.gid: g for g in index.groups()}
+    before = {g.gid: index.month_counts(g.gid) for g in groups.values()}
+    changes = _regroup(index, groups, config, old_sub, new_sub)
+    before = {gid: before.get(gid, []) for gid in changes}
+    index.replace_files(
+        sorted(old.keys() | new.keys()),
+        news,
+        {path: o.problems for path, o in new.items() if o.problems},
+    )
+    db = index.db
+    db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in old if p not in new])
+    db.executemany(
+        "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+        [(s.path, s.size, s.mtime_ns, *blobs) for s, blobs in parsed],
+    )
+
+    ordered = sorted(groups.values(), key=_place)
+    headers = _headers(ordered)
+    articles = _Articles(dict(new), reader)
+    wanted, dropped = _pages(config, index, groups, changes, before, outputs)
+    site = list(plan_site(_listings(ordered), config))
+    planned = _planned(config, headers, wanted, articles, index, store)
+    planned += [p for p in site if outputs.get(p.path, ("",))[0] != p.fingerprint]
+    fresh = {p.path for p in planned} | dropped.keys() | {REPORT_PATH}
+    kept = [path for path in outputs if path not in fresh]
+    collected = old.keys() | new.keys() | around.keys()
+    report = _report(
+        last, stats, index, (old, new), (old_sub, new_sub), collected, warnings, len(ordered)
+    )
+    # With the index it describes (the next delta run starts from it), whatever happens next.
+    cache.put("report", codec.report_to_plain(report))
+    cache.put("state", None)
+    subscribed = {g.group.file(fmt) for g in ordered for fmt in config.formats}
+    months = {month for month in dropped.values() if month}
+    stale = {m for m in months if not (config.archives and index.archived(m, config.limit))}
+    return Delta(planned, kept, report, subscribed, reader, store, stale)
+
+
+def _read_changes(
+    config: Config,
+    stats: list[FileStat],
+    index: Index,
+    progress: Progress | None,
+    parsed: list[tuple[FileStat, tuple[bytes, bytes]]],
+) -> tuple[dict[str, FileOutcome], dict[str, FileOutcome]]:
+    """The old outcomes of the files that changed or went, and the new ones of those that
+    changed or came (read now; `parsed` gets them encoded, for the cache)."""
+    if any(s.size < 0 for s in stats):
+        raise Declined("a file is skipped (not a regular file): its problem is said every run")
+    stored = index.file_stats()
+    present = {s.path for s in stats}
+    changed = [s for s in stats if stored.get(s.path) != (s.size, s.mtime_ns)]
+    gone = [path for path in stored if path not in present]
+    if not (changed or gone) or len(changed) + len(gone) > MAX_CHANGED:
+        raise Declined("nothing, or too much, changed")
+    old = index.outcomes(sorted({s.path for s in changed} | set(gone)))
+
+    def tick(done: int) -> None:
+        if progress:
+            progress("records read", done, len(changed))
+
+    new: dict[str, FileOutcome] = {}
+    for stat, (outcome, encoded) in zip(
+        changed, ingest(config.seeds, changed, {}, tick, outlines=True), strict=True
+    ):
+        if outcome.retry or encoded is None:
+            raise Declined(f"{stat.path} could not be read")
+        new[stat.path] = outcome
+        parsed.append((stat, encoded))
+    return old, new
+
+
+_KIND_ORDER = {GroupKind.ALL: 0, GroupKind.TOPIC: 1, GroupKind.PROVIDER: 2, GroupKind.CUSTOM: 3}
+
+
+def _place(indexed: Indexed) -> tuple[int, str]:
+    """A group's place in the collection (`collect.collect`): by kind, then slug."""
+    return _KIND_ORDER[indexed.group.kind], indexed.group.slug
+
+
+def _headers(ordered: list[Indexed]) -> Collection:
+    """The groups without their articles: what items need of them (the topics' names)."""
+    return Collection(
+        tuple(g.group for g in ordered),
+        topics={g.group.key: g.group for g in ordered if g.group.kind is GroupKind.TOPIC},
+    )
+
+
+def _regroup(
+    index: Index, groups: dict[int, Indexed], config: Config, old: Collection, new: Collection
+) -> dict[int, _Changes]:
+    """Move the changed articles out of and into their groups (`groups` updated: groups that
+    appear are added, groups left empty removed); each changed group's changes."""
+    names = _update_names(index, config, old, new)
+    by_key = {(g.group.kind, g.group.key): g for g in groups.values()}
+    names_now: dict[int, str] = {}
+    for (kind, key), counts in names.items():
+        known = by_key.get((kind, key))
+        if known and counts and most_common(counts) != known.group.name:
+            if kind is GroupKind.TOPIC:  # its name is in the items of all its articles
+                raise Declined(f"the name of {known.group.name} changes")
+            names_now[known.gid] = most_common(counts)  # only its own pages say it
+        if bool(known) != bool(counts):
+            _appear_or_go(index, kind, key)
+        if not known and counts:
+            slug = (topic_slug if kind is GroupKind.TOPIC else provider_slug)(key)
+            header = Group(kind, key, most_common(counts), slug, ())
+            gid = index.add_group(header)
+            by_key[kind, key] = groups[gid] = Indexed(gid, header, 0, None)
+    # Members by URL, before and after; an article in both (of an unchanged file) stays.
+    members: dict[int, tuple[dict[str, Article], dict[str, Article]]] = {}
+    for which, sub in ((0, old), (1, new)):
+        for group in sub.groups:
+            if group.articles:
+                found = by_key.get((group.kind, group.key))
+                if found is None:
+                    raise Declined(f"{group.name} has no group")  # the index lost it: a bug
+                sides = members.setdefault(found.gid, ({}, {}))
+                sides[which].update((a.url, a) for a in group.articles)
+    changes: dict[int, _Changes] = {}
+    for gid, (before, after) in members.items():
+        removed = [a for url, a in before.items() if after.get(url) is not a]
+        added = [a for url, a in after.items() if before.get(url) is not a]
+        if removed or added:
+            changes[gid] = _Changes(removed, added)
+    keys = ArticleKeys(_headers(sorted(groups.values(), key=_place)), "")
+    for gid, change in changes.items():
+        indexed = groups[gid]
+        index.remove_members(gid, [a.url for a in change.removed])
+        index.add_members(gid, [members_of(a, indexed.group, keys) for a in change.added])
+        items = indexed.items + len(change.added) - len(change.removed)
+        header = _provider_header(index, indexed, names_now.get(gid, indexed.group.name))
+        change.renamed = indexed.items > 0 and header != indexed.group
+        if items <= 0 and header.kind in (GroupKind.TOPIC, GroupKind.PROVIDER):
+            index.drop_group(gid)
+            change.gone = groups.pop(gid).group
+            continue
+        groups[gid] = Indexed(gid, header, items, index.newest(gid))
+        index.set_group(gid, header, items, groups[gid].newest)
+    return changes
+
+
+def _appear_or_go(index: Index, kind: GroupKind, key: str) -> None:
+    """Decline when a group that appears or goes would change other pages than its own: a
+    topic that related articles name (their items gain or lose its category). (A name a
+    filter gives that starts or stops being known is checked in `_update_names`.)"""
+    if kind is GroupKind.TOPIC and index.known(MENTIONED, key):
+        raise Declined(f"the topic {key!r} appears or goes, and related articles name it")
+
+
+def _provider_header(index: Index, indexed: Indexed, name: str) -> Group:
+    """A provider group's header with the name, domain and logo its members give it now."""
+    group = indexed.group
+    if group.kind is not GroupKind.PROVIDER:
+        return group
+    domain, logo = index.provider_details(indexed.gid)
+    return replace(group, name=name, provider=Provider(group.key, name, domain, logo))
+
+
+def _intact(config: Config, outputs: dict[str, tuple[str, int, int]]) -> bool:
+    folder = os.fspath(config.output) + os.sep
+    for path, (_, size, mtime) in outputs.items():
+        try:
+            st = os.stat(folder + path)
+        except OSError:
+            return False
+        if (st.st_size, st.st_mtime_ns) != (size, mtime):
+            return False
+    return bool(outputs)
+
+
+def _around(index: Index, old: dict[str, FileOutcome], new: dict[str, FileOutcome]) -> set[str]:
+    """The unchanged record files that share a URL with the changed ones, directly or through
+    each other (a record, a duplicate, a related article of one URL are all decided together)."""
+    changed = old.keys() | new.keys()
+    urls = {
+        url
+        for outcome in (*old.values(), *new.values())
+        for article in outcome.articles
+        for url in (article.url, *(r.url for r in article.related))
+    }
+    found: set[str] = set()
+    seen: set[str] = set()
+    while urls:
+        seen |= urls
+        more = index.holders(urls) - changed - found
+        found |= more
+        if len(found) > MAX_CHANGED:
+            raise Declined("too many records share their URLs with the changed ones")
+        urls = index.urls_in(more) - seen
+    return found
+
+
+def _update_names(
+    index: Index, config: Config, old: Collection, new: Collection
+) -> dict[tuple[GroupKind, str], Counter[str]]:
+    """Count the changed files' names out and in; the spellings of each name they have, after.
+    Decline when a name a filter gives would start or stop being known (its warning)."""
+    after = {}
+    for kind_key in old.spellings.keys() | new.spellings.keys():
+        counts = index.spellings(*kind_key)
+        counts.subtract(old.spellings.get(kind_key, Counter()))
+        counts.update(new.spellings.get(kind_key, Counter()))
+        if any(n < 0 for n in counts.values()):
+            raise Declined("the index counts fewer names than the changed files had")  # a bug
+        after[kind_key] = Counter({name: n for name, n in counts.items() if n})
+    for kind, key in _named(config):
+        before = index.known(kind, key)
+        now = before - old.known[kind, key] + new.known[kind, key]
+        if (before > 0) != (now > 0):
+            raise Declined(f"a filter's {kind} {key!r} starts or stops being known")
+    index.add_names(old.spellings, old.known + mentioned_topics(old), -1)
+    index.add_names(new.spellings, new.known + mentioned_topics(new))
+    return after
+
+
+def _named(config: Config) -> set[tuple[str, str]]:
+    from feeds.filters import provider_key
+    from feeds.text import identity_key
+
+    named = set()
+    for filters in (config.filters, *(feed.filters for feed in config.custom)):
+        for field, names in filters.names().items():
+            kind = field.split(".")[0]
+            normal = identity_key if kind == "topics" else provider_key
+            named |= {(kind, normal(name)) for name in names}
+    return named
+
+
+def _pages(
+    config: Config,
+    index: Index,
+    groups: dict[int, Indexed],
+    changes: dict[int, _Changes],
+    before: dict[int, list[tuple[str, int]]],
+    outputs: dict[str, tuple[str, int, int]],
+) -> tuple[list[tuple[int, Page, list[Row], bytes]], dict[str, str | None]]:
+    """The pages of changed groups whose fingerprint moved, with their members and content
+    digest; and the files of pages that are no more, with their month."""
+    settings = settings_key(config)
+    wanted = []
+    dropped: dict[str, str | None] = {}
+    for gid, change in changes.items():
+        old = {p[0]: p for p in layout(before[gid], config.limit, config.archives).pages}
+        if change.gone:  # its every page goes with it
+            gone = {Page(change.gone, (), m).path(fmt): m for m in old for fmt in config.formats}
+            dropped.update(gone)
+            continue
+        group = groups[gid].group
+        counts = index.month_counts(gid)
+        new = layout(counts, config.limit, config.archives).pages
+        in_month = dict(counts)
+        months = change.months()
+        for month, older, first, stop in new:
+            cut = (month, older, first, stop)
+            if not change.renamed and not _may_differ(old.get(month), cut, months):
+                continue
+            # An archive page shows the last `stop - first` members of its month.
+            skip = in_month[month] - (stop - first) if month else 0
+            rows = index.rows(gid, month, skip, stop - first)
+            content = page_digest(group, month, older, b"".join(r.content for r in rows))
+            page = Page(group, (), month, older)
+            if any(
+                outputs.get(page.path(fmt), ("",))[0] != file_fingerprint(settings, fmt, content)
+                for fmt in config.formats
+            ):
+                wanted.append((gid, page, rows, content))
+        ended = old.keys() - {p[0] for p in new}
+        dropped.update({Page(group, (), m).path(fmt): m for m in ended for fmt in config.formats})
+    return wanted, dropped
+
+
+def _may_differ(
+    old: tuple[str | None, str | None, int, int] | None,
+    new: tuple[str | None, str | None, int, int],
+    months: set[str],
+) -> bool:
+    """Whether a page's members or links may have changed: the subscription document of a
+    changed group always; an archive page when its month has a changed member, or it is new,
+    or its link or how many of its month's members it shows moved."""
+    month = new[0]
+    if month is None or old is None or month in months:
+        return True
+    return old[1] != new[1] or old[3] - old[2] != new[3] - new[2]
+
+
+def _planned(
+    config: Config,
+    headers: Collection,
+    wanted: list[tuple[int, Page, list[Row], bytes]],
+    articles: _Articles,
+    index: Index,
+    store: ItemStore,
+) -> list[Planned]:
+    """The pages to make again, with their articles (outlines, made whole when their items are
+    made); checked against the fingerprints the index gave."""
+    from feeds.complete import Completer
+    from feeds.render import plan_pages
+
+    articles.fetch(sorted({r.path for _, _, rows, _ in wanted for r in rows}))
+    grouped = []
+    expected = {}
+    settings = settings_key(config)
+    for gid, page, rows, content in wanted:
+        found = [articles.at(r.path, r.i, r.j) for r in rows]
+        if any(a is None or a.url != r.url for a, r in zip(found, rows, strict=True)):
+            raise Declined("the index does not match the cache")
+        grouped.append((gid, replace(page, articles=tuple(found))))  # type: ignore[arg-type]
+        for fmt in config.formats:
+            expected[page.path(fmt)] = file_fingerprint(settings, fmt, content)
+    months = {page.month for _, page in grouped if page.month}
+    members = _MonthMembers({m: index.month_places(m) for m in months}, articles)
+    whole = Completer(config.seeds, articles.reader).wholes
+    planned = list(plan_pages(grouped, headers, config, members, store, whole))
+    if any(p.fingerprint != expected[p.path] for p in planned):
+        raise Declined("the index does not match its articles")  # a bug: the full way is right
+    return planned
+
+
+def _report(
+    last: Report,
+    stats: list[FileStat],
+    index: Index,
+    outcomes: tuple[dict[str, FileOutcome], dict[str, FileOutcome]],
+    collections: tuple[Collection, Collection],
+    collected: set[str],
+    warnings: int,
+    groups: int,
+) -> Report:
+    """The last report, with the changed files' counts and problems in place of their old
+    ones, and the duplicates among the files around them in place of theirs (in the order a
+    full build gives them)."""
+    (old, new), new_sub = outcomes, collections[1]
+    position = {s.path: i for i, s in enumerate(stats)}
+    by_file = sorted(index.problems().items(), key=lambda found: position[found[0]])
+    config_warnings = last.problems[len(last.problems) - warnings :] if warnings else ()
+    recent = [p for path in sorted(new, key=position.__getitem__) for p in new[path].problems]
+    # Duplicate notes are in the order of their files' names (`collect._dedupe`); the notes of
+    # the files collected now replace theirs (a sort keeps each file's own order).
+    notes = sorted(
+        [*(n for n in last.duplicate_notes if n.path not in collected), *new_sub.duplicates],
+        key=lambda note: note.path,
+    )
+    fresh = [
+        note
+        for note, kept in zip(new_sub.duplicates, new_sub.kept_instead, strict=True)
+        if note.path in new or kept in new
+    ]
+
+    def change(count: Callable[[FileOutcome], int]) -> int:
+        return sum(map(count, new.values())) - sum(map(count, old.values()))
+
+    duplicates = len(notes)
+    return replace(
+        last,
+        files_read=len(stats),
+        files_ignored=last.files_ignored + change(lambda o: o.ignored),
+        records=last.records + change(lambda o: o.records),
+        rejected=last.rejected + change(lambda o: o.rejected),
+        accepted=last.accepted + change(lambda o: len(o.articles)) - duplicates + last.duplicates,
+        duplicates=duplicates,
+        problems=(*(p for _, found in by_file for p in found), *config_warnings),
+        duplicate_notes=tuple(notes),
+        recent=(*recent, *config_warnings, *fresh),
+        parsed=len(new),
+        groups=groups,
+        written=(),
+        unchanged=0,
+        removed=(),
+        refused=(),
+        notified=(),
+        hub_problem=None,
+        notices=(),
+    )
+
+
+def _listings(groups: list[Indexed]) -> list[Listing]:
+    return [
+        Listing(g.group, g.items, from_micros(g.newest) if g.newest is not None else None)
+        for g in groups
+    ]

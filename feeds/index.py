@@ -1,0 +1,343 @@
+"""The index of the last complete build: what its pages need to know of their articles, kept in
+the cache beside the record files' outcomes, so that a run with a few changed records plans
+only the pages they touch (`delta.py`) instead of decoding, grouping and fingerprinting all.
+
+A full build writes it whole (`Index.write`); a delta run updates it from the changed files. In
+the cache's database (its tables are created and dropped with the cache's own):
+
+- `groups`: each group, by its place in the collection (`gid`): kind, key, its header (name,
+  slug, provider, description), how many articles it shows and the newest one's time;
+- `members`: each group's articles: URL, time (microseconds since 1970, UTC), month, record file
+  and place in it (`Article.place`), what its item depends on (`ArticleKeys.content`) and, in
+  provider groups, its provider (the group's domain and logo are its newest members');
+- `urls`: every URL each record file holds, its records' and their related articles': the other
+  places a changed URL may be (duplicates, mentions);
+- `names`: how many articles spell each topic's and provider's name each way, and how many name
+  each key at all (`Collection.spellings`, `Collection.known`);
+- `problems`: each record file's problems, in order, for the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from feeds import codec
+from feeds._version import CODE_DIGEST
+from feeds.collect import Collection, Group, GroupKind, group_provider_details
+from feeds.config import Config
+from feeds.fingerprints import ArticleKeys
+from feeds.model import Article, FileOutcome, Problem
+from feeds.text import identity_key
+
+TABLE_NAMES = ("groups", "members", "urls", "names", "problems")  # created by `cache.py`
+KNOWN = "known:"  # `names` rows of `Collection.known`: kind "known:topics", spelling ""
+# How many related articles shown in provider groups name each topic (by key): their items
+# gain or lose the topic's category when its group appears or goes.
+MENTIONED = "mentioned"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def config_key(config: Config) -> str:
+    """What the index depends on besides the records: the code and the configuration."""
+    return hashlib.sha256(f"{CODE_DIGEST}|{config!r}".encode()).hexdigest()
+
+
+def micros(time: datetime) -> int:
+    return (time - _EPOCH) // _MICROSECOND
+
+
+def from_micros(value: int) -> datetime:
+    return _EPOCH + value * _MICROSECOND
+
+
+def month_span(month: str) -> tuple[int, int]:
+    """The times of a month (`2024-05`): from its first microsecond to the next month's."""
+    year, number = int(month[:4]), int(month[5:])
+    start = datetime(year, number, 1, tzinfo=UTC)
+    try:
+        end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
+    except ValueError:  # December of year 9999
+        return micros(start), micros(datetime.max.replace(tzinfo=UTC)) + 1
+    return micros(start), micros(end)
+
+
+class Indexed(NamedTuple):
+    """A group as the index knows it: its header (a `Group` without articles), how many
+    articles it shows, the newest one's time."""
+
+    gid: int
+    group: Group
+    items: int
+    newest: int | None
+
+
+class Row(NamedTuple):
+    """One member of a group: enough to fingerprint its pages, and to find it in its file."""
+
+    url: str
+    time: int
+    month: str
+    path: str
+    i: int
+    j: int
+    content: bytes
+
+
+def members_of(article: Article, group: Group, keys: ArticleKeys) -> tuple[Any, ...]:
+    """An article's row in a group's `members`."""
+    assert article.place is not None  # only outlines are indexed: they know their place
+    provider = article.provider
+    plain = codec.dump(codec.provider_to_plain(provider)) if provider else None
+    return (
+        article.url,
+        micros(article.published),
+        article.month,
+        article.source,
+        *article.place,
+        keys.content(article),
+        plain if group.kind is GroupKind.PROVIDER else None,
+    )
+
+
+def urls_of(outcome_articles: Iterable[Article]) -> Iterator[tuple[str, str]]:
+    """(URL, record file) of each article and related article."""
+    for article in outcome_articles:
+        yield article.url, article.source
+        for related in article.related:
+            yield related.url, article.source
+
+
+def mentioned_topics(collection: Collection) -> Counter[tuple[str, str]]:
+    """`MENTIONED` counts of a collection: the topics of the related articles it shows."""
+    return Counter(
+        (MENTIONED, identity_key(topic))
+        for group in collection.groups
+        if group.kind is GroupKind.PROVIDER
+        for article in group.articles
+        if article.place is not None and article.place[1] >= 0
+        for topic in article.topics
+    )
+
+
+def header_to_plain(group: Group) -> list[Any]:
+    provider = codec.provider_to_plain(group.provider) if group.provider else None
+    return [group.kind.value, group.key, group.name, group.slug, provider, group.description]
+
+
+def header_from_plain(value: list[Any]) -> Group:
+    kind, key, name, slug, provider, description = value
+    known = codec.provider_from_plain(provider) if provider is not None else None
+    return Group(GroupKind(kind), key, name, slug, (), known, description)
+
+
+class Index:
+    """The index's tables, through the cache's connection. Every failure is a
+    `sqlite3.Error` or `codec.Damaged`: the caller goes the full way instead."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    # -- written whole by a full build ---------------------------------------------------------
+
+    def write(
+        self,
+        collection: Collection,
+        articles: Sequence[Article],
+        problems: Sequence[tuple[str, tuple[Problem, ...]]],
+    ) -> None:
+        """Index a full build's collection (inside the caller's transaction)."""
+        self.clear()
+        keys = ArticleKeys(collection, "")
+        db = self.db
+        for gid, group in enumerate(collection.groups):
+            newest = micros(group.articles[0].published) if group.articles else None
+            db.execute(
+                "INSERT INTO groups VALUES (?, ?, ?, ?)",
+                (gid, codec.dump(header_to_plain(group)), len(group.articles), newest),
+            )
+            db.executemany(
+                "INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ((gid, *members_of(a, group, keys)) for a in group.articles),
+            )
+        db.executemany("INSERT INTO urls VALUES (?, ?)", urls_of(articles))
+        self.add_names(collection.spellings, collection.known + mentioned_topics(collection))
+        db.executemany(
+            "INSERT INTO problems VALUES (?, ?)",
+            (
+                (path, codec.dump(list(map(codec.problem_to_plain, found))))
+                for path, found in problems
+            ),
+        )
+
+    def clear(self) -> None:
+        for table in TABLE_NAMES:
+            self.db.execute(f"DELETE FROM {table}")
+
+    def add_names(
+        self,
+        spellings: dict[tuple[GroupKind, str], Counter[str]],
+        known: Counter[tuple[str, str]],
+        sign: int = 1,
+    ) -> None:
+        """Add (or with `sign` -1, take away) counts of spellings and known names."""
+        rows = [
+            (kind.value, key, spelling, sign * n)
+            for (kind, key), counter in spellings.items()
+            for spelling, n in counter.items()
+        ]
+        rows += [(KNOWN + kind, key, "", sign * n) for (kind, key), n in known.items()]
+        self.db.executemany(
+            "INSERT INTO names VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (kind, key, spelling) DO UPDATE SET n = n + excluded.n",
+            rows,
+        )
+        self.db.execute("DELETE FROM names WHERE n = 0")
+
+    # -- read by a delta run --------------------------------------------------------------------
+
+    def groups(self) -> list[Indexed]:
+        rows = self.db.execute("SELECT gid, header, items, newest FROM groups")
+        return [
+            Indexed(gid, header_from_plain(codec.load(header)), items, newest)
+            for gid, header, items, newest in rows
+        ]
+
+    def file_stats(self) -> dict[str, tuple[int, int]]:
+        rows = self.db.execute("SELECT path, size, mtime_ns FROM files")
+        return {path: (size, mtime) for path, size, mtime in rows}
+
+    def outcomes(self, paths: Sequence[str]) -> dict[str, FileOutcome]:
+        """The stored outcomes (outlines) of those of `paths` the cache has."""
+        found = {}
+        for path in paths:
+            row = self.db.execute("SELECT outcome FROM files WHERE path = ?", (path,)).fetchone()
+            if row is not None:
+                found[path] = codec.decode_outcome(row[0])
+        return found
+
+    def holders(self, urls: Iterable[str]) -> set[str]:
+        """The record files that hold any of `urls`."""
+        query = "SELECT path FROM urls WHERE url = ?"
+        return {path for url in urls for (path,) in self.db.execute(query, (url,))}
+
+    def urls_in(self, paths: Iterable[str]) -> set[str]:
+        """Every URL the record files `paths` hold."""
+        query = "SELECT url FROM urls WHERE path = ?"
+        return {url for path in paths for (url,) in self.db.execute(query, (path,))}
+
+    def spellings(self, kind: GroupKind, key: str) -> Counter[str]:
+        query = "SELECT spelling, n FROM names WHERE kind = ? AND key = ?"
+        return Counter(dict(self.db.execute(query, (kind.value, key)).fetchall()))
+
+    def known(self, kind: str, key: str) -> int:
+        query = "SELECT n FROM names WHERE kind = ? AND key = ? AND spelling = ''"
+        row = self.db.execute(query, (KNOWN + kind, key)).fetchone()
+        return int(row[0]) if row else 0
+
+    def month_counts(self, gid: int) -> list[tuple[str, int]]:
+        """How many members a group has in each month, newest month first."""
+        query = "SELECT month, count(*) FROM members WHERE gid = ? GROUP BY month"
+        return sorted(self.db.execute(query, (gid,)).fetchall(), reverse=True)
+
+    def rows(self, gid: int, month: str | None, skip: int, count: int) -> list[Row]:
+        """`count` members of a group past the first `skip`, newest first: of all its members
+        (`month` None) or of one month."""
+        columns = "url, time, month, path, i, j, content"
+        if month is None:
+            query = f"SELECT {columns} FROM members WHERE gid = ? ORDER BY time DESC, url"
+            found = self.db.execute(f"{query} LIMIT ? OFFSET ?", (gid, count, skip))
+        else:
+            start, end = month_span(month)
+            query = (
+                f"SELECT {columns} FROM members WHERE gid = ? AND time >= ? AND time < ? "
+                "ORDER BY time DESC, url LIMIT ? OFFSET ?"
+            )
+            found = self.db.execute(query, (gid, start, end, count, skip))
+        return [Row(*row) for row in found]
+
+    def provider_details(self, gid: int) -> tuple[str | None, Any]:
+        """A provider group's domain and logo, as `collect` gives them."""
+        query = "SELECT provider FROM members WHERE gid = ? ORDER BY time DESC, url"
+        rows = self.db.execute(query, (gid,))
+        return group_provider_details(
+            codec.provider_from_plain(codec.load(blob)) for (blob,) in rows if blob
+        )
+
+    def month_places(self, month: str) -> list[tuple[str, int, int]]:
+        """Where every article of a month that some group shows is: (file, i, j)."""
+        query = "SELECT DISTINCT path, i, j FROM members WHERE month = ?"
+        return self.db.execute(query, (month,)).fetchall()
+
+    def archived(self, month: str, limit: int) -> bool:
+        """Whether some group shows members of `month` on an archive page: it has more than
+        `limit` members of that month or newer."""
+        start, _ = month_span(month)
+        groups = self.db.execute("SELECT DISTINCT gid FROM members WHERE month = ?", (month,))
+        query = "SELECT count(*) FROM members WHERE gid = ? AND time >= ?"
+        return any(
+            self.db.execute(query, (gid, start)).fetchone()[0] > limit
+            for (gid,) in groups.fetchall()
+        )
+
+    def problems(self) -> dict[str, tuple[Problem, ...]]:
+        return {
+            path: tuple(map(codec.problem_from_plain, codec.load(blob)))
+            for path, blob in self.db.execute("SELECT path, problems FROM problems")
+        }
+
+    # -- updated by a delta run -----------------------------------------------------------------
+
+    def remove_members(self, gid: int, urls: Iterable[str]) -> None:
+        self.db.executemany(
+            "DELETE FROM members WHERE gid = ? AND url = ?", ((gid, url) for url in urls)
+        )
+
+    def add_members(self, gid: int, rows: Iterable[tuple[Any, ...]]) -> None:
+        self.db.executemany(
+            "INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ((gid, *r) for r in rows)
+        )
+
+    def add_group(self, header: Group) -> int:
+        """A group that appears: its number (a new one: pages are not cut by it)."""
+        (last,) = self.db.execute("SELECT max(gid) FROM groups").fetchone()
+        gid = (last or 0) + 1
+        plain = codec.dump(header_to_plain(header))
+        self.db.execute("INSERT INTO groups VALUES (?, ?, 0, NULL)", (gid, plain))
+        return gid
+
+    def set_group(self, gid: int, header: Group, items: int, newest: int | None) -> None:
+        self.db.execute(
+            "UPDATE groups SET header = ?, items = ?, newest = ? WHERE gid = ?",
+            (codec.dump(header_to_plain(header)), items, newest, gid),
+        )
+
+    def drop_group(self, gid: int) -> None:
+        self.db.execute("DELETE FROM groups WHERE gid = ?", (gid,))
+
+    def newest(self, gid: int) -> int | None:
+        query = "SELECT time FROM members WHERE gid = ? ORDER BY time DESC LIMIT 1"
+        row = self.db.execute(query, (gid,)).fetchone()
+        return int(row[0]) if row else None
+
+    def replace_files(
+        self, paths: Iterable[str], articles: Sequence[Article], problems: dict[str, Any]
+    ) -> None:
+        """The URLs and problems of changed files: those of `paths` gone, the new ones in."""
+        gone = [(path,) for path in paths]
+        self.db.executemany("DELETE FROM urls WHERE path = ?", gone)
+        self.db.executemany("DELETE FROM problems WHERE path = ?", gone)
+        self.db.executemany("INSERT INTO urls VALUES (?, ?)", urls_of(articles))
+        self.db.executemany(
+            "INSERT INTO problems VALUES (?, ?)",
+            (
+                (path, codec.dump(list(map(codec.problem_to_plain, found))))
+                for path, found in problems.items()
+            ),
+        )

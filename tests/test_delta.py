@@ -1,0 +1,235 @@
+"""Runs that cost what changed (`feeds/delta.py`, the index): whatever changes, the output is a
+cold build's, byte for byte; and a run after a few new records reads nothing else."""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import feeds.build  # noqa: F401 (the module, as `pipeline`)
+from feeds.cache import Cache
+from feeds.collect import Group, GroupKind, newest_first
+from feeds.config import Config
+from feeds.delta import layout
+from feeds.filters import CustomFeed, Filters
+from feeds.model import Article
+from feeds.pages import pages
+from feeds.synthetic import write_corpus
+from tests.helpers import BASE_URL, files_of, write_record
+
+pipeline = sys.modules["feeds.build"]  # the module: `feeds.build` is its function
+
+# -- the layout of a group's pages, from its month counts ------------------------------------
+
+
+@given(
+    counts=st.lists(st.integers(1, 7), max_size=6),
+    limit=st.integers(1, 12),
+    archives=st.booleans(),
+)
+def test_a_layout_cuts_pages_as_a_group_does(counts: list[int], limit: int, archives: bool) -> None:
+    months = [f"2024-{12 - i:02d}" for i in range(len(counts))]
+    articles = [
+        Article(f"https://ex.example/{m}/{k}", "t", _time(m, 28 - k))
+        for m, n in zip(months, counts, strict=True)
+        for k in range(n)
+    ]
+    group = Group(GroupKind.ALL, "all", "All", "all", newest_first(articles))
+    config = Config(limit=limit, archives=archives)
+    expected = [(p.month, p.older, [a.url for a in p.articles]) for p in pages(group, config)]
+    urls = [a.url for a in group.articles]
+    cut = layout(list(zip(months, counts, strict=True)), limit, archives).pages
+    assert [(m, o, urls[first:stop]) for m, o, first, stop in cut] == expected
+
+
+def _time(month: str, day: int) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime(int(month[:4]), int(month[5:]), day, tzinfo=UTC)
+
+
+# -- a few new records: only they are read ----------------------------------------------------
+
+
+def test_new_records_are_published_without_reading_any_other_records_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 300, seed=1)
+    config = Config(seeds=seeds, output=output, cache=cache, base_url=BASE_URL, limit=10)
+    pipeline.build(config)
+    write_corpus(seeds, 3, seed=1, start=10_000)
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("a delta run decodes no unchanged record's outcome")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Cache, "outcomes", refuse)
+        report = pipeline.build(config)
+    assert report.parsed == 3
+    assert report.written and not report.notices
+    assert files_of(output) == files_of(_cold(config, tmp_path / "cold"))
+
+
+# -- every kind of change, at random: always a cold build's output ----------------------------
+
+# Spellings that compete ("AI" and "ai" are one topic), rarer than the usual one.
+TOPICS = ["AI", "AI", "AI", "ai", "Space", "Space", "Space", "space", "Climate", "Elections",
+          "C++", "C"]  # fmt: skip
+PROVIDERS = [("Alpha News", "alpha.example"), ("alpha news", "alpha.example"),
+             ("Beta", "beta.example"), ("Gamma", None)]  # fmt: skip
+
+
+class Corpus:
+    """Records written as curators write them, with every cross-record rule in reach: shared
+    URLs, related mentions of other records, spellings that compete."""
+
+    def __init__(self, seeds: Path, rng: random.Random) -> None:
+        self.seeds, self.rng = seeds, rng
+        self.names: list[str] = []
+        self.serial = 0
+
+    def record(self, url: str | None = None) -> str:
+        rng = self.rng
+        self.serial += 1
+        url = url or f"https://news.example/{self.serial}.html"
+        month, day = rng.randrange(1, 7), rng.randrange(1, 28)
+        name, domain = rng.choice(PROVIDERS)
+        provider = f"{{name: {name!r}" + (f", domain: {domain}" if domain else "") + "}"
+        if rng.random() < 0.3:
+            provider = (
+                provider[:-1]
+                + f", images: [{{url: 'https://logo.example/{rng.randrange(3)}.png'}}]}}"
+            )
+        lines = [
+            f"webUrl: {url}",
+            f"title: Story {self.serial}",
+            f"publishedDateTime: 2024-{month:02d}-{day:02d}T{rng.randrange(24):02d}:00:00Z",
+            f"provider: {provider}",
+            f"topics: {sorted({rng.choice(TOPICS) for _ in range(rng.randrange(0, 3))})!r}",
+            f"quality: {rng.randrange(100)}",
+        ]
+        if rng.random() < 0.3:
+            lines.append(f"updatedDateTime: 2024-07-{rng.randrange(1, 28):02d}T00:00:00Z")
+        if rng.random() < 0.3:  # coverage elsewhere; now and then, of a story with a record
+            other = rng.randrange(1, self.serial + 5)
+            site = "news" if rng.random() < 0.1 else "other"
+            lines.append(
+                f"related: [{{webUrl: 'https://{site}.example/{other}.html', title: Also {other}, "
+                f"publishedDateTime: '2024-0{month}-{day:02d}T12:00:00Z', "
+                f"provider: {{name: {rng.choice(PROVIDERS)[0]!r}}}}}]"
+            )
+        return "\n".join(lines)
+
+    def add(self) -> None:
+        name = f"r{self.serial + 1:04d}.md"
+        write_record(self.seeds, name, self.record())
+        self.names.append(name)
+
+    def edit(self) -> None:
+        if self.names:
+            name = self.rng.choice(self.names)
+            url = self._url(name)
+            write_record(self.seeds, name, self.record(url))
+
+    def delete(self) -> None:
+        if self.names:
+            name = self.names.pop(self.rng.randrange(len(self.names)))
+            (self.seeds / name).unlink()
+
+    def rename(self) -> None:
+        if self.names:
+            i = self.rng.randrange(len(self.names))
+            new = f"moved/{self.names[i]}"
+            (self.seeds / new).parent.mkdir(exist_ok=True)
+            (self.seeds / self.names[i]).rename(self.seeds / new)
+            self.names[i] = new
+
+    def duplicate(self) -> None:
+        """A record of a URL another record has (a duplicate), or one a related article
+        mentions (the mention turns into a record)."""
+        if self.names:
+            url = self._url(self.rng.choice(self.names))
+            if self.rng.random() < 0.5:
+                url = f"https://other.example/{self.rng.randrange(1, self.serial + 5)}.html"
+            name = f"d{self.serial + 1:04d}.md"
+            write_record(self.seeds, name, self.record(url))
+            self.names.append(name)
+
+    def break_one(self) -> None:
+        """A record with a time no one can read: rejected, with its reason in the report."""
+        name = f"b{self.serial + 1:04d}.md"
+        text = self.record().replace("publishedDateTime: 2024", "publishedDateTime: 20x4")
+        write_record(self.seeds, name, text)
+        self.names.append(name)
+
+    def _url(self, name: str) -> str:
+        text = (self.seeds / name).read_text(encoding="utf-8")
+        return text.split("webUrl: ", 1)[1].split("\n", 1)[0]
+
+
+CONFIGS: list[dict[str, Any]] = [
+    {},
+    {"limit": 5},
+    {"custom": (CustomFeed("ai", "AI", filters=Filters(topics_any=("AI", "Robots"))),)},
+    {"filters": Filters(max_age_days=60)},
+    {"custom": (CustomFeed("hot", "Hot", sort="heat"),)},
+    {"filters": Filters(min_quality=30), "archives": False},
+]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_any_sequence_of_changes_gives_a_cold_builds_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    rng = random.Random(seed)
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    corpus = Corpus(seeds, rng)
+    for _ in range(40):
+        corpus.add()
+    settings: dict[str, Any] = {"limit": 3}
+    full = _count_full_runs(monkeypatch)
+    delta_runs = 0
+    operations: list[Callable[[], None]] = [
+        corpus.add, corpus.add, corpus.add, corpus.edit, corpus.edit, corpus.delete,
+        corpus.rename, corpus.duplicate, corpus.break_one,
+    ]  # fmt: skip
+    for step in range(14):
+        if step == 7:  # the configuration changes too
+            settings = {"limit": 3, **rng.choice(CONFIGS)}
+        for _ in range(rng.randrange(1, 4)):
+            rng.choice(operations)()
+        config = Config(seeds=seeds, output=output, cache=cache, base_url=BASE_URL, **settings)
+        before = full[0]
+        report = pipeline.build(config)
+        delta_runs += full[0] == before
+        assert not report.notices, report.notices
+        cold = _cold(config, tmp_path / f"cold-{step}")
+        assert files_of(output) == files_of(cold), f"step {step}"
+    assert delta_runs >= 3, "the index served some of the runs"
+
+
+def _count_full_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    count = [0]
+    check = pipeline._check
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_check", counted)
+    return count
+
+
+def _cold(config: Config, folder: Path) -> Path:
+    from dataclasses import replace
+
+    pipeline.build(replace(config, output=folder / "output", cache=folder / "cache"))
+    return folder / "output"
