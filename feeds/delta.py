@@ -91,6 +91,7 @@ class _Changes:
 
     removed: list[Article]
     added: list[Article]
+    before: list[tuple[str, int]]  # its members in each month, before (`Index.month_counts`)
     gone: Group | None = None  # the group, when it went with them
     renamed: bool = False  # its header changed (a provider's name or logo): every page did
 
@@ -229,9 +230,7 @@ def _plan(
         for a in (olds, news)
     )
     groups = {g.gid: g for g in index.groups()}
-    before = {g.gid: index.month_counts(g.gid) for g in groups.values()}
     changes = _regroup(index, groups, config, old_sub, new_sub)
-    before = {gid: before.get(gid, []) for gid in changes}
     index.replace_files(
         sorted(old.keys() | new.keys()),
         news,
@@ -247,7 +246,7 @@ def _plan(
     ordered = sorted(groups.values(), key=_place)
     headers = _headers(ordered)
     articles = _Articles(dict(new), reader)
-    wanted, dropped = _pages(config, index, groups, changes, before, outputs)
+    wanted, dropped = _pages(config, index, groups, changes, outputs)
     site = list(plan_site(_listings(ordered), config))
     planned = _planned(config, headers, wanted, articles, index, store)
     planned += [p for p in site if outputs.get(p.path, ("",))[0] != p.fingerprint]
@@ -352,7 +351,7 @@ def _regroup(
         removed = [a for url, a in before.items() if after.get(url) is not a]
         added = [a for url, a in after.items() if before.get(url) is not a]
         if removed or added:
-            changes[gid] = _Changes(removed, added)
+            changes[gid] = _Changes(removed, added, index.month_counts(gid))
     keys = ArticleKeys(_headers(sorted(groups.values(), key=_place)), "")
     for gid, change in changes.items():
         indexed = groups[gid]
@@ -462,7 +461,6 @@ def _pages(
     index: Index,
     groups: dict[int, Indexed],
     changes: dict[int, _Changes],
-    before: dict[int, list[tuple[str, int]]],
     outputs: dict[str, tuple[str, int, int]],
 ) -> tuple[list[tuple[int, Page, list[Row], bytes]], dict[str, str | None]]:
     """The pages of changed groups whose fingerprint moved, with their members and content
@@ -471,7 +469,7 @@ def _pages(
     wanted = []
     dropped: dict[str, str | None] = {}
     for gid, change in changes.items():
-        old = {p[0]: p for p in layout(before[gid], config.limit, config.archives).pages}
+        old = {p[0]: p for p in layout(change.before, config.limit, config.archives).pages}
         if change.gone:  # its every page goes with it
             gone = {Page(change.gone, (), m).path(fmt): m for m in old for fmt in config.formats}
             dropped.update(gone)
