@@ -54,14 +54,13 @@ CREATE TABLE IF NOT EXISTS outputs
 """
 # The index of the last complete build (`index.py`).
 _INDEX_TABLES = """
-CREATE TABLE IF NOT EXISTS groups
-    (gid INTEGER PRIMARY KEY, header BLOB, items INTEGER, newest INTEGER);
+CREATE TABLE IF NOT EXISTS groups (gid INTEGER PRIMARY KEY, header BLOB);
 CREATE TABLE IF NOT EXISTS members
-    (gid INTEGER, url TEXT, time INTEGER, month TEXT, path TEXT, i INTEGER, j INTEGER,
-     content BLOB, provider BLOB, PRIMARY KEY (gid, url)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS members_order ON members (gid, time DESC, url);
+    (gid INTEGER, time INTEGER, url TEXT, month TEXT, path TEXT, i INTEGER, j INTEGER,
+     content BLOB, provider BLOB, check_ INTEGER, PRIMARY KEY (gid, time DESC, url))
+    WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS members_month ON members (month);
-CREATE TABLE IF NOT EXISTS urls (url TEXT, path TEXT);
+CREATE TABLE IF NOT EXISTS urls (url TEXT, path TEXT, check_ INTEGER);
 CREATE INDEX IF NOT EXISTS urls_url ON urls (url);
 CREATE INDEX IF NOT EXISTS urls_path ON urls (path);
 CREATE TABLE IF NOT EXISTS names

@@ -1,24 +1,30 @@
 """A run that costs what changed: the changed record files are read, the index of the last
 complete build (`index.py`) is updated from them, and only the pages whose members changed are
-fingerprinted and, if their fingerprint moved, made again. Nothing else of the archive is
+fingerprinted and, if their fingerprint moved, made again. The rest of the archive is not
 decoded, grouped or fingerprinted.
 
-The result must be byte for byte what a full build gives. Where a change reaches across records
-in a way this module does not follow, it declines (`Declined`) and the build goes the full way,
-which writes the index afresh. It declines when:
+How it stays exact: the changed files are collected (`collect.collect`, the one place the rules
+live) twice, as they were and as they are, together with every unchanged file that shares a URL
+with them (directly or through each other: duplicates and related mentions are decided among
+those files alone). What differs between the two collections is what changed in each group;
+spellings and known names are counted in and out by the same difference.
 
-- there is no index for this code and configuration (the last full build did not finish, or
-  its cache was in memory), the last report is gone, or an output file is not as it was left;
-- a filter counts days back from the newest article (`max_age_days`: the newest may move), or a
-  custom feed is sorted by heat;
-- a changed URL is held by another record file too, or twice in the changed files (duplicates
-  and related mentions are then decided across files);
-- a group would appear or disappear, a topic's or provider's displayed name would change, or a
-  provider group's domain or logo; or a name a filter gives would start or stop being known;
-- more than `MAX_CHANGED` files changed (the full way is as quick), or a file cannot be read.
+The result must be byte for byte what a full build gives. Where a change reaches further than
+that, it declines (`Declined`) and the build goes the full way, which writes the index afresh:
 
-Each of these is rare on a cron run that takes a few new or edited records; the property test
-(`tests/test_delta.py`) checks every kind of change against a cold build.
+- no index for this code and configuration (the last build went the full way without
+  finishing, or its cache was in memory), or an output file is not as the last build left it;
+- a filter that counts days back from the newest article (`max_age_days`: the newest moves),
+  or a custom feed sorted by heat;
+- a topic whose displayed name changes (it is in the items of all its articles), or a topic
+  group that appears or goes while related articles name it (their items gain or lose it);
+- a name a filter gives that starts or stops being known (its warning);
+- more than `MAX_CHANGED` files changed, or share URLs with the changed ones; a file that
+  cannot be read, or is skipped (a FIFO: its problem is said on every run);
+- a damaged index (a row whose checksum is wrong, members counted two ways apart).
+
+The property test (`tests/test_delta.py`) checks sequences of every kind of change against a
+cold build.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from feeds.cache import Cache, OutcomeReader
 from feeds.collect import Collection, Group, GroupKind, collect, most_common
 from feeds.config import Config
 from feeds.fingerprints import ArticleKeys, file_fingerprint, page_digest, settings_key
-from feeds.index import MENTIONED, Index, Indexed, Row, from_micros, members_of, mentioned_topics
+from feeds.index import MENTIONED, Index, Indexed, Row, from_micros, mentioned_topics
 from feeds.ingest import ingest
 from feeds.itemstore import ItemStore
 from feeds.model import Article, FileOutcome, FileStat, Provider
@@ -333,9 +339,8 @@ def _regroup(
             _appear_or_go(index, kind, key)
         if not known and counts:
             slug = (topic_slug if kind is GroupKind.TOPIC else provider_slug)(key)
-            header = Group(kind, key, most_common(counts), slug, ())
-            gid = index.add_group(header)
-            by_key[kind, key] = groups[gid] = Indexed(gid, header, 0, None)
+            appeared = index.add_group(Group(kind, key, most_common(counts), slug, ()))
+            by_key[kind, key] = groups[appeared.gid] = appeared
     # Members by URL, before and after; an article in both (of an unchanged file) stays.
     members: dict[int, tuple[dict[str, Article], dict[str, Article]]] = {}
     for which, sub in ((0, old), (1, new)):
@@ -351,12 +356,15 @@ def _regroup(
         removed = [a for url, a in before.items() if after.get(url) is not a]
         added = [a for url, a in after.items() if before.get(url) is not a]
         if removed or added:
-            changes[gid] = _Changes(removed, added, index.month_counts(gid))
+            by_month = index.month_counts(gid)
+            if sum(n for _, n in by_month) != groups[gid].items:
+                raise codec.Damaged("the index counts a group's members apart")
+            changes[gid] = _Changes(removed, added, by_month)
     keys = ArticleKeys(_headers(sorted(groups.values(), key=_place)), "")
     for gid, change in changes.items():
         indexed = groups[gid]
-        index.remove_members(gid, [a.url for a in change.removed])
-        index.add_members(gid, [members_of(a, indexed.group, keys) for a in change.added])
+        index.remove_members(gid, change.removed)
+        index.add_members(indexed, change.added, keys)
         items = indexed.items + len(change.added) - len(change.removed)
         header = _provider_header(index, indexed, names_now.get(gid, indexed.group.name))
         change.renamed = indexed.items > 0 and header != indexed.group
@@ -364,8 +372,11 @@ def _regroup(
             index.drop_group(gid)
             change.gone = groups.pop(gid).group
             continue
+        counted = names.get((header.kind, header.key))
+        if counted is not None and sum(counted.values()) != items:
+            raise codec.Damaged("the index counts names and members apart")
         groups[gid] = Indexed(gid, header, items, index.newest(gid))
-        index.set_group(gid, header, items, groups[gid].newest)
+        index.set_group(groups[gid])
     return changes
 
 
@@ -486,6 +497,8 @@ def _pages(
             # An archive page shows the last `stop - first` members of its month.
             skip = in_month[month] - (stop - first) if month else 0
             rows = index.rows(gid, month, skip, stop - first)
+            if len(rows) != stop - first:
+                raise codec.Damaged("the index counts a month's members apart")
             content = page_digest(group, month, older, b"".join(r.content for r in rows))
             page = Page(group, (), month, older)
             if any(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,12 @@ from feeds.model import Article, FileOutcome, Problem
 from feeds.text import identity_key
 
 TABLE_NAMES = ("groups", "members", "urls", "names", "problems")  # created by `cache.py`
+_SECONDARY = {
+    "members_month": "CREATE INDEX members_month ON members (month)",
+    "urls_url": "CREATE INDEX urls_url ON urls (url)",
+    "urls_path": "CREATE INDEX urls_path ON urls (path)",
+}
+_INSERT_MEMBER = "INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 KNOWN = "known:"  # `names` rows of `Collection.known`: kind "known:topics", spelling ""
 # How many related articles shown in provider groups name each topic (by key): their items
 # gain or lose the topic's category when its group appears or goes.
@@ -59,8 +66,11 @@ def from_micros(value: int) -> datetime:
 
 def month_span(month: str) -> tuple[int, int]:
     """The times of a month (`2024-05`): from its first microsecond to the next month's."""
-    year, number = int(month[:4]), int(month[5:])
-    start = datetime(year, number, 1, tzinfo=UTC)
+    try:
+        year, number = int(month[:4]), int(month[5:])
+        start = datetime(year, number, 1, tzinfo=UTC)
+    except ValueError as e:
+        raise codec.Damaged(f"not a month: {month!r}") from e
     try:
         end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
     except ValueError:  # December of year 9999
@@ -81,8 +91,8 @@ class Indexed(NamedTuple):
 class Row(NamedTuple):
     """One member of a group: enough to fingerprint its pages, and to find it in its file."""
 
-    url: str
     time: int
+    url: str
     month: str
     path: str
     i: int
@@ -90,28 +100,56 @@ class Row(NamedTuple):
     content: bytes
 
 
-def members_of(article: Article, group: Group, keys: ArticleKeys) -> tuple[Any, ...]:
-    """An article's row in a group's `members`."""
-    assert article.place is not None  # only outlines are indexed: they know their place
-    provider = article.provider
-    plain = codec.dump(codec.provider_to_plain(provider)) if provider else None
-    return (
-        article.url,
-        micros(article.published),
-        article.month,
-        article.source,
-        *article.place,
-        keys.content(article),
-        plain if group.kind is GroupKind.PROVIDER else None,
-    )
+def members_of(
+    articles: Iterable[Article], gid: int, group: Group, keys: ArticleKeys
+) -> Iterator[tuple[Any, ...]]:
+    """The articles' rows in a group's `members`, each with its checksum: a damaged value is
+    found when it is read."""
+    providers: dict[int, bytes] = {}  # a few hundred providers, shared by many articles
+    for article in articles:
+        assert article.place is not None  # only outlines are indexed: they know their place
+        provider = None
+        if group.kind is GroupKind.PROVIDER and article.provider:
+            provider = providers.get(id(article.provider))
+            if provider is None:
+                provider = codec.dump(codec.provider_to_plain(article.provider))
+                providers[id(article.provider)] = provider
+        row = (
+            micros(article.published),
+            article.url,
+            article.month,
+            article.source,
+            *article.place,
+            keys.content(article),
+            provider,
+        )
+        yield (gid, *row, _check(gid, *row))
 
 
-def urls_of(outcome_articles: Iterable[Article]) -> Iterator[tuple[str, str]]:
-    """(URL, record file) of each article and related article."""
+def _check(
+    gid: int,
+    time: int,
+    url: str,
+    month: str,
+    path: str,
+    i: int,
+    j: int,
+    content: bytes,
+    provider: bytes | None,
+) -> int:
+    text = f"{gid}\0{time}\0{url}\0{month}\0{path}\0{i}\0{j}\0"
+    return zlib.crc32(content + (provider or b""), zlib.crc32(_utf8(text)))
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def urls_of(outcome_articles: Iterable[Article]) -> Iterator[tuple[str, str, int]]:
+    """(URL, record file, checksum) of each article and related article."""
     for article in outcome_articles:
-        yield article.url, article.source
-        for related in article.related:
-            yield related.url, article.source
+        for url in (article.url, *(r.url for r in article.related)):
+            yield url, article.source, zlib.crc32(_utf8(f"{url}\0{article.source}"))
 
 
 def mentioned_topics(collection: Collection) -> Counter[tuple[str, str]]:
@@ -126,15 +164,21 @@ def mentioned_topics(collection: Collection) -> Counter[tuple[str, str]]:
     )
 
 
-def header_to_plain(group: Group) -> list[Any]:
+def header_to_plain(indexed: Indexed) -> bytes:
+    group = indexed.group
     provider = codec.provider_to_plain(group.provider) if group.provider else None
-    return [group.kind.value, group.key, group.name, group.slug, provider, group.description]
+    about = [group.kind.value, group.key, group.name, group.slug, provider, group.description]
+    return codec.dump([*about, indexed.items, indexed.newest])
 
 
-def header_from_plain(value: list[Any]) -> Group:
-    kind, key, name, slug, provider, description = value
-    known = codec.provider_from_plain(provider) if provider is not None else None
-    return Group(GroupKind(kind), key, name, slug, (), known, description)
+def header_from_plain(gid: int, blob: bytes) -> Indexed:
+    try:
+        kind, key, name, slug, provider, description, items, newest = codec.load(blob)
+        known = codec.provider_from_plain(provider) if provider is not None else None
+        group = Group(GroupKind(kind), key, name, slug, (), known, description)
+        return Indexed(gid, group, int(items), None if newest is None else int(newest))
+    except (TypeError, ValueError) as e:
+        raise codec.Damaged(f"not a group: {e}") from e
 
 
 class Index:
@@ -156,17 +200,17 @@ class Index:
         self.clear()
         keys = ArticleKeys(collection, "")
         db = self.db
+        # Loaded first, indexed after: faster than keeping the indexes up to date row by row.
+        for name in _SECONDARY:
+            db.execute(f"DROP INDEX IF EXISTS {name}")
         for gid, group in enumerate(collection.groups):
             newest = micros(group.articles[0].published) if group.articles else None
-            db.execute(
-                "INSERT INTO groups VALUES (?, ?, ?, ?)",
-                (gid, codec.dump(header_to_plain(group)), len(group.articles), newest),
-            )
-            db.executemany(
-                "INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                ((gid, *members_of(a, group, keys)) for a in group.articles),
-            )
-        db.executemany("INSERT INTO urls VALUES (?, ?)", urls_of(articles))
+            header = header_to_plain(Indexed(gid, group, len(group.articles), newest))
+            db.execute("INSERT INTO groups VALUES (?, ?)", (gid, header))
+            db.executemany(_INSERT_MEMBER, members_of(group.articles, gid, group, keys))
+        db.executemany("INSERT INTO urls VALUES (?, ?, ?)", urls_of(articles))
+        for statement in _SECONDARY.values():
+            db.execute(statement)
         self.add_names(collection.spellings, collection.known + mentioned_topics(collection))
         db.executemany(
             "INSERT INTO problems VALUES (?, ?)",
@@ -203,11 +247,8 @@ class Index:
     # -- read by a delta run --------------------------------------------------------------------
 
     def groups(self) -> list[Indexed]:
-        rows = self.db.execute("SELECT gid, header, items, newest FROM groups")
-        return [
-            Indexed(gid, header_from_plain(codec.load(header)), items, newest)
-            for gid, header, items, newest in rows
-        ]
+        rows = self.db.execute("SELECT gid, header FROM groups")
+        return [header_from_plain(gid, header) for gid, header in rows]
 
     def file_stats(self) -> dict[str, tuple[int, int]]:
         rows = self.db.execute("SELECT path, size, mtime_ns FROM files")
@@ -224,13 +265,19 @@ class Index:
 
     def holders(self, urls: Iterable[str]) -> set[str]:
         """The record files that hold any of `urls`."""
-        query = "SELECT path FROM urls WHERE url = ?"
-        return {path for url in urls for (path,) in self.db.execute(query, (url,))}
+        query = "SELECT url, path, check_ FROM urls WHERE url = ?"
+        return {path for url in urls for _, path in self._checked(query, url)}
 
     def urls_in(self, paths: Iterable[str]) -> set[str]:
         """Every URL the record files `paths` hold."""
-        query = "SELECT url FROM urls WHERE path = ?"
-        return {url for path in paths for (url,) in self.db.execute(query, (path,))}
+        query = "SELECT url, path, check_ FROM urls WHERE path = ?"
+        return {url for path in paths for url, _ in self._checked(query, path)}
+
+    def _checked(self, query: str, value: str) -> Iterator[tuple[str, str]]:
+        for url, path, check in self.db.execute(query, (value,)):
+            if zlib.crc32(_utf8(f"{url}\0{path}")) != check:
+                raise codec.Damaged("a damaged row in the index")
+            yield url, path
 
     def spellings(self, kind: GroupKind, key: str) -> Counter[str]:
         query = "SELECT spelling, n FROM names WHERE kind = ? AND key = ?"
@@ -249,7 +296,7 @@ class Index:
     def rows(self, gid: int, month: str | None, skip: int, count: int) -> list[Row]:
         """`count` members of a group past the first `skip`, newest first: of all its members
         (`month` None) or of one month."""
-        columns = "url, time, month, path, i, j, content"
+        columns = "time, url, month, path, i, j, content, provider, check_"
         if month is None:
             query = f"SELECT {columns} FROM members WHERE gid = ? ORDER BY time DESC, url"
             found = self.db.execute(f"{query} LIMIT ? OFFSET ?", (gid, count, skip))
@@ -260,7 +307,12 @@ class Index:
                 "ORDER BY time DESC, url LIMIT ? OFFSET ?"
             )
             found = self.db.execute(query, (gid, start, end, count, skip))
-        return [Row(*row) for row in found]
+        rows = []
+        for *row, check in found:
+            if _check(gid, *row) != check:
+                raise codec.Damaged("a damaged row in the index")
+            rows.append(Row(*row[:-1]))
+        return rows
 
     def provider_details(self, gid: int) -> tuple[str | None, Any]:
         """A provider group's domain and logo, as `collect` gives them."""
@@ -294,28 +346,27 @@ class Index:
 
     # -- updated by a delta run -----------------------------------------------------------------
 
-    def remove_members(self, gid: int, urls: Iterable[str]) -> None:
+    def remove_members(self, gid: int, articles: Iterable[Article]) -> None:
         self.db.executemany(
-            "DELETE FROM members WHERE gid = ? AND url = ?", ((gid, url) for url in urls)
+            "DELETE FROM members WHERE gid = ? AND time = ? AND url = ?",
+            ((gid, micros(a.published), a.url) for a in articles),
         )
 
-    def add_members(self, gid: int, rows: Iterable[tuple[Any, ...]]) -> None:
-        self.db.executemany(
-            "INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ((gid, *r) for r in rows)
-        )
+    def add_members(self, indexed: Indexed, articles: Iterable[Article], keys: ArticleKeys) -> None:
+        rows = members_of(articles, indexed.gid, indexed.group, keys)
+        self.db.executemany(_INSERT_MEMBER, rows)
 
-    def add_group(self, header: Group) -> int:
-        """A group that appears: its number (a new one: pages are not cut by it)."""
+    def add_group(self, group: Group) -> Indexed:
+        """A group that appears, empty for now: its number is a new one (pages are not cut by
+        it: a group's place in the collection follows from its kind and slug)."""
         (last,) = self.db.execute("SELECT max(gid) FROM groups").fetchone()
-        gid = (last or 0) + 1
-        plain = codec.dump(header_to_plain(header))
-        self.db.execute("INSERT INTO groups VALUES (?, ?, 0, NULL)", (gid, plain))
-        return gid
+        indexed = Indexed((last or 0) + 1, group, 0, None)
+        self.db.execute("INSERT INTO groups VALUES (?, ?)", (indexed.gid, header_to_plain(indexed)))
+        return indexed
 
-    def set_group(self, gid: int, header: Group, items: int, newest: int | None) -> None:
+    def set_group(self, indexed: Indexed) -> None:
         self.db.execute(
-            "UPDATE groups SET header = ?, items = ?, newest = ? WHERE gid = ?",
-            (codec.dump(header_to_plain(header)), items, newest, gid),
+            "UPDATE groups SET header = ? WHERE gid = ?", (header_to_plain(indexed), indexed.gid)
         )
 
     def drop_group(self, gid: int) -> None:
@@ -333,7 +384,7 @@ class Index:
         gone = [(path,) for path in paths]
         self.db.executemany("DELETE FROM urls WHERE path = ?", gone)
         self.db.executemany("DELETE FROM problems WHERE path = ?", gone)
-        self.db.executemany("INSERT INTO urls VALUES (?, ?)", urls_of(articles))
+        self.db.executemany("INSERT INTO urls VALUES (?, ?, ?)", urls_of(articles))
         self.db.executemany(
             "INSERT INTO problems VALUES (?, ?)",
             (

@@ -294,3 +294,46 @@ def test_articles_whose_texts_the_cache_lost_are_read_from_their_records_again(
     report = build_into(seeds, output, cache=cache, limit=10)
     assert report.parsed == 1  # one record read: the others' outlines came from the cache
     assert_same_as_clean_build(seeds, output, tmp_path, "texts")
+
+
+INDEX_DAMAGES: dict[str, str] = {
+    "members' items changed": "UPDATE members SET content = content || x'00'",
+    "members moved to another month": "UPDATE members SET month = '2000-01'",
+    "members' order changed": "UPDATE members SET time = -time",
+    "an article gone from its groups": (
+        "DELETE FROM members WHERE url = (SELECT url FROM members ORDER BY time DESC LIMIT 1)"
+    ),
+    "names counted twice": "UPDATE names SET n = n * 2",
+    "groups garbled": "UPDATE groups SET header = x'00'",
+    "URLs given to another file": "UPDATE urls SET path = 'elsewhere.md'",
+}
+
+
+@pytest.mark.parametrize("damage", INDEX_DAMAGES, ids=list(INDEX_DAMAGES))
+def test_a_damaged_index_is_never_followed(
+    built: tuple[Path, Path, Path], tmp_path: Path, damage: str
+) -> None:
+    """The index (what a run after a few changes plans from) checks each row it reads and
+    counts members two ways: damaged, the run goes the full way (which writes it afresh) and
+    its output is a clean build's; the run after is a quick one again."""
+    seeds, output, cache = built
+    (database,) = cache.glob("*.sqlite")
+    with sqlite3.connect(database) as db:
+        db.execute(INDEX_DAMAGES[damage])
+    edit(seeds, 3)
+    build_into(seeds, output, cache=cache, limit=10)
+    assert_same_as_clean_build(seeds, output, tmp_path, "index")
+    edit(seeds, 4)
+    report = build_into(seeds, output, cache=cache, limit=10)
+    assert (report.parsed, report.notices) == (1, ())
+    assert_same_as_clean_build(seeds, output, tmp_path, "index-after")
+    # Healed: the index is a clean build's.
+    (clean,) = (tmp_path / "clean-cache-index-after").glob("*.sqlite")
+    assert _members(database) == _members(clean) != []
+
+
+def _members(database: Path) -> list[tuple[object, ...]]:
+    """Every group's members, as the index has them (but for the groups' numbers)."""
+    with sqlite3.connect(database) as db:
+        query = "SELECT url, time, month, path, i, j, content FROM members ORDER BY 1, 2, 7"
+        return db.execute(query).fetchall()
