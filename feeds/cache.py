@@ -348,6 +348,17 @@ class OutcomeReader:
         """The stored outlines of those of `paths` that have them (`codec.decode_outcome`)."""
         return self._column("outcome", paths)
 
+    def month_places(self, month: str) -> list[tuple[str, int, int]]:
+        """Where each article of `month` that some group shows is in its record file: (file,
+        article, related article or -1), from the index (`index.py`)."""
+        if self.database is None:
+            return []
+        try:
+            query = "SELECT DISTINCT path, i, j FROM members WHERE month = ?"
+            return self._connection().execute(query, (month,)).fetchall()
+        except (sqlite3.Error, OSError):
+            return []
+
     def _column(self, column: str, paths: Sequence[str]) -> dict[str, bytes]:
         if self.database is None:
             return {}

@@ -133,23 +133,26 @@ class _Articles:
 
 class _MonthMembers(Mapping[str, dict[int, Article]]):
     """Each archive month's articles that any page shows (what `render._months` gives), found
-    in the index and decoded only when a month's batch stores its items."""
+    in the index and decoded only when a month's batch stores its items (in a worker: through
+    the worker's own connection)."""
 
-    def __init__(self, places: dict[str, list[tuple[str, int, int]]], articles: _Articles) -> None:
-        self.places = places
+    def __init__(self, months: set[str], articles: _Articles) -> None:
+        self.months = months
         self.articles = articles
 
     def __getitem__(self, month: str) -> dict[int, Article]:
-        places = self.places[month]
+        if month not in self.months:
+            raise KeyError(month)
+        places = self.articles.reader.month_places(month)
         self.articles.fetch([path for path, _, _ in places])
         found = (self.articles.at(*place) for place in places)
         return {id(a): a for a in found if a is not None}
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.places)
+        return iter(self.months)
 
     def __len__(self) -> int:
-        return len(self.places)
+        return len(self.months)
 
 
 @dataclass
@@ -550,7 +553,7 @@ def _planned(
         for fmt in config.formats:
             expected[page.path(fmt)] = file_fingerprint(settings, fmt, content)
     months = {page.month for _, page in grouped if page.month}
-    members = _MonthMembers({m: index.month_places(m) for m in months}, articles)
+    members = _MonthMembers(months, articles)
     whole = Completer(config.seeds, articles.reader).wholes
     planned = list(plan_pages(grouped, headers, config, members, store, whole))
     if any(p.fingerprint != expected[p.path] for p in planned):

@@ -322,11 +322,6 @@ class Index:
             codec.provider_from_plain(codec.load(blob)) for (blob,) in rows if blob
         )
 
-    def month_places(self, month: str) -> list[tuple[str, int, int]]:
-        """Where every article of a month that some group shows is: (file, i, j)."""
-        query = "SELECT DISTINCT path, i, j FROM members WHERE month = ?"
-        return self.db.execute(query, (month,)).fetchall()
-
     def archived(self, month: str, limit: int) -> bool:
         """Whether some group shows members of `month` on an archive page: it has more than
         `limit` members of that month or newer."""

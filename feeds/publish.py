@@ -117,7 +117,7 @@ class Publisher:
     def keep(self, path: str) -> bool:
         """`path` is still produced, and known to be up to date: leave it as it is (False when
         it is refused)."""
-        if self.claim(path) is None:
+        if not self._take(path):
             return False
         self._unchanged.append(path)
         return True
@@ -125,16 +125,20 @@ class Publisher:
     def claim(self, path: str) -> Path | None:
         """`path` is produced by this run: where to write it, or None when a file this tool did
         not write holds the place (it is left alone, and reported)."""
+        return self.output / path if self._take(path) else None
+
+    def _take(self, path: str) -> bool:
+        # Names joined as text: a run that keeps tens of thousands of files would spend more on
+        # `pathlib` than on the rest of keeping them.
         if path in self._produced:
             raise AssertionError(f"two outputs share the path {path}")  # a slug bug, not bad input
         if not is_output_path(path):
             raise AssertionError(f"not a name feeds writes: {path!r}")  # a bug, not bad input
-        target = self.output / path
-        if path not in self._owned and os.path.lexists(target):
+        if path not in self._owned and os.path.lexists(os.path.join(self.output, path)):
             self._refused.append(path)
-            return None
+            return False
         self._produced[path] = None
-        return target
+        return True
 
     def begin(self) -> None:
         """Say, before writing any file, that every claimed path is ours (step 3)."""
