@@ -56,8 +56,8 @@ CREATE TABLE IF NOT EXISTS outputs
 _INDEX_TABLES = """
 CREATE TABLE IF NOT EXISTS groups (gid INTEGER PRIMARY KEY, header BLOB);
 CREATE TABLE IF NOT EXISTS members
-    (gid INTEGER, time INTEGER, url TEXT, month TEXT, path TEXT, i INTEGER, j INTEGER,
-     content BLOB, provider BLOB, check_ INTEGER, PRIMARY KEY (gid, time DESC, url))
+    (gid INTEGER, time INTEGER, url TEXT, modified INTEGER, month TEXT, path TEXT, i INTEGER,
+     j INTEGER, content BLOB, provider BLOB, check_ INTEGER, PRIMARY KEY (gid, time DESC, url))
     WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS members_month ON members (month);
 CREATE TABLE IF NOT EXISTS urls (url TEXT, path TEXT, check_ INTEGER);
@@ -348,14 +348,15 @@ class OutcomeReader:
         """The stored outlines of those of `paths` that have them (`codec.decode_outcome`)."""
         return self._column("outcome", paths)
 
-    def month_places(self, month: str) -> list[tuple[str, int, int]]:
-        """Where each article of `month` that some group shows is in its record file: (file,
-        article, related article or -1), from the index (`index.py`)."""
+    def month_members(self, month: str) -> list[tuple[Any, ...]]:
+        """The rows of the articles of `month` that some group shows, from the index
+        (`index.Row` and its checksum, `index.MONTH_MEMBERS`)."""
+        from feeds.index import MONTH_MEMBERS
+
         if self.database is None:
             return []
         try:
-            query = "SELECT DISTINCT path, i, j FROM members WHERE month = ?"
-            return self._connection().execute(query, (month,)).fetchall()
+            return self._connection().execute(MONTH_MEMBERS, (month,)).fetchall()
         except (sqlite3.Error, OSError):
             return []
 

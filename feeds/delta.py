@@ -29,6 +29,7 @@ cold build.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections import Counter
@@ -41,7 +42,15 @@ from feeds.cache import Cache, OutcomeReader
 from feeds.collect import Collection, Group, GroupKind, collect, most_common
 from feeds.config import Config
 from feeds.fingerprints import ArticleKeys, file_fingerprint, page_digest, settings_key
-from feeds.index import MENTIONED, Index, Indexed, Row, from_micros, mentioned_topics
+from feeds.index import (
+    MENTIONED,
+    Index,
+    Indexed,
+    Row,
+    checked_row,
+    from_micros,
+    mentioned_topics,
+)
 from feeds.ingest import ingest
 from feeds.itemstore import ItemStore
 from feeds.model import Article, FileOutcome, FileStat, Provider
@@ -106,23 +115,48 @@ class _Changes:
 
 
 class _Articles:
-    """Articles found by place (file, i, j), each file decoded once, so that a page and its
-    month's members share their objects (the renderer knows items by `id`). Works in forked
-    workers too: it reads through an `OutcomeReader`."""
+    """The articles of the pages to make, known by their rows in the index: stand-ins that
+    carry what a page needs of them when their items are in the store (URL, times, place; what
+    their items depend on, `contents`). Only those whose items must be made are decoded
+    (`outlines`), then made whole. One stand-in per article, so that a page and its month's
+    members share their objects (the renderer knows items by `id`); in forked workers too."""
 
     def __init__(self, decoded: dict[str, FileOutcome], reader: OutcomeReader) -> None:
-        self.decoded = decoded
+        self.decoded = decoded  # record file -> its outcome (outlines)
         self.reader = reader
+        self.contents: dict[int, bytes] = {}  # id(stand-in) -> `ArticleKeys.content`
+        self._stand_ins: dict[tuple[str, int, int], Article] = {}
 
-    def fetch(self, paths: Sequence[str]) -> None:
-        wanted = sorted(set(paths) - self.decoded.keys())
+    def stand_in(self, row: Row) -> Article:
+        place = (row.path, row.i, row.j)
+        found = self._stand_ins.get(place)
+        if found is None:
+            updated = from_micros(row.modified) if row.modified != row.time else None
+            found = Article(
+                row.url, "", from_micros(row.time), updated, source=row.path, place=place[1:]
+            )
+            self._stand_ins[place] = found
+            self.contents[id(found)] = row.content
+        return found
+
+    def outlines(self, stand_ins: Sequence[Article]) -> list[Article]:
+        """The articles the stand-ins stand for, decoded from the cache."""
+        from feeds.render import ItemError
+
+        wanted = sorted({a.source for a in stand_ins} - self.decoded.keys())
         for path, blob in self.reader.outlines(wanted).items():
-            try:
+            with contextlib.suppress(codec.Damaged):  # then it is not found: said below
                 self.decoded[path] = codec.decode_outcome(blob)
-            except codec.Damaged:
-                continue
+        outlines = []
+        for stand_in in stand_ins:
+            assert stand_in.place is not None
+            found = self._at(stand_in.source, *stand_in.place)
+            if found is None or found.url != stand_in.url:
+                raise ItemError(stand_in.source, stand_in.url, _LOST, bug=False)
+            outlines.append(found)
+        return outlines
 
-    def at(self, path: str, i: int, j: int) -> Article | None:
+    def _at(self, path: str, i: int, j: int) -> Article | None:
         outcome = self.decoded.get(path)
         try:
             article = outcome.articles[i] if outcome else None
@@ -131,10 +165,13 @@ class _Articles:
             return None
 
 
+_LOST = "the cache lost what the index says of it; the next run reads it again"
+
+
 class _MonthMembers(Mapping[str, dict[int, Article]]):
-    """Each archive month's articles that any page shows (what `render._months` gives), found
-    in the index and decoded only when a month's batch stores its items (in a worker: through
-    the worker's own connection)."""
+    """Each archive month's articles that any page shows (what `render._months` gives), read
+    from the index only when a month's batch stores its items (in a worker: through the
+    worker's own connection)."""
 
     def __init__(self, months: set[str], articles: _Articles) -> None:
         self.months = months
@@ -143,10 +180,14 @@ class _MonthMembers(Mapping[str, dict[int, Article]]):
     def __getitem__(self, month: str) -> dict[int, Article]:
         if month not in self.months:
             raise KeyError(month)
-        places = self.articles.reader.month_places(month)
-        self.articles.fetch([path for path, _, _ in places])
-        found = (self.articles.at(*place) for place in places)
-        return {id(a): a for a in found if a is not None}
+        found = {}
+        for gid, *values in self.articles.reader.month_members(month):
+            try:
+                article = self.articles.stand_in(checked_row(gid, *values))
+            except codec.Damaged:  # left out: the month's store only lacks its item
+                continue
+            found[id(article)] = article
+        return found
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.months)
@@ -541,21 +582,22 @@ def _planned(
     from feeds.complete import Completer
     from feeds.render import plan_pages
 
-    articles.fetch(sorted({r.path for _, _, rows, _ in wanted for r in rows}))
     grouped = []
     expected = {}
     settings = settings_key(config)
     for gid, page, rows, content in wanted:
-        found = [articles.at(r.path, r.i, r.j) for r in rows]
-        if any(a is None or a.url != r.url for a, r in zip(found, rows, strict=True)):
-            raise Declined("the index does not match the cache")
-        grouped.append((gid, replace(page, articles=tuple(found))))  # type: ignore[arg-type]
+        found = tuple(map(articles.stand_in, rows))
+        grouped.append((gid, replace(page, articles=found)))
         for fmt in config.formats:
             expected[page.path(fmt)] = file_fingerprint(settings, fmt, content)
     months = {page.month for _, page in grouped if page.month}
     members = _MonthMembers(months, articles)
-    whole = Completer(config.seeds, articles.reader).wholes
-    planned = list(plan_pages(grouped, headers, config, members, store, whole))
+    complete = Completer(config.seeds, articles.reader).wholes
+
+    def whole(stand_ins: Sequence[Article]) -> list[Article]:
+        return complete(articles.outlines(stand_ins))
+
+    planned = list(plan_pages(grouped, headers, config, members, store, whole, articles.contents))
     if any(p.fingerprint != expected[p.path] for p in planned):
         raise Declined("the index does not match its articles")  # a bug: the full way is right
     return planned

@@ -50,10 +50,14 @@ class ArticleKeys:
     from and that file's revision, the names and slugs of its topics; with the code and settings
     for `item`, the key of its serialized item in the store."""
 
-    def __init__(self, collection: Collection, prefix: str) -> None:
+    def __init__(
+        self, collection: Collection, prefix: str, known: dict[int, bytes] | None = None
+    ) -> None:
         self.collection = collection
         self.prefix = prefix.encode()
-        self.known: dict[int, bytes] = {}  # id(article) -> `content(article)`, once made
+        # id(article) -> `content(article)`, once made; or given, for articles known only by
+        # their rows in the index (`delta.py`), which are not decoded unless their item is made.
+        self.known: dict[int, bytes] = {} if known is None else known
         self._items: dict[int, bytes] = {}  # id(article) -> digest of prefix and content
 
     def content(self, article: Article) -> bytes:

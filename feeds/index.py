@@ -41,7 +41,12 @@ _SECONDARY = {
     "urls_url": "CREATE INDEX urls_url ON urls (url)",
     "urls_path": "CREATE INDEX urls_path ON urls (path)",
 }
-_INSERT_MEMBER = "INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_MEMBER = "INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# Every article of a month some group shows, once (`OutcomeReader.month_members`).
+MONTH_MEMBERS = (
+    "SELECT gid, time, url, modified, month, path, i, j, content, provider, check_ "
+    "FROM members WHERE month = ? GROUP BY path, i, j"
+)
 KNOWN = "known:"  # `names` rows of `Collection.known`: kind "known:topics", spelling ""
 # How many related articles shown in provider groups name each topic (by key): their items
 # gain or lose the topic's category when its group appears or goes.
@@ -89,10 +94,12 @@ class Indexed(NamedTuple):
 
 
 class Row(NamedTuple):
-    """One member of a group: enough to fingerprint its pages, and to find it in its file."""
+    """One member of a group: enough to fingerprint its pages, find it in its file, and take
+    its items from the store without decoding it."""
 
     time: int
     url: str
+    modified: int  # `Article.last_modified`
     month: str
     path: str
     i: int
@@ -117,6 +124,7 @@ def members_of(
         row = (
             micros(article.published),
             article.url,
+            micros(article.last_modified),
             article.month,
             article.source,
             *article.place,
@@ -130,6 +138,7 @@ def _check(
     gid: int,
     time: int,
     url: str,
+    modified: int,
     month: str,
     path: str,
     i: int,
@@ -137,8 +146,17 @@ def _check(
     content: bytes,
     provider: bytes | None,
 ) -> int:
-    text = f"{gid}\0{time}\0{url}\0{month}\0{path}\0{i}\0{j}\0"
+    text = f"{gid}\0{time}\0{url}\0{modified}\0{month}\0{path}\0{i}\0{j}\0"
     return zlib.crc32(content + (provider or b""), zlib.crc32(_utf8(text)))
+
+
+def checked_row(gid: int, *row: Any) -> Row:
+    """A row of `members` read back (with its provider and checksum): `Damaged` when the
+    checksum finds it changed."""
+    *values, check = row
+    if _check(gid, *values) != check:
+        raise codec.Damaged("a damaged row in the index")
+    return Row(*values[:-1])
 
 
 def _utf8(text: str) -> bytes:
@@ -296,7 +314,7 @@ class Index:
     def rows(self, gid: int, month: str | None, skip: int, count: int) -> list[Row]:
         """`count` members of a group past the first `skip`, newest first: of all its members
         (`month` None) or of one month."""
-        columns = "time, url, month, path, i, j, content, provider, check_"
+        columns = "time, url, modified, month, path, i, j, content, provider, check_"
         if month is None:
             query = f"SELECT {columns} FROM members WHERE gid = ? ORDER BY time DESC, url"
             found = self.db.execute(f"{query} LIMIT ? OFFSET ?", (gid, count, skip))
@@ -307,12 +325,7 @@ class Index:
                 "ORDER BY time DESC, url LIMIT ? OFFSET ?"
             )
             found = self.db.execute(query, (gid, start, end, count, skip))
-        rows = []
-        for *row, check in found:
-            if _check(gid, *row) != check:
-                raise codec.Damaged("a damaged row in the index")
-            rows.append(Row(*row[:-1]))
-        return rows
+        return [checked_row(gid, *row) for row in found]
 
     def provider_details(self, gid: int) -> tuple[str | None, Any]:
         """A provider group's domain and logo, as `collect` gives them."""

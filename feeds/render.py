@@ -76,12 +76,14 @@ def plan_pages(
     months: Mapping[str, dict[int, Article]],
     store: ItemStore | None = None,
     whole: Callable[[Sequence[Article]], list[Article]] | None = None,
+    known: dict[int, bytes] | None = None,
 ) -> Iterator[Planned]:
     """The files of the given pages (each with its group's place in `collection.groups`), in each
     format. `months`: each archive month's articles that any page shows (`_months`); `collection`
-    gives the topics' names."""
+    gives the topics' names; `known`, what items of articles depend on, when it is known
+    already (`ArticleKeys`)."""
     settings = settings_key(config)
-    keys = ArticleKeys(collection, f"{CODE_DIGEST}|{settings}")
+    keys = ArticleKeys(collection, f"{CODE_DIGEST}|{settings}", known)
     renderer = _Renderer(collection, config, keys, store, months, whole or _as_they_are)
     for index, page in grouped:
         content = content_digest(page, keys)

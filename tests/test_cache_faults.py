@@ -337,3 +337,21 @@ def _members(database: Path) -> list[tuple[object, ...]]:
     with sqlite3.connect(database) as db:
         query = "SELECT url, time, month, path, i, j, content FROM members ORDER BY 1, 2, 7"
         return db.execute(query).fetchall()
+
+
+def test_an_index_that_points_at_outlines_the_cache_lost_is_left_for_the_full_way(
+    built: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """A run after a few changes decodes an unchanged article only to make its item; when its
+    stored outline is spoiled and its item gone, the run goes the full way (which reads such
+    records again), never publishes without it."""
+    seeds, output, cache = built
+    (database,) = cache.glob("*.sqlite")
+    edited = sorted(p.relative_to(seeds).as_posix() for p in seeds.rglob("*.md"))[2]
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE files SET outcome = substr(outcome, 1, 10) WHERE path != ?", (edited,))
+    shutil.rmtree(cache / "items")
+    edit(seeds, 2)
+    report = build_into(seeds, output, cache=cache, limit=10)
+    assert report.parsed == CORPUS_SIZE - 1  # the full way: each spoiled record read again
+    assert_same_as_clean_build(seeds, output, tmp_path, "lost-outlines")
