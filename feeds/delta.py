@@ -46,6 +46,7 @@ from feeds.index import (
     MENTIONED,
     Index,
     Indexed,
+    Members,
     Row,
     checked_row,
     from_micros,
@@ -281,17 +282,7 @@ def _plan(
     )
     groups = {g.gid: g for g in index.groups()}
     changes = _regroup(index, groups, config, old_sub, new_sub)
-    index.replace_files(
-        sorted(old.keys() | new.keys()),
-        news,
-        {path: o.problems for path, o in new.items() if o.problems},
-    )
-    db = index.db
-    db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in old if p not in new])
-    db.executemany(
-        "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-        [(s.path, s.size, s.mtime_ns, *blobs) for s, blobs in parsed],
-    )
+    index.replace_files(old.keys() | new.keys(), new, parsed)
 
     ordered = sorted(groups.values(), key=_place)
     headers = _headers(ordered)
@@ -404,11 +395,11 @@ def _regroup(
             if sum(n for _, n in by_month) != groups[gid].items:
                 raise codec.Damaged("the index counts a group's members apart")
             changes[gid] = _Changes(removed, added, by_month)
-    keys = ArticleKeys(_headers(sorted(groups.values(), key=_place)), "")
+    rows = Members(ArticleKeys(_headers(sorted(groups.values(), key=_place)), ""))
     for gid, change in changes.items():
         indexed = groups[gid]
         index.remove_members(gid, change.removed)
-        index.add_members(indexed, change.added, keys)
+        index.add_members(indexed, change.added, rows)
         items = indexed.items + len(change.added) - len(change.removed)
         header = _provider_header(index, indexed, names_now.get(gid, indexed.group.name))
         change.renamed = indexed.items > 0 and header != indexed.group

@@ -65,7 +65,9 @@ class ArticleKeys:
         if key is None:
             topics = [self.collection.topics.get(identity_key(t)) for t in article.topics]
             names = [(t.name, t.slug) for t in topics if t]
-            key = f"|{article.url}|{article.revision}|{article.source}|{names}".encode()
+            # A digest: pages join these (and the index keeps one per group an article is in).
+            text = f"|{article.url}|{article.revision}|{article.source}|{names}"
+            key = hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).digest()
             self.known[id(article)] = key
         return key
 

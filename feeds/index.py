@@ -32,7 +32,7 @@ from feeds._version import CODE_DIGEST
 from feeds.collect import Collection, Group, GroupKind, group_provider_details
 from feeds.config import Config
 from feeds.fingerprints import ArticleKeys
-from feeds.model import Article, FileOutcome, Problem
+from feeds.model import Article, FileOutcome, FileStat, Problem
 from feeds.text import identity_key
 
 TABLE_NAMES = ("groups", "members", "urls", "names", "problems")  # created by `cache.py`
@@ -107,56 +107,73 @@ class Row(NamedTuple):
     content: bytes
 
 
-def members_of(
-    articles: Iterable[Article], gid: int, group: Group, keys: ArticleKeys
-) -> Iterator[tuple[Any, ...]]:
-    """The articles' rows in a group's `members`, each with its checksum: a damaged value is
-    found when it is read."""
-    providers: dict[int, bytes] = {}  # a few hundred providers, shared by many articles
-    for article in articles:
+class Members:
+    """Makes articles' rows in groups' `members`, each with its checksum (a damaged value is
+    found when it is read). What a row says of its article is made once per article, however
+    many groups show it (four or five: most of writing a full build's index)."""
+
+    def __init__(self, keys: ArticleKeys) -> None:
+        self.keys = keys
+        self._articles: dict[int, tuple[tuple[Any, ...], int]] = {}  # id -> (row part, crc)
+        self._providers: dict[int, bytes] = {}  # a few hundred, shared by many articles
+
+    def rows(
+        self, articles: Iterable[Article], gid: int, group: Group
+    ) -> Iterator[tuple[Any, ...]]:
+        of_provider = group.kind is GroupKind.PROVIDER
+        for article in articles:
+            found = self._articles.get(id(article))
+            if found is None:
+                found = self._articles[id(article)] = self._article(article)
+            part, crc = found
+            provider = self._provider(article) if of_provider else None
+            yield (gid, *part, provider, _check(gid, provider, crc))
+
+    def _article(self, article: Article) -> tuple[tuple[Any, ...], int]:
         assert article.place is not None  # only outlines are indexed: they know their place
-        provider = None
-        if group.kind is GroupKind.PROVIDER and article.provider:
-            provider = providers.get(id(article.provider))
-            if provider is None:
-                provider = codec.dump(codec.provider_to_plain(article.provider))
-                providers[id(article.provider)] = provider
-        row = (
+        part = (
             micros(article.published),
             article.url,
             micros(article.last_modified),
             article.month,
             article.source,
             *article.place,
-            keys.content(article),
-            provider,
+            self.keys.content(article),
         )
-        yield (gid, *row, _check(gid, *row))
+        return part, _article_check(*part)
+
+    def _provider(self, article: Article) -> bytes | None:
+        if article.provider is None:
+            return None
+        found = self._providers.get(id(article.provider))
+        if found is None:
+            found = codec.dump(codec.provider_to_plain(article.provider))
+            self._providers[id(article.provider)] = found
+        return found
 
 
-def _check(
-    gid: int,
-    time: int,
-    url: str,
-    modified: int,
-    month: str,
-    path: str,
-    i: int,
-    j: int,
-    content: bytes,
-    provider: bytes | None,
+def _article_check(
+    time: int, url: str, modified: int, month: str, path: str, i: int, j: int, content: bytes
 ) -> int:
-    text = f"{gid}\0{time}\0{url}\0{modified}\0{month}\0{path}\0{i}\0{j}\0"
-    return zlib.crc32(content + (provider or b""), zlib.crc32(_utf8(text)))
+    text = f"{time}\0{url}\0{modified}\0{month}\0{path}\0{i}\0{j}\0"
+    return zlib.crc32(content, zlib.crc32(_utf8(text)))
+
+
+def _check(gid: int, provider: bytes | None, article: int) -> int:
+    return zlib.crc32(b"%d\0" % gid + (provider or b""), article)
 
 
 def checked_row(gid: int, *row: Any) -> Row:
     """A row of `members` read back (with its provider and checksum): `Damaged` when the
     checksum finds it changed."""
-    *values, check = row
-    if _check(gid, *values) != check:
+    *values, provider, check = row
+    if _check(gid, provider, _article_check(*values)) != check:
         raise codec.Damaged("a damaged row in the index")
-    return Row(*values[:-1])
+    return Row(*values)
+
+
+def _problems(problems: Iterable[Problem]) -> bytes:
+    return codec.dump([codec.problem_to_plain(p) for p in problems])
 
 
 def _utf8(text: str) -> bytes:
@@ -216,7 +233,7 @@ class Index:
     ) -> None:
         """Index a full build's collection (inside the caller's transaction)."""
         self.clear()
-        keys = ArticleKeys(collection, "")
+        members = Members(ArticleKeys(collection, ""))
         db = self.db
         # Loaded first, indexed after: faster than keeping the indexes up to date row by row.
         for name in _SECONDARY:
@@ -225,17 +242,14 @@ class Index:
             newest = micros(group.articles[0].published) if group.articles else None
             header = header_to_plain(Indexed(gid, group, len(group.articles), newest))
             db.execute("INSERT INTO groups VALUES (?, ?)", (gid, header))
-            db.executemany(_INSERT_MEMBER, members_of(group.articles, gid, group, keys))
+            db.executemany(_INSERT_MEMBER, members.rows(group.articles, gid, group))
         db.executemany("INSERT INTO urls VALUES (?, ?, ?)", urls_of(articles))
         for statement in _SECONDARY.values():
             db.execute(statement)
         self.add_names(collection.spellings, collection.known + mentioned_topics(collection))
         db.executemany(
             "INSERT INTO problems VALUES (?, ?)",
-            (
-                (path, codec.dump(list(map(codec.problem_to_plain, found))))
-                for path, found in problems
-            ),
+            ((path, _problems(found)) for path, found in problems),
         )
 
     def clear(self) -> None:
@@ -360,8 +374,8 @@ class Index:
             ((gid, micros(a.published), a.url) for a in articles),
         )
 
-    def add_members(self, indexed: Indexed, articles: Iterable[Article], keys: ArticleKeys) -> None:
-        rows = members_of(articles, indexed.gid, indexed.group, keys)
+    def add_members(self, indexed: Indexed, articles: Iterable[Article], members: Members) -> None:
+        rows = members.rows(articles, indexed.gid, indexed.group)
         self.db.executemany(_INSERT_MEMBER, rows)
 
     def add_group(self, group: Group) -> Indexed:
@@ -386,17 +400,24 @@ class Index:
         return int(row[0]) if row else None
 
     def replace_files(
-        self, paths: Iterable[str], articles: Sequence[Article], problems: dict[str, Any]
+        self,
+        old: Iterable[str],
+        new: dict[str, FileOutcome],
+        encoded: Sequence[tuple[FileStat, tuple[bytes, bytes]]],
     ) -> None:
-        """The URLs and problems of changed files: those of `paths` gone, the new ones in."""
-        gone = [(path,) for path in paths]
-        self.db.executemany("DELETE FROM urls WHERE path = ?", gone)
-        self.db.executemany("DELETE FROM problems WHERE path = ?", gone)
+        """The changed record files: what the cache and the index keep of the `old` ones
+        (changed or gone) out, the `new` ones (changed or come: their outcomes, `encoded` for
+        the cache) in."""
+        gone = [(path,) for path in old]
+        for table in ("files", "urls", "problems"):
+            self.db.executemany(f"DELETE FROM {table} WHERE path = ?", gone)
+        self.db.executemany(
+            "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
+            [(s.path, s.size, s.mtime_ns, *blobs) for s, blobs in encoded],
+        )
+        articles = [a for outcome in new.values() for a in outcome.articles]
         self.db.executemany("INSERT INTO urls VALUES (?, ?, ?)", urls_of(articles))
         self.db.executemany(
             "INSERT INTO problems VALUES (?, ?)",
-            (
-                (path, codec.dump(list(map(codec.problem_to_plain, found))))
-                for path, found in problems.items()
-            ),
+            [(path, _problems(o.problems)) for path, o in new.items() if o.problems],
         )
