@@ -289,14 +289,12 @@ def _plan(
     articles = _Articles(dict(new), reader)
     wanted, dropped = _pages(config, index, groups, changes, outputs)
     site = list(plan_site(_listings(ordered), config))
-    planned = _planned(config, headers, wanted, articles, index, store)
+    planned = _planned(config, headers, wanted, articles, store)
     planned += [p for p in site if outputs.get(p.path, ("",))[0] != p.fingerprint]
     fresh = {p.path for p in planned} | dropped.keys() | {REPORT_PATH}
     kept = [path for path in outputs if path not in fresh]
     collected = old.keys() | new.keys() | around.keys()
-    report = _report(
-        last, stats, index, (old, new), (old_sub, new_sub), collected, warnings, len(ordered)
-    )
+    report = _report(last, stats, index, (old, new), new_sub, collected, warnings, len(ordered))
     # With the index it describes (the next delta run starts from it), whatever happens next.
     cache.put("report", codec.report_to_plain(report))
     cache.put("state", None)
@@ -565,11 +563,10 @@ def _planned(
     headers: Collection,
     wanted: list[tuple[int, Page, list[Row], bytes]],
     articles: _Articles,
-    index: Index,
     store: ItemStore,
 ) -> list[Planned]:
-    """The pages to make again, with their articles (outlines, made whole when their items are
-    made); checked against the fingerprints the index gave."""
+    """The pages to make again, their articles stood in for by their rows (`_Articles`);
+    checked against the fingerprints the index gave."""
     from feeds.complete import Completer
     from feeds.render import plan_pages
 
@@ -599,7 +596,7 @@ def _report(
     stats: list[FileStat],
     index: Index,
     outcomes: tuple[dict[str, FileOutcome], dict[str, FileOutcome]],
-    collections: tuple[Collection, Collection],
+    new_sub: Collection,
     collected: set[str],
     warnings: int,
     groups: int,
@@ -607,7 +604,7 @@ def _report(
     """The last report, with the changed files' counts and problems in place of their old
     ones, and the duplicates among the files around them in place of theirs (in the order a
     full build gives them)."""
-    (old, new), new_sub = outcomes, collections[1]
+    old, new = outcomes
     position = {s.path: i for i, s in enumerate(stats)}
     by_file = sorted(index.problems().items(), key=lambda found: position[found[0]])
     config_warnings = last.problems[len(last.problems) - warnings :] if warnings else ()
