@@ -134,9 +134,8 @@ def _delta(
     if found is None:
         return None
     try:
-        outputs = cache.output_fingerprints()
         report, fresh = _put_in_place(
-            config, found.planned, found.kept, outputs, found.report, progress
+            config, found.planned, found.kept, found.outputs, found.report, progress
         )
         found.store.forget(found.stale)
     except ItemError:  # the full way leaves the article out, and says why

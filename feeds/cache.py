@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS names
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS problems (path TEXT PRIMARY KEY, problems BLOB);
 """
-_INDEX_TABLE_NAMES = ("groups", "members", "urls", "names", "problems")
+INDEX_TABLE_NAMES = ("groups", "members", "urls", "names", "problems")  # `index.py`'s
 
 
 def default_cache_folder(output: Path) -> Path:
@@ -135,7 +135,7 @@ class Cache:
             db.executescript(_INDEX_TABLES)
             row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None or row[0] != SCHEMA:
-                for table in ("meta", "files", "outputs", *_INDEX_TABLE_NAMES):
+                for table in ("meta", "files", "outputs", *INDEX_TABLE_NAMES):
                     db.execute(f"DROP TABLE IF EXISTS {table}")
                 db.executescript(_TABLES)
                 db.executescript(_INDEX_TABLES)

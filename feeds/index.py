@@ -29,13 +29,13 @@ from typing import Any, NamedTuple
 
 from feeds import codec
 from feeds._version import CODE_DIGEST
+from feeds.cache import INDEX_TABLE_NAMES
 from feeds.collect import Collection, Group, GroupKind, group_provider_details
 from feeds.config import Config
 from feeds.fingerprints import ArticleKeys
 from feeds.model import Article, FileOutcome, FileStat, Problem
 from feeds.text import identity_key
 
-TABLE_NAMES = ("groups", "members", "urls", "names", "problems")  # created by `cache.py`
 _SECONDARY = {
     "members_month": "CREATE INDEX members_month ON members (month)",
     "urls_url": "CREATE INDEX urls_url ON urls (url)",
@@ -253,7 +253,7 @@ class Index:
         )
 
     def clear(self) -> None:
-        for table in TABLE_NAMES:
+        for table in INDEX_TABLE_NAMES:  # created with the cache's own (`cache.py`)
             self.db.execute(f"DELETE FROM {table}")
 
     def add_names(
