@@ -93,14 +93,16 @@ def _build(
     state = _state(config, stats)
     last = _last_report(cache)
     last = last if last and _warnings_in_place(last, config) else None
+    intact = bool(last) and _intact(config.output, cache.output_stats())
     # Nothing changed since the last complete build, and its files are still in place?
-    if last and cache.get("state") == state and _intact(config.output, cache.output_stats()):
+    if last and intact and cache.get("state") == state:
         files = len(last.written) + last.unchanged
         return replace(
             last, parsed=0, written=(), unchanged=files, removed=(), refused=(), recent=()
         )
-    # A few records changed: the index of the last build says which pages they touch.
-    found = _delta(config, stats, cache, last, progress) if last else None
+    # A few records changed: the index of the last build says which pages they touch (an
+    # output not as it was left needs the full way, which looks at every one).
+    found = _delta(config, stats, cache, last, progress) if last and intact else None
     if found is not None:
         report, fresh, subscribed = found
     else:

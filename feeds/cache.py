@@ -285,11 +285,11 @@ class Cache:
         return warnings if isinstance(warnings, int) else 0
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[None]:
         """One transaction over the cache's tables (a delta run's updates); errors are the
         caller's."""
         with self._transaction():
-            yield self._db
+            yield
 
     # -- the last complete build ---------------------------------------------------------------
 

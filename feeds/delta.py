@@ -30,7 +30,6 @@ cold build.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -73,15 +72,12 @@ class Declined(Exception):
     """The delta way cannot vouch for the result here: go the full way."""
 
 
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """A group's pages as (month, older, first, stop) in its newest-first order: `month` None is
-    the subscription document; ranks `first` to `stop` are its members."""
-
-    pages: tuple[tuple[str | None, str | None, int, int], ...]
+# A page of a group, in its newest-first order: (month, older, first, stop); `month` None is the
+# subscription document, ranks `first` to `stop` are its members.
+Cut = tuple[str | None, str | None, int, int]
 
 
-def layout(counts: Sequence[tuple[str, int]], limit: int, archives: bool) -> Layout:
+def layout(counts: Sequence[tuple[str, int]], limit: int, archives: bool) -> tuple[Cut, ...]:
     """A group's pages from how many members it has in each month, newest month first (as
     `pages.pages` cuts them)."""
     total = sum(n for _, n in counts)
@@ -93,11 +89,9 @@ def layout(counts: Sequence[tuple[str, int]], limit: int, archives: bool) -> Lay
             archived.append((month, first, rank))
     months = [m for m, _, _ in archived]
     older = [*months[1:], None][: len(months)]
-    return Layout(
-        (
-            (None, months[0] if months else None, 0, min(limit, total)),
-            *((m, o, first, stop) for (m, first, stop), o in zip(archived, older, strict=True)),
-        )
+    return (
+        (None, months[0] if months else None, 0, min(limit, total)),
+        *((m, o, first, stop) for (m, first, stop), o in zip(archived, older, strict=True)),
     )
 
 
@@ -267,9 +261,7 @@ def _plan(
     store: ItemStore,
 ) -> Delta:
     warnings = cache.index_warnings()
-    outputs = cache.output_fingerprints()
-    if not _intact(config, outputs):
-        raise Declined("an output file is not as the last build left it")
+    outputs = cache.output_fingerprints()  # all in place: `build._build` looked
     old, new = _read_changes(config, stats, index, progress, parsed)
     # The files that share a URL with them: how duplicates and related mentions resolve is
     # decided among these alone, so both sides are collected with them.
@@ -432,18 +424,6 @@ def _provider_header(index: Index, indexed: Indexed, name: str) -> Group:
     return replace(group, name=name, provider=Provider(group.key, name, domain, logo))
 
 
-def _intact(config: Config, outputs: dict[str, tuple[str, int, int]]) -> bool:
-    folder = os.fspath(config.output) + os.sep
-    for path, (_, size, mtime) in outputs.items():
-        try:
-            st = os.stat(folder + path)
-        except OSError:
-            return False
-        if (st.st_size, st.st_mtime_ns) != (size, mtime):
-            return False
-    return bool(outputs)
-
-
 def _around(index: Index, old: dict[str, FileOutcome], new: dict[str, FileOutcome]) -> set[str]:
     """The unchanged record files that share a URL with the changed ones, directly or through
     each other (a record, a duplicate, a related article of one URL are all decided together)."""
@@ -515,14 +495,14 @@ def _pages(
     wanted = []
     dropped: dict[str, str | None] = {}
     for gid, change in changes.items():
-        old = {p[0]: p for p in layout(change.before, config.limit, config.archives).pages}
+        old = {p[0]: p for p in layout(change.before, config.limit, config.archives)}
         if change.gone:  # its every page goes with it
             gone = {Page(change.gone, (), m).path(fmt): m for m in old for fmt in config.formats}
             dropped.update(gone)
             continue
         group = groups[gid].group
         counts = index.month_counts(gid)
-        new = layout(counts, config.limit, config.archives).pages
+        new = layout(counts, config.limit, config.archives)
         in_month = dict(counts)
         months = change.months()
         for month, older, first, stop in new:
@@ -547,8 +527,8 @@ def _pages(
 
 
 def _may_differ(
-    old: tuple[str | None, str | None, int, int] | None,
-    new: tuple[str | None, str | None, int, int],
+    old: Cut | None,
+    new: Cut,
     months: set[str],
 ) -> bool:
     """Whether a page's members or links may have changed: the subscription document of a

@@ -46,7 +46,7 @@ def test_a_layout_cuts_pages_as_a_group_does(counts: list[int], limit: int, arch
     config = Config(limit=limit, archives=archives)
     expected = [(p.month, p.older, [a.url for a in p.articles]) for p in pages(group, config)]
     urls = [a.url for a in group.articles]
-    cut = layout(list(zip(months, counts, strict=True)), limit, archives).pages
+    cut = layout(list(zip(months, counts, strict=True)), limit, archives)
     assert [(m, o, urls[first:stop]) for m, o, first, stop in cut] == expected
 
 
