@@ -56,10 +56,11 @@ CREATE TABLE IF NOT EXISTS outputs
 _INDEX_TABLES = """
 CREATE TABLE IF NOT EXISTS groups (gid INTEGER PRIMARY KEY, header BLOB);
 CREATE TABLE IF NOT EXISTS members
-    (gid INTEGER, time INTEGER, url TEXT, modified INTEGER, month TEXT, path TEXT, i INTEGER,
+    (gid INTEGER, time INTEGER, url TEXT, modified INTEGER, day TEXT, path TEXT, i INTEGER,
      j INTEGER, content BLOB, provider BLOB, check_ INTEGER, PRIMARY KEY (gid, time DESC, url))
     WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS members_month ON members (month);
+CREATE INDEX IF NOT EXISTS members_day ON members (day);
+CREATE INDEX IF NOT EXISTS members_gid_day ON members (gid, day);
 CREATE TABLE IF NOT EXISTS urls (url TEXT, path TEXT, check_ INTEGER);
 CREATE INDEX IF NOT EXISTS urls_url ON urls (url);
 CREATE INDEX IF NOT EXISTS urls_path ON urls (path);
@@ -348,15 +349,15 @@ class OutcomeReader:
         """The stored outlines of those of `paths` that have them (`codec.decode_outcome`)."""
         return self._column("outcome", paths)
 
-    def month_members(self, month: str) -> list[tuple[Any, ...]]:
-        """The rows of the articles of `month` that some group shows, from the index
-        (`index.Row` and its checksum, `index.MONTH_MEMBERS`)."""
-        from feeds.index import MONTH_MEMBERS
+    def day_members(self, day: str) -> list[tuple[Any, ...]]:
+        """The rows of the articles of `day` that some group shows, from the index
+        (`index.Row` and its checksum, `index.DAY_MEMBERS`)."""
+        from feeds.index import DAY_MEMBERS
 
         if self.database is None:
             return []
         try:
-            return self._connection().execute(MONTH_MEMBERS, (month,)).fetchall()
+            return self._connection().execute(DAY_MEMBERS, (day,)).fetchall()
         except (sqlite3.Error, OSError):
             return []
 

@@ -47,9 +47,9 @@ class Group:
         """Output path without the format suffix, e.g. `topics/ai`."""
         return self.slug if self.kind is GroupKind.ALL else f"{self.kind.value}/{self.slug}"
 
-    def file(self, fmt: str, month: str | None = None) -> str:
-        """The file of its subscription document in `fmt`, or of a month's archive page."""
-        return feed_path(self.path, fmt, month)
+    def file(self, fmt: str, period: str | None = None) -> str:
+        """The file of its subscription document in `fmt`, or of an archive page."""
+        return feed_path(self.path, fmt, period)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,9 @@ class Config:
     limit: int = 50  # items per feed
     formats: tuple[str, ...] = FORMAT_NAMES
     archives: bool = True  # older items in monthly archive pages (RFC 5005)
+    # A month with more items than this in one feed is archived in a page per day: archive
+    # pages stay small enough for a reader to fetch, and a change rewrites little.
+    split_months_over: int = 500
     ttl: int | None = None  # RSS <ttl>: minutes a reader may cache a feed
     groups: tuple[str, ...] = GROUP_KINDS  # which built-in groups get feeds
     filters: Filters = NO_FILTERS  # applied to every feed
@@ -55,10 +58,11 @@ class Config:
                 absolute_url(url, key)
         if self.websub_hub is not None:
             absolute_url(self.websub_hub, "websub.hub")
-        if isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1:
-            raise ConfigError(
-                f"defaults.limit: must be a whole number of at least 1, not {self.limit!r}"
-            )
+        for key, value in (("limit", self.limit), ("split_months_over", self.split_months_over)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(
+                    f"defaults.{key}: must be a whole number of at least 1, not {value!r}"
+                )
         if not self.formats or any(f not in FORMATS for f in self.formats):
             choices = ", ".join(FORMATS)
             raise ConfigError(f"defaults.formats: must be a list drawn from {choices}")

@@ -265,6 +265,7 @@ _SECTIONS: dict[str, Any] = {
         "limit": ("limit", _whole(1)),
         "formats": ("formats", _choices(FORMAT_NAMES)),
         "archives": ("archives", _boolean),
+        "split_months_over": ("split_months_over", _whole(1)),
         "ttl": ("ttl", _whole(1)),
     },
     "groups": ("groups", _groups),

@@ -72,26 +72,36 @@ class Declined(Exception):
     """The delta way cannot vouch for the result here: go the full way."""
 
 
-# A page of a group, in its newest-first order: (month, older, first, stop); `month` None is the
-# subscription document, ranks `first` to `stop` are its members.
+# A page of a group, in its newest-first order: (period, older, first, stop); `period` None is
+# the subscription document, else the month or day of an archive page; ranks `first` to `stop`
+# are its members.
 Cut = tuple[str | None, str | None, int, int]
 
 
-def layout(counts: Sequence[tuple[str, int]], limit: int, archives: bool) -> tuple[Cut, ...]:
-    """A group's pages from how many members it has in each month, newest month first (as
-    `pages.pages` cuts them)."""
-    total = sum(n for _, n in counts)
+def layout(
+    counts: Sequence[tuple[str, int]], limit: int, archives: bool, split_over: int
+) -> tuple[Cut, ...]:
+    """A group's pages from how many members it has on each day, newest day first (as
+    `pages.pages` cuts them: by month, by day in a month of more than `split_over`)."""
+    in_month: Counter[str] = Counter()
+    for day, n in counts:
+        in_month[day[:7]] += n
     archived: list[tuple[str, int, int]] = []
     rank = 0
-    for month, n in counts:
+    for day, n in counts:
+        period = day if in_month[day[:7]] > split_over else day[:7]
         first, rank = max(rank, limit), rank + n
-        if archives and first < rank:
-            archived.append((month, first, rank))
-    months = [m for m, _, _ in archived]
-    older = [*months[1:], None][: len(months)]
+        if not archives or first >= rank:
+            continue
+        if archived and archived[-1][0] == period:  # the month's page goes on
+            archived[-1] = (period, archived[-1][1], rank)
+        else:
+            archived.append((period, first, rank))
+    periods = [p for p, _, _ in archived]
+    older = [*periods[1:], None][: len(periods)]
     return (
-        (None, months[0] if months else None, 0, min(limit, total)),
-        *((m, o, first, stop) for (m, first, stop), o in zip(archived, older, strict=True)),
+        (None, periods[0] if periods else None, 0, min(limit, rank)),
+        *((p, o, first, stop) for (p, first, stop), o in zip(archived, older, strict=True)),
     )
 
 
@@ -101,12 +111,14 @@ class _Changes:
 
     removed: list[Article]
     added: list[Article]
-    before: list[tuple[str, int]]  # its members in each month, before (`Index.month_counts`)
+    before: list[tuple[str, int]]  # its members on each day, before (`Index.day_counts`)
     gone: Group | None = None  # the group, when it went with them
     renamed: bool = False  # its header changed (a provider's name or logo): every page did
 
-    def months(self) -> set[str]:
-        return {a.month for a in (*self.removed, *self.added)}
+    def periods(self) -> set[str]:
+        """The months and days with a changed member."""
+        changed = (*self.removed, *self.added)
+        return {a.month for a in changed} | {a.day for a in changed}
 
 
 class _Articles:
@@ -163,32 +175,35 @@ class _Articles:
 _LOST = "the cache lost what the index says of it; the next run reads it again"
 
 
-class _MonthMembers(Mapping[str, dict[int, Article]]):
-    """Each archive month's articles that any page shows (what `render._months` gives), read
-    from the index only when a month's batch stores its items (in a worker: through the
-    worker's own connection)."""
+class _DayMembers(Mapping[str, dict[int, Article]]):
+    """Each day's articles that any page shows, for the days of `months` (what `render._days`
+    gives), read from the index only when a batch stores a day's items (in a worker: through
+    the worker's own connection). Iterates over the days read so far."""
 
     def __init__(self, months: set[str], articles: _Articles) -> None:
         self.months = months
         self.articles = articles
+        self._read: dict[str, dict[int, Article]] = {}
 
-    def __getitem__(self, month: str) -> dict[int, Article]:
-        if month not in self.months:
-            raise KeyError(month)
-        found = {}
-        for gid, *values in self.articles.reader.month_members(month):
-            try:
-                article = self.articles.stand_in(checked_row(gid, *values))
-            except codec.Damaged:  # left out: the month's store only lacks its item
-                continue
-            found[id(article)] = article
+    def __getitem__(self, day: str) -> dict[int, Article]:
+        if day[:7] not in self.months:
+            raise KeyError(day)
+        found = self._read.get(day)
+        if found is None:
+            found = self._read[day] = {}
+            for gid, *values in self.articles.reader.day_members(day):
+                try:
+                    article = self.articles.stand_in(checked_row(gid, *values))
+                except codec.Damaged:  # left out: the day's store only lacks its item
+                    continue
+                found[id(article)] = article
         return found
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.months)
+        return iter(self._read)
 
     def __len__(self) -> int:
-        return len(self.months)
+        return len(self._read)
 
 
 @dataclass
@@ -293,7 +308,7 @@ def _plan(
     cache.put("report", codec.report_to_plain(report))
     cache.put("state", None)
     subscribed = {g.group.file(fmt) for g in ordered for fmt in config.formats}
-    months = {month for month in dropped.values() if month}
+    months = {period[:7] for period in dropped.values() if period}
     stale = {m for m in months if not (config.archives and index.archived(m, config.limit))}
     return Delta(planned, kept, outputs, report, subscribed, reader, store, stale)
 
@@ -383,10 +398,10 @@ def _regroup(
         removed = [a for url, a in before.items() if after.get(url) is not a]
         added = [a for url, a in after.items() if before.get(url) is not a]
         if removed or added:
-            by_month = index.month_counts(gid)
-            if sum(n for _, n in by_month) != groups[gid].items:
+            by_day = index.day_counts(gid)
+            if sum(n for _, n in by_day) != groups[gid].items:
                 raise codec.Damaged("the index counts a group's members apart")
-            changes[gid] = _Changes(removed, added, by_month)
+            changes[gid] = _Changes(removed, added, by_day)
     rows = Members(ArticleKeys(_headers(sorted(groups.values(), key=_place)), ""))
     for gid, change in changes.items():
         indexed = groups[gid]
@@ -490,52 +505,52 @@ def _pages(
     outputs: dict[str, tuple[str, int, int]],
 ) -> tuple[list[tuple[int, Page, list[Row], bytes]], dict[str, str | None]]:
     """The pages of changed groups whose fingerprint moved, with their members and content
-    digest; and the files of pages that are no more, with their month."""
+    digest; and the files of pages that are no more, with their period."""
     settings = settings_key(config)
     wanted = []
     dropped: dict[str, str | None] = {}
+    split = config.split_months_over
     for gid, change in changes.items():
-        old = {p[0]: p for p in layout(change.before, config.limit, config.archives)}
+        old = {p[0]: p for p in layout(change.before, config.limit, config.archives, split)}
         if change.gone:  # its every page goes with it
-            gone = {Page(change.gone, (), m).path(fmt): m for m in old for fmt in config.formats}
+            gone = {Page(change.gone, (), p).path(fmt): p for p in old for fmt in config.formats}
             dropped.update(gone)
             continue
         group = groups[gid].group
-        counts = index.month_counts(gid)
-        new = layout(counts, config.limit, config.archives)
-        in_month = dict(counts)
-        months = change.months()
-        for month, older, first, stop in new:
-            cut = (month, older, first, stop)
-            if not change.renamed and not _may_differ(old.get(month), cut, months):
+        counts = index.day_counts(gid)
+        new = layout(counts, config.limit, config.archives, split)
+        in_period: Counter[str] = Counter()
+        for day, n in counts:
+            in_period[day] += n
+            in_period[day[:7]] += n
+        touched = change.periods()
+        for period, older, first, stop in new:
+            cut = (period, older, first, stop)
+            if not change.renamed and not _may_differ(old.get(period), cut, touched):
                 continue
-            # An archive page shows the last `stop - first` members of its month.
-            skip = in_month[month] - (stop - first) if month else 0
-            rows = index.rows(gid, month, skip, stop - first)
+            # An archive page shows the last `stop - first` members of its period.
+            skip = in_period[period] - (stop - first) if period else 0
+            rows = index.rows(gid, period, skip, stop - first)
             if len(rows) != stop - first:
-                raise codec.Damaged("the index counts a month's members apart")
-            content = page_digest(group, month, older, b"".join(r.content for r in rows))
-            page = Page(group, (), month, older)
+                raise codec.Damaged("the index counts a group's members apart")
+            content = page_digest(group, period, older, b"".join(r.content for r in rows))
+            page = Page(group, (), period, older)
             if any(
                 outputs.get(page.path(fmt), ("",))[0] != file_fingerprint(settings, fmt, content)
                 for fmt in config.formats
             ):
                 wanted.append((gid, page, rows, content))
         ended = old.keys() - {p[0] for p in new}
-        dropped.update({Page(group, (), m).path(fmt): m for m in ended for fmt in config.formats})
+        dropped.update({Page(group, (), p).path(fmt): p for p in ended for fmt in config.formats})
     return wanted, dropped
 
 
-def _may_differ(
-    old: Cut | None,
-    new: Cut,
-    months: set[str],
-) -> bool:
+def _may_differ(old: Cut | None, new: Cut, touched: set[str]) -> bool:
     """Whether a page's members or links may have changed: the subscription document of a
-    changed group always; an archive page when its month has a changed member, or it is new,
-    or its link or how many of its month's members it shows moved."""
-    month = new[0]
-    if month is None or old is None or month in months:
+    changed group always; an archive page when its month or day has a changed member, or it is
+    new, or its link or how many of its period's members it shows moved."""
+    period = new[0]
+    if period is None or old is None or period in touched:
         return True
     return old[1] != new[1] or old[3] - old[2] != new[3] - new[2]
 
@@ -558,7 +573,7 @@ def _planned(
         for gid, page, rows, _ in wanted
     ]
     months = {page.month for _, page in grouped if page.month}
-    members = _MonthMembers(months, articles)
+    members = _DayMembers(months, articles)
     complete = Completer(config.seeds, articles.reader).wholes
 
     def whole(stand_ins: Sequence[Article]) -> list[Article]:

@@ -87,13 +87,13 @@ def content_digest(page: Page, keys: ArticleKeys) -> bytes:
         content = b"".join(map(known.__getitem__, map(id, page.articles)))
     except KeyError:
         content = b"".join([known.get(id(a)) or keys.content(a) for a in page.articles])
-    return page_digest(page.group, page.month, page.older, content)
+    return page_digest(page.group, page.period, page.older, content)
 
 
-def page_digest(group: Group, month: str | None, older: str | None, content: bytes) -> bytes:
+def page_digest(group: Group, period: str | None, older: str | None, content: bytes) -> bytes:
     """`content_digest` of a page whose items' `ArticleKeys.content` are joined in `content`:
     so the index (`delta.py`) fingerprints a page without its articles."""
-    digest = hashlib.sha256(f"{month}|{older}|".encode())
+    digest = hashlib.sha256(f"{period}|{older}|".encode())
     about = (group.kind, group.key, group.name, group.slug, group.provider, group.description)
     digest.update(repr(about).encode())
     digest.update(content)

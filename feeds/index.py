@@ -7,7 +7,7 @@ the cache's database (its tables are created and dropped with the cache's own):
 
 - `groups`: each group, by its place in the collection (`gid`): kind, key, its header (name,
   slug, provider, description), how many articles it shows and the newest one's time;
-- `members`: each group's articles: URL, time (microseconds since 1970, UTC), month, record file
+- `members`: each group's articles: URL, time (microseconds since 1970, UTC), day, record file
   and place in it (`Article.place`), what its item depends on (`ArticleKeys.content`) and, in
   provider groups, its provider (the group's domain and logo are its newest members');
 - `urls`: every URL each record file holds, its records' and their related articles': the other
@@ -37,15 +37,16 @@ from feeds.model import Article, FileOutcome, FileStat, Problem
 from feeds.text import identity_key
 
 _SECONDARY = {
-    "members_month": "CREATE INDEX members_month ON members (month)",
+    "members_day": "CREATE INDEX members_day ON members (day)",
+    "members_gid_day": "CREATE INDEX members_gid_day ON members (gid, day)",
     "urls_url": "CREATE INDEX urls_url ON urls (url)",
     "urls_path": "CREATE INDEX urls_path ON urls (path)",
 }
 _INSERT_MEMBER = "INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-# Every article of a month some group shows, once (`OutcomeReader.month_members`).
-MONTH_MEMBERS = (
-    "SELECT gid, time, url, modified, month, path, i, j, content, provider, check_ "
-    "FROM members WHERE month = ? GROUP BY path, i, j"
+# Every article of a day some group shows, once (`OutcomeReader.day_members`).
+DAY_MEMBERS = (
+    "SELECT gid, time, url, modified, day, path, i, j, content, provider, check_ "
+    "FROM members WHERE day = ? GROUP BY path, i, j"
 )
 KNOWN = "known:"  # `names` rows of `Collection.known`: kind "known:topics", spelling ""
 # How many related articles shown in provider groups name each topic (by key): their items
@@ -69,16 +70,22 @@ def from_micros(value: int) -> datetime:
     return _EPOCH + value * _MICROSECOND
 
 
-def month_span(month: str) -> tuple[int, int]:
-    """The times of a month (`2024-05`): from its first microsecond to the next month's."""
+def period_span(period: str) -> tuple[int, int]:
+    """The times of a month (`2024-05`) or a day (`2024-05-31`): from its first microsecond to
+    the next one's."""
     try:
-        year, number = int(month[:4]), int(month[5:])
-        start = datetime(year, number, 1, tzinfo=UTC)
+        year, number = int(period[:4]), int(period[5:7])
+        start = datetime(year, number, int(period[8:] or 1), tzinfo=UTC)
+        if len(period) not in (7, 10):
+            raise ValueError(period)
     except ValueError as e:
-        raise codec.Damaged(f"not a month: {month!r}") from e
+        raise codec.Damaged(f"not a month or a day: {period!r}") from e
     try:
-        end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
-    except ValueError:  # December of year 9999
+        if len(period) == 10:
+            end = start + timedelta(days=1)
+        else:
+            end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
+    except (ValueError, OverflowError):  # the last month or day of year 9999
         return micros(start), micros(datetime.max.replace(tzinfo=UTC)) + 1
     return micros(start), micros(end)
 
@@ -100,7 +107,7 @@ class Row(NamedTuple):
     time: int
     url: str
     modified: int  # `Article.last_modified`
-    month: str
+    day: str
     path: str
     i: int
     j: int
@@ -135,7 +142,7 @@ class Members:
             micros(article.published),
             article.url,
             micros(article.last_modified),
-            article.month,
+            article.day,
             article.source,
             *article.place,
             self.keys.content(article),
@@ -153,9 +160,9 @@ class Members:
 
 
 def _article_check(
-    time: int, url: str, modified: int, month: str, path: str, i: int, j: int, content: bytes
+    time: int, url: str, modified: int, day: str, path: str, i: int, j: int, content: bytes
 ) -> int:
-    text = f"{time}\0{url}\0{modified}\0{month}\0{path}\0{i}\0{j}\0"
+    text = f"{time}\0{url}\0{modified}\0{day}\0{path}\0{i}\0{j}\0"
     return zlib.crc32(content, zlib.crc32(_utf8(text)))
 
 
@@ -320,20 +327,20 @@ class Index:
         row = self.db.execute(query, (KNOWN + kind, key)).fetchone()
         return int(row[0]) if row else 0
 
-    def month_counts(self, gid: int) -> list[tuple[str, int]]:
-        """How many members a group has in each month, newest month first."""
-        query = "SELECT month, count(*) FROM members WHERE gid = ? GROUP BY month"
+    def day_counts(self, gid: int) -> list[tuple[str, int]]:
+        """How many members a group has on each day, newest day first."""
+        query = "SELECT day, count(*) FROM members WHERE gid = ? GROUP BY day"
         return sorted(self.db.execute(query, (gid,)).fetchall(), reverse=True)
 
-    def rows(self, gid: int, month: str | None, skip: int, count: int) -> list[Row]:
+    def rows(self, gid: int, period: str | None, skip: int, count: int) -> list[Row]:
         """`count` members of a group past the first `skip`, newest first: of all its members
-        (`month` None) or of one month."""
-        columns = "time, url, modified, month, path, i, j, content, provider, check_"
-        if month is None:
+        (`period` None) or of one month or day."""
+        columns = "time, url, modified, day, path, i, j, content, provider, check_"
+        if period is None:
             query = f"SELECT {columns} FROM members WHERE gid = ? ORDER BY time DESC, url"
             found = self.db.execute(f"{query} LIMIT ? OFFSET ?", (gid, count, skip))
         else:
-            start, end = month_span(month)
+            start, end = period_span(period)
             query = (
                 f"SELECT {columns} FROM members WHERE gid = ? AND time >= ? AND time < ? "
                 "ORDER BY time DESC, url LIMIT ? OFFSET ?"
@@ -352,8 +359,10 @@ class Index:
     def archived(self, month: str, limit: int) -> bool:
         """Whether some group shows members of `month` on an archive page: it has more than
         `limit` members of that month or newer."""
-        start, _ = month_span(month)
-        groups = self.db.execute("SELECT DISTINCT gid FROM members WHERE month = ?", (month,))
+        start, _ = period_span(month)
+        groups = self.db.execute(
+            "SELECT DISTINCT gid FROM members WHERE day >= ? AND day < ?", (month, month + "~")
+        )
         query = "SELECT count(*) FROM members WHERE gid = ? AND time >= ?"
         return any(
             self.db.execute(query, (gid, start)).fetchone()[0] > limit

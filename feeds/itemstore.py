@@ -1,14 +1,14 @@
 """Serialized feed items kept between runs, in the cache folder: an article's RSS, Atom and JSON
 item is made once, then spliced into every page that shows it, in this run and the next ones.
 
-One file per archive month, `<month>.items`, holding the items of all that month's articles that
-any page shows, keyed by a digest of everything the item's bytes depend on (the article's
-revision, its topics' names and slugs, the settings, the code): a stale item is never found, only
-missed. A file is written whole to a temporary name and renamed, so a reader sees the old file or
-the new one. Anything missing, unreadable or damaged is a miss: the item is made again, the output
-is the same. Each item is checked against its checksum before use, so a damaged byte is never
-published; the index is plain data (JSON), so a planted file can make feeds do work, never run
-code.
+One file per day of the archive months, `<day>.items` (`2024-05-31.items`), holding the items of
+all that day's articles that any page shows (a changed article costs its day's file), keyed by a
+digest of everything the item's bytes depend on (the article's revision, its topics' names and
+slugs, the settings, the code): a stale item is never found, only missed. A file is written whole
+to a temporary name and renamed, so a reader sees the old file or the new one. Anything missing,
+unreadable or damaged is a miss: the item is made again, the output is the same. Each item is
+checked against its checksum before use, so a damaged byte is never published; the index is plain
+data (JSON), so a planted file can make feeds do work, never run code.
 
 File layout: 8 bytes (big-endian length of the index), the index (sealed JSON, `codec.dump`:
 hex key -> [offset, length, CRC-32 of the item] into the data), the data.
@@ -19,12 +19,14 @@ from __future__ import annotations
 import contextlib
 import os
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from feeds import codec, files
 
 _HEADER = 8
 _MAX_INDEX = 1 << 30  # a damaged length must not make us read gigabytes
+_MAX_OPEN = 64  # files kept open at once: a big build reads thousands of days
 
 
 class ItemStore:
@@ -32,8 +34,8 @@ class ItemStore:
         self.folder = folder
         self._open: dict[str, tuple[int, dict[bytes, tuple[int, int, int]]] | None] = {}
 
-    def get(self, month: str, key: bytes) -> bytes | None:
-        found = self._index(month)
+    def get(self, day: str, key: bytes) -> bytes | None:
+        found = self._index(day)
         if found is None:
             return None
         fd, index = found
@@ -49,18 +51,18 @@ class ItemStore:
             return None
         return data if len(data) == length and zlib.crc32(data) == check else None
 
-    def put(self, month: str, items: dict[bytes, bytes]) -> None:
-        """Replace `month`'s file by `items`. Failing to write only costs speed next time."""
+    def put(self, day: str, items: dict[bytes, bytes]) -> None:
+        """Replace `day`'s file by `items`. Failing to write only costs speed next time."""
         index, offset = {}, 0
         for key, data in items.items():
             index[key.hex()] = (offset, len(data), zlib.crc32(data))
             offset += len(data)
         head = codec.dump(index)
-        self._close(month)
-        target = self._path(month)
+        self._close(day)
+        target = self._path(day)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            if target.is_dir():  # not ours to keep: a folder took the month's name
+            if target.is_dir():  # not ours to keep: a folder took the day's name
                 target.rmdir()
             chunks = (len(head).to_bytes(_HEADER, "big"), head, *items.values())
             files.replace(target, chunks, mode=0o600)  # the cache is the builder's own
@@ -68,42 +70,42 @@ class ItemStore:
             pass
 
     def prune(self, months: set[str]) -> None:
-        """Remove the files of months not in `months` (no archive page shows them any more), and
-        temporary files a killed run left."""
+        """Remove the files of the days of months not in `months` (no archive page shows them
+        any more), and temporary files a killed run left."""
+        self._remove(lambda name: name.endswith(".tmp") or _month(name) not in months)
+
+    def forget(self, months: set[str]) -> None:
+        """Remove the files of the days of `months` (no archive page shows them any more)."""
+        self._remove(lambda name: _month(name) in months)
+
+    def _remove(self, unwanted: Callable[[str], bool]) -> None:
         self.close()
         try:
             names = [entry.name for entry in os.scandir(self.folder)]
         except OSError:
             return
         for name in names:
-            if name.endswith(".tmp") or (
-                name.endswith(".items") and name.removesuffix(".items") not in months
-            ):
+            if name.endswith((".tmp", ".items")) and unwanted(name):
                 with contextlib.suppress(OSError):
                     (self.folder / name).unlink(missing_ok=True)
 
-    def forget(self, months: set[str]) -> None:
-        """Remove the files of `months` (no archive page shows them any more)."""
-        self.close()
-        for month in months:
-            with contextlib.suppress(OSError):
-                self._path(month).unlink(missing_ok=True)
-
     def close(self) -> None:
-        for month in list(self._open):
-            self._close(month)
+        for day in list(self._open):
+            self._close(day)
 
-    def _path(self, month: str) -> Path:
-        return self.folder / f"{month}.items"
+    def _path(self, day: str) -> Path:
+        return self.folder / f"{day}.items"
 
-    def _index(self, month: str) -> tuple[int, dict[bytes, tuple[int, int, int]]] | None:
-        if month not in self._open:
-            self._open[month] = self._read_index(month)
-        return self._open[month]
+    def _index(self, day: str) -> tuple[int, dict[bytes, tuple[int, int, int]]] | None:
+        if day not in self._open:
+            if len(self._open) >= _MAX_OPEN:
+                self.close()
+            self._open[day] = self._read_index(day)
+        return self._open[day]
 
-    def _read_index(self, month: str) -> tuple[int, dict[bytes, tuple[int, int, int]]] | None:
+    def _read_index(self, day: str) -> tuple[int, dict[bytes, tuple[int, int, int]]] | None:
         try:
-            fd = os.open(self._path(month), os.O_RDONLY | os.O_NONBLOCK)
+            fd = os.open(self._path(day), os.O_RDONLY | os.O_NONBLOCK)
         except OSError:
             return None
         try:
@@ -115,11 +117,16 @@ class ItemStore:
                 for key, (offset, length, check) in index.items()
             }
         except (OSError, ValueError, TypeError, AttributeError, OverflowError, MemoryError):
-            # damaged, or planted: every item of the month is a miss
+            # damaged, or planted: every item of the day is a miss
             os.close(fd)
             return None
 
-    def _close(self, month: str) -> None:
-        found = self._open.pop(month, None)
+    def _close(self, day: str) -> None:
+        found = self._open.pop(day, None)
         if found is not None:
             os.close(found[0])
+
+
+def _month(name: str) -> str:
+    """The month of a day's file, `2024-05` of `2024-05-31.items`; "" for any other name."""
+    return name[:7] if len(name) == len("2024-05-31.items") else ""

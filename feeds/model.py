@@ -67,8 +67,10 @@ class Article:
     # body, images, AMP URL), which only the items that are made need (`complete.py`). Where
     # they are in its file's outcome: (the article's index, the related article's index or -1).
     place: tuple[int, int] | None = field(default=None, compare=False, repr=False)
-    # The month (UTC) of its archive page, `2024-05`: asked for every page that shows it.
+    # The month and day (UTC) of its archive page, `2024-05` or `2024-05-31` (`pages.py`):
+    # asked for every page that shows it.
     month: str = field(init=False, repr=False, compare=False)
+    day: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # A big site has a hundred thousand articles naming a few hundred providers and topics:
@@ -82,7 +84,9 @@ class Article:
         if self.type is not None:
             set_field(self, "type", sys.intern(self.type))
         published = self.published  # `strftime` costs four times as much
-        set_field(self, "month", sys.intern(f"{published.year:04d}-{published.month:02d}"))
+        day = sys.intern(f"{published.year:04d}-{published.month:02d}-{published.day:02d}")
+        set_field(self, "day", day)
+        set_field(self, "month", sys.intern(day[:7]))
 
     @property
     def is_outline(self) -> bool:

@@ -1,16 +1,20 @@
 """A group's pages (RFC 5005 archived feeds): the subscription document and monthly archives.
 
 Pure. A group's subscription document shows its newest `limit` items; the older ones go to
-archive pages, one per calendar month (UTC) of publication. A month's page changes only when an
-item of that month is added, edited or removed, or when items cross the boundary into it from the
-subscription document: so a complete month never changes again, and a backdated record touches
-only its own month. Each page links to the next older page (`prev-archive`, JSON Feed
-`next_url`) and to the subscription document (`current`); there is no `next-archive` link, which
-would change a complete page when the next month begins.
+archive pages, one per calendar month (UTC) of publication, or one per day for a month with more
+than `split_months_over` items in the group (so that no page grows to megabytes, and a change
+rewrites a small page). A page changes only when an item of its month or day is added, edited or
+removed, or when items cross the boundary into it from the subscription document: so a complete
+month never changes again, and a backdated record touches only its own page. Each page links to
+the next older page (`prev-archive`, JSON Feed `next_url`) and to the subscription document
+(`current`); there is no `next-archive` link, which would change a complete page when the next
+month begins.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from operator import attrgetter
@@ -22,31 +26,49 @@ from feeds.model import Article
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One document of a group: the subscription document (`month` None) or a month's archive."""
+    """One document of a group: the subscription document (`period` None) or an archive page
+    of a month (`2024-05`) or a day (`2024-05-31`)."""
 
     group: Group
     articles: tuple[Article, ...]
-    month: str | None = None  # "2024-05"
-    older: str | None = None  # the month of the next older archive page, if any
+    period: str | None = None
+    older: str | None = None  # the period of the next older archive page, if any
+
+    @property
+    def month(self) -> str | None:
+        """An archive page's month (its articles' items are kept together, by month)."""
+        return self.period[:7] if self.period else None
 
     def path(self, fmt: str) -> str:
-        return self.group.file(fmt, self.month)
+        return self.group.file(fmt, self.period)
 
 
 def pages(group: Group, config: Config) -> list[Page]:
     current = group.articles[: config.limit]
     archived = group.articles[config.limit :] if config.archives else ()
-    # Newest first, so each month's articles are together and months come newest first (by
-    # published time; custom feeds sorted by heat mix months, and a month may come back).
-    by_month: dict[str, list[Article]] = {}
-    for month, articles in groupby(archived, key=_MONTH):
-        by_month.setdefault(month, []).extend(articles)
-    months = list(by_month)
-    older = [*months[1:], None][: len(months)]
+    split = split_months(group.articles, config.split_months_over) if archived else set()
+
+    def period(article: Article) -> str:
+        return article.day if article.month in split else article.month
+
+    # Newest first, so each period's articles are together and periods come newest first (by
+    # published time; custom feeds sorted by heat mix periods, and a period may come back).
+    by_period: dict[str, list[Article]] = {}
+    for key, articles in groupby(archived, key=period if split else _MONTH):
+        by_period.setdefault(key, []).extend(articles)
+    periods = list(by_period)
+    older = [*periods[1:], None][: len(periods)]
     return [
-        Page(group, current, None, months[0] if months else None),
-        *(Page(group, tuple(by_month[m]), m, o) for m, o in zip(months, older, strict=True)),
+        Page(group, current, None, periods[0] if periods else None),
+        *(Page(group, tuple(by_period[p]), p, o) for p, o in zip(periods, older, strict=True)),
     ]
+
+
+def split_months(articles: Sequence[Article], over: int) -> set[str]:
+    """The months of more than `over` of the articles: archived a page per day."""
+    if len(articles) <= over:
+        return set()
+    return {month for month, n in Counter(map(_MONTH, articles)).items() if n > over}
 
 
 _MONTH = attrgetter("month")

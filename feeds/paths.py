@@ -36,19 +36,19 @@ REPORT_PATH = ".feeds-report.json"  # hidden: a published site need not show rej
 MANIFEST_PATH = ".feeds-manifest.json"
 
 # `all`, or a group folder and a slug (`[a-z0-9-]` only, see slugs.py); then the subscription
-# document or a month's archive page; then a format's suffix.
+# document or a month's or a day's archive page; then a format's suffix.
 _FEED = re.compile(
     r"(?:all|(?:topics|providers|custom)/[a-z0-9]+(?:-+[a-z0-9]+)*)"
-    r"(?:/[0-9]{4}-[0-9]{2})?"
+    r"(?:/[0-9]{4}-[0-9]{2}(?:-[0-9]{2})?)?"
     r"(?:\.rss\.xml|\.atom\.xml|\.json)"
 )
 _SITE = frozenset({INDEX_PATH, OPML_PATH, REPORT_PATH})
 
 
-def feed_path(group: str, fmt: str, month: str | None = None) -> str:
+def feed_path(group: str, fmt: str, period: str | None = None) -> str:
     """The file of a group's page: `topics/ai.rss.xml`, or `topics/ai/2024-05.rss.xml` for a
-    month's archive. `group` is `all` or `<kind>/<slug>`."""
-    return f"{group}/{month}{FORMATS[fmt].suffix}" if month else group + FORMATS[fmt].suffix
+    month's archive (`2024-05-31` for a day's). `group` is `all` or `<kind>/<slug>`."""
+    return f"{group}/{period}{FORMATS[fmt].suffix}" if period else group + FORMATS[fmt].suffix
 
 
 def is_output_path(path: str) -> bool:

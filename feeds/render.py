@@ -65,26 +65,27 @@ def plan(
     (`complete.Completer`)."""
     grouped = [(index, page) for index, group in enumerate(collection.groups)
                for page in pages(group, config)]  # fmt: skip
-    months = _months(page for _, page in grouped)
-    return plan_pages(grouped, collection, config, months, store, whole)
+    days = _days(page for _, page in grouped)
+    return plan_pages(grouped, collection, config, days, store, whole)
 
 
 def plan_pages(
     grouped: Sequence[tuple[int, Page]],
     collection: Collection,
     config: Config,
-    months: Mapping[str, dict[int, Article]],
+    days: Mapping[str, dict[int, Article]],
     store: ItemStore | None = None,
     whole: Callable[[Sequence[Article]], list[Article]] | None = None,
     known: dict[int, bytes] | None = None,
 ) -> Iterator[Planned]:
     """The files of the given pages (each with its group's place in `collection.groups`), in each
-    format. `months`: each archive month's articles that any page shows (`_months`); `collection`
+    format. `days`: each day's articles that any page shows, for the days kept in the item
+    store (`_days`); `collection`
     gives the topics' names; `known`, what items of articles depend on, when it is known
     already (`ArticleKeys`)."""
     settings = settings_key(config)
     keys = ArticleKeys(collection, f"{CODE_DIGEST}|{settings}", known)
-    renderer = _Renderer(collection, config, keys, store, months, whole or _as_they_are)
+    renderer = _Renderer(collection, config, keys, store, days, whole or _as_they_are)
     for index, page in grouped:
         content = content_digest(page, keys)
         batch = batch_of(page, index)
@@ -104,19 +105,19 @@ def _as_they_are(articles: Sequence[Article]) -> list[Article]:
     return list(articles)
 
 
-def _months(every: Iterable[Page]) -> dict[str, dict[int, Article]]:
-    """Each archive month's articles shown anywhere, subscription documents included (by id):
-    the month's batch makes and stores all their items, so an item that later moves into an
-    archive page is found in the store, and subscription documents find theirs there too."""
+def _days(every: Iterable[Page]) -> dict[str, dict[int, Article]]:
+    """Each day's articles shown anywhere (by id), for the days of months with an archive page,
+    subscription documents included: the first page of a month's batch that lacks an item of a
+    day makes and stores the whole day's, so an item that later moves into an archive page is
+    found in the store, and subscription documents find theirs there too."""
     shown = list(every)
-    members: dict[str, dict[int, Article]] = {p.month: {} for p in shown if p.month}
+    months = {p.month for p in shown if p.month}
+    members: dict[str, dict[int, Article]] = {}
     for page in shown:
-        if page.month is not None:  # an archive page: all its articles are of its month
-            members[page.month].update(zip(map(id, page.articles), page.articles, strict=True))
-            continue
+        archive = page.month is not None  # all its articles are of months with archive pages
         for article in page.articles:
-            if (month := members.get(article.month)) is not None:
-                month.setdefault(id(article), article)
+            if archive or article.month in months:
+                members.setdefault(article.day, {}).setdefault(id(article), article)
     return members
 
 
@@ -125,10 +126,11 @@ class _Renderer:
     article's HTML content is made once for all formats (Markdown and sanitizing are costly).
 
     Items are taken from the store (kept by earlier batches and runs) or made now. Work goes by
-    batch (`Planned.batch`): the first time an archive month's batch lacks an item, it makes
-    every item of the month that the store lacks, in one go, and stores the whole month again,
-    so the store always holds complete months. What a batch holds is dropped when the next one
-    starts: memory holds one month of items at a time."""
+    batch (`Planned.batch`, an archive month's pages): the first time a batch lacks an item of
+    a day, it makes every item of the day that the store lacks, in one go, and stores the whole
+    day again, so the store always holds complete days, and a changed article costs its day's
+    file, not its month's. What a batch holds is dropped when the next one starts: memory holds
+    one month of items at a time."""
 
     def __init__(
         self,
@@ -136,7 +138,7 @@ class _Renderer:
         config: Config,
         keys: ArticleKeys,
         store: ItemStore | None,
-        members: Mapping[str, dict[int, Article]],
+        days: Mapping[str, dict[int, Article]],
         whole: Callable[[Sequence[Article]], list[Article]],
     ) -> None:
         self.collection = collection
@@ -144,9 +146,9 @@ class _Renderer:
         self.config = config
         self.keys = keys
         self.store = store
-        self.members = members  # archive month -> its articles
+        self.days = days  # day -> its articles, for the days the store keeps
         self._batch: Batch | None = None
-        self._stored = False  # this archive batch has stored its month
+        self._stored: set[str] = set()  # the days this batch has stored
         self._made: dict[tuple[int, str], bytes] = {}  # (id(article), format) -> item bytes
         self._categories: dict[tuple[str, str], Category | None] = {}  # (topic, format) ->
 
@@ -155,23 +157,24 @@ class _Renderer:
 
     def page_bytes(self, page: Page, fmt: str, batch: Batch) -> bytes:
         if batch != self._batch:
-            self._batch, self._stored = batch, False
+            self._batch = batch
+            self._stored.clear()
             self._made.clear()
         if lacking := self._take(page.articles, (fmt,)):
-            month = self.members.get(batch.month) if batch.month else None
-            if batch.month and month is not None and not self._stored:
-                self._store_month(batch.month, list(month.values()))
-            else:
+            for day in sorted({a.day for a in lacking} - self._stored):
+                if members := self.days.get(day):
+                    self._store_day(day, list(members.values()))
+            if lacking := self._take(lacking, (fmt,)):
                 self._make(lacking, (fmt,))
         doc = feed_document(page, fmt, self.config)
         return WRITERS[fmt].page(doc, [self._made[id(a), fmt] for a in page.articles])
 
-    def _store_month(self, month: str, articles: Sequence[Article]) -> None:
+    def _store_day(self, day: str, articles: Sequence[Article]) -> None:
         formats = self.config.formats
         self._make(self._take(articles, formats), formats)
-        self._stored = True
+        self._stored.add(day)
         if self.store:
-            self.store.put(month, {
+            self.store.put(day, {
                 self.keys.item(a, fmt): self._made[id(a), fmt] for a in articles for fmt in formats
             })  # fmt: skip
 
@@ -183,9 +186,9 @@ class _Renderer:
             missing = [fmt for fmt in formats if (id(article), fmt) not in made]
             if not missing:
                 continue  # the common case: made for another page of the batch
-            month = article.month
+            day = article.day
             for fmt in missing:
-                stored = store.get(month, self.keys.item(article, fmt)) if store else None
+                stored = store.get(day, self.keys.item(article, fmt)) if store else None
                 if stored is None:
                     lacking.append(article)
                     break

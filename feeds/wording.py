@@ -31,10 +31,10 @@ def feed_document(page: Page, fmt: str, config: Config) -> FeedDoc:
     title = feed_title(group, config)
     links = []
     if page.older:
-        older = dataclasses.replace(page, month=page.older)
+        older = dataclasses.replace(page, period=page.older)
         links.append(Link(config.url(older.path(fmt)), "prev-archive"))
-    if page.month:
-        title = f"{title} · archive {page.month}"
+    if page.period:
+        title = f"{title} · archive {page.period}"
         links.append(Link(config.url(group.file(fmt)), "current"))
     elif config.websub_hub:
         links.append(Link(config.websub_hub, "hub"))
@@ -52,7 +52,7 @@ def feed_document(page: Page, fmt: str, config: Config) -> FeedDoc:
         updated=max((a.last_modified for a in page.articles), default=EMPTY_FEED_TIME),
         logo=logo,
         items=(),
-        archive=page.month is not None,
+        archive=page.period is not None,
         links=tuple(links),
         icon=config.icon if of_site else None,
     )

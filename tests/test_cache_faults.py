@@ -298,7 +298,7 @@ def test_articles_whose_texts_the_cache_lost_are_read_from_their_records_again(
 
 INDEX_DAMAGES: dict[str, str] = {
     "members' items changed": "UPDATE members SET content = content || x'00'",
-    "members moved to another month": "UPDATE members SET month = '2000-01'",
+    "members moved to another day": "UPDATE members SET day = '2000-01-01'",
     "members' order changed": "UPDATE members SET time = -time",
     "an article gone from its groups": (
         "DELETE FROM members WHERE url = (SELECT url FROM members ORDER BY time DESC LIMIT 1)"
@@ -335,7 +335,7 @@ def test_a_damaged_index_is_never_followed(
 def _members(database: Path) -> list[tuple[object, ...]]:
     """Every group's members, as the index has them (but for the groups' numbers)."""
     with sqlite3.connect(database) as db:
-        query = "SELECT url, time, month, path, i, j, content FROM members ORDER BY 1, 2, 7"
+        query = "SELECT url, time, day, path, i, j, content FROM members ORDER BY 1, 2, 7"
         return db.execute(query).fetchall()
 
 

@@ -7,6 +7,7 @@ import gc
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -218,10 +219,13 @@ def test_the_item_store_forgets_months_no_archive_shows(tmp_path: Path) -> None:
         "publishedDateTime: 2023-05-04T10:00:00Z\ntopics: [AI]",
     )
     build_into(seeds, output, cache=cache)
-    assert {p.name for p in (cache / "items").iterdir()} == {"2023-05.items", "2024-01.items"}
+    names = {p.name for p in (cache / "items").iterdir()}  # a file per day
+    assert "2023-05-04.items" in names
+    assert {name[:7] for name in names} == {"2023-05", "2024-01"}
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}\.items", name) for name in names)
     old.unlink()
     build_into(seeds, output, cache=cache)
-    assert {p.name for p in (cache / "items").iterdir()} == {"2024-01.items"}
+    assert {p.name[:7] for p in (cache / "items").iterdir()} == {"2024-01"}
     assert not (output / "all" / "2023-05.rss.xml").exists()
 
 

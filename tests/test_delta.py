@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -27,33 +28,69 @@ from tests.helpers import BASE_URL, files_of, write_record
 
 pipeline = sys.modules["feeds.build"]  # the module: `feeds.build` is its function
 
-# -- the layout of a group's pages, from its month counts ------------------------------------
+# -- the layout of a group's pages, from its day counts --------------------------------------
 
 
 @given(
-    counts=st.lists(st.integers(1, 7), max_size=6),
+    days=st.sets(st.tuples(st.integers(1, 4), st.integers(1, 28)), max_size=12),
+    counts=st.lists(st.integers(1, 4), min_size=12, max_size=12),
     limit=st.integers(1, 12),
     archives=st.booleans(),
+    split_over=st.integers(1, 10),
 )
-def test_a_layout_cuts_pages_as_a_group_does(counts: list[int], limit: int, archives: bool) -> None:
-    months = [f"2024-{12 - i:02d}" for i in range(len(counts))]
+def test_a_layout_cuts_pages_as_a_group_does(
+    days: set[tuple[int, int]], counts: list[int], limit: int, archives: bool, split_over: int
+) -> None:
+    days_counts = zip(sorted(days), counts[: len(days)], strict=True)
+    per_day = [(f"2024-{m:02d}-{d:02d}", n) for (m, d), n in days_counts][::-1]
     articles = [
-        Article(f"https://ex.example/{m}/{k}", "t", _time(m, 28 - k))
-        for m, n in zip(months, counts, strict=True)
+        Article(f"https://ex.example/{day}/{k}", "t", _time(day, k))
+        for day, n in per_day
         for k in range(n)
     ]
     group = Group(GroupKind.ALL, "all", "All", "all", newest_first(articles))
-    config = Config(limit=limit, archives=archives)
-    expected = [(p.month, p.older, [a.url for a in p.articles]) for p in pages(group, config)]
+    config = Config(limit=limit, archives=archives, split_months_over=split_over)
+    found = pages(group, config)
+    expected = [(p.period, p.older, [a.url for a in p.articles]) for p in found]
     urls = [a.url for a in group.articles]
-    cut = layout(list(zip(months, counts, strict=True)), limit, archives)
-    assert [(m, o, urls[first:stop]) for m, o, first, stop in cut] == expected
+    cut = layout(per_day, limit, archives, split_over)
+    assert [(p, o, urls[first:stop]) for p, o, first, stop in cut] == expected
 
 
-def _time(month: str, day: int) -> Any:
+def _time(day: str, hour: int) -> Any:
     from datetime import UTC, datetime
 
-    return datetime(int(month[:4]), int(month[5:]), day, tzinfo=UTC)
+    return datetime(int(day[:4]), int(day[5:7]), int(day[8:]), hour, tzinfo=UTC)
+
+
+def test_a_busy_month_is_archived_a_page_per_day(tmp_path: Path) -> None:
+    """A month of more than `split_months_over` items in a feed has a page per day, linked in
+    order; a quieter month of the same feed keeps one page."""
+    seeds = tmp_path / "seeds"
+    for n, day in enumerate(["2024-03-05", "2024-03-05", "2024-03-09", "2024-03-20", "2024-02-11"]):
+        text = (
+            f"title: Story {n}\nwebUrl: https://ex.example/{n}.html\n"
+            f"publishedDateTime: {day}T0{n}:00:00Z\nprovider: {{name: Ex}}"
+        )
+        write_record(seeds, f"r{n}.md", text)
+    config = Config(
+        seeds=seeds, output=tmp_path / "out", cache=tmp_path / "cache", base_url=BASE_URL,
+        limit=1, split_months_over=3, groups=("all",), formats=("atom",),
+    )  # fmt: skip
+    pipeline.build(config)
+    archive = sorted(p.name for p in (tmp_path / "out" / "all").iterdir())
+    assert archive == ["2024-02.atom.xml", "2024-03-05.atom.xml", "2024-03-09.atom.xml"]
+    chain = []
+    page = feedparser.parse((tmp_path / "out" / "all.atom.xml").read_bytes())
+    while older := [x.href for x in page.feed.links if x.rel == "prev-archive"]:
+        chain.append(older[0].removeprefix(BASE_URL))
+        page = feedparser.parse((tmp_path / "out" / older[0].removeprefix(BASE_URL)).read_bytes())
+        chain.append([e.link for e in page.entries])
+    assert chain == [
+        "all/2024-03-09.atom.xml", ["https://ex.example/2.html"],
+        "all/2024-03-05.atom.xml", ["https://ex.example/1.html", "https://ex.example/0.html"],
+        "all/2024-02.atom.xml", ["https://ex.example/4.html"],
+    ]  # fmt: skip
 
 
 # -- a few new records: only they are read ----------------------------------------------------
@@ -183,6 +220,7 @@ CONFIGS: list[dict[str, Any]] = [
     {"filters": Filters(max_age_days=60)},
     {"custom": (CustomFeed("hot", "Hot", sort="heat"),)},
     {"filters": Filters(min_quality=30), "archives": False},
+    {"split_months_over": 500},
 ]
 
 
@@ -195,7 +233,8 @@ def test_any_sequence_of_changes_gives_a_cold_builds_output(
     corpus = Corpus(seeds, rng)
     for _ in range(40):
         corpus.add()
-    settings: dict[str, Any] = {"limit": 3}
+    # Months of more than 5 members in a group are archived by day: months go over and back.
+    settings: dict[str, Any] = {"limit": 3, "split_months_over": 5}
     full = _count_full_runs(monkeypatch)
     delta_runs = 0
     operations: list[Callable[[], None]] = [
@@ -204,7 +243,7 @@ def test_any_sequence_of_changes_gives_a_cold_builds_output(
     ]  # fmt: skip
     for step in range(14):
         if step == 7:  # the configuration changes too
-            settings = {"limit": 3, **rng.choice(CONFIGS)}
+            settings = {**settings, **rng.choice(CONFIGS)}
         for _ in range(rng.randrange(1, 4)):
             rng.choice(operations)()
         config = Config(seeds=seeds, output=output, cache=cache, base_url=BASE_URL, **settings)
@@ -230,7 +269,7 @@ def _index(cache: Path) -> dict[str, list[Any]]:
         return {
             "groups": sorted(codec.load(h) for (h,) in db.execute("SELECT header FROM groups")),
             "members": sorted(
-                db.execute("SELECT time, url, modified, month, path, i, j, content FROM members")
+                db.execute("SELECT time, url, modified, day, path, i, j, content FROM members")
             ),
             "urls": sorted(db.execute("SELECT url, path, check_ FROM urls")),
             "names": sorted(db.execute("SELECT kind, key, spelling, n FROM names")),
