@@ -44,6 +44,9 @@ STORE_EVERY = 5_000  # outcomes kept in the cache at once while reading
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
+Known = tuple[str, int, int]  # an output file's fingerprint, size and mtime
+
+
 @dataclass(frozen=True, slots=True)
 class Checked:
     """The outcome of reading and validating every record, before anything is written."""
@@ -104,13 +107,13 @@ def _build(
     # output not as it was left needs the full way, which looks at every one).
     found = _delta(config, stats, cache, last, progress) if last and intact else None
     if found is not None:
-        report, fresh, subscribed = found
+        report, fresh, subscribed, outputs = found
     else:
         checked = _check(config, stats, cache, progress)
         outputs = cache.output_fingerprints()
         report, fresh, published = _publish(config, checked, outputs, cache, progress)
         subscribed = {g.file(fmt) for g in published.collection.groups for fmt in config.formats}
-    cache.store_outputs(fresh)
+    cache.store_outputs(fresh, outputs)
     cache.put("report", codec.report_to_plain(replace(report, notices=())))
     # When a file could not be read, the next run must try it again, changed or not; when a
     # file feeds did not write held a place, the next run must look whether it is still there.
@@ -127,8 +130,10 @@ def _build(
 
 def _delta(
     config: Config, stats: list[FileStat], cache: Cache, last: Report, progress: Progress | None
-) -> tuple[Report, dict[str, tuple[str, int, int]], set[str]] | None:
-    """Publish what the changed records changed (`delta.py`); None when the full way must."""
+) -> tuple[Report, dict[str, Known], set[str], dict[str, Known]] | None:
+    """Publish what the changed records changed (`delta.py`): the report, every output's
+    fingerprint, size and mtime now and before, the subscription documents; None when the full
+    way must."""
     from feeds import delta
     from feeds.render import ItemError
 
@@ -145,7 +150,7 @@ def _delta(
         return None
     finally:
         found.close()
-    return report, fresh, found.subscribed
+    return report, fresh, found.subscribed, found.outputs
 
 
 def _keep_index(config: Config, checked: Checked, cache: Cache) -> None:

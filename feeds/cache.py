@@ -243,12 +243,23 @@ class Cache:
         return {path: (fingerprint, size, mtime) for path, fingerprint, size, mtime in rows}
 
     @_guarded(lambda: None)
-    def store_outputs(self, outputs: dict[str, tuple[str, int, int]]) -> None:
+    def store_outputs(
+        self,
+        outputs: dict[str, tuple[str, int, int]],
+        before: dict[str, tuple[str, int, int]],
+    ) -> None:
+        """Each output file's fingerprint, size and mtime, for the next run; only the rows that
+        differ from `before` (what `output_fingerprints` gave) are written: a run that changed
+        a few files does not rewrite a row per file of the archive."""
         with self._transaction():
-            self._db.execute("DELETE FROM outputs")
+            if not before:  # a table that could not be read: whatever it holds goes
+                self._db.execute("DELETE FROM outputs")
             self._db.executemany(
-                "INSERT INTO outputs VALUES (?, ?, ?, ?)",
-                ((path, *values) for path, values in outputs.items()),
+                "DELETE FROM outputs WHERE path = ?", ((path,) for path in before.keys() - outputs)
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)",
+                ((path, *values) for path, values in outputs.items() if before.get(path) != values),
             )
 
     # -- the index of the last complete build (`index.py`) ------------------------------------

@@ -26,7 +26,8 @@ from feeds import codec, files
 
 _HEADER = 8
 _MAX_INDEX = 1 << 30  # a damaged length must not make us read gigabytes
-_MAX_OPEN = 64  # files kept open at once: a big build reads thousands of days
+_MAX_OPEN = 256  # files kept open at once (the oldest opened is closed): a big build reads
+# thousands of days, and subscription documents of rare topics reach back over hundreds
 
 
 class ItemStore:
@@ -99,7 +100,7 @@ class ItemStore:
     def _index(self, day: str) -> tuple[int, dict[bytes, tuple[int, int, int]]] | None:
         if day not in self._open:
             if len(self._open) >= _MAX_OPEN:
-                self.close()
+                self._close(next(iter(self._open)))
             self._open[day] = self._read_index(day)
         return self._open[day]
 

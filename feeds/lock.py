@@ -1,11 +1,14 @@
 """One build at a time per output folder (docs/design.md, "Runs").
 
 The lock is an `flock` on the output folder itself: the kernel releases it when the process ends,
-however it ends, so a lock left by a killed run never blocks the next one.
+however it ends, so a lock left by a killed run never blocks the next one. Forked workers close
+their copy of it at once: a worker that outlives a killed build by a moment (it finishes the
+batch at hand) must not hold the lock for the next run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from collections.abc import Iterator
@@ -13,6 +16,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from feeds.errors import LockHeld, OutputError
+
+_HELD: set[int] = set()  # this process's lock descriptors
+
+
+def _close_in_child() -> None:
+    for fd in _HELD:
+        with contextlib.suppress(OSError):
+            os.close(fd)  # the parent's descriptor keeps the lock
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_close_in_child)
 
 
 @contextmanager
@@ -22,6 +37,7 @@ def output_lock(output: Path) -> Iterator[None]:
         fd = os.open(output, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as e:
         raise OutputError(f"cannot use {output} as the output folder: {e.strerror or e}") from e
+    _HELD.add(fd)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -31,4 +47,5 @@ def output_lock(output: Path) -> Iterator[None]:
             ) from None
         yield
     finally:
+        _HELD.discard(fd)
         os.close(fd)  # closing the last descriptor releases the lock

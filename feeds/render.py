@@ -160,12 +160,15 @@ class _Renderer:
             self._batch = batch
             self._stored.clear()
             self._made.clear()
-        if lacking := self._take(page.articles, (fmt,)):
+        # Every format's item at once: the batch's other formats' pages show the same articles,
+        # and a day's file is read once, not once per format.
+        formats = self.config.formats
+        if lacking := self._take(page.articles, formats):
             for day in sorted({a.day for a in lacking} - self._stored):
                 if members := self.days.get(day):
                     self._store_day(day, list(members.values()))
-            if lacking := self._take(lacking, (fmt,)):
-                self._make(lacking, (fmt,))
+            if lacking := self._take(lacking, formats):
+                self._make(lacking, formats)
         doc = feed_document(page, fmt, self.config)
         return WRITERS[fmt].page(doc, [self._made[id(a), fmt] for a in page.articles])
 
