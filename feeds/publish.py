@@ -174,8 +174,11 @@ class Publisher:
         self._staged.clear()
         with contextlib.suppress(OSError):  # the renames on disk: a crash now keeps new files
             files.flush(folders)
-        self._sweep((*self._runs, self.stager.token))  # first: a vanished group's folder may
-        removed = []  # hold a killed run's temporary file, and must end empty, and go
+        # First: a vanished group's folder may hold a killed run's temporary file, and must end
+        # empty, and go. With no killed run on record, only this run's folders can hold one.
+        written = None if self._runs else {os.path.dirname(path) for path in self._written}
+        self._sweep((*self._runs, self.stager.token), written)
+        removed = []
         for path in sorted(self._owned - self._produced.keys()):
             target = self.output / path
             try:
@@ -193,13 +196,14 @@ class Publisher:
             tuple(self._notices),
         )
 
-    def _sweep(self, tokens: Iterable[str]) -> None:
-        """Remove the temporary files that runs with these tokens left, in every folder where
-        this tool writes."""
+    def _sweep(self, tokens: Iterable[str], folders: set[str] | None = None) -> None:
+        """Remove the temporary files that runs with these tokens left, in `folders` (relative
+        paths), by default every folder where this tool writes."""
         marks = tuple(f".feeds-{token}." for token in tokens)
         if not marks:
             return
-        folders = {path.rpartition("/")[0] for path in (*self._owned, *self._produced)}
+        if folders is None:
+            folders = {path.rpartition("/")[0] for path in (*self._owned, *self._produced)}
         for folder in sorted(folders | {""}):
             try:
                 with os.scandir(self.output / folder) as listing:
