@@ -363,9 +363,10 @@ class Index:
         groups = self.db.execute(
             "SELECT DISTINCT gid FROM members WHERE day >= ? AND day < ?", (month, month + "~")
         )
-        query = "SELECT count(*) FROM members WHERE gid = ? AND time >= ?"
+        # Counted up to `limit + 1` only: a big group has hundreds of thousands of members.
+        query = "SELECT count(*) FROM (SELECT 1 FROM members WHERE gid = ? AND time >= ? LIMIT ?)"
         return any(
-            self.db.execute(query, (gid, start)).fetchone()[0] > limit
+            self.db.execute(query, (gid, start, limit + 1)).fetchone()[0] > limit
             for (gid,) in groups.fetchall()
         )
 
