@@ -34,6 +34,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from feeds import codec
@@ -324,10 +325,14 @@ def _read_changes(
     changed or came (read now; `parsed` gets them encoded, for the cache)."""
     if any(s.size < 0 for s in stats):
         raise Declined("a file is skipped (not a regular file): its problem is said every run")
+    # Compared as sets of (path, size, mtime): the only work here that grows with the archive.
     stored = index.file_stats()
-    present = {s.path for s in stats}
-    changed = [s for s in stats if stored.get(s.path) != (s.size, s.mtime_ns)]
-    gone = [path for path in stored if path not in present]
+    now = list(map(itemgetter(0, 1, 2), stats))
+    came = set(now).difference(stored)  # changed or new
+    went = stored.difference(now)  # changed or gone
+    changed = [FileStat(*s) for s in now if s in came]  # in the scan's order
+    present = {path for path, _, _ in came}
+    gone = sorted(path for path, _, _ in went if path not in present)
     if not (changed or gone) or len(changed) + len(gone) > MAX_CHANGED:
         raise Declined("nothing, or too much, changed")
     old = index.outcomes(sorted({s.path for s in changed} | set(gone)))

@@ -289,9 +289,10 @@ class Index:
         rows = self.db.execute("SELECT gid, header FROM groups")
         return [header_from_plain(gid, header) for gid, header in rows]
 
-    def file_stats(self) -> dict[str, tuple[int, int]]:
-        rows = self.db.execute("SELECT path, size, mtime_ns FROM files")
-        return {path: (size, mtime) for path, size, mtime in rows}
+    def file_stats(self) -> set[tuple[str, int, int]]:
+        """Every record file's (path, size, mtime) as the cache has it (a set made in C: a big
+        archive has hundreds of thousands)."""
+        return set(self.db.execute("SELECT path, size, mtime_ns FROM files"))
 
     def outcomes(self, paths: Sequence[str]) -> dict[str, FileOutcome]:
         """The stored outcomes (outlines) of those of `paths` the cache has."""
