@@ -8,24 +8,31 @@ slugs, the settings, the code): a stale item is never found, only missed. A file
 to a temporary name and renamed, so a reader sees the old file or the new one. Anything missing,
 unreadable or damaged is a miss: the item is made again, the output is the same. Each item is
 checked against its checksum before use, so a damaged byte is never published; the index is plain
-data (JSON), so a planted file can make feeds do work, never run code.
+data, so a planted file can make feeds do work, never run code.
 
-File layout: 8 bytes (big-endian length of the index), the index (sealed JSON, `codec.dump`:
-hex key -> [offset, length, CRC-32 of the item] into the data), the data.
+File layout: 8 bytes (big-endian count of items), the index: one fixed-size record per item
+(`_RECORD`: the key's length, the key padded to `_KEY` bytes, the item's offset into the data,
+its length and CRC-32), then the CRC-32 of those records, then the data. Binary, not JSON: a run
+reads hundreds of days' indexes (the subscription documents of rare topics reach far back), and
+this one is unpacked in C.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import struct
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from feeds import codec, files
+from feeds import files
 
 _HEADER = 8
-_MAX_INDEX = 1 << 30  # a damaged length must not make us read gigabytes
+_KEY = 36  # the longest key: a 32-byte digest and a format's name (`ArticleKeys.item`)
+_RECORD = struct.Struct(f">B{_KEY}sQII")  # key length, key, offset, length, CRC-32
+_CHECK = 4
+_MAX_ITEMS = 1 << 22  # a damaged count must not make us read gigabytes
 _MAX_OPEN = 256  # files kept open at once (the oldest opened is closed): a big build reads
 # thousands of days, and subscription documents of rare topics reach back over hundreds
 
@@ -54,18 +61,20 @@ class ItemStore:
 
     def put(self, day: str, items: dict[bytes, bytes]) -> None:
         """Replace `day`'s file by `items`. Failing to write only costs speed next time."""
-        index, offset = {}, 0
-        for key, data in items.items():
-            index[key.hex()] = (offset, len(data), zlib.crc32(data))
+        kept = {key: data for key, data in items.items() if len(key) <= _KEY}
+        records, offset = [], 0
+        for key, data in kept.items():
+            records.append(_RECORD.pack(len(key), key, offset, len(data), zlib.crc32(data)))
             offset += len(data)
-        head = codec.dump(index)
+        index = b"".join(records)
+        head = index + zlib.crc32(index).to_bytes(_CHECK, "big")
         self._close(day)
         target = self._path(day)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             if target.is_dir():  # not ours to keep: a folder took the day's name
                 target.rmdir()
-            chunks = (len(head).to_bytes(_HEADER, "big"), head, *items.values())
+            chunks = (len(records).to_bytes(_HEADER, "big"), head, *kept.values())
             files.replace(target, chunks, mode=0o600)  # the cache is the builder's own
         except OSError:
             pass
@@ -110,14 +119,22 @@ class ItemStore:
         except OSError:
             return None
         try:
-            size = int.from_bytes(os.pread(fd, _HEADER, 0), "big")
-            index = codec.load(os.pread(fd, min(size, _MAX_INDEX), _HEADER))
-            start = _HEADER + size
+            count = int.from_bytes(os.pread(fd, _HEADER, 0), "big")
+            if count > _MAX_ITEMS:
+                raise ValueError("not an item file")
+            size = count * _RECORD.size
+            head = os.pread(fd, size + _CHECK, _HEADER)
+            index, check = head[:size], head[size:]
+            if len(head) != size + _CHECK or zlib.crc32(index).to_bytes(_CHECK, "big") != check:
+                raise ValueError("a damaged index")
+            start = _HEADER + size + _CHECK
+            data = os.fstat(fd).st_size - start  # no item reaches beyond the file
             return fd, {
-                bytes.fromhex(key): (start + int(offset), int(length), int(check))
-                for key, (offset, length, check) in index.items()
+                key[:n]: (start + offset, length, crc)
+                for n, key, offset, length, crc in _RECORD.iter_unpack(index)
+                if offset + length <= data
             }
-        except (OSError, ValueError, TypeError, AttributeError, OverflowError, MemoryError):
+        except (OSError, ValueError, struct.error, MemoryError):
             # damaged, or planted: every item of the day is a miss
             os.close(fd)
             return None

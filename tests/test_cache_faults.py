@@ -14,12 +14,13 @@ import random
 import shutil
 import sqlite3
 import subprocess
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from feeds import Report
+from feeds import Report, itemstore
 from feeds.synthetic import write_corpus
 from tests.helpers import build_into, files_of
 
@@ -241,14 +242,16 @@ def test_planted_values_with_a_right_checksum_are_misses(
         db.execute("UPDATE meta SET value = ? WHERE key = 'state'", (deep,))
         db.execute("UPDATE meta SET value = ? WHERE key = 'report'", (wrong,))
         db.execute("UPDATE files SET outcome = ?", (deep,))
+    record = itemstore._RECORD
     for path in (cache / "items").glob("*.items"):  # the real keys, with impossible lengths
         data = path.read_bytes()
-        size = int.from_bytes(data[:8], "big")
-        real = codec.load(data[8 : 8 + size])
-        index = codec.dump(
-            {key: [offset, 10**20, check] for key, (offset, _, check) in real.items()}
-        )
-        path.write_bytes(len(index).to_bytes(8, "big") + index + data[8 + size :])
+        size = int.from_bytes(data[:8], "big") * record.size
+        index = b"".join(
+            record.pack(n, key, offset, 2**32 - 1 - offset % 7, check)
+            for n, key, offset, _, check in record.iter_unpack(data[8 : 8 + size])
+        )  # and the index's own checksum right: only the lengths lie
+        sealed = index + zlib.crc32(index).to_bytes(4, "big")
+        path.write_bytes(data[:8] + sealed + data[8 + size + 4 :])
     edit(seeds, 5)
     build_into(seeds, output, cache=cache, limit=10)
     assert_same_as_clean_build(seeds, output, tmp_path, "planted")
