@@ -185,6 +185,10 @@ MISTAKES = [
     ("defaults:\n  limit: many\n", "2: defaults.limit: must be a whole number ≥ 1, not 'many'"),
     ("defaults:\n  limit: 0\n", "2: defaults.limit: must be a whole number ≥ 1, not 0"),
     (
+        "defaults:\n  split_months_over: 0\n",
+        "2: defaults.split_months_over: must be a whole number ≥ 1, not 0",
+    ),
+    (
         "defaults:\n  formats: [rss, pdf]\n",
         "2: defaults.formats: must be a list drawn from rss, atom, json",
     ),
