@@ -74,10 +74,10 @@ def period_span(period: str) -> tuple[int, int]:
     """The times of a month (`2024-05`) or a day (`2024-05-31`): from its first microsecond to
     the next one's."""
     try:
-        year, number = int(period[:4]), int(period[5:7])
-        start = datetime(year, number, int(period[8:] or 1), tzinfo=UTC)
         if len(period) not in (7, 10):
             raise ValueError(period)
+        year, number = int(period[:4]), int(period[5:7])
+        start = datetime(year, number, int(period[8:] or 1), tzinfo=UTC)
     except ValueError as e:
         raise codec.Damaged(f"not a month or a day: {period!r}") from e
     try:

@@ -269,3 +269,25 @@ def test_unchanged_items_come_from_the_store_not_from_feedgen(
     made.clear()
     assert run() == first
     assert sum(made) == 0, "no item made again: all came from the store"
+
+
+def test_a_forked_worker_never_holds_the_output_lock_past_its_build(tmp_path: Path) -> None:
+    """A render worker that outlives its build (killed while the worker finished a batch) must
+    not make the next run exit as if another build were writing."""
+    output = tmp_path / "output"
+    ready, started = os.pipe()
+    with output_lock(output):
+        worker = os.fork()
+        if worker == 0:  # the worker: forked (its fork handlers ran), busy after its build
+            os.write(started, b"x")
+            time.sleep(5)
+            os._exit(0)
+        os.read(ready, 1)
+    os.close(ready)
+    os.close(started)
+    try:
+        with output_lock(output):  # the next build gets the lock at once
+            pass
+    finally:
+        os.kill(worker, signal.SIGKILL)
+        os.waitpid(worker, 0)
