@@ -96,21 +96,22 @@ def _build(
     state = _state(config, stats)
     last = _last_report(cache)
     last = last if last and _warnings_in_place(last, config) else None
-    intact = bool(last) and _intact(config.output, cache.output_stats())
     # Nothing changed since the last complete build, and its files are still in place?
-    if last and intact and cache.get("state") == state:
+    if last and cache.get("state") == state and _intact(config.output, cache.output_stats()):
         files = len(last.written) + last.unchanged
         return replace(
             last, parsed=0, written=(), unchanged=files, removed=(), refused=(), recent=()
         )
+    outputs = cache.output_fingerprints()
     # A few records changed: the index of the last build says which pages they touch (an
     # output not as it was left needs the full way, which looks at every one).
-    found = _delta(config, stats, cache, last, progress) if last and intact else None
+    recorded = ((path, size, mtime) for path, (_, size, mtime) in outputs.items())
+    intact = bool(last) and _intact(config.output, recorded)
+    found = _delta(config, stats, cache, last, outputs, progress) if last and intact else None
     if found is not None:
-        report, fresh, subscribed, outputs = found
+        report, fresh, subscribed = found
     else:
         checked = _check(config, stats, cache, progress)
-        outputs = cache.output_fingerprints()
         report, fresh, published = _publish(config, checked, outputs, cache, progress)
         subscribed = {g.file(fmt) for g in published.collection.groups for fmt in config.formats}
     cache.store_outputs(fresh, outputs)
@@ -129,20 +130,25 @@ def _build(
 
 
 def _delta(
-    config: Config, stats: list[FileStat], cache: Cache, last: Report, progress: Progress | None
-) -> tuple[Report, dict[str, Known], set[str], dict[str, Known]] | None:
-    """Publish what the changed records changed (`delta.py`): the report, every output's
-    fingerprint, size and mtime now and before, the subscription documents; None when the full
-    way must."""
+    config: Config,
+    stats: list[FileStat],
+    cache: Cache,
+    last: Report,
+    outputs: dict[str, Known],
+    progress: Progress | None,
+) -> tuple[Report, dict[str, Known], set[str]] | None:
+    """Publish what the changed records changed (`delta.py`), given every output's fingerprint,
+    size and mtime before: the report, the same now, the subscription documents; None when the
+    full way must."""
     from feeds import delta
     from feeds.render import ItemError
 
-    found = delta.run(config, stats, cache, last, progress)
+    found = delta.run(config, stats, cache, last, outputs, progress)
     if found is None:
         return None
     try:
         report, fresh = _put_in_place(
-            config, found.planned, found.kept, found.outputs, found.report, progress
+            config, found.planned, found.kept, outputs, found.report, progress
         )
         found.store.forget(found.stale)
     except ItemError:  # the full way leaves the article out, and says why
@@ -150,7 +156,7 @@ def _delta(
         return None
     finally:
         found.close()
-    return report, fresh, found.subscribed, found.outputs
+    return report, fresh, found.subscribed
 
 
 def _keep_index(config: Config, checked: Checked, cache: Cache) -> None:
@@ -523,13 +529,17 @@ def _warnings_in_place(report: Report, config: Config) -> bool:
     return not report.problems or warnings_in_place(report.problems, config.filters, config.custom)
 
 
-def _intact(output: Path, outputs: list[tuple[str, int, int]]) -> bool:
-    """Whether every file the last build recorded still has its size and mtime. Paths are
-    joined as text: `pathlib` would cost more than the `stat` calls themselves."""
+def _intact(output: Path, outputs: Iterable[tuple[str, int, int]]) -> bool:
+    """Whether every file the last build recorded (path, size, mtime) still has its size and
+    mtime, and there is one. Paths are joined as text: `pathlib` would cost more than the
+    `stat` calls themselves."""
     folder = os.fspath(output) + os.sep
-    return bool(outputs) and all(
-        _stat(folder + path) == (size, mtime) for path, size, mtime in outputs
-    )
+    found = False
+    for path, size, mtime in outputs:
+        if _stat(folder + path) != (size, mtime):
+            return False
+        found = True
+    return found
 
 
 def _stat(path: str) -> tuple[int, int]:

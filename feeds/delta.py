@@ -213,7 +213,6 @@ class Delta:
 
     planned: list[Planned]  # the files to make again
     kept: list[str]  # output files that stay as they are
-    outputs: dict[str, tuple[str, int, int]]  # every output's fingerprint, size, mtime, before
     report: Report  # but for what publishing says
     subscribed: set[str]  # every group's subscription documents (for WebSub)
     reader: OutcomeReader
@@ -226,12 +225,17 @@ class Delta:
 
 
 def run(
-    config: Config, stats: list[FileStat], cache: Cache, last: Report, progress: Progress | None
+    config: Config,
+    stats: list[FileStat],
+    cache: Cache,
+    last: Report,
+    outputs: Mapping[str, tuple[str, int, int]],
+    progress: Progress | None,
 ) -> Delta | None:
-    """Update the index from the changed files and plan what to make again, or None to go the
-    full way. The cache's tables are updated in one transaction: its record outcomes and the
-    index stay in step whatever happens next (an output made from them is checked by its
-    fingerprint and size next time)."""
+    """Update the index from the changed files and plan what to make again, given every output's
+    fingerprint, size and mtime (all in place), or None to go the full way. The cache's tables
+    are updated in one transaction: its record outcomes and the index stay in step whatever
+    happens next (an output made from them is checked by its fingerprint and size next time)."""
     from feeds.index import config_key
 
     index = cache.index()
@@ -242,7 +246,9 @@ def run(
     store = ItemStore(cache.folder / "items")
     try:
         with cache.transaction():
-            return _plan(config, stats, cache, index, last, progress, parsed, reader, store)
+            return _plan(
+                config, stats, cache, progress, index, last, outputs, parsed, reader, store
+            )
     except Exception as e:
         if not isinstance(e, Declined | sqlite3.Error | codec.Damaged):
             # A bug: said, and it costs this run the full way, never the build.
@@ -269,15 +275,15 @@ def _plan(
     config: Config,
     stats: list[FileStat],
     cache: Cache,
+    progress: Progress | None,
     index: Index,
     last: Report,
-    progress: Progress | None,
+    outputs: Mapping[str, tuple[str, int, int]],
     parsed: list[tuple[FileStat, tuple[bytes, bytes]]],
     reader: OutcomeReader,
     store: ItemStore,
 ) -> Delta:
     warnings = cache.index_warnings()
-    outputs = cache.output_fingerprints()  # all in place: `build._build` looked
     old, new = _read_changes(config, stats, index, progress, parsed)
     # The files that share a URL with them: how duplicates and related mentions resolve is
     # decided among these alone, so both sides are collected with them.
@@ -311,7 +317,7 @@ def _plan(
     subscribed = {g.group.file(fmt) for g in ordered for fmt in config.formats}
     months = {period[:7] for period in dropped.values() if period}
     stale = {m for m in months if not (config.archives and index.archived(m, config.limit))}
-    return Delta(planned, kept, outputs, report, subscribed, reader, store, stale)
+    return Delta(planned, kept, report, subscribed, reader, store, stale)
 
 
 def _read_changes(
@@ -507,7 +513,7 @@ def _pages(
     index: Index,
     groups: dict[int, Indexed],
     changes: dict[int, _Changes],
-    outputs: dict[str, tuple[str, int, int]],
+    outputs: Mapping[str, tuple[str, int, int]],
 ) -> tuple[list[tuple[int, Page, list[Row], bytes]], dict[str, str | None]]:
     """The pages of changed groups whose fingerprint moved, with their members and content
     digest; and the files of pages that are no more, with their period."""

@@ -132,11 +132,12 @@ class Publisher:
         # `pathlib` than on the rest of keeping them.
         if path in self._produced:
             raise AssertionError(f"two outputs share the path {path}")  # a slug bug, not bad input
-        if not is_output_path(path):
-            raise AssertionError(f"not a name feeds writes: {path!r}")  # a bug, not bad input
-        if path not in self._owned and os.path.lexists(os.path.join(self.output, path)):
-            self._refused.append(path)
-            return False
+        if path not in self._owned:  # an owned name was checked when the manifest was read
+            if not is_output_path(path):
+                raise AssertionError(f"not a name feeds writes: {path!r}")  # a bug, not bad input
+            if os.path.lexists(os.path.join(self.output, path)):
+                self._refused.append(path)
+                return False
         self._produced[path] = None
         return True
 
@@ -250,8 +251,13 @@ def read_manifest(output: Path) -> Manifest:
     runs = data.get("runs", []) if isinstance(data, dict) else None
     if not isinstance(files, list) or not isinstance(runs, list):
         return Manifest(found=True, problems=(f"{path} is not a feeds manifest; it is ignored",))
-    kept = tuple(f for f in files if isinstance(f, str) and is_output_path(f))
-    foreign = [f for f in files if not (isinstance(f, str) and is_output_path(f))]
+    kept: list[str] = []
+    foreign: list[object] = []
+    for f in files:  # one pass: a big archive's manifest lists a hundred thousand files
+        if isinstance(f, str) and is_output_path(f):
+            kept.append(f)
+        else:
+            foreign.append(f)
     problems: tuple[str, ...] = ()
     if foreign:
         shown = ", ".join(repr(f)[:80] for f in foreign[:3]) + (" …" if len(foreign) > 3 else "")
@@ -260,7 +266,7 @@ def read_manifest(output: Path) -> Manifest:
             "they are ignored and their files left alone",
         )
     tokens = tuple(r for r in runs if isinstance(r, str) and _is_token(r))
-    return Manifest(kept, tokens, True, problems)
+    return Manifest(tuple(kept), tokens, True, problems)
 
 
 def _recognized(output: Path, recorded: Mapping[str, tuple[int, int]]) -> frozenset[str]:
