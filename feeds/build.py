@@ -14,7 +14,6 @@ import contextlib
 import gc
 import hashlib
 import os
-from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
@@ -30,7 +29,7 @@ from feeds.lock import output_lock
 from feeds.model import Article, FileStat, Level, Problem
 from feeds.paths import REPORT_PATH
 from feeds.report import Report
-from feeds.scan import scan
+from feeds.scan import Scan, scan
 
 if TYPE_CHECKING:
     from feeds.batches import Batch, Planned
@@ -90,9 +89,7 @@ def _collectable_afterwards() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _build(
-    config: Config, stats: list[FileStat], cache: Cache, progress: Progress | None
-) -> Report:
+def _build(config: Config, stats: Scan, cache: Cache, progress: Progress | None) -> Report:
     state = _state(config, stats)
     last = _last_report(cache)
     last = last if last and _warnings_in_place(last, config) else None
@@ -123,7 +120,7 @@ def _build(
     if not done:
         cache.keep_index(None, "")
     elif found is None and published is checked:  # last: it says the report is its own
-        _keep_index(config, checked, cache)
+        _keep_index(config, checked, stats, cache)
     if config.websub_hub:
         report = _announce(config, config.websub_hub, subscribed, report)
     return report
@@ -131,7 +128,7 @@ def _build(
 
 def _delta(
     config: Config,
-    stats: list[FileStat],
+    stats: Scan,
     cache: Cache,
     last: Report,
     outputs: dict[str, Known],
@@ -159,7 +156,7 @@ def _delta(
     return report, fresh, found.subscribed
 
 
-def _keep_index(config: Config, checked: Checked, cache: Cache) -> None:
+def _keep_index(config: Config, checked: Checked, stats: Scan, cache: Cache) -> None:
     """Index a complete build for the next runs (`index.py`), when its articles are outlines
     (with the cache in memory they are not, and the index would be lost anyway)."""
     from feeds.index import config_key
@@ -168,7 +165,9 @@ def _keep_index(config: Config, checked: Checked, cache: Cache) -> None:
     if cache.database is None or any(a.place is None for g in groups for a in g.articles):
         return
     cache.keep_index(
-        lambda index: index.write(checked.collection, checked.articles, checked.file_problems),
+        lambda index: index.write(
+            checked.collection, checked.articles, checked.file_problems, stats.digests()
+        ),
         config_key(config),
         len(checked.collection.warnings),
     )
@@ -491,7 +490,7 @@ def _check_layout(seeds: Path, output: Path, cache: Path) -> None:
             )
 
 
-def _scan(config: Config) -> list[FileStat]:
+def _scan(config: Config) -> Scan:
     if not config.seeds.is_dir():
         raise ConfigError(f"seeds folder {str(config.seeds)!r} does not exist or is not a folder")
     try:
@@ -504,15 +503,12 @@ def _scan(config: Config) -> list[FileStat]:
         ) from e
 
 
-def _state(config: Config, stats: list[FileStat]) -> str:
+def _state(config: Config, stats: Scan) -> str:
     """Everything a build's output depends on, short of reading a file: if this is unchanged since
     the last complete build, and its outputs are still in place, there is nothing to do."""
     digest = hashlib.sha256(f"{CODE_DIGEST}|{config!r}|{len(stats)}|".encode())
-    # Names, sizes and times digested column by column: formatting a line per file cost twice
-    # as much, on a run that does nothing else.
-    digest.update("\0".join([s.path for s in stats]).encode("utf-8", "surrogateescape"))
-    digest.update(array("q", [s.size for s in stats]))
-    digest.update(array("q", [s.mtime_ns for s in stats]))
+    for folder, found in stats.digests().items():  # each its files' names, sizes and mtimes
+        digest.update(folder.encode("utf-8", "surrogateescape") + b"\0" + found)
     return digest.hexdigest()
 
 

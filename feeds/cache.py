@@ -68,8 +68,9 @@ CREATE TABLE IF NOT EXISTS names
     (kind TEXT, key TEXT, spelling TEXT, n INTEGER, PRIMARY KEY (kind, key, spelling))
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS problems (path TEXT PRIMARY KEY, problems BLOB);
+CREATE TABLE IF NOT EXISTS folders (folder TEXT PRIMARY KEY, digest BLOB) WITHOUT ROWID;
 """
-INDEX_TABLE_NAMES = ("groups", "members", "urls", "names", "problems")  # `index.py`'s
+INDEX_TABLE_NAMES = ("groups", "members", "urls", "names", "problems", "folders")  # `index.py`'s
 
 
 def default_cache_folder(output: Path) -> Path:

@@ -58,6 +58,7 @@ from feeds.model import Article, FileOutcome, FileStat, Provider
 from feeds.pages import Page
 from feeds.paths import REPORT_PATH
 from feeds.report import Report
+from feeds.scan import Scan
 from feeds.site import Listing, plan_site
 from feeds.slugs import provider_slug, topic_slug
 
@@ -226,7 +227,7 @@ class Delta:
 
 def run(
     config: Config,
-    stats: list[FileStat],
+    stats: Scan,
     cache: Cache,
     last: Report,
     outputs: Mapping[str, tuple[str, int, int]],
@@ -273,7 +274,7 @@ def _supported(config: Config) -> bool:
 
 def _plan(
     config: Config,
-    stats: list[FileStat],
+    stats: Scan,
     cache: Cache,
     progress: Progress | None,
     index: Index,
@@ -322,7 +323,7 @@ def _plan(
 
 def _read_changes(
     config: Config,
-    stats: list[FileStat],
+    stats: Scan,
     index: Index,
     progress: Progress | None,
     parsed: list[tuple[FileStat, tuple[bytes, bytes]]],
@@ -331,12 +332,16 @@ def _read_changes(
     changed or came (read now; `parsed` gets them encoded, for the cache)."""
     if any(s.size < 0 for s in stats):
         raise Declined("a file is skipped (not a regular file): its problem is said every run")
-    # Compared as sets of (path, size, mtime): the only work here that grows with the archive.
-    stored = index.file_stats()
-    now = list(map(itemgetter(0, 1, 2), stats))
-    came = set(now).difference(stored)  # changed or new
-    went = stored.difference(now)  # changed or gone
-    changed = [FileStat(*s) for s in now if s in came]  # in the scan's order
+    # Only folders whose digest moved are compared, file by file, as sets of (path, size, mtime).
+    stored, digests = index.folders(), stats.digests()
+    folders = {f for f, d in digests.items() if stored.get(f) != d} | (stored.keys() - digests)
+    index.set_folders({folder: digests.get(folder) for folder in folders})
+    part = stats.in_folders(folders)
+    now = list(map(itemgetter(0, 1, 2), part))
+    before = index.file_stats(folders)
+    came = set(now).difference(before)  # changed or new
+    went = before.difference(now)  # changed or gone
+    changed = [s for s, key in zip(part, now, strict=True) if key in came]  # in the scan's order
     present = {path for path, _, _ in came}
     gone = sorted(path for path, _, _ in went if path not in present)
     if not (changed or gone) or len(changed) + len(gone) > MAX_CHANGED:
@@ -595,7 +600,7 @@ def _planned(
 
 def _report(
     last: Report,
-    stats: list[FileStat],
+    stats: Scan,
     index: Index,
     outcomes: tuple[dict[str, FileOutcome], dict[str, FileOutcome]],
     new_sub: Collection,

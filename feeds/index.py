@@ -14,7 +14,10 @@ the cache's database (its tables are created and dropped with the cache's own):
   places a changed URL may be (duplicates, mentions);
 - `names`: how many articles spell each topic's and provider's name each way, and how many name
   each key at all (`Collection.spellings`, `Collection.known`);
-- `problems`: each record file's problems, in order, for the report.
+- `problems`: each record file's problems, in order, for the report;
+- `folders`: a digest of the names, sizes and mtimes of each seeds folder's own files, as the
+  `files` table has them (`Scan.digests`): a folder whose digest did not change is not compared
+  file by file. A damaged digest only costs its folder's comparison, and is written again.
 """
 
 from __future__ import annotations
@@ -237,8 +240,10 @@ class Index:
         collection: Collection,
         articles: Sequence[Article],
         problems: Sequence[tuple[str, tuple[Problem, ...]]],
+        folders: dict[str, bytes],
     ) -> None:
-        """Index a full build's collection (inside the caller's transaction)."""
+        """Index a full build's collection, and the digests of the seeds folders it was read from
+        (inside the caller's transaction)."""
         self.clear()
         members = Members(ArticleKeys(collection, ""))
         db = self.db
@@ -258,6 +263,7 @@ class Index:
             "INSERT INTO problems VALUES (?, ?)",
             ((path, _problems(found)) for path, found in problems),
         )
+        db.executemany("INSERT INTO folders VALUES (?, ?)", folders.items())
 
     def clear(self) -> None:
         for table in INDEX_TABLE_NAMES:  # created with the cache's own (`cache.py`)
@@ -289,10 +295,30 @@ class Index:
         rows = self.db.execute("SELECT gid, header FROM groups")
         return [header_from_plain(gid, header) for gid, header in rows]
 
-    def file_stats(self) -> set[tuple[str, int, int]]:
-        """Every record file's (path, size, mtime) as the cache has it (a set made in C: a big
-        archive has hundreds of thousands)."""
-        return set(self.db.execute("SELECT path, size, mtime_ns FROM files"))
+    def folders(self) -> dict[str, bytes]:
+        """Each seeds folder's digest, as the last run left its files (`Scan.digests`)."""
+        return dict(self.db.execute("SELECT folder, digest FROM folders"))
+
+    def file_stats(self, folders: Iterable[str]) -> set[tuple[str, int, int]]:
+        """The (path, size, mtime) of each record file the cache has in these folders (not in
+        their sub-folders): a range of the table's primary key each."""
+        found: set[tuple[str, int, int]] = set()
+        for folder in folders:
+            if folder:  # byte order: every `folder/...` sorts from `folder/` to `folder0`
+                query = "SELECT path, size, mtime_ns FROM files WHERE path >= ? AND path < ?"
+                rows = self.db.execute(query, (folder + "/", folder + "0"))
+            else:
+                rows = self.db.execute("SELECT path, size, mtime_ns FROM files")
+            found.update(row for row in rows if row[0].rpartition("/")[0] == folder)
+        return found
+
+    def set_folders(self, digests: dict[str, bytes | None]) -> None:
+        """Folders' digests as their files are now (None: the folder is gone)."""
+        self.db.executemany("DELETE FROM folders WHERE folder = ?", ((f,) for f in digests))
+        self.db.executemany(
+            "INSERT INTO folders VALUES (?, ?)",
+            ((folder, digest) for folder, digest in digests.items() if digest is not None),
+        )
 
     def outcomes(self, paths: Sequence[str]) -> dict[str, FileOutcome]:
         """The stored outcomes (outlines) of those of `paths` the cache has."""

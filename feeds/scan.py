@@ -9,9 +9,12 @@ would block the build; it is described instead (`FileStat.skip`).
 from __future__ import annotations
 
 import gc
+import hashlib
 import operator
 import os
 import stat
+from array import array
+from collections.abc import Iterable
 from pathlib import Path
 
 from feeds.model import FileStat, Level, Problem
@@ -26,14 +29,47 @@ def is_record(name: str) -> bool:
     return suffix in FRONT_MATTER_SUFFIXES or suffix in DATA_SUFFIXES
 
 
-def scan(seeds: Path) -> list[FileStat]:
+class Scan(list[FileStat]):
+    """Every entry found, in order; and where each folder's own entries are in that list
+    (`spans`, by folder relative to the seeds folder, "" for itself), so that a folder whose
+    entries did not change since a run can be known by its digest alone (`digests`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spans: dict[str, list[tuple[int, int]]] = {}
+        self._digests: dict[str, bytes] | None = None
+
+    def digests(self) -> dict[str, bytes]:
+        """Each folder's digest of its own entries' names, sizes and mtimes."""
+        if self._digests is None:
+            self._digests = {folder: self._digest(spans) for folder, spans in self.spans.items()}
+        return self._digests
+
+    def in_folders(self, folders: Iterable[str]) -> list[FileStat]:
+        """The entries of these folders (not of their sub-folders), in order."""
+        spans = sorted(span for folder in folders for span in self.spans.get(folder, ()))
+        return [stat for start, stop in spans for stat in self[start:stop]]
+
+    def _digest(self, spans: list[tuple[int, int]]) -> bytes:
+        # Column by column: formatting a line per file would cost twice as much.
+        digest = hashlib.blake2b(digest_size=16)
+        for start, stop in spans:
+            part = self[start:stop]
+            names = "\0".join([s.path for s in part])
+            digest.update(names.encode("utf-8", "surrogateescape") + b"\1")
+            digest.update(array("q", [s.size for s in part]))
+            digest.update(array("q", [s.mtime_ns for s in part]))
+        return digest.digest()
+
+
+def scan(seeds: Path) -> Scan:
     """Every entry under `seeds` that is not a folder, recursively, sorted by name within each
     folder, hidden files and folders skipped, with what tells whether it changed. Entries that
     are not regular files (FIFOs, sockets, devices, broken or looping links) or whose names are
     not UTF-8 are described instead (`FileStat.skip`), never opened. A folder that cannot be
     listed raises (OSError): counting it as empty would remove the feeds of every record in it.
     """
-    stats: list[FileStat] = []
+    stats = Scan()
     # Hundreds of thousands of small objects that live on and hold no cycles: the cyclic
     # garbage collector, run again and again as they pile up, would only cost time.
     collecting = gc.isenabled()
@@ -46,15 +82,18 @@ def scan(seeds: Path) -> list[FileStat]:
     return stats
 
 
-def _walk(folder: str, prefix: str, stats: list[FileStat]) -> None:
+def _walk(folder: str, prefix: str, stats: Scan) -> None:
     # One tight loop, no generators: on a run with nothing to do this walk is most of the time.
     with os.scandir(folder) as listing:
         entries = sorted((e for e in listing if e.name[0] != "."), key=_NAME)
+    start = len(stats)
     for entry in entries:
         name = prefix + entry.name
         if _is_folder(entry):
             if not entry.is_symlink():  # links to folders are not followed: no cycles
+                _span(stats, prefix, start)
                 _walk(entry.path, name + "/", stats)
+                start = len(stats)
             continue
         shown = name if name.isascii() else os.fsencode(name).decode("utf-8", "backslashreplace")
         try:
@@ -70,6 +109,13 @@ def _walk(folder: str, prefix: str, stats: list[FileStat]) -> None:
             kind = _KINDS.get(stat.S_IFMT(st.st_mode), "a special file")
             warning = f"is {kind}, not a regular file; skipped without opening it"
             stats.append(_skipped(name, warning, Level.WARNING))
+    _span(stats, prefix, start)
+
+
+def _span(stats: Scan, prefix: str, start: int) -> None:
+    """The folder's entries from `start` on (up to a sub-folder's, or its end) are its own."""
+    if len(stats) > start:
+        stats.spans.setdefault(prefix[:-1], []).append((start, len(stats)))
 
 
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device"}

@@ -335,6 +335,36 @@ def test_a_damaged_index_is_never_followed(
     assert _members(database) == _members(clean) != []
 
 
+FOLDER_DAMAGES: dict[str, str] = {
+    "digests garbled": "UPDATE folders SET digest = x'00'",
+    "digests forgotten": "DELETE FROM folders",
+    "folders renamed": "UPDATE folders SET folder = folder || 'x'",
+}
+
+
+@pytest.mark.parametrize("damage", FOLDER_DAMAGES, ids=list(FOLDER_DAMAGES))
+def test_a_damaged_folder_digest_costs_a_comparison_never_a_change(
+    built: tuple[Path, Path, Path], tmp_path: Path, damage: str
+) -> None:
+    """A folder whose digest is unchanged is not compared file by file: a damaged digest makes
+    its folder compared, so no change goes unseen, and the run writes the digest again."""
+    seeds, output, cache = built
+    (database,) = cache.glob("*.sqlite")
+    with sqlite3.connect(database) as db:
+        db.execute(FOLDER_DAMAGES[damage])
+    edit(seeds, 3)
+    report = build_into(seeds, output, cache=cache, limit=10)
+    assert (report.parsed, report.notices) == (1, ())
+    assert_same_as_clean_build(seeds, output, tmp_path, "folders")
+    (clean,) = (tmp_path / "clean-cache-folders").glob("*.sqlite")
+    assert _folders(database) == _folders(clean) != []
+
+
+def _folders(database: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(database) as db:
+        return db.execute("SELECT folder, digest FROM folders ORDER BY 1").fetchall()
+
+
 def _members(database: Path) -> list[tuple[object, ...]]:
     """Every group's members, as the index has them (but for the groups' numbers)."""
     with sqlite3.connect(database) as db:

@@ -167,7 +167,9 @@ class Corpus:
         return "\n".join(lines)
 
     def add(self) -> None:
-        name = f"r{self.serial + 1:04d}.md"
+        # In folders too: `2024/r0050/` sits among its parent's own records (r0049.md, r0051.md).
+        folder = self.rng.choice(["", "", "", "2024/", "2024/r0050/", "zz/"])
+        name = f"{folder}r{self.serial + 1:04d}.md"
         write_record(self.seeds, name, self.record())
         self.names.append(name)
 
@@ -186,7 +188,7 @@ class Corpus:
         if self.names:
             i = self.rng.randrange(len(self.names))
             new = f"moved/{self.names[i]}"
-            (self.seeds / new).parent.mkdir(exist_ok=True)
+            (self.seeds / new).parent.mkdir(parents=True, exist_ok=True)
             (self.seeds / self.names[i]).rename(self.seeds / new)
             self.names[i] = new
 
@@ -277,6 +279,7 @@ def _index(cache: Path) -> dict[str, list[Any]]:
                 (path, codec.load(blob))
                 for path, blob in db.execute("SELECT path, problems FROM problems")
             ),
+            "folders": sorted(db.execute("SELECT folder, digest FROM folders")),
         }
 
 

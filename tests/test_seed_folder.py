@@ -153,3 +153,28 @@ def test_a_seeds_folder_that_cannot_be_listed_stops_the_run_and_keeps_the_feeds(
         "written, the feeds stay as they were"
     )
     assert files_of(output) == before
+
+
+def test_a_scan_knows_each_folders_own_files_and_their_digest(tmp_path: Path) -> None:
+    """What lets a run compare only the folders that changed: each folder's own entries (a
+    sub-folder's sit among them, by name), and a digest that moves with any of theirs only."""
+    from feeds.scan import scan
+
+    for name in ["a.md", "m/x.md", "m/n/y.md", "m/z.md", "q.md"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("---\ntitle: t\n---\n")
+    found = scan(tmp_path)
+    assert [s.path for s in found] == ["a.md", "m/n/y.md", "m/x.md", "m/z.md", "q.md"]
+    assert {f: [s.path for s in found.in_folders([f])] for f in found.spans} == {
+        "": ["a.md", "q.md"],
+        "m": ["m/x.md", "m/z.md"],
+        "m/n": ["m/n/y.md"],
+    }
+    assert [s.path for s in found.in_folders(["m", "m/n"])] == ["m/n/y.md", "m/x.md", "m/z.md"]
+    before = found.digests()
+    os.utime(tmp_path / "m/z.md", ns=(0, 10**18))
+    after = scan(tmp_path).digests()
+    assert {f for f in before if before[f] != after[f]} == {"m"}
+    (tmp_path / "m/n/y.md").rename(tmp_path / "m/n/w.md")
+    renamed = scan(tmp_path).digests()
+    assert {f for f in after if after[f] != renamed[f]} == {"m/n"}
