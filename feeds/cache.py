@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS members
      j INTEGER, content BLOB, provider BLOB, check_ INTEGER, PRIMARY KEY (gid, time DESC, url))
     WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS members_day ON members (day);
-CREATE INDEX IF NOT EXISTS members_gid_day ON members (gid, day);
+CREATE TABLE IF NOT EXISTS days (gid INTEGER PRIMARY KEY, counts BLOB);
 CREATE TABLE IF NOT EXISTS urls (url TEXT, path TEXT, check_ INTEGER);
 CREATE INDEX IF NOT EXISTS urls_url ON urls (url);
 CREATE INDEX IF NOT EXISTS urls_path ON urls (path);
@@ -70,7 +70,15 @@ CREATE TABLE IF NOT EXISTS names
 CREATE TABLE IF NOT EXISTS problems (path TEXT PRIMARY KEY, problems BLOB);
 CREATE TABLE IF NOT EXISTS folders (folder TEXT PRIMARY KEY, digest BLOB) WITHOUT ROWID;
 """
-INDEX_TABLE_NAMES = ("groups", "members", "urls", "names", "problems", "folders")  # `index.py`'s
+INDEX_TABLE_NAMES = (
+    "groups",
+    "members",
+    "days",
+    "urls",
+    "names",
+    "problems",
+    "folders",
+)  # `index.py`'s
 
 
 def default_cache_folder(output: Path) -> Path:

@@ -80,29 +80,30 @@ class Declined(Exception):
 Cut = tuple[str | None, str | None, int, int]
 
 
-def layout(
-    counts: Sequence[tuple[str, int]], limit: int, archives: bool, split_over: int
-) -> tuple[Cut, ...]:
-    """A group's pages from how many members it has on each day, newest day first (as
-    `pages.pages` cuts them: by month, by day in a month of more than `split_over`)."""
+def periods(day_counts: Mapping[str, int], split_over: int) -> list[tuple[str, int]]:
+    """A group's archive periods, newest first, with how many members each has, from its members
+    on each day, newest first: a month, or its days when it has more than `split_over`."""
     in_month: Counter[str] = Counter()
-    for day, n in counts:
+    for day, n in day_counts.items():
         in_month[day[:7]] += n
+    found: Counter[str] = Counter()
+    for day, n in day_counts.items():
+        found[day if in_month[day[:7]] > split_over else day[:7]] += n
+    return list(found.items())
+
+
+def layout(periods: Sequence[tuple[str, int]], limit: int, archives: bool) -> tuple[Cut, ...]:
+    """A group's pages from how many members it has in each period, newest first (`periods`):
+    as `pages.pages` cuts them."""
     archived: list[tuple[str, int, int]] = []
     rank = 0
-    for day, n in counts:
-        period = day if in_month[day[:7]] > split_over else day[:7]
+    for period, n in periods:
         first, rank = max(rank, limit), rank + n
-        if not archives or first >= rank:
-            continue
-        if archived and archived[-1][0] == period:  # the month's page goes on
-            archived[-1] = (period, archived[-1][1], rank)
-        else:
+        if archives and first < rank:
             archived.append((period, first, rank))
-    periods = [p for p, _, _ in archived]
-    older = [*periods[1:], None][: len(periods)]
+    older = [*(p for p, _, _ in archived[1:]), None][: len(archived)]
     return (
-        (None, periods[0] if periods else None, 0, min(limit, rank)),
+        (None, archived[0][0] if archived else None, 0, min(limit, rank)),
         *((p, o, first, stop) for (p, first, stop), o in zip(archived, older, strict=True)),
     )
 
@@ -113,7 +114,8 @@ class _Changes:
 
     removed: list[Article]
     added: list[Article]
-    before: list[tuple[str, int]]  # its members on each day, before (`Index.day_counts`)
+    before: dict[str, int]  # its members on each day, newest first (`Index.day_counts`)
+    after: dict[str, int]  # the same, now
     gone: Group | None = None  # the group, when it went with them
     renamed: bool = False  # its header changed (a provider's name or logo): every page did
 
@@ -415,9 +417,9 @@ def _regroup(
         added = [a for url, a in after.items() if before.get(url) is not a]
         if removed or added:
             by_day = index.day_counts(gid)
-            if sum(n for _, n in by_day) != groups[gid].items:
+            if sum(by_day.values()) != groups[gid].items:
                 raise codec.Damaged("the index counts a group's members apart")
-            changes[gid] = _Changes(removed, added, by_day)
+            changes[gid] = _Changes(removed, added, by_day, _moved(by_day, removed, added))
     rows = Members(ArticleKeys(_headers(sorted(groups.values(), key=_place)), ""))
     for gid, change in changes.items():
         indexed = groups[gid]
@@ -433,9 +435,20 @@ def _regroup(
         counted = names.get((header.kind, header.key))
         if counted is not None and sum(counted.values()) != items:
             raise codec.Damaged("the index counts names and members apart")
+        index.set_day_counts(gid, change.after)
         groups[gid] = Indexed(gid, header, items, index.newest(gid))
         index.set_group(groups[gid])
     return changes
+
+
+def _moved(counts: dict[str, int], removed: list[Article], added: list[Article]) -> dict[str, int]:
+    """Members on each day, newest first, once `removed` went and `added` came."""
+    moved = Counter(counts)
+    moved.subtract(a.day for a in removed)
+    moved.update(a.day for a in added)
+    if any(n < 0 for n in moved.values()):
+        raise codec.Damaged("the index counts fewer members on a day than go")
+    return dict(sorted(((day, n) for day, n in moved.items() if n), reverse=True))
 
 
 def _appear_or_go(index: Index, kind: GroupKind, key: str) -> None:
@@ -523,22 +536,19 @@ def _pages(
     """The pages of changed groups whose fingerprint moved, with their members and content
     digest; and the files of pages that are no more, with their period."""
     settings = settings_key(config)
+    split, limit, archives = config.split_months_over, config.limit, config.archives
     wanted = []
     dropped: dict[str, str | None] = {}
-    split = config.split_months_over
     for gid, change in changes.items():
-        old = {p[0]: p for p in layout(change.before, config.limit, config.archives, split)}
+        old = {p[0]: p for p in layout(periods(change.before, split), limit, archives)}
         if change.gone:  # its every page goes with it
             gone = {Page(change.gone, (), p).path(fmt): p for p in old for fmt in config.formats}
             dropped.update(gone)
             continue
         group = groups[gid].group
-        counts = index.day_counts(gid)
-        new = layout(counts, config.limit, config.archives, split)
-        in_period: Counter[str] = Counter()
-        for day, n in counts:
-            in_period[day] += n
-            in_period[day[:7]] += n
+        counts = periods(change.after, split)
+        new = layout(counts, limit, archives)
+        in_period = dict(counts)
         touched = change.periods()
         for period, older, first, stop in new:
             cut = (period, older, first, stop)

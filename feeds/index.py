@@ -10,6 +10,8 @@ the cache's database (its tables are created and dropped with the cache's own):
 - `members`: each group's articles: URL, time (microseconds since 1970, UTC), day, record file
   and place in it (`Article.place`), what its item depends on (`ArticleKeys.content`) and, in
   provider groups, its provider (the group's domain and logo are its newest members');
+- `days`: how many members each group has on each day, newest first (what its pages are cut
+  from, `delta.layout`), kept by delta runs as they add and remove members;
 - `urls`: every URL each record file holds, its records' and their related articles': the other
   places a changed URL may be (duplicates, mentions);
 - `names`: how many articles spell each topic's and provider's name each way, and how many name
@@ -41,7 +43,6 @@ from feeds.text import identity_key
 
 _SECONDARY = {
     "members_day": "CREATE INDEX members_day ON members (day)",
-    "members_gid_day": "CREATE INDEX members_gid_day ON members (gid, day)",
     "urls_url": "CREATE INDEX urls_url ON urls (url)",
     "urls_path": "CREATE INDEX urls_path ON urls (path)",
 }
@@ -255,6 +256,7 @@ class Index:
             header = header_to_plain(Indexed(gid, group, len(group.articles), newest))
             db.execute("INSERT INTO groups VALUES (?, ?)", (gid, header))
             db.executemany(_INSERT_MEMBER, members.rows(group.articles, gid, group))
+            self.set_day_counts(gid, dict(Counter(a.day for a in group.articles)))
         db.executemany("INSERT INTO urls VALUES (?, ?, ?)", urls_of(articles))
         for statement in _SECONDARY.values():
             db.execute(statement)
@@ -354,10 +356,16 @@ class Index:
         row = self.db.execute(query, (KNOWN + kind, key)).fetchone()
         return int(row[0]) if row else 0
 
-    def day_counts(self, gid: int) -> list[tuple[str, int]]:
+    def day_counts(self, gid: int) -> dict[str, int]:
         """How many members a group has on each day, newest day first."""
-        query = "SELECT day, count(*) FROM members WHERE gid = ? GROUP BY day"
-        return sorted(self.db.execute(query, (gid,)).fetchall(), reverse=True)
+        row = self.db.execute("SELECT counts FROM days WHERE gid = ?", (gid,)).fetchone()
+        found = codec.load(row[0]) if row else {}
+        if not isinstance(found, dict) or not all(type(n) is int for n in found.values()):
+            raise codec.Damaged("not a group's day counts")
+        return found
+
+    def set_day_counts(self, gid: int, counts: dict[str, int]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO days VALUES (?, ?)", (gid, codec.dump(counts)))
 
     def rows(self, gid: int, period: str | None, skip: int, count: int) -> list[Row]:
         """`count` members of a group past the first `skip`, newest first: of all its members
@@ -430,6 +438,7 @@ class Index:
 
     def drop_group(self, gid: int) -> None:
         self.db.execute("DELETE FROM groups WHERE gid = ?", (gid,))
+        self.db.execute("DELETE FROM days WHERE gid = ?", (gid,))
 
     def newest(self, gid: int) -> int | None:
         query = "SELECT time FROM members WHERE gid = ? ORDER BY time DESC LIMIT 1"

@@ -308,6 +308,8 @@ INDEX_DAMAGES: dict[str, str] = {
     ),
     "names counted twice": "UPDATE names SET n = n * 2",
     "groups garbled": "UPDATE groups SET header = x'00'",
+    "day counts garbled": "UPDATE days SET counts = x'00'",
+    "day counts forgotten": "DELETE FROM days",
     "URLs given to another file": "UPDATE urls SET path = 'elsewhere.md'",
 }
 

@@ -19,7 +19,7 @@ import feeds.build  # noqa: F401 (the module, as `pipeline`)
 from feeds.cache import Cache
 from feeds.collect import Group, GroupKind, newest_first
 from feeds.config import Config
-from feeds.delta import layout
+from feeds.delta import layout, periods
 from feeds.filters import CustomFeed, Filters
 from feeds.model import Article
 from feeds.pages import pages
@@ -53,7 +53,7 @@ def test_a_layout_cuts_pages_as_a_group_does(
     found = pages(group, config)
     expected = [(p.period, p.older, [a.url for a in p.articles]) for p in found]
     urls = [a.url for a in group.articles]
-    cut = layout(per_day, limit, archives, split_over)
+    cut = layout(periods(dict(per_day), split_over), limit, archives)
     assert [(p, o, urls[first:stop]) for p, o, first, stop in cut] == expected
 
 
@@ -280,6 +280,12 @@ def _index(cache: Path) -> dict[str, list[Any]]:
                 for path, blob in db.execute("SELECT path, problems FROM problems")
             ),
             "folders": sorted(db.execute("SELECT folder, digest FROM folders")),
+            "days": sorted(
+                (codec.load(header), list(codec.load(counts).items()))
+                for header, counts in db.execute(
+                    "SELECT header, counts FROM groups JOIN days USING (gid)"
+                )
+            ),
         }
 
 
