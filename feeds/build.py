@@ -529,12 +529,16 @@ def _intact(output: Path, outputs: Iterable[tuple[str, int, int]]) -> bool:
     """Whether every file the last build recorded (path, size, mtime) still has its size and
     mtime, and there is one. Paths are joined as text: `pathlib` would cost more than the
     `stat` calls themselves."""
-    folder = os.fspath(output) + os.sep
+    folder, stat = os.fspath(output) + os.sep, os.stat
     found = False
-    for path, size, mtime in outputs:
-        if _stat(folder + path) != (size, mtime):
-            return False
-        found = True
+    try:  # one tight loop: on a run with nothing to do, this is all but the scan
+        for path, size, mtime in outputs:
+            st = stat(folder + path)
+            if st.st_size != size or st.st_mtime_ns != mtime:
+                return False
+            found = True
+    except OSError:
+        return False
     return found
 
 

@@ -216,7 +216,11 @@ class Publisher:
                     (self.output / folder / name).unlink(missing_ok=True)
 
     def _write_manifest(self, owned: Iterable[str], runs: Iterable[str]) -> None:
-        data = (json.dumps({"files": sorted(owned), "runs": list(runs)}, indent=1) + "\n").encode()
+        # One name a line, encoded in C (`indent` would take the encoder written in Python: a
+        # tenth of a second per hundred thousand names). Names feeds writes hold no quote.
+        listed = json.dumps(sorted(owned), separators=(",", ":")).replace('","', '",\n  "')
+        text = f'{{"files": {listed},\n "runs": {json.dumps(list(runs))}}}\n'
+        data = text.encode()
         target = self.output / MANIFEST_PATH
         try:
             if not _same_bytes(target, data):
