@@ -93,22 +93,26 @@ def _build(config: Config, stats: Scan, cache: Cache, progress: Progress | None)
     state = _state(config, stats)
     last = _last_report(cache)
     last = last if last and _warnings_in_place(last, config) else None
+    stored = cache.get("state")  # None: the last run did not finish (or went without)
     # Nothing changed since the last complete build, and its files are still in place?
-    if last and cache.get("state") == state and _intact(config.output, cache.output_stats()):
+    if last and stored == state and _intact(config.output, cache.output_stats()):
         files = len(last.written) + last.unchanged
         return replace(
             last, parsed=0, written=(), unchanged=files, removed=(), refused=(), recent=()
         )
     outputs = cache.output_fingerprints()
-    # A few records changed: the index of the last build says which pages they touch (an
-    # output not as it was left needs the full way, which looks at every one).
+    # A few records changed: the index of the last build says which pages they touch. Not when
+    # an output is not as it was left (the full way looks at every one), nor when the last run
+    # did not finish: a delta run killed before it published left its changes in the index.
     recorded = ((path, size, mtime) for path, (_, size, mtime) in outputs.items())
-    intact = bool(last) and _intact(config.output, recorded)
-    found = _delta(config, stats, cache, last, outputs, progress) if last and intact else None
+    found = None
+    if last and stored is not None and _intact(config.output, recorded):
+        found = _delta(config, stats, cache, last, outputs, progress)
     if found is not None:
         report, fresh, subscribed = found
     else:
         checked = _check(config, stats, cache, progress)
+        outputs = cache.output_fingerprints()  # again: a damaged cache may have been replaced
         report, fresh, published = _publish(config, checked, outputs, cache, progress)
         subscribed = {g.file(fmt) for g in published.collection.groups for fmt in config.formats}
     cache.store_outputs(fresh, outputs)
@@ -162,7 +166,9 @@ def _keep_index(config: Config, checked: Checked, stats: Scan, cache: Cache) -> 
     from feeds.index import config_key
 
     groups = checked.collection.groups
-    if cache.database is None or any(a.place is None for g in groups for a in g.articles):
+    if cache.database is None or cache.replaced:  # an index of records the cache lost
+        return
+    if any(a.place is None for g in groups for a in g.articles):
         return
     cache.keep_index(
         lambda index: index.write(
@@ -529,16 +535,12 @@ def _intact(output: Path, outputs: Iterable[tuple[str, int, int]]) -> bool:
     """Whether every file the last build recorded (path, size, mtime) still has its size and
     mtime, and there is one. Paths are joined as text: `pathlib` would cost more than the
     `stat` calls themselves."""
-    folder, stat = os.fspath(output) + os.sep, os.stat
+    folder = os.fspath(output) + os.sep
     found = False
-    try:  # one tight loop: on a run with nothing to do, this is all but the scan
-        for path, size, mtime in outputs:
-            st = stat(folder + path)
-            if st.st_size != size or st.st_mtime_ns != mtime:
-                return False
-            found = True
-    except OSError:
-        return False
+    for path, size, mtime in outputs:
+        if _stat(folder + path) != (size, mtime):
+            return False
+        found = True
     return found
 
 

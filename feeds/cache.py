@@ -117,6 +117,9 @@ class Cache:
         self._path = folder / f"records-{hashlib.sha256(pair).hexdigest()[:16]}.sqlite"
         self._memory = False
         self._stored: list[str] | None = None  # the record files known, once `outcomes` read them
+        # Set when a failure replaced the database during the run (afresh, or in memory): what
+        # the run stored before is gone, so the tables may describe part of the records only.
+        self.replaced = False
         self._db = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
@@ -177,6 +180,7 @@ class Cache:
         """A cache operation failed: start afresh when the database is damaged, else go on
         without it (in memory) for the rest of the run."""
         self._stored = None
+        self.replaced = True
         with contextlib.suppress(sqlite3.Error):
             self._db.close()
         if isinstance(error, sqlite3.DatabaseError) and not isinstance(

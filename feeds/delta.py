@@ -290,7 +290,10 @@ def _plan(
     old, new = _read_changes(config, stats, index, progress, parsed)
     # The files that share a URL with them: how duplicates and related mentions resolve is
     # decided among these alone, so both sides are collected with them.
-    around = index.outcomes(sorted(_around(index, old, new)))
+    sharing = sorted(_around(index, old, new))
+    around = index.outcomes(sharing)
+    if len(around) != len(sharing):  # the index names a file the cache lost
+        raise codec.Damaged("a record file's outcome is missing")
     same = [a for o in around.values() for a in o.articles]
     olds = [*(a for o in old.values() for a in o.articles), *same]
     news = [*(a for o in new.values() for a in o.articles), *same]
@@ -546,9 +549,8 @@ def _pages(
             dropped.update(gone)
             continue
         group = groups[gid].group
-        counts = periods(change.after, split)
-        new = layout(counts, limit, archives)
-        in_period = dict(counts)
+        in_period = dict(periods(change.after, split))
+        new = layout(list(in_period.items()), limit, archives)
         touched = change.periods()
         for period, older, first, stop in new:
             cut = (period, older, first, stop)
@@ -557,7 +559,11 @@ def _pages(
             # An archive page shows the last `stop - first` members of its period.
             skip = in_period[period] - (stop - first) if period else 0
             rows = index.rows(gid, period, skip, stop - first)
-            if len(rows) != stop - first:
+            # The rows must be as many as counted, and the newest on the days counted: a
+            # member lost from the index would leave its place to the next one.
+            if len(rows) != stop - first or (
+                period is None and Counter(r.day for r in rows) != _newest(change.after, stop)
+            ):
                 raise codec.Damaged("the index counts a group's members apart")
             content = page_digest(group, period, older, b"".join(r.content for r in rows))
             page = Page(group, (), period, older)
@@ -569,6 +575,17 @@ def _pages(
         ended = old.keys() - {p[0] for p in new}
         dropped.update({Page(group, (), p).path(fmt): p for p in ended for fmt in config.formats})
     return wanted, dropped
+
+
+def _newest(by_day: dict[str, int], count: int) -> Counter[str]:
+    """How many of a group's `count` newest members are on each day."""
+    found: Counter[str] = Counter()
+    for day, n in by_day.items():
+        if count <= 0:
+            break
+        found[day] = min(n, count)
+        count -= found[day]
+    return found
 
 
 def _may_differ(old: Cut | None, new: Cut, touched: set[str]) -> bool:

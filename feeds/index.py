@@ -256,7 +256,8 @@ class Index:
             header = header_to_plain(Indexed(gid, group, len(group.articles), newest))
             db.execute("INSERT INTO groups VALUES (?, ?)", (gid, header))
             db.executemany(_INSERT_MEMBER, members.rows(group.articles, gid, group))
-            self.set_day_counts(gid, dict(Counter(a.day for a in group.articles)))
+            by_day = Counter(a.day for a in group.articles)
+            self.set_day_counts(gid, dict(sorted(by_day.items(), reverse=True)))
         db.executemany("INSERT INTO urls VALUES (?, ?, ?)", urls_of(articles))
         for statement in _SECONDARY.values():
             db.execute(statement)
@@ -299,7 +300,8 @@ class Index:
 
     def folders(self) -> dict[str, bytes]:
         """Each seeds folder's digest, as the last run left its files (`Scan.digests`)."""
-        return dict(self.db.execute("SELECT folder, digest FROM folders"))
+        rows = self.db.execute("SELECT folder, digest FROM folders")
+        return {folder: digest for folder, digest in rows if isinstance(folder, str)}
 
     def file_stats(self, folders: Iterable[str]) -> set[tuple[str, int, int]]:
         """The (path, size, mtime) of each record file the cache has in these folders (not in
@@ -311,7 +313,11 @@ class Index:
                 rows = self.db.execute(query, (folder + "/", folder + "0"))
             else:
                 rows = self.db.execute("SELECT path, size, mtime_ns FROM files")
-            found.update(row for row in rows if row[0].rpartition("/")[0] == folder)
+            found.update(
+                row
+                for row in rows
+                if isinstance(row[0], str) and row[0].rpartition("/")[0] == folder
+            )
         return found
 
     def set_folders(self, digests: dict[str, bytes | None]) -> None:
@@ -357,15 +363,25 @@ class Index:
         return int(row[0]) if row else 0
 
     def day_counts(self, gid: int) -> dict[str, int]:
-        """How many members a group has on each day, newest day first."""
+        """How many members a group has on each day, newest day first (none: no row)."""
         row = self.db.execute("SELECT counts FROM days WHERE gid = ?", (gid,)).fetchone()
-        found = codec.load(row[0]) if row else {}
-        if not isinstance(found, dict) or not all(type(n) is int for n in found.values()):
-            raise codec.Damaged("not a group's day counts")
+        if row is None:
+            return {}
+        loaded = codec.load(row[0])
+        of, found = loaded if isinstance(loaded, list) and len(loaded) == 2 else (None, None)
+        if (
+            of != gid
+            or not isinstance(found, dict)
+            or not all(type(n) is int and n > 0 for n in found.values())
+            or list(found) != sorted(found, reverse=True)
+        ):
+            raise codec.Damaged("not this group's day counts")
         return found
 
     def set_day_counts(self, gid: int, counts: dict[str, int]) -> None:
-        self.db.execute("INSERT OR REPLACE INTO days VALUES (?, ?)", (gid, codec.dump(counts)))
+        """A group's members on each day, newest day first, sealed with its number."""
+        blob = codec.dump([gid, counts])
+        self.db.execute("INSERT OR REPLACE INTO days VALUES (?, ?)", (gid, blob))
 
     def rows(self, gid: int, period: str | None, skip: int, count: int) -> list[Row]:
         """`count` members of a group past the first `skip`, newest first: of all its members

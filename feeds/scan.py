@@ -51,14 +51,13 @@ class Scan(list[FileStat]):
         return [stat for start, stop in spans for stat in self[start:stop]]
 
     def _digest(self, spans: list[tuple[int, int]]) -> bytes:
-        # Column by column: formatting a line per file would cost twice as much.
-        digest = hashlib.blake2b(digest_size=16)
-        for start, stop in spans:
-            part = self[start:stop]
-            names = "\0".join([s.path for s in part])
-            digest.update(names.encode("utf-8", "surrogateescape") + b"\1")
-            digest.update(array("q", [s.size for s in part]))
-            digest.update(array("q", [s.mtime_ns for s in part]))
+        # One sequence whatever sub-folders sit among the files (an empty one that comes or
+        # goes changes nothing); column by column: a line per file would cost twice as much.
+        entries = [stat for start, stop in spans for stat in self[start:stop]]
+        digest = hashlib.blake2b(len(entries).to_bytes(8, "big"), digest_size=16)
+        digest.update(array("q", [s.size for s in entries]))
+        digest.update(array("q", [s.mtime_ns for s in entries]))
+        digest.update("\0".join([s.path for s in entries]).encode("utf-8", "surrogateescape"))
         return digest.digest()
 
 
@@ -115,7 +114,10 @@ def _walk(folder: str, prefix: str, stats: Scan) -> None:
 def _span(stats: Scan, prefix: str, start: int) -> None:
     """The folder's entries from `start` on (up to a sub-folder's, or its end) are its own."""
     if len(stats) > start:
-        stats.spans.setdefault(prefix[:-1], []).append((start, len(stats)))
+        folder = prefix[:-1]  # shown as a file of it is, when its name is not UTF-8
+        if not folder.isascii():
+            folder = os.fsencode(folder).decode("utf-8", "backslashreplace")
+        stats.spans.setdefault(folder, []).append((start, len(stats)))
 
 
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device"}

@@ -17,6 +17,7 @@ import subprocess
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -307,6 +308,9 @@ INDEX_DAMAGES: dict[str, str] = {
         "DELETE FROM members WHERE url = (SELECT url FROM members ORDER BY time DESC LIMIT 1)"
     ),
     "names counted twice": "UPDATE names SET n = n * 2",
+    "the newest member lost from one group": (
+        "DELETE FROM members WHERE gid = 0 AND time = (SELECT max(time) FROM members WHERE gid = 0)"
+    ),
     "groups garbled": "UPDATE groups SET header = x'00'",
     "day counts garbled": "UPDATE days SET counts = x'00'",
     "day counts forgotten": "DELETE FROM days",
@@ -390,3 +394,33 @@ def test_an_index_that_points_at_outlines_the_cache_lost_is_left_for_the_full_wa
     report = build_into(seeds, output, cache=cache, limit=10)
     assert report.parsed == CORPUS_SIZE - 1  # the full way: each spoiled record read again
     assert_same_as_clean_build(seeds, output, tmp_path, "lost-outlines")
+
+
+def test_a_database_found_damaged_in_the_middle_of_a_run_keeps_no_half_record(
+    built: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database found damaged while a run reads it is started afresh: what the run recorded
+    before is gone, so it keeps no index of the records and records every output again; the
+    runs after give a clean build's output."""
+    from feeds.cache import Cache
+    from feeds.filters import CustomFeed
+
+    seeds, output, cache = built
+    read = Cache.outcomes
+
+    def damaged_once(self: Cache, *args: Any) -> Any:
+        monkeypatch.setattr(Cache, "outcomes", read)
+        self._fail(sqlite3.DatabaseError("database disk image is malformed"))  # as if found
+        return {}
+
+    monkeypatch.setattr(Cache, "outcomes", damaged_once)
+    # A new custom feed: the run goes the full way, and its other files stay as they were.
+    settings: dict[str, Any] = {"limit": 10, "custom": (CustomFeed("new", "New"),)}
+    report = build_into(seeds, output, cache=cache, **settings)
+    assert any("started afresh" in notice for notice in report.notices)
+    for round_ in (3, 4):
+        edit(seeds, round_)
+        build_into(seeds, output, cache=cache, **settings)
+        clean = tmp_path / f"clean-{round_}"
+        build_into(seeds, clean, cache=tmp_path / f"cc-{round_}", **settings)
+        assert files_of(output) == files_of(clean), round_

@@ -281,7 +281,7 @@ def _index(cache: Path) -> dict[str, list[Any]]:
             ),
             "folders": sorted(db.execute("SELECT folder, digest FROM folders")),
             "days": sorted(
-                (codec.load(header), list(codec.load(counts).items()))
+                (codec.load(header), list(codec.load(counts)[1].items()))
                 for header, counts in db.execute(
                     "SELECT header, counts FROM groups JOIN days USING (gid)"
                 )

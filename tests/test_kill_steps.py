@@ -251,3 +251,32 @@ def test_a_foreign_file_removed_by_the_curator_is_replaced_at_the_next_run(
     report = build_into(SEEDS, output, cache=cache)
     assert (report.refused, report.written) == ((), ("topics/ai.rss.xml",))
     assert b"<rss" in (output / "topics" / "ai.rss.xml").read_bytes()
+
+
+def test_a_run_killed_after_it_updated_the_index_is_made_good_even_after_more_changes(
+    tmp_path: Path,
+) -> None:
+    """A run after a few changes updates the cache's index before it publishes. Killed between
+    the two, its changes are in the index and not in the feeds: the next run, whatever else
+    changed meanwhile, must not take the index's word for the feeds."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 30, seed=4)
+    build_into(seeds, output, cache=cache, limit=5)
+    records = sorted(seeds.rglob("*.md"))
+    records[3].write_text(records[3].read_text().replace("title: ", "title: First: ", 1))
+    run = lambda: build_into(seeds, output, cache=cache, limit=5)  # noqa: E731
+    for folder in (cache, output):
+        shutil.copytree(folder, tmp_path / f"{folder.name}-before")
+    trace = tmp_path / "trace.json"
+    assert os.waitstatus_to_exitcode(_in_child(run, None, trace)) == TRACED
+    steps = json.loads(trace.read_text())
+    assert steps[: steps.index("replace manifest")].count("put") >= 2, "the index came first"
+    for folder in (cache, output):
+        shutil.rmtree(folder)
+        shutil.copytree(tmp_path / f"{folder.name}-before", folder)
+    status = _in_child(run, steps.index("replace manifest") + 1, None)  # before any file
+    assert os.WIFSIGNALED(status), steps
+    records[9].write_text(records[9].read_text().replace("title: ", "title: Second: ", 1))
+    run()
+    build_into(seeds, tmp_path / "clean", cache=tmp_path / "clean-cache", limit=5)
+    assert files_of(output) == files_of(tmp_path / "clean")

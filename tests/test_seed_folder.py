@@ -178,3 +178,20 @@ def test_a_scan_knows_each_folders_own_files_and_their_digest(tmp_path: Path) ->
     (tmp_path / "m/n/y.md").rename(tmp_path / "m/n/w.md")
     renamed = scan(tmp_path).digests()
     assert {f for f in after if after[f] != renamed[f]} == {"m/n"}
+
+
+def test_a_folder_whose_name_is_not_utf8_is_reported_run_after_run(tmp_path: Path) -> None:
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(SEEDS, seeds)
+    folder = seeds / os.fsdecode(b"caf\xe9")  # Latin-1: its files' paths cannot be shown as is
+    folder.mkdir()
+    shutil.copy(SEED, folder / "story.md")
+    args = [sys.executable, "-m", "feeds", "build", "--seeds", str(seeds), "--output", str(output)]
+    args += ["--cache", str(cache)]
+    said = "caf\\xe9/story.md: error: has a name that is not UTF-8; rename it to read it"
+    for round_, expected in enumerate([said, "feeds: 1 warning or rejection of unchanged"]):
+        # The second run starts from what the first one kept in the cache.
+        result = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+        assert (result.returncode, result.stderr) == (0, ""), round_
+        assert result.stdout.startswith(expected), round_
+    assert (output / "all.rss.xml").exists()
