@@ -132,7 +132,7 @@ class Publisher:
         # `pathlib` than on the rest of keeping them.
         if path in self._produced:
             raise AssertionError(f"two outputs share the path {path}")  # a slug bug, not bad input
-        if path not in self._owned:  # an owned name was checked when the manifest was read
+        if path not in self._owned:  # owned names were checked as they were read
             if not is_output_path(path):
                 raise AssertionError(f"not a name feeds writes: {path!r}")  # a bug, not bad input
             if os.path.lexists(os.path.join(self.output, path)):
