@@ -322,13 +322,11 @@ INDEX_DAMAGES: dict[str, str] = {
 def test_a_damaged_index_is_never_followed(
     built: tuple[Path, Path, Path], tmp_path: Path, damage: str
 ) -> None:
-    """The index (what a run after a few changes plans from) checks each row it reads and
-    counts members two ways: damaged, the run goes the full way (which writes it afresh) and
+    """The index (what a run after a few changes plans from) checks each row it reads, and
+    its counts against the rows: damaged, the run goes the full way (which writes it afresh) and
     its output is a clean build's; the run after is a quick one again."""
     seeds, output, cache = built
-    (database,) = cache.glob("*.sqlite")
-    with sqlite3.connect(database) as db:
-        db.execute(INDEX_DAMAGES[damage])
+    database = _damage(cache, INDEX_DAMAGES[damage])
     edit(seeds, 3)
     build_into(seeds, output, cache=cache, limit=10)
     assert_same_as_clean_build(seeds, output, tmp_path, "index")
@@ -355,15 +353,21 @@ def test_a_damaged_folder_digest_costs_a_comparison_never_a_change(
     """A folder whose digest is unchanged is not compared file by file: a damaged digest makes
     its folder compared, so no change goes unseen, and the run writes the digest again."""
     seeds, output, cache = built
-    (database,) = cache.glob("*.sqlite")
-    with sqlite3.connect(database) as db:
-        db.execute(FOLDER_DAMAGES[damage])
+    database = _damage(cache, FOLDER_DAMAGES[damage])
     edit(seeds, 3)
     report = build_into(seeds, output, cache=cache, limit=10)
     assert (report.parsed, report.notices) == (1, ())
     assert_same_as_clean_build(seeds, output, tmp_path, "folders")
     (clean,) = (tmp_path / "clean-cache-folders").glob("*.sqlite")
     assert _folders(database) == _folders(clean) != []
+
+
+def _damage(cache: Path, statement: str) -> Path:
+    """Run `statement` on the cache's database; the database."""
+    (database,) = cache.glob("*.sqlite")
+    with sqlite3.connect(database) as db:
+        db.execute(statement)
+    return database
 
 
 def _folders(database: Path) -> list[tuple[object, ...]]:
