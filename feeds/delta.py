@@ -21,7 +21,8 @@ that, it declines (`Declined`) and the build goes the full way, which writes the
 - a name a filter gives that starts or stops being known (its warning);
 - more than `MAX_CHANGED` files changed, or share URLs with the changed ones; a file that
   cannot be read, or is skipped (a FIFO: its problem is said on every run);
-- a damaged index (a row whose checksum is wrong, members counted two ways apart).
+- a damaged index (a row whose checksum is wrong, day counts that do not add up to the group's
+  members, a page's rows other than its day counts say).
 
 The property test (`tests/test_delta.py`) checks sequences of every kind of change against a
 cold build.
@@ -119,7 +120,7 @@ class _Changes:
     gone: Group | None = None  # the group, when it went with them
     renamed: bool = False  # its header changed (a provider's name or logo): every page did
 
-    def periods(self) -> set[str]:
+    def touched(self) -> set[str]:
         """The months and days with a changed member."""
         changed = (*self.removed, *self.added)
         return {a.month for a in changed} | {a.day for a in changed}
@@ -551,7 +552,7 @@ def _pages(
         group = groups[gid].group
         in_period = dict(periods(change.after, split))
         new = layout(list(in_period.items()), limit, archives)
-        touched = change.periods()
+        touched = change.touched()
         for period, older, first, stop in new:
             cut = (period, older, first, stop)
             if not change.renamed and not _may_differ(old.get(period), cut, touched):
