@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 from lxml import etree
@@ -62,3 +63,10 @@ def write_record(folder: Path, name: str, front_matter: str, body: str = "") -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"---\n{front_matter.strip()}\n---\n{body}", encoding="utf-8")
     return path
+
+
+def ctrl_c_reaches_it() -> None:
+    """For a child process that a test stops with Ctrl-C (SIGINT): a test run started in the
+    background by a shell ignores SIGINT, and so would the child (Python then never raises
+    KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from feeds.cli import _parser, main
-from tests.helpers import CORPUS, ROOT, SEEDS, files_of
+from tests.helpers import CORPUS, ROOT, SEEDS, ctrl_c_reaches_it, files_of
 
 BAD = ROOT / "tests" / "bad_records"
 
@@ -150,7 +150,10 @@ def test_serve_builds_then_serves_for_its_own_address(tmp_path: Path) -> None:
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "feeds", "serve", "--seeds", str(SEEDS)]
     command += ["--output", str(tmp_path / "out"), "--port", str(port)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=ctrl_c_reaches_it,
+    )  # fmt: skip
     try:
         assert process.stderr is not None
         banner = process.stderr.readline()  # printed once the server listens

@@ -3,6 +3,7 @@ out-of-memory killer, a signal) stops the run with an error instead of hanging i
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from feeds.synthetic import write_corpus
+from tests.helpers import build_into, files_of
 
 PROBE = """
 import os, signal, sys
@@ -115,3 +117,42 @@ except ChildProcessError:
     )
     assert done.stdout == "item 5 1; item 5 1; item 5 1; no child left\n"
     assert done.stderr == ""
+
+
+def test_files_made_by_workers_are_the_bytes_made_in_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers are used when there is much to make (`PARALLEL_WORK` items): made in four forked
+    workers or in the build's own process, every file is the same."""
+    build_module = sys.modules["feeds.build"]
+    write_corpus(tmp_path / "seeds", 120, seed=5)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(build_module, "PARALLEL_WORK", 0)
+    build_into(tmp_path / "seeds", tmp_path / "workers", cache=tmp_path / "c1")
+    monkeypatch.setattr(build_module, "PARALLEL_WORK", 10**9)
+    monkeypatch.setattr(os, "fork", _no_fork)
+    build_into(tmp_path / "seeds", tmp_path / "here", cache=tmp_path / "c2")
+    made = files_of(tmp_path / "workers")
+    assert len(made) > 100
+    assert made == files_of(tmp_path / "here")
+
+
+def test_a_run_that_makes_a_few_files_makes_them_without_a_fork(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forked worker copies every page of the build's memory it touches: for a delta run's
+    few thousand items that is more memory than the cores save time."""
+    seeds = tmp_path / "seeds"
+    write_corpus(seeds, 120, seed=6)
+    build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
+    write_corpus(seeds / "new", 3, seed=7)
+    monkeypatch.setattr(os, "fork", _no_fork)
+    report = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
+    assert report.parsed == 3
+    assert report.written
+    build_into(seeds, tmp_path / "cold", cache=tmp_path / "cold-cache")
+    assert files_of(tmp_path / "out") == files_of(tmp_path / "cold")
+
+
+def _no_fork() -> int:
+    raise AssertionError("a process was forked")

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from feeds.serve import accepts_gzip, make_server, seeds_signature, serve
-from tests.helpers import ROOT, SEEDS, build_into
+from tests.helpers import ROOT, SEEDS, build_into, ctrl_c_reaches_it
 
 TIMEOUT = 5  # seconds: bounds every request and every join; loopback answers in milliseconds
 WATCH_TIMEOUT = 10  # seconds: bounds the wait for a rebuild to show
@@ -494,6 +494,7 @@ def test_ctrl_c_ends_serving_cleanly(site: Site) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_reaches_it,
     )
     try:
         assert process.stdout is not None
