@@ -14,7 +14,7 @@ import contextlib
 import gc
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Set
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from feeds import codec
 from feeds._version import CODE_DIGEST
-from feeds.cache import Cache, default_cache_folder
+from feeds.cache import Cache, Known, default_cache_folder
 from feeds.config import Config
 from feeds.errors import ConfigError
 from feeds.lock import output_lock
@@ -41,9 +41,6 @@ STORE_EVERY = 5_000  # outcomes kept in the cache at once while reading
 
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-
-
-Known = tuple[str, int, int]  # an output file's fingerprint, size and mtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,28 +91,30 @@ def _build(config: Config, stats: Scan, cache: Cache, progress: Progress | None)
     last = _last_report(cache)
     last = last if last and _warnings_in_place(last, config) else None
     stored = cache.get("state")  # None: the last run did not finish (or went without)
-    # Nothing changed since the last complete build, and its files are still in place?
-    if last and stored == state and _intact(config.output, cache.output_stats()):
+    # Every output file as the last complete build left it? Else the full way looks at each.
+    in_place = (
+        bool(last) and stored is not None and cache.outputs_in_place(_found_in(config.output))
+    )
+    if last and in_place and stored == state:  # and nothing changed since
         files = len(last.written) + last.unchanged
         return replace(
             last, parsed=0, written=(), unchanged=files, removed=(), refused=(), recent=()
         )
-    outputs = cache.output_fingerprints()
     # A few records changed: the index of the last build says which pages they touch. Not when
-    # an output is not as it was left (the full way looks at every one), nor when the last run
-    # did not finish: a delta run killed before it published left its changes in the index.
-    recorded = ((path, size, mtime) for path, (_, size, mtime) in outputs.items())
-    found = None
-    if last and stored is not None and _intact(config.output, recorded):
-        found = _delta(config, stats, cache, last, outputs, progress)
+    # the last run did not finish: a delta run killed before it published left its changes in
+    # the index.
+    outputs: Mapping[str, Known] = cache.output_rows()
+    found = _delta(config, stats, cache, last, outputs, progress) if last and in_place else None
     if found is not None:
         report, fresh, subscribed = found
+        gone, afresh = {*report.removed, *report.refused}, False
     else:
         checked = _check(config, stats, cache, progress)
-        outputs = cache.output_fingerprints()  # again: a damaged cache may have been replaced
+        outputs = cache.output_fingerprints()  # after reading: a damaged cache may be replaced
         report, fresh, published = _publish(config, checked, outputs, cache, progress)
         subscribed = {g.file(fmt) for g in published.collection.groups for fmt in config.formats}
-    cache.store_outputs(fresh, outputs)
+        gone, afresh = outputs.keys() - fresh.keys(), not outputs
+    cache.store_outputs(fresh, outputs, gone, afresh=afresh)
     cache.put("report", codec.report_to_plain(replace(report, notices=())))
     # When a file could not be read, the next run must try it again, changed or not; when a
     # file feeds did not write held a place, the next run must look whether it is still there.
@@ -135,12 +134,12 @@ def _delta(
     stats: Scan,
     cache: Cache,
     last: Report,
-    outputs: dict[str, Known],
+    outputs: Mapping[str, Known],
     progress: Progress | None,
 ) -> tuple[Report, dict[str, Known], set[str]] | None:
-    """Publish what the changed records changed (`delta.py`), given every output's fingerprint,
-    size and mtime before: the report, the same now, the subscription documents; None when the
-    full way must."""
+    """Publish what the changed records changed (`delta.py`), given the outputs' fingerprints,
+    sizes and mtimes before: the report, those of the files made or kept now, the subscription
+    documents; None when the full way must."""
     from feeds import delta
     from feeds.render import ItemError
 
@@ -149,7 +148,7 @@ def _delta(
         return None
     try:
         report, fresh = _put_in_place(
-            config, found.planned, found.kept, outputs, found.report, progress
+            config, found.planned, found.changing, outputs, found.report, progress
         )
         found.store.forget(found.stale)
     except ItemError:  # the full way leaves the article out, and says why
@@ -185,10 +184,10 @@ MAX_LEFT_OUT = 10  # articles whose items cannot be made, left out before the ru
 def _publish(
     config: Config,
     checked: Checked,
-    outputs: dict[str, tuple[str, int, int]],
+    outputs: dict[str, Known],
     cache: Cache,
     progress: Progress | None,
-) -> tuple[Report, dict[str, tuple[str, int, int]], Checked]:
+) -> tuple[Report, dict[str, Known], Checked]:
     """Publish; when one article's item cannot be made (a bug), reject its record, leave it out
     and publish again: one record never stops the build. Also what was published."""
     from feeds.render import ItemError
@@ -239,10 +238,10 @@ def _left_out(checked: Checked, config: Config, error: ItemError) -> Checked:
 def _publish_once(
     config: Config,
     checked: Checked,
-    outputs: dict[str, tuple[str, int, int]],
+    outputs: dict[str, Known],
     cache: Cache,
     progress: Progress | None,
-) -> tuple[Report, dict[str, tuple[str, int, int]]]:
+) -> tuple[Report, dict[str, Known]]:
     """Plan every file, make those whose inputs changed (by fingerprint) and put everything in
     place (`_put_in_place`)."""
     # Imported here, not above: a run with nothing to do never renders, and these modules
@@ -262,7 +261,7 @@ def _publish_once(
         *plan_site(listings(checked.collection), config),
     ]
     try:
-        published = _put_in_place(config, planned, (), outputs, checked.report, progress)
+        published = _put_in_place(config, planned, None, outputs, checked.report, progress)
     finally:
         store.close()
         reader.close()
@@ -273,22 +272,22 @@ def _publish_once(
 def _put_in_place(
     config: Config,
     planned: list[Planned],
-    kept: Iterable[str],
-    outputs: dict[str, tuple[str, int, int]],
+    changing: Set[str] | None,
+    outputs: Mapping[str, Known],
     report: Report,
     progress: Progress | None,
-) -> tuple[Report, dict[str, tuple[str, int, int]]]:
-    """Make the planned files whose fingerprint (or file) changed, keep the others and the
-    `kept` ones, put everything in place; the report, and each file's fingerprint, size and
-    mtime for the next run."""
+) -> tuple[Report, dict[str, Known]]:
+    """Make the planned files whose fingerprint (or file) changed, keep the others, put
+    everything in place; the report, and each planned file's fingerprint, size and mtime for the
+    next run. On the full way every file is planned (`changing` None); a delta run's keeps every
+    file the last run left but the `changing` ones."""
     from feeds.publish import Publisher
 
-    publisher = Publisher(config.output, {path: known[1:] for path, known in outputs.items()})
+    publisher = Publisher(config.output, outputs)
+    if changing is not None:
+        publisher.keep_recorded(but=changing)
     folder = os.fspath(config.output) + os.sep  # joined as text: pathlib costs more than stat
-    fresh: dict[str, tuple[str, int, int]] = {}
-    for path in kept:
-        if publisher.keep(path):
-            fresh[path] = outputs[path]
+    fresh: dict[str, Known] = {}
     todo = []
     batches: dict[Batch, list[tuple[Planned, Path]]] = {}
     for item in planned:
@@ -547,17 +546,11 @@ def _warnings_in_place(report: Report, config: Config) -> bool:
     return not report.problems or warnings_in_place(report.problems, config.filters, config.custom)
 
 
-def _intact(output: Path, outputs: Iterable[tuple[str, int, int]]) -> bool:
-    """Whether every file the last build recorded (path, size, mtime) still has its size and
-    mtime, and there is one. Paths are joined as text: `pathlib` would cost more than the
-    `stat` calls themselves."""
+def _found_in(output: Path) -> Callable[[str], tuple[int, int]]:
+    """The size and mtime of an output file now, by its path. Paths are joined as text:
+    `pathlib` would cost more than the `stat` calls themselves."""
     folder = os.fspath(output) + os.sep
-    found = False
-    for path, size, mtime in outputs:
-        if _stat(folder + path) != (size, mtime):
-            return False
-        found = True
-    return found
+    return lambda path: _stat(folder + path)
 
 
 def _stat(path: str) -> tuple[int, int]:

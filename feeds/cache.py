@@ -23,7 +23,7 @@ import contextlib
 import hashlib
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, Sequence
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from feeds.index import Index
 
 SCHEMA = f"2:{__version__}:{CODE_DIGEST}"  # what is stored changes only with the code
+Known = tuple[str, int, int]  # an output file's fingerprint, size and mtime, as recorded
 LOCK_WAIT = 2.0  # seconds to wait for another process's lock on the database, then go without
 
 P = ParamSpec("P")
@@ -244,35 +245,58 @@ class Cache:
 
     # -- output files ----------------------------------------------------------------------------
 
-    @_guarded(list)
-    def output_stats(self) -> list[tuple[str, int, int]]:
-        """Each output file's path, size and mtime as the last build left it (what a run with
-        nothing to do checks: the fingerprints would only cost reading)."""
-        return self._db.execute("SELECT path, size, mtime_ns FROM outputs").fetchall()
+    @_guarded(lambda: False)
+    def outputs_in_place(self, found: Callable[[str], tuple[int, int]]) -> bool:
+        """Whether the last build recorded its output files and each still has the size and
+        mtime it was left with (`found` says what a path has now). Row by row: a big archive's
+        table is not held whole."""
+        recorded = False
+        for path, size, mtime in self._db.execute("SELECT path, size, mtime_ns FROM outputs"):
+            if found(path) != (size, mtime):
+                return False
+            recorded = True
+        return recorded
 
     @_guarded(dict)
-    def output_fingerprints(self) -> dict[str, tuple[str, int, int]]:
+    def output_fingerprints(self) -> dict[str, Known]:
+        """Every output file's fingerprint, size and mtime (the full way plans every file)."""
         rows = self._db.execute("SELECT path, fingerprint, size, mtime_ns FROM outputs")
         return {path: (fingerprint, size, mtime) for path, fingerprint, size, mtime in rows}
+
+    def output_rows(self) -> OutputRows:
+        """The same, read a row at a time as asked (a delta run's few files)."""
+        return OutputRows(self)
+
+    @_guarded(lambda: -1)
+    def output_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM outputs").fetchone()[0])
+
+    @_guarded(lambda: None)
+    def output_row(self, path: str) -> Known | None:
+        query = "SELECT fingerprint, size, mtime_ns FROM outputs WHERE path = ?"
+        row = self._db.execute(query, (path,)).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
 
     @_guarded(lambda: None)
     def store_outputs(
         self,
-        outputs: dict[str, tuple[str, int, int]],
-        before: dict[str, tuple[str, int, int]],
+        fresh: Mapping[str, Known],
+        before: Mapping[str, Known],
+        gone: Iterable[str],
+        *,
+        afresh: bool = False,
     ) -> None:
-        """Each output file's fingerprint, size and mtime, for the next run; only the rows that
-        differ from `before` (what `output_fingerprints` gave) are written: a run that changed
-        a few files does not rewrite a row per file of the archive."""
+        """Record output files for the next run: the rows of `fresh` that differ from `before`
+        (a run that changed a few files does not rewrite a row per file of the archive), and no
+        row for the `gone` ones; `afresh`, no other row either (a table that could not be read
+        holds whatever it holds)."""
         with self._transaction():
-            if not before:  # a table that could not be read: whatever it holds goes
+            if afresh:
                 self._db.execute("DELETE FROM outputs")
-            self._db.executemany(
-                "DELETE FROM outputs WHERE path = ?", ((path,) for path in before.keys() - outputs)
-            )
+            self._db.executemany("DELETE FROM outputs WHERE path = ?", ((p,) for p in gone))
             self._db.executemany(
                 "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)",
-                ((path, *values) for path, values in outputs.items() if before.get(path) != values),
+                ((path, *values) for path, values in fresh.items() if before.get(path) != values),
             )
 
     # -- the index of the last complete build (`index.py`) ------------------------------------
@@ -417,3 +441,39 @@ class OutcomeReader:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
         self._db = None
+
+
+class OutputRows(Mapping[str, Known]):
+    """The outputs' table as a mapping that reads a row when it is asked for: a delta run asks
+    for the few thousand files it may make again, out of a big archive's hundreds of thousands.
+    Read whole only when it is gone through (a lost manifest: every recorded file is looked at).
+    """
+
+    def __init__(self, cache: Cache) -> None:
+        self._cache = cache
+        self._asked: dict[str, Known | None] = {}
+        self._whole: dict[str, Known] | None = None
+
+    def __getitem__(self, path: str) -> Known:
+        if self._whole is not None:
+            return self._whole[path]
+        if path not in self._asked:
+            self._asked[path] = self._cache.output_row(path)
+        row = self._asked[path]
+        if row is None:
+            raise KeyError(path)
+        return row
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._whole) if self._whole is not None else self._cache.output_count()
+
+    def items(self) -> ItemsView[str, Known]:
+        return self._read().items()
+
+    def _read(self) -> dict[str, Known]:
+        if self._whole is None:
+            self._whole = self._cache.output_fingerprints()
+        return self._whole

@@ -216,7 +216,7 @@ class Delta:
     """What a delta run decided, before anything is published."""
 
     planned: list[Planned]  # the files to make again
-    kept: list[str]  # output files that stay as they are
+    changing: set[str]  # the output files that may be made again or removed; the others stay
     report: Report  # but for what publishing says
     subscribed: set[str]  # every group's subscription documents (for WebSub)
     reader: OutcomeReader
@@ -314,8 +314,7 @@ def _plan(
     places = {g.gid: place for place, g in enumerate(ordered)}
     planned = _planned(config, headers, wanted, places, articles, store)
     planned += [p for p in site if outputs.get(p.path, ("",))[0] != p.fingerprint]
-    fresh = {p.path for p in planned} | dropped.keys() | {REPORT_PATH}
-    kept = [path for path in outputs if path not in fresh]
+    changing = {p.path for p in planned} | dropped.keys() | {REPORT_PATH}
     collected = old.keys() | new.keys() | around.keys()
     report = _report(last, stats, index, (old, new), new_sub, collected, warnings, len(ordered))
     # With the index it describes (the next delta run starts from it), whatever happens next.
@@ -324,7 +323,7 @@ def _plan(
     subscribed = {g.group.file(fmt) for g in ordered for fmt in config.formats}
     months = {period[:7] for period in dropped.values() if period}
     stale = {m for m in months if not (config.archives and index.archived(m, config.limit))}
-    return Delta(planned, kept, report, subscribed, reader, store, stale)
+    return Delta(planned, changing, report, subscribed, reader, store, stale)
 
 
 def _read_changes(

@@ -37,7 +37,7 @@ import json
 import os
 import secrets
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,9 +81,9 @@ class Stager:
 @dataclass
 class Publisher:
     output: Path
-    # What the cache says this tool wrote, with each file's size and mtime: when the manifest is
-    # missing or damaged, a file that still has them is recognized as ours.
-    recorded: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # What the cache says this tool wrote, with each file's fingerprint, size and mtime: when
+    # the manifest is missing or damaged, a file that still has them is recognized as ours.
+    recorded: Mapping[str, tuple[str, int, int]] = field(default_factory=dict)
     stager: Stager = field(init=False)
     _owned: frozenset[str] = frozenset()
     _runs: tuple[str, ...] = ()  # tokens of runs whose temporary files may be left
@@ -113,6 +113,20 @@ class Publisher:
         target = self.claim(path)
         if target is not None:
             self.add(path, self.stager.stage(target, data))
+
+    def keep_recorded(self, but: Set[str]) -> None:
+        """Every recorded file (the last run's) stays as it is, but those in `but` (what a delta
+        run may make again or remove); before any file is claimed. When the manifest names as
+        many files as were recorded, they are the same ones (the run that left them wrote
+        both): they are kept at once, not taken one by one."""
+        if len(self._owned) == len(self.recorded):
+            kept = self._owned - but
+            self._produced.update(dict.fromkeys(kept))
+            self._unchanged.extend(kept)
+            return
+        for path in self.recorded:
+            if path not in but:
+                self.keep(path)
 
     def keep(self, path: str) -> bool:
         """`path` is still produced, and known to be up to date: leave it as it is (False when
@@ -281,10 +295,10 @@ def read_manifest(output: Path) -> Manifest:
     return Manifest(tuple(kept), tokens, True, problems)
 
 
-def _recognized(output: Path, recorded: Mapping[str, tuple[int, int]]) -> frozenset[str]:
+def _recognized(output: Path, recorded: Mapping[str, tuple[str, int, int]]) -> frozenset[str]:
     """The recorded files that still have the size and mtime this tool left them with."""
     found = set()
-    for path, (size, mtime) in recorded.items():
+    for path, (_, size, mtime) in recorded.items():
         try:
             st = os.stat(output / path, follow_symlinks=False)
         except OSError:

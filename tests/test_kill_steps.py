@@ -239,6 +239,32 @@ def test_a_damaged_manifest_costs_a_warning_and_freezes_nothing(tmp_path: Path) 
     assert files_of(output) == files_of(tmp_path / "clean")
 
 
+def test_a_name_lost_from_the_manifest_is_a_file_feeds_no_longer_owns(tmp_path: Path) -> None:
+    """A manifest still whole but without one of its names (edited by hand): feeds leaves that
+    file alone and says so, also on a run that changes other feeds (a delta run keeps the
+    manifest's files at once only when it names every file the cache recorded)."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 30, seed=4)
+    build_into(seeds, output, cache=cache, limit=5)
+    record = sorted(seeds.rglob("*.md"))[-1]
+    text = record.read_text()
+    manifest = output / ".feeds-manifest.json"
+    names = json.loads(manifest.read_text())["files"]
+    lost = next(
+        name
+        for name in names
+        if name.startswith("providers/") and name.split("/")[1].split("-")[0] not in text
+    )
+    manifest.write_text(json.dumps({"files": [n for n in names if n != lost], "runs": []}))
+    before = (output / lost).read_bytes()
+    record.write_text(text.replace("title: ", "title: Edited: ", 1))
+    report = build_into(seeds, output, cache=cache, limit=5)
+    assert report.parsed == 1 and report.written
+    assert report.refused == (lost,)
+    assert (output / lost).read_bytes() == before
+    assert lost not in json.loads(manifest.read_text())["files"]
+
+
 def test_a_foreign_file_removed_by_the_curator_is_replaced_at_the_next_run(
     tmp_path: Path,
 ) -> None:
