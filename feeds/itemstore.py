@@ -12,9 +12,11 @@ data, so a planted file can make feeds do work, never run code.
 
 File layout: 8 bytes (big-endian count of items), the index: one fixed-size record per item
 (`_RECORD`: the key's length, the key padded to `_KEY` bytes, the item's offset into the data,
-its length and CRC-32), then the CRC-32 of those records, then the data. Binary, not JSON: a run
-reads hundreds of days' indexes (the subscription documents of rare topics reach far back), and
-this one is unpacked in C.
+its length and CRC-32), sorted by padded key, then the CRC-32 of those records, then the data.
+Binary and sorted, not JSON: a run reads hundreds of days' indexes (the subscription documents of
+rare topics reach far back) for a few items each, so a key is found by bisecting the index's
+bytes, and only its own record is unpacked. An index out of order only makes misses: a record is
+used only when its key is the one asked for.
 """
 
 from __future__ import annotations
@@ -40,17 +42,17 @@ _MAX_OPEN = 256  # files kept open at once (the oldest opened is closed): a big 
 class ItemStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._open: dict[str, tuple[int, dict[bytes, tuple[int, int, int]]] | None] = {}
+        self._open: dict[str, _Day | None] = {}
 
     def get(self, day: str, key: bytes) -> bytes | None:
         found = self._index(day)
         if found is None:
             return None
-        fd, index = found
-        place = index.get(key)
+        place = found.find(key)
         if place is None:
             return None
         offset, length, check = place
+        fd = found.fd
         # One read per item, not a mapping of the file: mapped pages count in the process's
         # memory (hundreds of MB of months at 100,000 records, in every worker).
         try:
@@ -61,7 +63,8 @@ class ItemStore:
 
     def put(self, day: str, items: dict[bytes, bytes]) -> None:
         """Replace `day`'s file by `items`. Failing to write only costs speed next time."""
-        kept = {key: data for key, data in items.items() if len(key) <= _KEY}
+        # Sorted by key, which is their padded keys' order too: a key sorts before any it begins.
+        kept = dict(sorted((key, data) for key, data in items.items() if len(key) <= _KEY))
         records, offset = [], 0
         for key, data in kept.items():
             records.append(_RECORD.pack(len(key), key, offset, len(data), zlib.crc32(data)))
@@ -106,16 +109,30 @@ class ItemStore:
     def _path(self, day: str) -> Path:
         return self.folder / f"{day}.items"
 
-    def _index(self, day: str) -> tuple[int, dict[bytes, tuple[int, int, int]]] | None:
+    def _index(self, day: str) -> _Day | None:
         if day not in self._open:
             if len(self._open) >= _MAX_OPEN:
                 self._close(next(iter(self._open)))
-            self._open[day] = self._read_index(day)
+            self._open[day] = _Day.open(self._path(day))
         return self._open[day]
 
-    def _read_index(self, day: str) -> tuple[int, dict[bytes, tuple[int, int, int]]] | None:
+    def _close(self, day: str) -> None:
+        found = self._open.pop(day, None)
+        if found is not None:
+            os.close(found.fd)
+
+
+class _Day:
+    """One day's open file and its index, checked whole, searched by key."""
+
+    def __init__(self, fd: int, index: bytes, count: int, data: int) -> None:
+        self.fd, self._index, self._count, self._data = fd, index, count, data
+
+    @classmethod
+    def open(cls, path: Path) -> _Day | None:
+        """The day's file, or None when it is missing or damaged (every item a miss)."""
         try:
-            fd = os.open(self._path(day), os.O_RDONLY | os.O_NONBLOCK)
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         except OSError:
             return None
         try:
@@ -127,22 +144,32 @@ class ItemStore:
             index, check = head[:size], head[size:]
             if len(head) != size + _CHECK or zlib.crc32(index).to_bytes(_CHECK, "big") != check:
                 raise ValueError("a damaged index")
-            start = _HEADER + size + _CHECK
-            data = os.fstat(fd).st_size - start  # no item reaches beyond the file
-            return fd, {
-                key[:n]: (start + offset, length, crc)
-                for n, key, offset, length, crc in _RECORD.iter_unpack(index)
-                if offset + length <= data
-            }
-        except (OSError, ValueError, struct.error, MemoryError):
-            # damaged, or planted: every item of the day is a miss
+            return cls(fd, index, count, os.fstat(fd).st_size)
+        except (OSError, ValueError, MemoryError):  # damaged, or planted
             os.close(fd)
             return None
 
-    def _close(self, day: str) -> None:
-        found = self._open.pop(day, None)
-        if found is not None:
-            os.close(found[0])
+    def find(self, key: bytes) -> tuple[int, int, int] | None:
+        """Where `key`'s item is in the file: its offset, length and CRC-32."""
+        padded, size = key.ljust(_KEY, b"\0"), _RECORD.size
+        low, high = 0, self._count
+        while low < high:  # the first record whose padded key is not below `padded`
+            middle = (low + high) // 2
+            at = middle * size + 1
+            if self._index[at : at + _KEY] < padded:
+                low = middle + 1
+            else:
+                high = middle
+        # Keys that differ only in trailing zero bytes pad alike: the one asked for is among them.
+        while low < self._count and self._index[low * size + 1 : low * size + 1 + _KEY] == padded:
+            length, found, offset, item_length, check = _RECORD.unpack_from(self._index, low * size)
+            if length == len(key) and found[:length] == key:
+                start = _HEADER + len(self._index) + _CHECK + offset
+                if start + item_length > self._data:  # a record pointing beyond the file
+                    return None
+                return start, item_length, check
+            low += 1
+        return None
 
 
 def _month(name: str) -> str:

@@ -229,6 +229,40 @@ def test_the_item_store_forgets_months_no_archive_shows(tmp_path: Path) -> None:
     assert not (output / "all" / "2023-05.rss.xml").exists()
 
 
+def test_the_item_store_finds_each_key_it_keeps_and_no_other(tmp_path: Path) -> None:
+    """A day's index is searched by key: every kept key is found with its own item, a key that
+    only begins like one (or that one begins like) is not, and an index written out of order
+    (planted, with its checksum right) gives misses, never another key's item."""
+    import zlib
+
+    from feeds.itemstore import _HEADER, _RECORD, ItemStore
+
+    rng = random.Random(4)
+    keys = [rng.randbytes(32) + fmt for _ in range(300) for fmt in (b"rss", b"atom", b"json")]
+    keys += [b"", b"a", b"ab", b"a" * 36, b"ab\0"]
+    items = {key: f"item {i}".encode() * (i % 5 + 1) for i, key in enumerate(keys)}
+    store = ItemStore(tmp_path)
+    store.put("2024-05-31", {**items, b"k" * 37: b"too long a key"})
+    assert all(store.get("2024-05-31", key) == item for key, item in items.items())
+    strangers = [b"abc", b"a" * 35, b"k" * 37, keys[0][:34], keys[0] + b"x", b"\xff" * 36]
+    assert [store.get("2024-05-31", key) for key in strangers] == [None] * len(strangers)
+    assert store.get("2024-06-01", keys[0]) is None, "a day with no file"
+    store.close()
+
+    path = tmp_path / "2024-05-31.items"
+    data = path.read_bytes()
+    size = int.from_bytes(data[:_HEADER], "big") * _RECORD.size
+    records = [data[_HEADER + i : _HEADER + i + _RECORD.size] for i in range(0, size, _RECORD.size)]
+    shuffled = b"".join(rng.sample(records, len(records)))
+    sealed = shuffled + zlib.crc32(shuffled).to_bytes(4, "big")
+    path.write_bytes(data[:_HEADER] + sealed + data[_HEADER + size + 4 :])
+    store = ItemStore(tmp_path)
+    found = {key: store.get("2024-05-31", key) for key in items}
+    store.close()
+    assert all(got in (None, items[key]) for key, got in found.items())
+    assert None in found.values(), "out of order, most keys are missed"
+
+
 def test_unchanged_items_come_from_the_store_not_from_feedgen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
