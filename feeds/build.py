@@ -14,7 +14,7 @@ import contextlib
 import gc
 import hashlib
 import os
-from collections.abc import Callable, Iterator, Mapping, Set
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -389,7 +389,7 @@ def _make_batch(stager: Stager, batch: list[tuple[Planned, Path]]) -> list[tuple
 
 
 def _check(
-    config: Config, stats: list[FileStat], cache: Cache | None, progress: Progress | None
+    config: Config, stats: Sequence[FileStat], cache: Cache | None, progress: Progress | None
 ) -> Checked:
     # Reading makes hundreds of thousands of objects that live until the end and hold no cycles:
     # the cyclic garbage collector, run over and over as they pile up, would only cost time
@@ -406,7 +406,7 @@ def _check(
 
 
 def _read_and_collect(
-    config: Config, stats: list[FileStat], cache: Cache | None, progress: Progress | None
+    config: Config, stats: Sequence[FileStat], cache: Cache | None, progress: Progress | None
 ) -> Checked:
     files_read = ignored = records = rejected = parsed = 0
     complete = True

@@ -59,7 +59,7 @@ from feeds.model import Article, FileOutcome, FileStat, Provider
 from feeds.pages import Page
 from feeds.paths import REPORT_PATH
 from feeds.report import Report
-from feeds.scan import Scan
+from feeds.scan import Scan, position
 from feeds.site import Listing, plan_site
 from feeds.slugs import provider_slug, topic_slug
 
@@ -335,7 +335,7 @@ def _read_changes(
 ) -> tuple[dict[str, FileOutcome], dict[str, FileOutcome]]:
     """The old outcomes of the files that changed or went, and the new ones of those that
     changed or came (read now; `parsed` gets them encoded, for the cache)."""
-    if any(s.size < 0 for s in stats):
+    if stats.skips:
         raise Declined("a file is skipped (not a regular file): its problem is said every run")
     # Only folders whose digest moved are compared, file by file, as sets of (path, size, mtime).
     stored, digests = index.folders(), stats.digests()
@@ -639,10 +639,9 @@ def _report(
     ones, and the duplicates among the files around them in place of theirs (in the order a
     full build gives them)."""
     old, new = outcomes
-    position = {s.path: i for i, s in enumerate(stats)}
-    by_file = sorted(index.problems().items(), key=lambda found: position[found[0]])
+    by_file = sorted(index.problems().items(), key=lambda found: position(found[0]))
     config_warnings = last.problems[len(last.problems) - warnings :] if warnings else ()
-    recent = [p for path in sorted(new, key=position.__getitem__) for p in new[path].problems]
+    recent = [p for path in sorted(new, key=position) for p in new[path].problems]
     # Duplicate notes are in the order of their files' names (`collect._dedupe`); the notes of
     # the files collected now replace theirs (a sort keeps each file's own order).
     notes = sorted(

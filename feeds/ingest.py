@@ -8,7 +8,7 @@ the next run, even unchanged. What is not a regular file with a UTF-8 name is ne
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -63,7 +63,7 @@ def ingest_file(seeds: Path, name: str) -> FileOutcome:
 
 def ingest(
     seeds: Path,
-    stats: list[FileStat],
+    stats: Sequence[FileStat],
     cached: Mapping[str, FileOutcome],
     progress: Callable[[int], None] | None = None,
     *,

@@ -14,8 +14,9 @@ import operator
 import os
 import stat
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import overload
 
 from feeds.model import FileStat, Level, Problem
 
@@ -29,15 +30,46 @@ def is_record(name: str) -> bool:
     return suffix in FRONT_MATTER_SUFFIXES or suffix in DATA_SUFFIXES
 
 
-class Scan(list[FileStat]):
-    """Every entry found, in order; and where each folder's own entries are in that list
-    (`spans`, by folder relative to the seeds folder, "" for itself), so that a folder whose
-    entries did not change since a run can be known by its digest alone (`digests`)."""
+class Scan(Sequence[FileStat]):
+    """Every entry found, in order, kept in columns (a path list, sizes and mtimes in arrays; a
+    `FileStat` is made when asked for): a million entries cost a third of the memory of as
+    many tuples. Also where each folder's own entries are in that order (`spans`, by folder
+    relative to the seeds folder, "" for itself), so that a folder whose entries did not change
+    since a run can be known by its digest alone (`digests`)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        self.paths: list[str] = []
+        self.sizes = array("q")  # -1: skipped, never opened (`skips` says why)
+        self.mtimes = array("q")
+        self.skips: dict[int, Problem | None] = {}  # by position
         self.spans: dict[str, list[tuple[int, int]]] = {}
         self._digests: dict[str, bytes] | None = None
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @overload
+    def __getitem__(self, i: int) -> FileStat: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[FileStat]: ...
+    def __getitem__(self, i: int | slice) -> FileStat | list[FileStat]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return FileStat(self.paths[i], self.sizes[i], self.mtimes[i], self.skips.get(i))
+
+    def __iter__(self) -> Iterator[FileStat]:
+        skips = self.skips
+        for i, entry in enumerate(zip(self.paths, self.sizes, self.mtimes, strict=True)):
+            yield FileStat(*entry, skips.get(i)) if skips else FileStat(*entry)
+
+    def add(self, path: str, size: int, mtime_ns: int) -> None:
+        self.paths.append(path)
+        self.sizes.append(size)
+        self.mtimes.append(mtime_ns)
+
+    def skip(self, path: str, problem: Problem | None) -> None:
+        self.skips[len(self.paths)] = problem
+        self.add(path, -1, -1)
 
     def digests(self) -> dict[str, bytes]:
         """Each folder's digest of its own entries' names, sizes and mtimes."""
@@ -53,12 +85,19 @@ class Scan(list[FileStat]):
     def _digest(self, spans: list[tuple[int, int]]) -> bytes:
         # One sequence whatever sub-folders sit among the files (an empty one that comes or
         # goes changes nothing); column by column: a line per file would cost twice as much.
-        entries = [stat for start, stop in spans for stat in self[start:stop]]
-        digest = hashlib.blake2b(len(entries).to_bytes(8, "big"), digest_size=16)
-        digest.update(array("q", [s.size for s in entries]))
-        digest.update(array("q", [s.mtime_ns for s in entries]))
-        digest.update("\0".join([s.path for s in entries]).encode("utf-8", "surrogateescape"))
+        digest = hashlib.blake2b(sum(b - a for a, b in spans).to_bytes(8, "big"), digest_size=16)
+        for column in (self.sizes, self.mtimes):
+            for start, stop in spans:
+                digest.update(column[start:stop])
+        paths = "\0".join(path for start, stop in spans for path in self.paths[start:stop])
+        digest.update(paths.encode("utf-8", "surrogateescape"))
         return digest.digest()
+
+
+def position(path: str) -> tuple[str, ...]:
+    """A sort key that puts paths in the order `scan` finds them: by name within each folder,
+    a sub-folder's entries where its name sorts among its folder's files."""
+    return tuple(path.split("/"))
 
 
 def scan(seeds: Path) -> Scan:
@@ -82,13 +121,19 @@ def scan(seeds: Path) -> Scan:
 
 
 def _walk(folder: str, prefix: str, stats: Scan) -> None:
-    # One tight loop, no generators: on a run with nothing to do this walk is most of the time.
+    # One tight loop, no generators, no calls it can do without: on a run with nothing to do
+    # this walk is most of the time.
     with os.scandir(folder) as listing:
-        entries = sorted((e for e in listing if e.name[0] != "."), key=_NAME)
-    start = len(stats)
+        entries = [entry for entry in listing if entry.name[0] != "."]
+    entries.sort(key=_NAME)
+    start, add, skip, is_regular = len(stats), stats.add, stats.skip, stat.S_ISREG
     for entry in entries:
         name = prefix + entry.name
-        if _is_folder(entry):
+        try:
+            is_folder = entry.is_dir()
+        except OSError:  # a link that loops or cannot be followed: an entry that cannot be read
+            is_folder = False
+        if is_folder:
             if not entry.is_symlink():  # links to folders are not followed: no cycles
                 _span(stats, prefix, start)
                 _walk(entry.path, name + "/", stats)
@@ -98,16 +143,16 @@ def _walk(folder: str, prefix: str, stats: Scan) -> None:
         try:
             st = entry.stat()
         except OSError as e:  # a broken or looping link, a file gone since the listing
-            stats.append(_skipped(shown, f"cannot be read: {e.strerror or e}"))
+            skip(shown, _problem(shown, f"cannot be read: {e.strerror or e}"))
             continue
-        if stat.S_ISREG(st.st_mode) and shown == name:
-            stats.append(FileStat(name, st.st_size, st.st_mtime_ns))
+        if is_regular(st.st_mode) and shown == name:
+            add(name, st.st_size, st.st_mtime_ns)
         elif shown != name:
-            stats.append(_skipped(shown, "has a name that is not UTF-8; rename it to read it"))
+            skip(shown, _problem(shown, "has a name that is not UTF-8; rename it to read it"))
         else:
             kind = _KINDS.get(stat.S_IFMT(st.st_mode), "a special file")
             warning = f"is {kind}, not a regular file; skipped without opening it"
-            stats.append(_skipped(name, warning, Level.WARNING))
+            skip(name, _problem(name, warning, Level.WARNING))
     _span(stats, prefix, start)
 
 
@@ -124,16 +169,9 @@ _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a de
 _KINDS[stat.S_IFBLK] = _KINDS[stat.S_IFCHR]
 
 
-def _skipped(path: str, message: str, level: Level = Level.ERROR) -> FileStat:
-    """A file that is not read; only one named like a record is worth a word."""
-    return FileStat(path, -1, -1, Problem(path, message, level=level) if is_record(path) else None)
+def _problem(path: str, message: str, level: Level = Level.ERROR) -> Problem | None:
+    """Why a file is not read; only one named like a record is worth a word."""
+    return Problem(path, message, level=level) if is_record(path) else None
 
 
 _NAME = operator.attrgetter("name")
-
-
-def _is_folder(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:  # a link that loops or cannot be followed: an entry that cannot be read
-        return False
