@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from feeds import codec
 from feeds._version import CODE_DIGEST
-from feeds.cache import Cache, Known, default_cache_folder
+from feeds.beside import beside
+from feeds.cache import Cache, Known, database_path, default_cache_folder, outputs_as_recorded
 from feeds.config import Config
 from feeds.errors import ConfigError
 from feeds.lock import output_lock
@@ -65,13 +66,17 @@ def build(config: Config, progress: Progress | None = None) -> Report:
     """Build every feed of `config` into its output folder and say what happened."""
     cache_folder = config.cache or default_cache_folder(config.output)
     _check_layout(config.seeds, config.output, cache_folder)
-    stats = _scan(config)
     with output_lock(config.output), _collectable_afterwards():
-        cache = Cache(cache_folder, config.seeds, config.output)
-        try:
-            report = _build(config, stats, cache, progress)
-        finally:
-            cache.close()
+        database = database_path(cache_folder, config.seeds, config.output)
+        found = _found_in(config.output)
+        # Every output file's stat is checked meanwhile, in a process of its own (`beside.py`).
+        with beside(lambda: outputs_as_recorded(database, found)) as outputs_checked:
+            stats = _scan(config)
+            cache = Cache(cache_folder, config.seeds, config.output)
+            try:
+                report = _build(config, stats, cache, progress, outputs_checked)
+            finally:
+                cache.close()
         return replace(report, notices=(*cache.notices, *report.notices))
 
 
@@ -86,14 +91,20 @@ def _collectable_afterwards() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _build(config: Config, stats: Scan, cache: Cache, progress: Progress | None) -> Report:
+def _build(
+    config: Config,
+    stats: Scan,
+    cache: Cache,
+    progress: Progress | None,
+    outputs_checked: Callable[[], bool | None],
+) -> Report:
     state = _state(config, stats)
     last = _last_report(cache)
     last = last if last and _warnings_in_place(last, config) else None
     stored = cache.get("state")  # None: the last run did not finish (or went without)
     # Every output file as the last complete build left it? Else the full way looks at each.
     in_place = (
-        bool(last) and stored is not None and cache.outputs_in_place(_found_in(config.output))
+        bool(last) and stored is not None and _outputs_in_place(cache, outputs_checked, config)
     )
     if last and in_place and stored == state:  # and nothing changed since
         files = len(last.written) + last.unchanged
@@ -544,6 +555,13 @@ def _warnings_in_place(report: Report, config: Config) -> bool:
     from feeds.collect import warnings_in_place  # only when the last report has warnings
 
     return not report.problems or warnings_in_place(report.problems, config.filters, config.custom)
+
+
+def _outputs_in_place(cache: Cache, checked: Callable[[], bool | None], config: Config) -> bool:
+    """Whether every output file is as the last run recorded it: the answer of the check run
+    beside the scan, else the cache's own."""
+    answer = checked()
+    return cache.outputs_in_place(_found_in(config.output)) if answer is None else answer
 
 
 def _found_in(output: Path) -> Callable[[str], tuple[int, int]]:

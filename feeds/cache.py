@@ -90,6 +90,37 @@ def default_cache_folder(output: Path) -> Path:
     return base / "feeds" / f"{slugify(absolute)[-40:].strip('-')}-{digest}"
 
 
+def database_path(folder: Path, seeds: Path, output: Path) -> Path:
+    """The cache's database for this pair of seeds and output folders."""
+    pair = f"{seeds.resolve()}\0{output.resolve()}".encode("utf-8", "surrogateescape")
+    return folder / f"records-{hashlib.sha256(pair).hexdigest()[:16]}.sqlite"
+
+
+def outputs_as_recorded(database: Path, found: Callable[[str], tuple[int, int]]) -> bool | None:
+    """`Cache.outputs_in_place` through a read-only connection of its own, for a process
+    beside the build's (`parallel.beside`): None when it cannot tell (no database, a damaged or
+    busy one), and the build looks itself."""
+    try:
+        db = sqlite3.connect(f"{database.absolute().as_uri()}?mode=ro", uri=True, timeout=0.1)
+        try:
+            if db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() != (SCHEMA,):
+                return None
+            return _outputs_match(db, found)
+        finally:
+            db.close()
+    except (sqlite3.Error, OSError, ValueError):
+        return None
+
+
+def _outputs_match(db: sqlite3.Connection, found: Callable[[str], tuple[int, int]]) -> bool:
+    recorded = False
+    for path, size, mtime in db.execute("SELECT path, size, mtime_ns FROM outputs"):
+        if found(path) != (size, mtime):
+            return False
+        recorded = True
+    return recorded
+
+
 def _guarded(default: Callable[[], Any]) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """A cache operation that never fails: on a database or file-system error the cache says so
     once, heals or steps aside (`Cache._fail`), and the operation returns `default()`."""
@@ -114,8 +145,7 @@ class Cache:
     def __init__(self, folder: Path, seeds: Path, output: Path) -> None:
         self.folder = folder
         self.notices: list[str] = []  # what went wrong with the cache, said once each
-        pair = f"{seeds.resolve()}\0{output.resolve()}".encode("utf-8", "surrogateescape")
-        self._path = folder / f"records-{hashlib.sha256(pair).hexdigest()[:16]}.sqlite"
+        self._path = database_path(folder, seeds, output)
         self._memory = False
         self._stored: list[str] | None = None  # the record files known, once `outcomes` read them
         # Set when a failure replaced the database during the run (afresh, or in memory): what
@@ -250,12 +280,7 @@ class Cache:
         """Whether the last build recorded its output files and each still has the size and
         mtime it was left with (`found` says what a path has now). Row by row: a big archive's
         table is not held whole."""
-        recorded = False
-        for path, size, mtime in self._db.execute("SELECT path, size, mtime_ns FROM outputs"):
-            if found(path) != (size, mtime):
-                return False
-            recorded = True
-        return recorded
+        return _outputs_match(self._db, found)
 
     @_guarded(dict)
     def output_fingerprints(self) -> dict[str, Known]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from feeds import parallel
 from feeds.synthetic import write_corpus
 from tests.helpers import build_into, files_of
 
@@ -130,7 +131,7 @@ def test_files_made_by_workers_are_the_bytes_made_in_this_process(
     monkeypatch.setattr(build_module, "PARALLEL_WORK", 0)
     build_into(tmp_path / "seeds", tmp_path / "workers", cache=tmp_path / "c1")
     monkeypatch.setattr(build_module, "PARALLEL_WORK", 10**9)
-    monkeypatch.setattr(os, "fork", _no_fork)
+    monkeypatch.setattr(parallel, "_pool", _no_workers)
     build_into(tmp_path / "seeds", tmp_path / "here", cache=tmp_path / "c2")
     made = files_of(tmp_path / "workers")
     assert len(made) > 100
@@ -146,7 +147,7 @@ def test_a_run_that_makes_a_few_files_makes_them_without_a_fork(
     write_corpus(seeds, 120, seed=6)
     build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
     write_corpus(seeds / "new", 3, seed=7)
-    monkeypatch.setattr(os, "fork", _no_fork)
+    monkeypatch.setattr(parallel, "_pool", _no_workers)
     report = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
     assert report.parsed == 3
     assert report.written
@@ -154,5 +155,5 @@ def test_a_run_that_makes_a_few_files_makes_them_without_a_fork(
     assert files_of(tmp_path / "out") == files_of(tmp_path / "cold")
 
 
-def _no_fork() -> int:
-    raise AssertionError("a process was forked")
+def _no_workers(workers: int) -> object:
+    raise AssertionError(f"{workers} worker processes were started")
