@@ -34,6 +34,8 @@ INDEX_PATH = "index.html"
 OPML_PATH = "feeds.opml"
 REPORT_PATH = ".feeds-report.json"  # hidden: a published site need not show rejected drafts
 MANIFEST_PATH = ".feeds-manifest.json"
+# Hidden too: the tokens of runs that may leave temporary files, when the manifest need not change.
+RUNS_PATH = ".feeds-runs.json"
 
 # `all`, or a group folder and a slug (`[a-z0-9-]` only, see slugs.py); then the subscription
 # document or a month's or a day's archive page; then a format's suffix.

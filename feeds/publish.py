@@ -17,14 +17,17 @@ moment leaves every file old or new, and the next run finishes the job:
 2. `claim` every path this run produces (`refused` when a file the tool did not write holds it).
 3. `begin`: write the manifest listing the files owned *and* every path claimed, with this run's
    token, before any file is written: a run killed after renaming a new file into place has
-   already said the file is its own.
+   already said the file is its own. When every path claimed is owned already (the common run:
+   a few feeds change), the manifest stays as it is and the token goes to a small journal of
+   its own (`.feeds-runs.json`): a big site's manifest names hundreds of thousands of files.
 4. Stage each new file beside its target as `.<name>.feeds-<token>.tmp` (in worker
    processes too), then flush them all to disk with one `sync` (a `fsync` per file costs about a
    millisecond each).
 5. `finish`: rename the staged files over their targets; remove the owned files not produced now;
    remove the temporary files of this run and of killed runs, found by the tokens the manifest
    lists (a hidden file whose name merely looks like ours carries no token of ours: it stays);
-   write the final manifest, which lists exactly the files produced.
+   write the final manifest, which lists exactly the files produced (unless it already does,
+   with no run's token), then remove the journal.
 
 A run that fails (a full disk, a write error) removes its own temporary files, wherever a worker
 made them, and leaves every published file as it was.
@@ -43,9 +46,10 @@ from pathlib import Path
 
 from feeds import files
 from feeds.errors import OutputError
-from feeds.paths import MANIFEST_PATH, is_output_path
+from feeds.paths import MANIFEST_PATH, RUNS_PATH, is_output_path
 
 _MANIFEST_TEMPORARY = ".feeds-manifest.json.tmp"
+_RUNS_TEMPORARY = ".feeds-runs.json.tmp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,14 +97,18 @@ class Publisher:
     _refused: list[str] = field(default_factory=list)
     _staged: list[tuple[Path, Path, str]] = field(default_factory=list)  # (temporary, target, path)
     _notices: list[str] = field(default_factory=list)
+    _as_listed: bool = False  # the manifest on disk lists exactly `_owned`, and no run's token
 
     def __post_init__(self) -> None:
         umask = os.umask(0)
         os.umask(umask)
         self.stager = Stager(0o666 & ~umask, secrets.token_hex(8))
         manifest = read_manifest(self.output)
-        self._owned, self._runs = frozenset(manifest.files), manifest.runs
-        self._notices.extend(manifest.problems)
+        journal = read_runs(self.output)
+        self._owned = frozenset(manifest.files)
+        self._runs = tuple(dict.fromkeys((*manifest.runs, *journal.runs)))
+        self._as_listed = manifest.found and not manifest.problems and not manifest.runs
+        self._notices.extend((*manifest.problems, *journal.problems))
         if not manifest.found or manifest.problems:
             self._owned |= _recognized(self.output, self.recorded)
         if not manifest.found and not self._owned and _has_visible_entries(self.output):
@@ -157,7 +165,12 @@ class Publisher:
 
     def begin(self) -> None:
         """Say, before writing any file, that every claimed path is ours (step 3)."""
-        self._write_manifest(self._owned | self._produced.keys(), (*self._runs, self.stager.token))
+        runs = (*self._runs, self.stager.token)
+        if self._as_listed and self._produced.keys() <= self._owned:
+            self._write(RUNS_PATH, _RUNS_TEMPORARY, f'{{\n "runs": {_listed(list(runs))}\n}}\n')
+        else:
+            self._write_manifest(self._owned | self._produced.keys(), runs)
+            self._as_listed = False
 
     def add(self, path: str, staged: Path | None) -> None:
         """The claimed `path`, staged by `Stager.stage` (here or in another process): put in
@@ -202,7 +215,12 @@ class Publisher:
             except OSError as e:
                 raise OutputError(f"cannot remove {target}: {e.strerror or e}") from e
             removed.append(path)
-        self._write_manifest(self._produced.keys(), ())
+        if not (self._as_listed and self._produced.keys() == self._owned):
+            self._write_manifest(self._produced.keys(), ())
+        try:
+            (self.output / RUNS_PATH).unlink(missing_ok=True)  # its runs' files are swept
+        except OSError as e:
+            raise OutputError(f"cannot remove {self.output / RUNS_PATH}: {e.strerror or e}") from e
         return Published(
             tuple(self._written),
             tuple(self._unchanged),
@@ -231,14 +249,17 @@ class Publisher:
 
     def _write_manifest(self, owned: Iterable[str], runs: Iterable[str]) -> None:
         text = f'{{\n "files": {_listed(sorted(owned))},\n "runs": {_listed(list(runs))}\n}}\n'
+        self._write(MANIFEST_PATH, _MANIFEST_TEMPORARY, text)
+
+    def _write(self, name: str, temporary_name: str, text: str) -> None:
         data = text.encode()
-        target = self.output / MANIFEST_PATH
+        target = self.output / name
         try:
             if not _same_bytes(target, data):
                 # A fixed temporary name, reserved like every `.feeds-` name: a killed run's is
                 # simply overwritten by the next, never left behind. Durable: later steps rely
-                # on the manifest being on disk.
-                temporary = target.with_name(_MANIFEST_TEMPORARY)
+                # on the manifest and journal being on disk.
+                temporary = target.with_name(temporary_name)
                 mode = self.stager.mode
                 files.replace(target, (data,), mode=mode, temporary=temporary, durable=True)
         except OSError as e:
@@ -293,6 +314,22 @@ def read_manifest(output: Path) -> Manifest:
         )
     tokens = tuple(r for r in runs if isinstance(r, str) and _is_token(r))
     return Manifest(tuple(kept), tokens, True, problems)
+
+
+def read_runs(output: Path) -> Manifest:
+    """The tokens the journal lists: runs that began without changing the manifest."""
+    path = output / RUNS_PATH
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        runs = data["runs"]
+        if not isinstance(runs, list):
+            raise ValueError("no list of runs")
+    except FileNotFoundError:
+        return Manifest()
+    except (OSError, ValueError, TypeError, KeyError) as e:
+        problem = f"{path} cannot be read ({e}); temporary files a killed run left may stay"
+        return Manifest(found=True, problems=(problem,))
+    return Manifest(runs=tuple(r for r in runs if isinstance(r, str) and _is_token(r)), found=True)
 
 
 def _recognized(output: Path, recorded: Mapping[str, tuple[str, int, int]]) -> frozenset[str]:

@@ -73,7 +73,8 @@ def _kind(name: str, args: tuple[Any, ...]) -> str:
     if name not in ("replace", "rename", "unlink", "rmdir"):
         return name
     target = str(args[-1] if name in ("replace", "rename") else args[0])
-    for mark, what in ((".feeds-manifest", "manifest"), (".items", "items"), (".tmp", "tmp")):
+    marks = (".feeds-manifest", "manifest"), (".feeds-runs", "journal"), (".items", "items")
+    for mark, what in (*marks, (".tmp", "tmp")):
         if mark in target:
             return f"{name} {what}"
     return f"{name} feed"
@@ -109,8 +110,9 @@ def assert_each_file_is_old_or_new(
             assert not feedparser.parse(data).bozo, path
 
 
-def _scenario(tmp_path: Path, *, first_build: bool) -> tuple[Path, Callable[[Path, Path], Report]]:
-    """Seeds whose build changes, adds and removes files (a topic disappears), and the build."""
+def _scenario(tmp_path: Path, kind: str) -> tuple[Path, Callable[[Path, Path], Report]]:
+    """Seeds whose build changes, adds and removes files (a topic disappears), or only changes
+    some (`edits`: the manifest stays, the run's token goes to the journal); and the build."""
     seeds = tmp_path / "seeds"
     write_corpus(seeds, 30, seed=4)
     shutil.copy(next(SEEDS.iterdir()), seeds)  # another month, another archive page
@@ -122,23 +124,28 @@ def _scenario(tmp_path: Path, *, first_build: bool) -> tuple[Path, Callable[[Pat
     def run(output: Path, cache: Path) -> Report:
         return build_into(seeds, output, cache=cache, limit=5)
 
-    if not first_build:
+    if kind != "first-build":
         run(tmp_path / "old-output", tmp_path / "old-cache")
-        gone.unlink()
-        for path in sorted(seeds.glob("*.md"))[:4]:
-            path.write_text(path.read_text().replace("title: ", "title: Edited: ", 1))
-        write_corpus(seeds, 3, seed=5, start=900)
+        if kind == "rebuild":
+            gone.unlink()
+        if kind == "rebuild":
+            for path in sorted(seeds.glob("*.md"))[:4]:
+                path.write_text(path.read_text().replace("title: ", "title: Edited: ", 1))
+        else:
+            gone.write_text(gone.read_text().replace("Soon gone", "Soon gone, edited"))
+        if kind == "rebuild":
+            write_corpus(seeds, 3, seed=5, start=900)
     else:
         (tmp_path / "old-output").mkdir()
         (tmp_path / "old-cache").mkdir()
     return seeds, run
 
 
-@pytest.mark.parametrize("first_build", [False, True], ids=["rebuild", "first-build"])
+@pytest.mark.parametrize("kind", ["rebuild", "first-build", "edits"])
 def test_a_kill_at_every_step_boundary_leaves_old_or_new_files_and_the_next_run_converges(
-    tmp_path: Path, first_build: bool
+    tmp_path: Path, kind: str
 ) -> None:
-    _, run = _scenario(tmp_path, first_build=first_build)
+    _, run = _scenario(tmp_path, kind)
     old = visible(tmp_path / "old-output")
     run(tmp_path / "clean", tmp_path / "clean-cache")
     clean = files_of(tmp_path / "clean")
@@ -155,8 +162,12 @@ def test_a_kill_at_every_step_boundary_leaves_old_or_new_files_and_the_next_run_
     status = _in_child(lambda: run(output, cache), None, trace)
     assert os.waitstatus_to_exitcode(status) == TRACED
     steps = json.loads(trace.read_text())
-    assert {"replace manifest", "replace feed", "store_outputs"} <= set(steps), steps
-    assert first_build or "unlink feed" in steps, "a rebuild removes a vanished topic's files"
+    assert {"replace feed", "store_outputs"} <= set(steps), steps
+    assert kind != "rebuild" or "unlink feed" in steps, "a rebuild removes a vanished topic's files"
+    if kind == "edits":  # no file to add to the manifest: it stays, the journal holds the token
+        assert "replace journal" in steps and "replace manifest" not in steps, steps
+    else:
+        assert "replace manifest" in steps, steps
     points = kill_points(steps)
     assert len(points) >= 10
     for point in points:
@@ -235,6 +246,25 @@ def test_a_damaged_manifest_costs_a_warning_and_freezes_nothing(tmp_path: Path) 
     report = build_into(seeds, output, cache=cache, limit=5)
     assert report.refused == ()
     assert len(report.notices) == 1 and "cannot be read" in report.notices[0]
+    build_into(seeds, tmp_path / "clean", cache=tmp_path / "clean-cache", limit=5)
+    assert files_of(output) == files_of(tmp_path / "clean")
+
+
+def test_a_damaged_journal_costs_a_notice_once(tmp_path: Path) -> None:
+    """The journal of runs (`.feeds-runs.json`) is left only by a killed run; torn, it is said
+    once (a killed run's temporary files may stay), the run goes on, and the next one is quiet."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 30, seed=4)
+    build_into(seeds, output, cache=cache, limit=5)
+    (output / ".feeds-runs.json").write_text('{"runs": ["0123')  # torn
+    record = sorted(seeds.rglob("*.md"))[-1]
+    record.write_text(record.read_text().replace("title: ", "title: Edited ", 1))
+    report = build_into(seeds, output, cache=cache, limit=5)
+    assert report.written and report.refused == ()
+    (notice,) = report.notices
+    assert ".feeds-runs.json cannot be read" in notice and "may stay" in notice
+    assert not (output / ".feeds-runs.json").exists()
+    assert build_into(seeds, output, cache=cache, limit=5).notices == ()
     build_into(seeds, tmp_path / "clean", cache=tmp_path / "clean-cache", limit=5)
     assert files_of(output) == files_of(tmp_path / "clean")
 
