@@ -13,13 +13,14 @@
 The protocol, in steps that each land on disk before the next begins, so that a run killed at any
 moment leaves every file old or new, and the next run finishes the job:
 
-1. Read the manifest: the files owned, and the tokens of runs that may have left temporary files.
+1. Read the manifest and the journal a killed run may have left: the files owned, and the
+   tokens of runs that may have left temporary files.
 2. `claim` every path this run produces (`refused` when a file the tool did not write holds it).
-3. `begin`: write the manifest listing the files owned *and* every path claimed, with this run's
-   token, before any file is written: a run killed after renaming a new file into place has
-   already said the file is its own. When every path claimed is owned already (the common run:
-   a few feeds change), the manifest stays as it is and the token goes to a small journal of
-   its own (`.feeds-runs.json`): a big site's manifest names hundreds of thousands of files.
+3. `begin`: before any file is written, write the journal (`.feeds-runs.json`, in the
+   manifest's format) listing this run's token and every path owned or claimed that the manifest
+   does not list: a run killed after renaming a new file into place has already said the file is
+   its own. Not the manifest itself: a big site's manifest names hundreds of thousands of files,
+   and the common run (a few feeds change) claims none it does not own.
 4. Stage each new file beside its target as `.<name>.feeds-<token>.tmp` (in worker
    processes too), then flush them all to disk with one `sync` (a `fsync` per file costs about a
    millisecond each).
@@ -27,7 +28,7 @@ moment leaves every file old or new, and the next run finishes the job:
    remove the temporary files of this run and of killed runs, found by the tokens the manifest
    lists (a hidden file whose name merely looks like ours carries no token of ours: it stays);
    write the final manifest, which lists exactly the files produced (unless it already does,
-   with no run's token), then remove the journal.
+   with no run's token: then it is not touched), then remove the journal.
 
 A run that fails (a full disk, a write error) removes its own temporary files, wherever a worker
 made them, and leaves every published file as it was.
@@ -97,19 +98,23 @@ class Publisher:
     _refused: list[str] = field(default_factory=list)
     _staged: list[tuple[Path, Path, str]] = field(default_factory=list)  # (temporary, target, path)
     _notices: list[str] = field(default_factory=list)
-    _as_listed: bool = False  # the manifest on disk lists exactly `_owned`, and no run's token
+    _on_disk: frozenset[str] = frozenset()  # the files the manifest lists
+    _as_listed: bool = False  # the manifest lists exactly `_owned`, and no run's token
 
     def __post_init__(self) -> None:
         umask = os.umask(0)
         os.umask(umask)
         self.stager = Stager(0o666 & ~umask, secrets.token_hex(8))
         manifest = read_manifest(self.output)
-        journal = read_runs(self.output)
-        self._owned = frozenset(manifest.files)
+        journal = read_manifest(self.output, RUNS_PATH)  # left by a run that did not finish
+        self._on_disk = self._owned = frozenset(manifest.files)
+        if journal.files:
+            self._owned |= frozenset(journal.files)
         self._runs = tuple(dict.fromkeys((*manifest.runs, *journal.runs)))
-        self._as_listed = manifest.found and not manifest.problems and not manifest.runs
+        self._as_listed = manifest.found and not (manifest.problems or manifest.runs)
+        self._as_listed = self._as_listed and not (journal.files or journal.problems)
         self._notices.extend((*manifest.problems, *journal.problems))
-        if not manifest.found or manifest.problems:
+        if not manifest.found or manifest.problems or journal.problems:
             self._owned |= _recognized(self.output, self.recorded)
         if not manifest.found and not self._owned and _has_visible_entries(self.output):
             self._notices.append(
@@ -164,13 +169,12 @@ class Publisher:
         return True
 
     def begin(self) -> None:
-        """Say, before writing any file, that every claimed path is ours (step 3)."""
+        """Say, before writing any file, that every claimed path is ours (step 3): in the
+        journal, with this run's token, each owned or claimed path the manifest does not list."""
+        unlisted = {path for path in self._produced if path not in self._on_disk}
+        unlisted.update(self._owned - self._on_disk)
         runs = (*self._runs, self.stager.token)
-        if self._as_listed and self._produced.keys() <= self._owned:
-            self._write(RUNS_PATH, _RUNS_TEMPORARY, f'{{\n "runs": {_listed(list(runs))}\n}}\n')
-        else:
-            self._write_manifest(self._owned | self._produced.keys(), runs)
-            self._as_listed = False
+        self._write(RUNS_PATH, _RUNS_TEMPORARY, _manifest_text(sorted(unlisted), runs))
 
     def add(self, path: str, staged: Path | None) -> None:
         """The claimed `path`, staged by `Stager.stage` (here or in another process): put in
@@ -248,8 +252,7 @@ class Publisher:
                     (self.output / folder / name).unlink(missing_ok=True)
 
     def _write_manifest(self, owned: Iterable[str], runs: Iterable[str]) -> None:
-        text = f'{{\n "files": {_listed(sorted(owned))},\n "runs": {_listed(list(runs))}\n}}\n'
-        self._write(MANIFEST_PATH, _MANIFEST_TEMPORARY, text)
+        self._write(MANIFEST_PATH, _MANIFEST_TEMPORARY, _manifest_text(sorted(owned), runs))
 
     def _write(self, name: str, temporary_name: str, text: str) -> None:
         data = text.encode()
@@ -264,6 +267,10 @@ class Publisher:
                 files.replace(target, (data,), mode=mode, temporary=temporary, durable=True)
         except OSError as e:
             raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
+
+
+def _manifest_text(files: list[str], runs: Iterable[str]) -> str:
+    return f'{{\n "files": {_listed(files)},\n "runs": {_listed(list(runs))}\n}}\n'
 
 
 def _listed(names: list[str]) -> str:
@@ -285,9 +292,10 @@ class Manifest:
     problems: tuple[str, ...] = ()  # entries ignored, and why
 
 
-def read_manifest(output: Path) -> Manifest:
-    """The files the manifest says feeds owns, keeping only names feeds writes."""
-    path = output / MANIFEST_PATH
+def read_manifest(output: Path, name: str = MANIFEST_PATH) -> Manifest:
+    """The files the manifest (or the journal, `name`) says feeds owns, keeping only names feeds
+    writes; and the tokens of runs that may have left temporary files."""
+    path = output / name
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -314,22 +322,6 @@ def read_manifest(output: Path) -> Manifest:
         )
     tokens = tuple(r for r in runs if isinstance(r, str) and _is_token(r))
     return Manifest(tuple(kept), tokens, True, problems)
-
-
-def read_runs(output: Path) -> Manifest:
-    """The tokens the journal lists: runs that began without changing the manifest."""
-    path = output / RUNS_PATH
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        runs = data["runs"]
-        if not isinstance(runs, list):
-            raise ValueError("no list of runs")
-    except FileNotFoundError:
-        return Manifest()
-    except (OSError, ValueError, TypeError, KeyError) as e:
-        problem = f"{path} cannot be read ({e}); temporary files a killed run left may stay"
-        return Manifest(found=True, problems=(problem,))
-    return Manifest(runs=tuple(r for r in runs if isinstance(r, str) and _is_token(r)), found=True)
 
 
 def _recognized(output: Path, recorded: Mapping[str, tuple[str, int, int]]) -> frozenset[str]:
