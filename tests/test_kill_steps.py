@@ -250,6 +250,18 @@ def test_a_damaged_manifest_costs_a_warning_and_freezes_nothing(tmp_path: Path) 
     assert files_of(output) == files_of(tmp_path / "clean")
 
 
+@pytest.mark.parametrize("count", [0, 1, 4096, 4097, 9000])
+def test_the_manifest_is_indented_json_however_many_names_it_holds(count: int) -> None:
+    """Written in pieces of a few thousand names, encoded in C: the same bytes as Python's
+    indenting encoder gives, one name a line (a manifest reads well and diffs well)."""
+    from feeds.publish import _manifest_text
+
+    files = sorted(f"topics/t{i}/2024-05-{i % 28 + 1:02d}.rss.xml" for i in range(count))
+    runs = ["0123456789abcdef"][: count % 2]
+    expected = json.dumps({"files": files, "runs": runs}, indent=1) + "\n"
+    assert b"".join(_manifest_text(files, runs)) == expected.encode()
+
+
 def test_a_damaged_journal_costs_a_notice_once(tmp_path: Path) -> None:
     """The journal of runs (`.feeds-runs.json`) is left only by a killed run; torn, it is said
     once, the run goes on, and the next one is quiet."""
