@@ -451,13 +451,19 @@ def _regroup(
 
 
 def _moved(counts: dict[str, int], removed: list[Article], added: list[Article]) -> dict[str, int]:
-    """Members on each day, newest first, once `removed` went and `added` came."""
-    moved = Counter(counts)
-    moved.subtract(a.day for a in removed)
-    moved.update(a.day for a in added)
-    if any(n < 0 for n in moved.values()):
+    """Members on each day, newest first, once `removed` went and `added` came. `counts` is in
+    that order (`Index.day_counts` checks it): sorted again only when a day is new."""
+    moved = dict(counts)
+    for articles, step in ((removed, -1), (added, 1)):
+        for article in articles:
+            moved[article.day] = moved.get(article.day, 0) + step
+    touched = {a.day for a in removed} | {a.day for a in added}
+    if any(moved[day] < 0 for day in touched):
         raise codec.Damaged("the index counts fewer members on a day than go")
-    return dict(sorted(((day, n) for day, n in moved.items() if n), reverse=True))
+    for day in touched:
+        if not moved[day]:
+            del moved[day]
+    return moved if touched <= counts.keys() else dict(sorted(moved.items(), reverse=True))
 
 
 def _appear_or_go(index: Index, kind: GroupKind, key: str) -> None:
