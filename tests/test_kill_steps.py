@@ -235,17 +235,29 @@ def test_a_first_build_into_a_folder_feeds_does_not_own_says_so(tmp_path: Path) 
     assert build_into(SEEDS, output, cache=tmp_path / "cache").notices == ()
 
 
-def test_a_damaged_manifest_costs_a_warning_and_freezes_nothing(tmp_path: Path) -> None:
-    """Files whose size and mtime are still those the cache recorded are recognized as ours."""
+@pytest.mark.parametrize(
+    ("name", "torn"),
+    [(".feeds-manifest.json", '{"files": ['), (".feeds-runs.json", '{"runs": ["0123')],
+    ids=["manifest", "journal"],
+)
+def test_a_damaged_manifest_or_journal_costs_a_notice_and_freezes_nothing(
+    tmp_path: Path, name: str, torn: str
+) -> None:
+    """A torn manifest, or a torn journal (which only a killed run leaves): said once, the run
+    goes on (files whose size and mtime are still those the cache recorded are recognized as
+    ours), and the next run is quiet."""
     seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
     write_corpus(seeds, 30, seed=4)
     build_into(seeds, output, cache=cache, limit=5)
-    (output / ".feeds-manifest.json").write_text('{"files": [')  # torn
+    (output / name).write_text(torn)
     record = sorted(seeds.rglob("*.md"))[-1]
-    record.write_text(record.read_text().replace("title: ", "title: Edited: ", 1))
+    record.write_text(record.read_text().replace("title: ", "title: Edited ", 1))
     report = build_into(seeds, output, cache=cache, limit=5)
-    assert report.refused == ()
-    assert len(report.notices) == 1 and "cannot be read" in report.notices[0]
+    assert report.written and report.refused == ()
+    (notice,) = report.notices
+    assert f"{name} cannot be read" in notice
+    assert not (output / ".feeds-runs.json").exists()
+    assert build_into(seeds, output, cache=cache, limit=5).notices == ()
     build_into(seeds, tmp_path / "clean", cache=tmp_path / "clean-cache", limit=5)
     assert files_of(output) == files_of(tmp_path / "clean")
 
@@ -260,25 +272,6 @@ def test_the_manifest_is_indented_json_however_many_names_it_holds(count: int) -
     runs = ["0123456789abcdef"][: count % 2]
     expected = json.dumps({"files": files, "runs": runs}, indent=1) + "\n"
     assert b"".join(_manifest_text(files, runs)) == expected.encode()
-
-
-def test_a_damaged_journal_costs_a_notice_once(tmp_path: Path) -> None:
-    """The journal of runs (`.feeds-runs.json`) is left only by a killed run; torn, it is said
-    once, the run goes on, and the next one is quiet."""
-    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
-    write_corpus(seeds, 30, seed=4)
-    build_into(seeds, output, cache=cache, limit=5)
-    (output / ".feeds-runs.json").write_text('{"runs": ["0123')  # torn
-    record = sorted(seeds.rglob("*.md"))[-1]
-    record.write_text(record.read_text().replace("title: ", "title: Edited ", 1))
-    report = build_into(seeds, output, cache=cache, limit=5)
-    assert report.written and report.refused == ()
-    (notice,) = report.notices
-    assert ".feeds-runs.json cannot be read" in notice
-    assert not (output / ".feeds-runs.json").exists()
-    assert build_into(seeds, output, cache=cache, limit=5).notices == ()
-    build_into(seeds, tmp_path / "clean", cache=tmp_path / "clean-cache", limit=5)
-    assert files_of(output) == files_of(tmp_path / "clean")
 
 
 def test_a_name_lost_from_the_manifest_is_a_file_feeds_no_longer_owns(tmp_path: Path) -> None:
