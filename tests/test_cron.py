@@ -202,6 +202,29 @@ def test_a_damaged_item_store_changes_nothing(tmp_path: Path) -> None:
         assert files_of(output) == files_of(clean)
 
 
+def test_the_kept_report_names_no_file_and_the_next_runs_say_the_same(tmp_path: Path) -> None:
+    """The cache keeps the report as a run with nothing to do says it (all files unchanged),
+    not the names of every file a cold build wrote: the run after it would decode them all."""
+    from feeds import codec
+    from feeds.cache import Cache
+
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 40, seed=2)
+    cold = build_into(seeds, output, cache=cache)
+    files = len(cold.written)
+    kept = Cache(cache, seeds, output)
+    try:
+        stored = codec.report_from_plain(kept.get("report"))
+    finally:
+        kept.close()
+    assert (stored.written, stored.unchanged) == ((), files)
+    for _ in range(2):
+        again = build_into(seeds, output, cache=cache)
+        assert (again.written, again.unchanged, again.parsed) == ((), files, 0)
+        assert (again.records, again.accepted, again.problems) == (40, 40, cold.problems)
+        assert again.summary().endswith(f" 0 written, {files} unchanged (nothing changed)")
+
+
 def test_a_build_leaves_nothing_out_of_the_garbage_collectors_reach(tmp_path: Path) -> None:
     """A build freezes its articles out of the collector's sight while it runs (speed, and
     memory shared with forked workers); a program that builds again and again must get them back."""
