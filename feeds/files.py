@@ -14,9 +14,13 @@ import tempfile
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
-# Up to this many files, each is flushed with its own `fsync` (about a millisecond each here);
-# beyond, one `syncfs` flushes the file system that holds them (and only that one).
-FSYNC_EACH_MAX = 200
+# Up to this many files (a run after a few changes), each is flushed with its own `fsync`, many
+# in flight at once: the file system commits them together (1,000 files: 0.07 s here, against
+# 0.25 s one after the other). Beyond (a cold build), one `syncfs` flushes the file system that
+# holds them, and only that one: cheaper than 100,000 `fsync`s, but it waits for whatever else
+# was written there meanwhile (on a busy machine, seconds), which a run after a change must not.
+FSYNC_EACH_MAX = 5_000
+_IN_FLIGHT = 16
 
 
 def stage(target: Path, chunks: Iterable[bytes], *, mode: int, name: str) -> Path:
@@ -73,13 +77,24 @@ def _sync(path: Path, flags: int) -> None:
         os.close(fd)
 
 
+def _sync_any(path: Path) -> None:
+    _sync(path, os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0))
+
+
 def flush(paths: Collection[Path]) -> None:
     """Wait until the bytes of `paths` (files, or folders after renames in them) are on disk."""
     if not paths:
         return
     if len(paths) <= FSYNC_EACH_MAX:
-        for path in paths:
-            _sync(path, os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0))
+        if len(paths) <= _IN_FLIGHT:
+            for path in paths:
+                _sync_any(path)
+            return
+        from concurrent.futures import ThreadPoolExecutor  # not for a run with nothing to do
+
+        with ThreadPoolExecutor(_IN_FLIGHT) as threads:  # gone when it returns: forks are safe
+            for _ in threads.map(_sync_any, paths):  # an error raises here
+                pass
         return
     fd = os.open(next(iter(paths)), os.O_RDONLY)
     try:

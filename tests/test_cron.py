@@ -225,6 +225,44 @@ def test_the_kept_report_names_no_file_and_the_next_runs_say_the_same(tmp_path: 
         assert again.summary().endswith(f" 0 written, {files} unchanged (nothing changed)")
 
 
+def test_a_run_after_a_few_changes_fsyncs_what_it_wrote_and_flushes_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Durable without waiting for the rest of the file system: each new file and each folder
+    renamed into is fsynced (many at once), no `sync` or `syncfs` (which would wait for
+    whatever else the machine wrote); a cold build of many files flushes its file system once."""
+    from feeds import files
+
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 60, seed=12)
+    synced: list[str] = []
+    real_fsync = os.fsync
+    whole: list[int] = []
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(files, "_syncfs", lambda fd: whole.append(fd) or 0)
+    monkeypatch.setattr(os, "sync", lambda: pytest.fail("os.sync flushes every file system"))
+    monkeypatch.setattr(files, "FSYNC_EACH_MAX", 50)
+    cold = build_into(seeds, output, cache=cache)
+    assert len(cold.written) > 50 and len(whole) == 1, "a cold build: one syncfs"
+    monkeypatch.setattr(files, "FSYNC_EACH_MAX", 5_000)
+    synced.clear()
+    whole.clear()
+    for record in sorted(seeds.rglob("*.md"))[:6]:
+        record.write_text(record.read_text().replace("title: ", "title: Edited ", 1))
+    report = build_into(seeds, output, cache=cache)
+    assert len(report.written) > 16, "enough files to fsync them many at once"
+    assert whole == []
+    staged = [path for path in synced if ".feeds-" in path and path.endswith(".tmp")]
+    assert len(staged) >= len(report.written), "each file written, before its rename"
+    folders = {str((output / path).parent) for path in report.written}
+    assert folders <= set(synced), "each folder renamed into"
+
+
 def test_a_build_leaves_nothing_out_of_the_garbage_collectors_reach(tmp_path: Path) -> None:
     """A build freezes its articles out of the collector's sight while it runs (speed, and
     memory shared with forked workers); a program that builds again and again must get them back."""
