@@ -98,7 +98,7 @@ def database_path(folder: Path, seeds: Path, output: Path) -> Path:
 
 def outputs_as_recorded(database: Path, found: Callable[[str], tuple[int, int]]) -> bool | None:
     """`Cache.outputs_in_place` through a read-only connection of its own, for a process
-    beside the build's (`parallel.beside`): None when it cannot tell (no database, a damaged or
+    beside the build's (`beside.py`): None when it cannot tell (no database, a damaged or
     busy one), and the build looks itself."""
     try:
         db = sqlite3.connect(f"{database.absolute().as_uri()}?mode=ro", uri=True, timeout=0.1)
