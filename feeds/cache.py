@@ -46,10 +46,13 @@ R = TypeVar("R")
 
 # A record file's outcome is kept in two parts (`codec.encode_outcome`): its outline, which every
 # run with a change decodes, and its articles' texts, which only the items that are made need.
+# `files_stat` holds what a run compares with the scan, in a folder whose digest moved: read
+# from the table, each file's row (a few kB of outcome) is a page read of its own.
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
 CREATE TABLE IF NOT EXISTS files
     (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, outcome BLOB, texts BLOB);
+CREATE INDEX IF NOT EXISTS files_stat ON files (path, size, mtime_ns);
 CREATE TABLE IF NOT EXISTS outputs
     (path TEXT PRIMARY KEY, fingerprint TEXT, size INTEGER, mtime_ns INTEGER);
 """
