@@ -140,8 +140,9 @@ class Problem:
 
 
 class FileStat(NamedTuple):
-    """One entry of the seeds folder. A named tuple, not a dataclass: a run with nothing to do
-    makes one per record file, and a tuple is made in half the time."""
+    """One entry of the seeds folder, as `scan.Scan` gives it (it keeps its entries in columns
+    and makes these when asked). A named tuple, not a dataclass: the full way makes one per
+    record file, and a tuple is made in half the time."""
 
     path: str  # relative to the seeds folder, with `/`
     size: int

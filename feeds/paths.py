@@ -34,7 +34,8 @@ INDEX_PATH = "index.html"
 OPML_PATH = "feeds.opml"
 REPORT_PATH = ".feeds-report.json"  # hidden: a published site need not show rejected drafts
 MANIFEST_PATH = ".feeds-manifest.json"
-# Hidden too: the tokens of runs that may leave temporary files, when the manifest need not change.
+# Hidden too, while a run publishes (or after it was killed): its token, and the files it claims
+# that the manifest does not list yet (`publish.Publisher.begin`).
 RUNS_PATH = ".feeds-runs.json"
 
 # `all`, or a group folder and a slug (`[a-z0-9-]` only, see slugs.py); then the subscription
