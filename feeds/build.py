@@ -100,13 +100,14 @@ def _build(
 ) -> Report:
     state = _state(config, stats)
     last = _last_report(cache)
-    last = last if last and _warnings_in_place(last, config) else None
     stored = cache.get("state")  # None: the last run did not finish (or went without)
     # Every output file as the last complete build left it? Else the full way looks at each.
     in_place = (
         bool(last) and stored is not None and _outputs_in_place(cache, outputs_checked, config)
     )
-    if last and in_place and stored == state:  # and nothing changed since
+    # Nothing changed since? Its warnings must still name where the configuration says what
+    # they are about: a comment added above a filter moves its line (a delta run says them).
+    if last and in_place and stored == state and _warnings_in_place(last, config):
         return replace(last, parsed=0, removed=(), refused=(), recent=())
     # A few records changed: the index of the last build says which pages they touch. Not when
     # the last run did not finish: a delta run killed before it published left its changes in
@@ -129,7 +130,7 @@ def _build(
     done = (found is not None or checked.complete) and not report.refused
     cache.put("state", state if done else None)
     if not done:
-        cache.keep_index(None, "")
+        cache.keep_index(None, None)
     elif found is None and published is checked:  # last: it says the report is its own
         _keep_index(config, checked, stats, cache)
     if config.websub_hub:
@@ -160,7 +161,7 @@ def _delta(
         )
         found.store.forget(found.stale)
     except ItemError:  # the full way leaves the article out, and says why
-        cache.keep_index(None, "")
+        cache.keep_index(None, None)
         return None
     finally:
         found.close()
@@ -170,7 +171,7 @@ def _delta(
 def _keep_index(config: Config, checked: Checked, stats: Scan, cache: Cache) -> None:
     """Index a complete build for the next runs (`index.py`), when its articles are outlines
     (with the cache in memory they are not, and the index would be lost anyway)."""
-    from feeds.index import config_key
+    from feeds.index import index_about
 
     groups = checked.collection.groups
     if cache.database is None or cache.replaced:  # an index of records the cache lost
@@ -181,8 +182,7 @@ def _keep_index(config: Config, checked: Checked, stats: Scan, cache: Cache) -> 
         lambda index: index.write(
             checked.collection, checked.articles, checked.file_problems, stats.digests()
         ),
-        config_key(config),
-        len(checked.collection.warnings),
+        index_about(config),
     )
 
 
@@ -405,7 +405,7 @@ def _check(
     # keeps forked workers from touching (and so copying) their memory pages.
     gc.disable()
     if cache:  # the record outcomes change now: the index would describe other ones
-        cache.keep_index(None, "")
+        cache.keep_index(None, None)
     try:
         return _read_and_collect(config, stats, cache, progress)
     finally:

@@ -24,6 +24,7 @@ import hashlib
 import os
 import sqlite3
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -142,6 +143,16 @@ def _guarded(default: Callable[[], Any]) -> Callable[[Callable[P, R]], Callable[
         return guarded
 
     return decorate
+
+
+@dataclass(frozen=True, slots=True)
+class IndexAbout:
+    """What the index describes besides the record files: the code and the configuration but
+    its custom feeds (`key`), and each custom feed by its slug (`feeds`: a digest of its
+    settings)."""
+
+    key: str
+    feeds: dict[str, str]
 
 
 class Cache:
@@ -336,30 +347,29 @@ class Cache:
         return None if self._memory else Index(self._db)
 
     @_guarded(lambda: None)
-    def keep_index(
-        self, write: Callable[[Index], None] | None, key: str, warnings: int = 0
-    ) -> None:
-        """Write the index (`write`, in one transaction) and say for which configuration
-        (`key`) and how many warnings about it the report ends with; with `write` None, say
-        there is none: before a run changes the record files' outcomes, so that an index never
-        describes other files than those."""
-        about = codec.dump({"config": key, "warnings": warnings})
+    def keep_index(self, write: Callable[[Index], None] | None, about: IndexAbout | None) -> None:
+        """Write the index (`write`, in one transaction) and what it was written for (`about`);
+        with `write` None, say there is none: before a run changes the record files' outcomes,
+        so that an index never describes other files than those."""
         with self._transaction():
             self._db.execute("DELETE FROM meta WHERE key = 'index'")
-            if write is not None and (found := self.index()) is not None:
+            if write is not None and about is not None and (found := self.index()) is not None:
                 write(found)
-                self._db.execute("INSERT INTO meta VALUES ('index', ?)", (about,))
+                self.describe_index(about)
 
-    def index_key(self) -> str | None:
-        """The configuration the index was written for (`keep_index`), if there is one."""
-        found = self.get("index")
-        key = found.get("config") if isinstance(found, dict) else None
-        return key if isinstance(key, str) else None
+    def describe_index(self, about: IndexAbout) -> None:
+        """Say what the index describes now (in the caller's transaction: a delta run's)."""
+        self.put("index", {"config": about.key, "feeds": about.feeds})
 
-    def index_warnings(self) -> int:
+    def index_about(self) -> IndexAbout | None:
+        """What the index was written for (`keep_index`), if there is one."""
         found = self.get("index")
-        warnings = found.get("warnings") if isinstance(found, dict) else None
-        return warnings if isinstance(warnings, int) else 0
+        if not isinstance(found, dict):
+            return None
+        key, feeds = found.get("config"), found.get("feeds")
+        if not isinstance(key, str) or not isinstance(feeds, dict):
+            return None
+        return IndexAbout(key, {k: v for k, v in feeds.items() if isinstance(v, str)})
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -13,7 +13,7 @@ Pure: plain data in, plain data out. Two rules are decided here and nowhere else
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -65,6 +65,9 @@ class Collection:
     # difference (`delta.py`).
     spellings: dict[tuple[GroupKind, str], Counter[str]] = field(default_factory=dict)
     known: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # Every article the feeds choose from (de-duplicated, through the filters of every feed),
+    # newest first: what a custom feed whose filters change chooses from again (`delta.py`).
+    kept: tuple[Article, ...] = ()
 
 
 def newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:
@@ -85,7 +88,7 @@ def collect(
     newest = max((a.published for a in deduped), default=None)
     # In feed order from the start: each group's share then needs no real sorting.
     wanted = filters.predicate(newest)
-    kept = [a for a in newest_first(deduped) if wanted(a)]
+    kept = tuple(a for a in newest_first(deduped) if wanted(a))
     mentions = _related_mentions(kept)
     spellings = {
         **(_spellings(GroupKind.TOPIC, kept) if "topics" in kinds else {}),
@@ -93,11 +96,7 @@ def collect(
     }
     topic_groups = _groups(GroupKind.TOPIC, spellings, kept) if "topics" in kinds else []
     groups = [
-        *(
-            [Group(GroupKind.ALL, "all", "All news", "all", newest_first(kept))]
-            if "all" in kinds
-            else []
-        ),
+        *([Group(GroupKind.ALL, "all", "All news", "all", kept)] if "all" in kinds else []),
         *topic_groups,
         *(
             _groups(GroupKind.PROVIDER, spellings, [*kept, *mentions])
@@ -107,9 +106,11 @@ def collect(
         *_custom_groups(kept, custom, newest),
     ]
     known = known_names(deduped)
-    warnings = _unknown_names(known, _filter_sets(filters, custom))
+    warnings = config_warnings(known, filters, custom)
     topics = {g.key: g for g in topic_groups}
-    return Collection(tuple(groups), duplicates, topics, warnings, kept_instead, spellings, known)
+    return Collection(
+        tuple(groups), duplicates, topics, warnings, kept_instead, spellings, known, kept
+    )
 
 
 def _custom_groups(
@@ -141,7 +142,7 @@ def _filter_sets(filters: Filters, custom: Sequence[CustomFeed]) -> list[tuple[s
 def warnings_in_place(
     problems: Iterable[Problem], filters: Filters, custom: Sequence[CustomFeed]
 ) -> bool:
-    """Whether each warning about a filter (`_unknown_names`) names where that filter is
+    """Whether each warning about a filter (`config_warnings`) names where that filter is
     written now: a comment added above it moves its line, and a run that repeats the last one's
     report must not repeat an old line."""
     origins = {where: f.origin or "configuration" for where, f in _filter_sets(filters, custom)}
@@ -172,20 +173,21 @@ def known_names(articles: Sequence[Article]) -> Counter[tuple[str, str]]:
     return known
 
 
-def _unknown_names(
-    known: Counter[tuple[str, str]], filter_sets: Sequence[tuple[str, Filters]]
+def config_warnings(
+    known: Mapping[tuple[str, str], int], filters: Filters, custom: Sequence[CustomFeed]
 ) -> tuple[Problem, ...]:
-    """A filter that names a topic or provider no article has is probably a typo: say so."""
+    """A filter that names a topic or provider no article has is probably a typo: say so.
+    `known` counts the articles that name each (kind, key) (`known_names`)."""
     warnings = []
-    for where, filters in filter_sets:
-        for key, names in filters.names().items():
+    for where, written in _filter_sets(filters, custom):
+        for key, names in written.names().items():
             kind = key.split(".")[0]
             normal = identity_key if kind == "topics" else provider_key
             for name in names:
-                if not known[kind, normal(name)]:
+                if not known.get((kind, normal(name))):
                     warnings.append(
                         Problem(
-                            filters.origin or "configuration",
+                            written.origin or "configuration",
                             f"{_UNKNOWN_NAME}{kind[:-1]} {name!r}",
                             f"{where}.{key}",
                             level=Level.WARNING,

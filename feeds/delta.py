@@ -33,29 +33,32 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from feeds import codec
-from feeds.cache import Cache, OutcomeReader
-from feeds.collect import Collection, Group, GroupKind, collect, most_common
+from feeds.cache import Cache, IndexAbout, OutcomeReader
+from feeds.collect import Collection, Group, GroupKind, collect, config_warnings, most_common
 from feeds.config import Config
 from feeds.fingerprints import ArticleKeys, file_fingerprint, page_digest, settings_key
 from feeds.index import (
+    KEPT,
     MENTIONED,
     Index,
     Indexed,
     Members,
     Row,
     checked_row,
+    feed_keys,
     from_micros,
+    index_about,
     mentioned_topics,
 )
 from feeds.ingest import ingest
 from feeds.itemstore import ItemStore
-from feeds.model import Article, FileOutcome, FileStat, Provider
+from feeds.model import Article, FileOutcome, FileStat, Problem, Provider
 from feeds.pages import Page
 from feeds.paths import REPORT_PATH
 from feeds.report import Report
@@ -124,7 +127,9 @@ class _Changes:
     before: dict[str, int]  # its members on each day, newest first (`Index.day_counts`)
     after: dict[str, int]  # the same, now
     gone: Group | None = None  # the group, when it went with them
-    renamed: bool = False  # its header changed (a provider's name or logo): every page did
+    # Every page may differ: its header changed (a provider's name or logo, a custom feed's
+    # title), or its members were chosen again.
+    all_pages: bool = False
 
     def touched(self) -> set[str]:
         """The months and days with a changed member."""
@@ -248,8 +253,10 @@ def run(
     happens next (an output made from them is checked by its fingerprint and size next time)."""
     from feeds.index import config_key
 
-    index = cache.index()
-    if index is None or cache.index_key() != config_key(config) or not _supported(config):
+    index, about = cache.index(), cache.index_about()
+    if index is None or about is None or about.key != config_key(config):
+        return None
+    if not _supported(config):
         return None
     parsed: list[tuple[FileStat, tuple[bytes, bytes]]] = []
     reader = OutcomeReader(cache.database)
@@ -257,7 +264,7 @@ def run(
     try:
         with cache.transaction():
             return _plan(
-                config, stats, cache, progress, index, last, outputs, parsed, reader, store
+                config, stats, cache, progress, (index, about), last, outputs, parsed, reader, store
             )
     except Exception as e:
         if not isinstance(e, Declined | sqlite3.Error | codec.Damaged):
@@ -269,7 +276,7 @@ def run(
             )
         reader.close()
         store.close()
-        cache.keep_index(None, "")
+        cache.keep_index(None, None)
         cache.store_outcomes(parsed)  # read once: the full way takes them from the cache
         return None
 
@@ -286,14 +293,19 @@ def _plan(
     stats: Scan,
     cache: Cache,
     progress: Progress | None,
-    index: Index,
+    indexed: tuple[Index, IndexAbout],
     last: Report,
     outputs: Mapping[str, tuple[str, int, int]],
     parsed: list[tuple[FileStat, tuple[bytes, bytes]]],
     reader: OutcomeReader,
     store: ItemStore,
 ) -> Delta:
-    warnings = cache.index_warnings()
+    index, about = indexed
+    # Custom feeds whose settings changed (or that are new) choose their articles again;
+    # the others follow the changed records like any group.
+    feeds = feed_keys(config)
+    again = {slug for slug, key in feeds.items() if about.feeds.get(slug) != key}
+    following = [feed for feed in config.custom if feed.slug not in again]
     old, new = _read_changes(config, stats, index, progress, parsed)
     # The files that share a URL with them: how duplicates and related mentions resolve is
     # decided among these alone, so both sides are collected with them.
@@ -305,11 +317,12 @@ def _plan(
     olds = [*(a for o in old.values() for a in o.articles), *same]
     news = [*(a for o in new.values() for a in o.articles), *same]
     old_sub, new_sub = (
-        collect(a, kinds=config.groups, filters=config.filters, custom=config.custom)
+        collect(a, kinds=config.groups, filters=config.filters, custom=following)
         for a in (olds, news)
     )
     groups = {g.gid: g for g in index.groups()}
     changes = _regroup(index, groups, config, old_sub, new_sub)
+    changes.update(_choose_again(index, groups, config, again, about.feeds.keys() - feeds.keys()))
     index.replace_files(old.keys() | new.keys(), new, parsed)
 
     ordered = sorted(groups.values(), key=_place)
@@ -322,8 +335,10 @@ def _plan(
     planned += [p for p in site if outputs.get(p.path, ("",))[0] != p.fingerprint]
     changing = {p.path for p in planned} | dropped.keys() | {REPORT_PATH}
     collected = old.keys() | new.keys() | around.keys()
+    warnings = _config_warnings(index, config)
     report = _report(last, stats, index, (old, new), new_sub, collected, warnings, len(ordered))
     # With the index it describes (the next delta run starts from it), whatever happens next.
+    cache.describe_index(index_about(config))
     cache.put("report", codec.report_to_plain(report))
     cache.put("state", None)
     subscribed = {g.group.file(fmt) for g in ordered for fmt in config.formats}
@@ -355,8 +370,8 @@ def _read_changes(
     changed = [s for s, key in zip(part, now, strict=True) if key in came]  # in the scan's order
     present = {path for path, _, _ in came}
     gone = sorted(path for path, _, _ in went if path not in present)
-    if not (changed or gone) or len(changed) + len(gone) > MAX_CHANGED:
-        raise Declined("nothing, or too much, changed")
+    if len(changed) + len(gone) > MAX_CHANGED:
+        raise Declined("too much changed")
     old = index.outcomes(sorted({s.path for s in changed} | set(gone)))
 
     def tick(done: int) -> None:
@@ -395,7 +410,7 @@ def _regroup(
 ) -> dict[int, _Changes]:
     """Move the changed articles out of and into their groups (`groups` updated: groups that
     appear are added, groups left empty removed); each changed group's changes."""
-    names = _update_names(index, config, old, new)
+    names = _update_names(index, old, new)
     by_key = {(g.group.kind, g.group.key): g for g in groups.values()}
     names_now: dict[int, str] = {}
     for (kind, key), counts in names.items():
@@ -422,21 +437,25 @@ def _regroup(
                 sides[which].update((a.url, a) for a in group.articles)
     changes: dict[int, _Changes] = {}
     for gid, (before, after) in members.items():
-        removed = [a for url, a in before.items() if after.get(url) is not a]
-        added = [a for url, a in after.items() if before.get(url) is not a]
+        removed, added = _difference(before, after)
         if removed or added:
-            by_day = index.day_counts(gid)
-            if sum(by_day.values()) != groups[gid].items:
-                raise codec.Damaged("the index counts a group's members apart")
+            by_day = _day_counts(index, groups[gid])
             changes[gid] = _Changes(removed, added, by_day, _moved(by_day, removed, added))
     rows = Members(ArticleKeys(_headers(sorted(groups.values(), key=_place)), ""))
+    # The articles the feeds choose from, with their facts (`index.KEPT`).
+    removed, added = _difference({a.url: a for a in old.kept}, {a.url: a for a in new.kept})
+    if removed or added:
+        by_day = index.day_counts(KEPT)
+        index.remove_members(KEPT, removed)
+        index.add_kept(added, rows)
+        index.set_day_counts(KEPT, _moved(by_day, removed, added))
     for gid, change in changes.items():
         indexed = groups[gid]
         index.remove_members(gid, change.removed)
         index.add_members(indexed, change.added, rows)
         items = indexed.items + len(change.added) - len(change.removed)
         header = _provider_header(index, indexed, names_now.get(gid, indexed.group.name))
-        change.renamed = indexed.items > 0 and header != indexed.group
+        change.all_pages = indexed.items > 0 and header != indexed.group
         if items <= 0 and header.kind in (GroupKind.TOPIC, GroupKind.PROVIDER):
             index.drop_group(gid)
             change.gone = groups.pop(gid).group
@@ -447,6 +466,56 @@ def _regroup(
         index.set_day_counts(gid, change.after)
         groups[gid] = Indexed(gid, header, items, index.newest(gid))
         index.set_group(groups[gid])
+    return changes
+
+
+def _difference(
+    before: dict[str, Article], after: dict[str, Article]
+) -> tuple[list[Article], list[Article]]:
+    """The articles removed and added, by URL; an article in both (of an unchanged file) is
+    the same object on both sides, and stays."""
+    removed = [a for url, a in before.items() if after.get(url) is not a]
+    added = [a for url, a in after.items() if before.get(url) is not a]
+    return removed, added
+
+
+def _day_counts(index: Index, indexed: Indexed) -> dict[str, int]:
+    """A group's members on each day, newest first, checked against its number of members."""
+    by_day = index.day_counts(indexed.gid)
+    if sum(by_day.values()) != indexed.items:
+        raise codec.Damaged("the index counts a group's members apart")
+    return by_day
+
+
+def _choose_again(
+    index: Index, groups: dict[int, Indexed], config: Config, again: set[str], ended: Set[str]
+) -> dict[int, _Changes]:
+    """Custom feeds whose settings changed or that are new (`again`) choose their articles
+    again, by their filters, from every article the feeds choose from (`index.KEPT`): every
+    one of their pages may differ. Those no more configured (`ended`) go with their pages."""
+    custom = {g.group.key: g for g in groups.values() if g.group.kind is GroupKind.CUSTOM}
+    changes: dict[int, _Changes] = {}
+    for slug in ended:
+        gone = custom.get(slug)
+        if gone is None:
+            raise codec.Damaged(f"the index lost the custom feed {slug!r}")
+        changes[gone.gid] = _Changes([], [], _day_counts(index, gone), {}, gone=gone.group)
+        index.drop_members(gone.gid)
+        index.drop_group(gone.gid)
+        del groups[gone.gid]
+    for feed in config.custom:
+        if feed.slug not in again:
+            continue
+        header = Group(
+            GroupKind.CUSTOM, feed.slug, feed.title, feed.slug, (), description=feed.description
+        )
+        known = custom.get(feed.slug) or index.add_group(header)
+        before = _day_counts(index, known)
+        after = index.choose(known.gid, feed.filters.test(None))  # no `max_age_days` here
+        index.set_day_counts(known.gid, after)
+        groups[known.gid] = Indexed(known.gid, header, sum(after.values()), index.newest(known.gid))
+        index.set_group(groups[known.gid])
+        changes[known.gid] = _Changes([], [], before, after, all_pages=True)
     return changes
 
 
@@ -506,10 +575,9 @@ def _around(index: Index, old: dict[str, FileOutcome], new: dict[str, FileOutcom
 
 
 def _update_names(
-    index: Index, config: Config, old: Collection, new: Collection
+    index: Index, old: Collection, new: Collection
 ) -> dict[tuple[GroupKind, str], Counter[str]]:
-    """Count the changed files' names out and in; the spellings of each name they have, after.
-    Decline when a name a filter gives would start or stop being known (its warning)."""
+    """Count the changed files' names out and in; the spellings of each name they have, after."""
     after = {}
     for kind_key in old.spellings.keys() | new.spellings.keys():
         counts = index.spellings(*kind_key)
@@ -518,14 +586,16 @@ def _update_names(
         if any(n < 0 for n in counts.values()):
             raise Declined("the index counts fewer names than the changed files had")  # a bug
         after[kind_key] = Counter({name: n for name, n in counts.items() if n})
-    for kind, key in _named(config):
-        before = index.known(kind, key)
-        now = before - old.known[kind, key] + new.known[kind, key]
-        if (before > 0) != (now > 0):
-            raise Declined(f"a filter's {kind} {key!r} starts or stops being known")
     index.add_names(old.spellings, old.known + mentioned_topics(old), -1)
     index.add_names(new.spellings, new.known + mentioned_topics(new))
     return after
+
+
+def _config_warnings(index: Index, config: Config) -> tuple[Problem, ...]:
+    """The warnings about names the filters give that no article has, as a full build says
+    them (`collect.config_warnings`), from the names the index knows."""
+    known = {name: index.known(*name) for name in _named(config)}
+    return config_warnings(known, config.filters, config.custom)
 
 
 def _named(config: Config) -> set[tuple[str, str]]:
@@ -566,7 +636,7 @@ def _pages(
         touched = change.touched()
         for period, older, first, stop in new:
             cut = (period, older, first, stop)
-            if not change.renamed and not _may_differ(old.get(period), cut, touched):
+            if not change.all_pages and not _may_differ(old.get(period), cut, touched):
                 continue
             # An archive page shows the last `stop - first` members of its period.
             skip = in_period[period] - (stop - first) if period else 0
@@ -644,7 +714,7 @@ def _report(
     outcomes: tuple[dict[str, FileOutcome], dict[str, FileOutcome]],
     new_sub: Collection,
     collected: set[str],
-    warnings: int,
+    config_warnings: tuple[Problem, ...],
     groups: int,
 ) -> Report:
     """The last report, with the changed files' counts and problems in place of their old
@@ -652,7 +722,6 @@ def _report(
     full build gives them)."""
     old, new = outcomes
     by_file = sorted(index.problems().items(), key=lambda found: position(found[0]))
-    config_warnings = last.problems[len(last.problems) - warnings :] if warnings else ()
     recent = [p for path in sorted(new, key=position) for p in new[path].problems]
     # Duplicate notes are in the order of their files' names (`collect._dedupe`); the notes of
     # the files collected now replace theirs (a sort keeps each file's own order).

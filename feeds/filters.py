@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from feeds.model import Article
 from feeds.text import domain_key, identity_key
@@ -39,6 +39,12 @@ class Filters:
 
     def predicate(self, newest: datetime | None) -> Callable[[Article], bool]:
         """A test for one article; `newest` is the corpus's newest time, for `max_age_days`."""
+        test = self.test(newest)
+        return lambda article: test(facts(article))
+
+    def test(self, newest: datetime | None) -> Callable[[Facts], bool]:
+        """A test of what an article says (`Facts`): an article's, or one the index keeps
+        (`index.py`, which re-chooses a custom feed's articles when its filters change)."""
         any_topics = {identity_key(t) for t in self.topics_any}
         all_topics = {identity_key(t) for t in self.topics_all}
         no_topics = {identity_key(t) for t in self.topics_none}
@@ -46,22 +52,20 @@ class Filters:
         no_providers = {provider_key(p) for p in self.providers_none}
         oldest = _days_before(newest, self.max_age_days) if newest and self.max_age_days else None
 
-        def matches(article: Article) -> bool:
-            topics = {identity_key(t) for t in article.topics}
-            p = article.provider
-            providers = {p.key, identity_key(p.name)} if p else set()
+        def matches(facts: Facts) -> bool:
+            topics, providers = facts.topics, facts.providers
             return (
                 (not any_topics or bool(topics & any_topics))
                 and all_topics <= topics
                 and not topics & no_topics
                 and (not any_providers or bool(providers & any_providers))
                 and not providers & no_providers
-                and (self.category is None or _same(article.category, self.category))
-                and (self.type is None or _same(article.type, self.type))
-                and (self.min_quality is None or (article.quality or 0) >= self.min_quality)
-                and (not self.published_only or article.is_published is True)
-                and (oldest is None or article.published >= oldest)
-                and (self.min_heat is None or (article.heat or 0) >= self.min_heat)
+                and (self.category is None or _same(facts.category, self.category))
+                and (self.type is None or _same(facts.type, self.type))
+                and (self.min_quality is None or (facts.quality or 0) >= self.min_quality)
+                and (not self.published_only or facts.is_published is True)
+                and (oldest is None or facts.published >= oldest)
+                and (self.min_heat is None or (facts.heat or 0) >= self.min_heat)
             )
 
         return matches
@@ -78,6 +82,33 @@ class Filters:
 
 
 NO_FILTERS = Filters()
+
+
+class Facts(NamedTuple):
+    """What filters test of an article, and all they test."""
+
+    topics: frozenset[str]  # its topics' keys
+    providers: frozenset[str]  # its provider's key, and its name's key
+    category: str | None
+    type: str | None
+    quality: int | None
+    is_published: bool | None
+    heat: int | None
+    published: datetime
+
+
+def facts(article: Article) -> Facts:
+    p = article.provider
+    return Facts(
+        frozenset(identity_key(t) for t in article.topics),
+        frozenset((p.key, identity_key(p.name))) if p else frozenset(),
+        article.category,
+        article.type,
+        article.quality,
+        article.is_published,
+        article.heat,
+        article.published,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,12 @@ the cache's database (its tables are created and dropped with the cache's own):
   slug, provider, description), how many articles it shows and the newest one's time;
 - `members`: each group's articles: URL, time (microseconds since 1970, UTC), day, record file
   and place in it (`Article.place`), what its item depends on (`ArticleKeys.content`) and, in
-  provider groups, its provider (the group's domain and logo are its newest members');
-- `days`: how many members each group has on each day, newest first (what its pages are cut
-  from, `delta.layout`), kept by delta runs as they add and remove members;
+  provider groups, its provider (the group's domain and logo are its newest members'). Under
+  the number `KEPT`, not a group's: every article the feeds choose from (`Collection.kept`),
+  with what filters test of it (`filters.Facts`) in place of a provider: a custom feed whose
+  filters change chooses its articles from these rows again;
+- `days`: how many members each group (and `KEPT`) has on each day, newest first (what its
+  pages are cut from, `delta.layout`), kept by delta runs as they add and remove members;
 - `urls`: every URL each record file holds, its records' and their related articles': the other
   places a changed URL may be (duplicates, mentions);
 - `names`: how many articles spell each topic's and provider's name each way, and how many name
@@ -28,15 +31,17 @@ import hashlib
 import sqlite3
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from feeds import codec
 from feeds._version import CODE_DIGEST
-from feeds.cache import INDEX_TABLE_NAMES
+from feeds.cache import INDEX_TABLE_NAMES, IndexAbout
 from feeds.collect import Collection, Group, GroupKind, group_provider_details
 from feeds.config import Config
+from feeds.filters import Facts, facts
 from feeds.fingerprints import ArticleKeys
 from feeds.model import Article, FileOutcome, FileStat, Problem
 from feeds.text import identity_key
@@ -47,10 +52,12 @@ _SECONDARY = {
     "urls_path": "CREATE INDEX urls_path ON urls (path)",
 }
 _INSERT_MEMBER = "INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# The number under which `members` keeps every article the feeds choose from, with its facts.
+KEPT = -1
 # Every article of a day some group shows, once (`OutcomeReader.day_members`).
 DAY_MEMBERS = (
     "SELECT gid, time, url, modified, day, path, i, j, content, provider, check_ "
-    "FROM members WHERE day = ? GROUP BY path, i, j"
+    f"FROM members WHERE day = ? AND gid != {KEPT} GROUP BY path, i, j"
 )
 KNOWN = "known:"  # `names` rows of `Collection.known`: kind "known:topics", spelling ""
 # How many related articles shown in provider groups name each topic (by key): their items
@@ -61,9 +68,20 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
+def index_about(config: Config) -> IndexAbout:
+    """What an index depends on besides the records: the code and the configuration, its custom
+    feeds apart (a delta run chooses a changed feed's articles again, `Index.choose`)."""
+    return IndexAbout(config_key(config), feed_keys(config))
+
+
 def config_key(config: Config) -> str:
-    """What the index depends on besides the records: the code and the configuration."""
-    return hashlib.sha256(f"{CODE_DIGEST}|{config!r}".encode()).hexdigest()
+    general = replace(config, custom=())
+    return hashlib.sha256(f"{CODE_DIGEST}|{general!r}".encode()).hexdigest()
+
+
+def feed_keys(config: Config) -> dict[str, str]:
+    """Each custom feed's settings, by slug, as a digest."""
+    return {f.slug: hashlib.sha256(repr(f).encode()).hexdigest() for f in config.custom}
 
 
 def micros(time: datetime) -> int:
@@ -153,6 +171,16 @@ class Members:
         )
         return part, _article_check(*part)
 
+    def kept_rows(self, articles: Iterable[Article]) -> Iterator[tuple[Any, ...]]:
+        """The rows of `KEPT`: each article's, with its facts where a provider would be."""
+        for article in articles:
+            found = self._articles.get(id(article))
+            if found is None:
+                found = self._articles[id(article)] = self._article(article)
+            part, crc = found
+            blob = facts_to_plain(facts(article))
+            yield (KEPT, *part, blob, _check(KEPT, blob, crc))
+
     def _provider(self, article: Article) -> bytes | None:
         if article.provider is None:
             return None
@@ -183,12 +211,32 @@ def checked_row(gid: int, *row: Any) -> Row:
     return Row(*values)
 
 
+def facts_to_plain(found: Facts) -> bytes:
+    """An article's facts but its time (its row's): sorted, so that equal facts are equal bytes."""
+    return codec.dump([sorted(found.topics), sorted(found.providers), *found[2:7]])
+
+
+def facts_from_plain(blob: bytes, time: int) -> Facts:
+    try:
+        topics, providers, category, kind, quality, published, heat = codec.load(blob)
+        return Facts(
+            frozenset(topics), frozenset(providers), category, kind, quality, published, heat,
+            from_micros(time),
+        )  # fmt: skip
+    except (TypeError, ValueError) as e:
+        raise codec.Damaged(f"not an article's facts: {e}") from e
+
+
 def _problems(problems: Iterable[Problem]) -> bytes:
     return codec.dump([codec.problem_to_plain(p) for p in problems])
 
 
 def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
+
+
+def _day_counts(articles: Iterable[Article]) -> dict[str, int]:
+    return dict(sorted(Counter(a.day for a in articles).items(), reverse=True))
 
 
 def urls_of(outcome_articles: Iterable[Article]) -> Iterator[tuple[str, str, int]]:
@@ -233,6 +281,7 @@ class Index:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
+        self._last_gid: int | None = None  # the highest group number given out (`add_group`)
 
     # -- written whole by a full build ---------------------------------------------------------
 
@@ -256,8 +305,9 @@ class Index:
             header = header_to_plain(Indexed(gid, group, len(group.articles), newest))
             db.execute("INSERT INTO groups VALUES (?, ?)", (gid, header))
             db.executemany(_INSERT_MEMBER, members.rows(group.articles, gid, group))
-            by_day = Counter(a.day for a in group.articles)
-            self.set_day_counts(gid, dict(sorted(by_day.items(), reverse=True)))
+            self.set_day_counts(gid, _day_counts(group.articles))
+        self.add_kept(collection.kept, members)
+        self.set_day_counts(KEPT, _day_counts(collection.kept))
         db.executemany("INSERT INTO urls VALUES (?, ?, ?)", urls_of(articles))
         for statement in _SECONDARY.values():
             db.execute(statement)
@@ -296,7 +346,9 @@ class Index:
 
     def groups(self) -> list[Indexed]:
         rows = self.db.execute("SELECT gid, header FROM groups")
-        return [header_from_plain(gid, header) for gid, header in rows]
+        found = [header_from_plain(gid, header) for gid, header in rows]
+        self._last_gid = max((g.gid for g in found), default=0)
+        return found
 
     def folders(self) -> dict[str, bytes]:
         """Each seeds folder's digest, as the last run left its files (`Scan.digests`)."""
@@ -412,7 +464,8 @@ class Index:
         `limit` members of that month or newer."""
         start, _ = period_span(month)
         groups = self.db.execute(
-            "SELECT DISTINCT gid FROM members WHERE day >= ? AND day < ?", (month, month + "~")
+            "SELECT DISTINCT gid FROM members WHERE day >= ? AND day < ? AND gid != ?",
+            (month, month + "~", KEPT),
         )
         # Counted up to `limit + 1` only: a big group has hundreds of thousands of members.
         query = "SELECT count(*) FROM (SELECT 1 FROM members WHERE gid = ? AND time >= ? LIMIT ?)"
@@ -429,6 +482,47 @@ class Index:
 
     # -- updated by a delta run -----------------------------------------------------------------
 
+    def choose(self, gid: int, test: Callable[[Facts], bool]) -> dict[str, int]:
+        """Make a group's members the articles the feeds choose from (`KEPT`) whose facts pass
+        `test`, in place of those it had: a custom feed whose filters changed. Its members on
+        each day, newest first. Done by SQLite, in one statement: the group may be most of the
+        archive."""
+        db, failed, read = self.db, [], [0]
+
+        def chosen(*row: Any) -> bool:
+            try:
+                read[0] += 1
+                checked_row(KEPT, *row)
+                return test(facts_from_plain(row[8], row[0]))
+            except Exception as e:  # said again below: SQLite only says a function failed
+                failed.append(e)
+                raise
+
+        def check(*row: Any) -> int:
+            return _check(gid, None, _article_check(*row))
+
+        db.create_function("chosen", 10, chosen)
+        db.create_function("member_check", 8, check)
+        columns = "time, url, modified, day, path, i, j, content"
+        self.drop_members(gid)
+        try:
+            db.execute(
+                f"INSERT INTO members SELECT ?, {columns}, NULL, member_check({columns}) "
+                f"FROM members WHERE gid = ? AND chosen({columns}, provider, check_)",
+                (gid, KEPT),
+            )
+        except sqlite3.Error:
+            if failed:
+                raise failed[0] from None
+            raise
+        if read[0] != sum(self.day_counts(KEPT).values()):
+            raise codec.Damaged("the index counts the articles to choose from apart")
+        query = "SELECT day, count(*) FROM members WHERE gid = ? GROUP BY day ORDER BY day DESC"
+        return dict(db.execute(query, (gid,)).fetchall())
+
+    def drop_members(self, gid: int) -> None:
+        self.db.execute("DELETE FROM members WHERE gid = ?", (gid,))
+
     def remove_members(self, gid: int, articles: Iterable[Article]) -> None:
         self.db.executemany(
             "DELETE FROM members WHERE gid = ? AND time = ? AND url = ?",
@@ -439,11 +533,18 @@ class Index:
         rows = members.rows(articles, indexed.gid, indexed.group)
         self.db.executemany(_INSERT_MEMBER, rows)
 
+    def add_kept(self, articles: Iterable[Article], members: Members) -> None:
+        self.db.executemany(_INSERT_MEMBER, members.kept_rows(articles))
+
     def add_group(self, group: Group) -> Indexed:
-        """A group that appears, empty for now: its number is a new one (pages are not cut by
-        it: a group's place in the collection follows from its kind and slug)."""
-        (last,) = self.db.execute("SELECT max(gid) FROM groups").fetchone()
-        indexed = Indexed((last or 0) + 1, group, 0, None)
+        """A group that appears, empty for now: its number is a new one, never one a group had
+        earlier in the run (pages are not cut by it: a group's place in the collection follows
+        from its kind and slug)."""
+        if self._last_gid is None:
+            (last,) = self.db.execute("SELECT max(gid) FROM groups").fetchone()
+            self._last_gid = last or 0
+        self._last_gid += 1
+        indexed = Indexed(self._last_gid, group, 0, None)
         self.db.execute("INSERT INTO groups VALUES (?, ?)", (indexed.gid, header_to_plain(indexed)))
         return indexed
 

@@ -35,9 +35,11 @@ def edit(seeds: Path, round_: int) -> None:
     path.write_text(path.read_text().replace("title: ", f"title: Edit {round_}: ", 1))
 
 
-def assert_same_as_clean_build(seeds: Path, output: Path, tmp_path: Path, name: str) -> None:
+def assert_same_as_clean_build(
+    seeds: Path, output: Path, tmp_path: Path, name: str, **settings: Any
+) -> None:
     clean = tmp_path / f"clean-{name}"
-    build_into(seeds, clean, cache=tmp_path / f"clean-cache-{name}", limit=10)
+    build_into(seeds, clean, cache=tmp_path / f"clean-cache-{name}", limit=10, **settings)
     assert files_of(output) == files_of(clean)
 
 
@@ -339,6 +341,38 @@ def test_a_damaged_index_is_never_followed(
     assert _members(database) == _members(clean) != []
 
 
+# What a custom feed chooses from when its filters change (`index.KEPT`, gid -1).
+CHOICE_DAMAGES: dict[str, str] = {
+    "facts changed": "UPDATE members SET provider = provider || x'00' WHERE gid = -1",
+    "an article gone from the choice": (
+        "DELETE FROM members WHERE gid = -1 AND time = (SELECT max(time) FROM members "
+        "WHERE gid = -1)"
+    ),
+    "its day counts forgotten": "DELETE FROM days WHERE gid = -1",
+}
+
+
+@pytest.mark.parametrize("damage", CHOICE_DAMAGES, ids=list(CHOICE_DAMAGES))
+def test_a_damaged_choice_is_never_followed(
+    built: tuple[Path, Path, Path], tmp_path: Path, damage: str
+) -> None:
+    """A new custom feed chooses its articles from the index's rows of every article, and checks
+    each row and their count: damaged, the run goes the full way. The feed has no filter: any
+    article lost or left out would show."""
+    from feeds.filters import CustomFeed
+
+    seeds, output, cache = built
+    _damage(cache, CHOICE_DAMAGES[damage])
+    settings = {"custom": (CustomFeed("every", "Every article"),)}
+    report = build_into(seeds, output, cache=cache, limit=10, **settings)
+    assert report.parsed == 0 and not report.notices
+    assert_same_as_clean_build(seeds, output, tmp_path, "choice", **settings)
+    edit(seeds, 4)  # then quick again, from an index written afresh
+    report = build_into(seeds, output, cache=cache, limit=10, **settings)
+    assert (report.parsed, report.notices) == (1, ())
+    assert_same_as_clean_build(seeds, output, tmp_path, "choice-after", **settings)
+
+
 FOLDER_DAMAGES: dict[str, str] = {
     "digests garbled": "UPDATE folders SET digest = x'00'",
     "digests forgotten": "DELETE FROM folders",
@@ -407,7 +441,7 @@ def test_a_database_found_damaged_in_the_middle_of_a_run_keeps_no_half_record(
     before is gone, so it keeps no index of the records and records every output again; the
     runs after give a clean build's output."""
     from feeds.cache import Cache
-    from feeds.filters import CustomFeed
+    from feeds.filters import Filters
 
     seeds, output, cache = built
     read = Cache.outcomes
@@ -418,8 +452,9 @@ def test_a_database_found_damaged_in_the_middle_of_a_run_keeps_no_half_record(
         return {}
 
     monkeypatch.setattr(Cache, "outcomes", damaged_once)
-    # A new custom feed: the run goes the full way, and its other files stay as they were.
-    settings: dict[str, Any] = {"limit": 10, "custom": (CustomFeed("new", "New"),)}
+    # A filter on every feed: the run goes the full way (its files stay as they were: the
+    # filter leaves every article in).
+    settings: dict[str, Any] = {"limit": 10, "filters": Filters(topics_none=("No such",))}
     report = build_into(seeds, output, cache=cache, **settings)
     assert any("started afresh" in notice for notice in report.notices)
     for round_ in (3, 4):

@@ -7,6 +7,7 @@ import random
 import sqlite3
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from feeds.delta import layout, periods
 from feeds.filters import CustomFeed, Filters
 from feeds.model import Article
 from feeds.pages import pages
+from feeds.report import Report
 from feeds.synthetic import write_corpus
 from tests.helpers import BASE_URL, files_of, write_record
 
@@ -104,16 +106,85 @@ def test_new_records_are_published_without_reading_any_other_records_outcome(
     config = Config(seeds=seeds, output=output, cache=cache, base_url=BASE_URL, limit=10)
     pipeline.build(config)
     write_corpus(seeds, 3, seed=1, start=10_000)
+    report = _delta_build(config, monkeypatch)
+    assert report.parsed == 3
+    assert report.written and not report.notices
+    assert files_of(output) == files_of(_cold(config, tmp_path / "cold"))
+
+
+def _delta_build(config: Config, monkeypatch: pytest.MonkeyPatch) -> Report:
+    """A build that must not decode every record's outcome (the full way)."""
 
     def refuse(*args: object) -> None:
         raise AssertionError("a delta run decodes no unchanged record's outcome")
 
     with monkeypatch.context() as patch:
         patch.setattr(Cache, "outcomes", refuse)
-        report = pipeline.build(config)
-    assert report.parsed == 3
+        return pipeline.build(config)
+
+
+# -- the custom feeds change: only theirs are chosen again -------------------------------------
+
+
+@pytest.fixture
+def with_feeds(tmp_path: Path) -> Config:
+    seeds = tmp_path / "seeds"
+    write_corpus(seeds, 300, seed=1)
+    feeds = (
+        CustomFeed("good", "Good", filters=Filters(min_quality=50)),
+        CustomFeed("tech", "Tech"),
+    )
+    config = Config(seeds=seeds, output=tmp_path / "output", cache=tmp_path / "cache")
+    config = replace(config, base_url=BASE_URL, limit=10, split_months_over=20, custom=feeds)
+    pipeline.build(config)
+    return config
+
+
+def test_a_custom_feeds_filter_changed_makes_only_that_feeds_files_again(
+    with_feeds: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good, tech = with_feeds.custom
+    config = replace(with_feeds, custom=(replace(good, filters=Filters(min_quality=80)), tech))
+    report = _delta_build(config, monkeypatch)
     assert report.written and not report.notices
-    assert files_of(output) == files_of(_cold(config, tmp_path / "cold"))
+    # The feed's own files, the index page (it says how many articles each feed has), the report.
+    others = {p for p in report.written if not p.startswith("custom/good")}
+    assert others <= {"index.html", ".feeds-report.json"}, others
+    assert any(p.startswith("custom/good/") for p in report.written)  # its archive pages too
+    assert all(p.startswith("custom/good/") for p in report.removed)
+    assert files_of(config.output) == files_of(_cold(config, tmp_path / "cold"))
+
+
+def test_custom_feeds_that_come_and_go_are_made_and_removed_without_reading_the_archive(
+    with_feeds: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = with_feeds.custom[0]
+    # `tech` goes, `topic` comes: only theirs (and the index page, the OPML, the report) change.
+    topic = CustomFeed("topic", "One topic", "Its own", Filters(topics_any=("Tesla",)))
+    config = replace(with_feeds, custom=(good, topic))
+    report = _delta_build(config, monkeypatch)
+    assert not report.notices
+    assert {p.split("/")[1].split(".")[0] for p in report.written if "/" in p} == {"topic"}
+    assert report.removed and all(p.startswith("custom/tech") for p in report.removed)
+    assert files_of(config.output) == files_of(_cold(config, tmp_path / "cold"))
+
+
+def test_a_comment_or_a_reordering_in_the_configuration_rewrites_only_the_report(
+    with_feeds: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its warnings name the line and the feed of the filter they are about: they move."""
+    good, tech = with_feeds.custom
+    typo = Filters(topics_any=("Teslaa",), origin="feeds.yaml:9")
+    config = replace(with_feeds, custom=(good, replace(tech, filters=typo)))
+    pipeline.build(config)
+    moved = replace(typo, origin="feeds.yaml:12")  # a comment added above it
+    config = replace(config, custom=(replace(tech, filters=moved), good))  # and first now
+    report = _delta_build(config, monkeypatch)
+    assert report.written == (".feeds-report.json",) and not report.removed
+    (warning,) = [p for p in report.problems if "Teslaa" in p.message]
+    assert (warning.path, warning.field) == ("feeds.yaml:12", "custom[0].topics.any")
+    assert warning in report.recent  # said again: the run did work
+    assert files_of(config.output) == files_of(_cold(config, tmp_path / "cold"))
 
 
 # -- every kind of change, at random: always a cold build's output ----------------------------
@@ -215,6 +286,26 @@ class Corpus:
         return text.split("webUrl: ", 1)[1].split("\n", 1)[0]
 
 
+AI = Filters(topics_any=("AI", "Robots"))  # no article is about robots: a warning
+ALPHA = Filters(providers_any=("alpha.example",))
+# Custom feeds as a curator edits them: a filter changed, a feed added or removed, a title, the
+# feeds reordered, a comment that moves a filter's line (its warning must say the new one).
+FEEDS: list[tuple[CustomFeed, ...]] = [
+    (),
+    (CustomFeed("ai", "AI", filters=AI),),
+    (CustomFeed("ai", "AI", filters=replace(AI, origin="feeds.yaml:7")),),
+    (CustomFeed("ai", "AI news", "All of it", filters=Filters(topics_any=("ai",))),),
+    (CustomFeed("ai", "AI", filters=AI), CustomFeed("alpha", "Alpha", filters=ALPHA)),
+    (CustomFeed("alpha", "Alpha", filters=ALPHA), CustomFeed("ai", "AI", filters=AI)),
+    (CustomFeed("alpha", "Alpha", filters=replace(ALPHA, min_quality=50)),),
+    (
+        CustomFeed(
+            "space", "Space", filters=Filters(topics_all=("Space",), providers_none=("Beta",))
+        ),
+    ),
+    (CustomFeed("all", "Everything"), CustomFeed("none", "None", filters=Filters(type="x"))),
+]
+
 CONFIGS: list[dict[str, Any]] = [
     {},
     {"limit": 5},
@@ -246,7 +337,9 @@ def test_any_sequence_of_changes_gives_a_cold_builds_output(
     for step in range(14):
         if step == 7:  # the configuration changes too
             settings = {**settings, **rng.choice(CONFIGS)}
-        for _ in range(rng.randrange(1, 4)):
+        if rng.random() < 0.4:  # and the custom feeds, now and then
+            settings["custom"] = rng.choice(FEEDS)
+        for _ in range(rng.randrange(0, 4)):
             rng.choice(operations)()
         config = Config(seeds=seeds, output=output, cache=cache, base_url=BASE_URL, **settings)
         before = full[0]
@@ -255,6 +348,7 @@ def test_any_sequence_of_changes_gives_a_cold_builds_output(
         assert not report.notices, report.notices
         cold = _cold(config, tmp_path / f"cold-{step}")
         assert files_of(output) == files_of(cold), f"step {step}"
+        assert report.problems == _report_of(cold.parent / "cache").problems, f"step {step}"
         # The index a delta run updated is the one a full build writes.
         assert _index(cache) == _index(cold.parent / "cache"), f"step {step}"
     assert delta_runs >= 3, "the index served some of the runs"
@@ -271,8 +365,12 @@ def _index(cache: Path) -> dict[str, list[Any]]:
         return {
             "groups": sorted(codec.load(h) for (h,) in db.execute("SELECT header FROM groups")),
             "members": sorted(
-                db.execute("SELECT time, url, modified, day, path, i, j, content FROM members")
+                db.execute(
+                    "SELECT time, url, modified, day, path, i, j, content, ifnull(provider, x'') "
+                    "FROM members"
+                )
             ),
+            "kept": sorted(db.execute("SELECT counts FROM days WHERE gid = -1")),
             "urls": sorted(db.execute("SELECT url, path, check_ FROM urls")),
             "names": sorted(db.execute("SELECT kind, key, spelling, n FROM names")),
             "problems": sorted(
@@ -289,6 +387,15 @@ def _index(cache: Path) -> dict[str, list[Any]]:
         }
 
 
+def _report_of(cache: Path) -> Any:
+    from feeds import codec
+
+    (database,) = cache.glob("*.sqlite")
+    with sqlite3.connect(database) as db:
+        (blob,) = db.execute("SELECT value FROM meta WHERE key = 'report'").fetchone()
+    return codec.report_from_plain(codec.load(blob))
+
+
 def _count_full_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     count = [0]
     check = pipeline._check
@@ -302,7 +409,5 @@ def _count_full_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def _cold(config: Config, folder: Path) -> Path:
-    from dataclasses import replace
-
     pipeline.build(replace(config, output=folder / "output", cache=folder / "cache"))
     return folder / "output"
