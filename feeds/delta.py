@@ -9,16 +9,24 @@ with them (directly or through each other: duplicates and related mentions are d
 those files alone). What differs between the two collections is what changed in each group;
 spellings and known names are counted in and out by the same difference.
 
+A custom feed whose settings changed, or that is new, chooses its articles again by its filters
+from the index's rows of every article the feeds choose from (`index.KEPT`); one no longer
+configured goes with its pages. The configuration's warnings (a filter's name that no article
+gives) are said again from the names the index knows, with the line and place of their filter
+now: a comment or a reordering in `feeds.yaml` costs a rewritten report, no more.
+
 The result must be byte for byte what a full build gives. Where a change reaches further than
 that, it declines (`Declined`) and the build goes the full way, which writes the index afresh:
 
-- no index for this code and configuration (the last build went the full way without
-  finishing, or its cache was in memory), or an output file is not as the last build left it;
-- a filter that counts days back from the newest article (`max_age_days`: the newest moves),
-  or a custom feed sorted by heat;
+- no index for this code and configuration (other than its custom feeds: the last build went
+  the full way without finishing, its cache was in memory, or a setting changed that every
+  feed depends on), or an output file is not as the last build left it;
+- a filter of every feed that counts days back from the newest article (`max_age_days`: when
+  the newest moves, so do all pages), or a custom feed sorted by heat; a custom feed's
+  `max_age_days` while a filter applies to every feed (the index's rows of the articles the
+  feeds choose from are not all articles then, and the newest may not be among them);
 - a topic whose displayed name changes (it is in the items of all its articles), or a topic
   group that appears or goes while related articles name it (their items gain or lose it);
-- a name a filter gives that starts or stops being known (its warning);
 - more than `MAX_CHANGED` files changed, or share URLs with the changed ones; a file that
   cannot be read, or is skipped (a FIFO: its problem is said on every run);
 - a damaged index (a row whose checksum is wrong, day counts that do not add up to the group's
@@ -35,6 +43,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
+from datetime import datetime
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -42,6 +51,7 @@ from feeds import codec
 from feeds.cache import Cache, IndexAbout, OutcomeReader
 from feeds.collect import Collection, Group, GroupKind, collect, config_warnings, most_common
 from feeds.config import Config
+from feeds.filters import NO_FILTERS, CustomFeed, facts
 from feeds.fingerprints import ArticleKeys, file_fingerprint, page_digest, settings_key
 from feeds.index import (
     KEPT,
@@ -282,9 +292,15 @@ def run(
 
 
 def _supported(config: Config) -> bool:
-    filters = [config.filters, *(feed.filters for feed in config.custom)]
-    return all(f.max_age_days is None for f in filters) and all(
-        feed.sort == "newest" for feed in config.custom
+    """Not a filter of every feed that counts days back from the newest article (all pages move
+    with it), nor a custom feed sorted by heat. A custom feed's `max_age_days` counts from the
+    newest article of all: the index's rows of the articles the feeds choose from (`KEPT`) are
+    all only when no filter applies to every feed."""
+    dated = any(feed.filters.max_age_days is not None for feed in config.custom)
+    return (
+        config.filters.max_age_days is None
+        and all(feed.sort == "newest" for feed in config.custom)
+        and (not dated or config.filters == NO_FILTERS)
     )
 
 
@@ -305,7 +321,10 @@ def _plan(
     # the others follow the changed records like any group.
     feeds = feed_keys(config)
     again = {slug for slug, key in feeds.items() if about.feeds.get(slug) != key}
-    following = [feed for feed in config.custom if feed.slug not in again]
+    # Those that count days back from the newest article follow the changed articles by their
+    # filters alone (`_regroup`), or choose again when the newest moved.
+    dated = [f for f in config.custom if f.filters.max_age_days is not None and f.slug not in again]
+    following = [f for f in config.custom if f.slug not in again and f.filters.max_age_days is None]
     old, new = _read_changes(config, stats, index, progress, parsed)
     # The files that share a URL with them: how duplicates and related mentions resolve is
     # decided among these alone, so both sides are collected with them.
@@ -321,8 +340,11 @@ def _plan(
         for a in (olds, news)
     )
     groups = {g.gid: g for g in index.groups()}
-    changes = _regroup(index, groups, config, old_sub, new_sub)
-    changes.update(_choose_again(index, groups, config, again, about.feeds.keys() - feeds.keys()))
+    changes, newest, moved = _regroup(index, groups, old_sub, new_sub, dated)
+    if moved:
+        again |= {feed.slug for feed in dated}
+    ended = about.feeds.keys() - feeds.keys()
+    changes.update(_choose_again(index, groups, config, (again, ended), newest))
     index.replace_files(old.keys() | new.keys(), new, parsed)
 
     ordered = sorted(groups.values(), key=_place)
@@ -406,10 +428,16 @@ def _headers(ordered: list[Indexed]) -> Collection:
 
 
 def _regroup(
-    index: Index, groups: dict[int, Indexed], config: Config, old: Collection, new: Collection
-) -> dict[int, _Changes]:
+    index: Index,
+    groups: dict[int, Indexed],
+    old: Collection,
+    new: Collection,
+    dated: Sequence[CustomFeed],
+) -> tuple[dict[int, _Changes], datetime | None, bool]:
     """Move the changed articles out of and into their groups (`groups` updated: groups that
-    appear are added, groups left empty removed); each changed group's changes."""
+    appear are added, groups left empty removed), and the custom feeds that count days back from
+    the newest article (`dated`) while it stays. Each changed group's changes; the newest
+    article's time, and whether it moved."""
     names = _update_names(index, old, new)
     by_key = {(g.group.kind, g.group.key): g for g in groups.values()}
     names_now: dict[int, str] = {}
@@ -435,20 +463,32 @@ def _regroup(
                     raise Declined(f"{group.name} has no group")  # the index lost it: a bug
                 sides = members.setdefault(found.gid, ({}, {}))
                 sides[which].update((a.url, a) for a in group.articles)
-    changes: dict[int, _Changes] = {}
-    for gid, (before, after) in members.items():
-        removed, added = _difference(before, after)
-        if removed or added:
-            by_day = _day_counts(index, groups[gid])
-            changes[gid] = _Changes(removed, added, by_day, _moved(by_day, removed, added))
     rows = Members(ArticleKeys(_headers(sorted(groups.values(), key=_place)), ""))
     # The articles the feeds choose from, with their facts (`index.KEPT`).
     removed, added = _difference({a.url: a for a in old.kept}, {a.url: a for a in new.kept})
+    before = index.newest(KEPT)
     if removed or added:
         by_day = index.day_counts(KEPT)
         index.remove_members(KEPT, removed)
         index.add_kept(added, rows)
         index.set_day_counts(KEPT, _moved(by_day, removed, added))
+    now = index.newest(KEPT)
+    newest = None if now is None else from_micros(now)
+    for feed in dated if now == before else ():  # a feed's articles are those its test passes
+        found = by_key.get((GroupKind.CUSTOM, feed.slug))
+        if found is None:
+            raise codec.Damaged(f"the index lost the custom feed {feed.slug!r}")
+        test = feed.filters.test(newest)
+        members[found.gid] = (
+            {a.url: a for a in removed if test(facts(a))},
+            {a.url: a for a in added if test(facts(a))},
+        )
+    changes: dict[int, _Changes] = {}
+    for gid, sides in members.items():
+        gone, came = _difference(*sides)
+        if gone or came:
+            by_day = _day_counts(index, groups[gid])
+            changes[gid] = _Changes(gone, came, by_day, _moved(by_day, gone, came))
     for gid, change in changes.items():
         indexed = groups[gid]
         index.remove_members(gid, change.removed)
@@ -466,7 +506,7 @@ def _regroup(
         index.set_day_counts(gid, change.after)
         groups[gid] = Indexed(gid, header, items, index.newest(gid))
         index.set_group(groups[gid])
-    return changes
+    return changes, newest, now != before
 
 
 def _difference(
@@ -488,11 +528,17 @@ def _day_counts(index: Index, indexed: Indexed) -> dict[str, int]:
 
 
 def _choose_again(
-    index: Index, groups: dict[int, Indexed], config: Config, again: set[str], ended: Set[str]
+    index: Index,
+    groups: dict[int, Indexed],
+    config: Config,
+    feeds: tuple[set[str], Set[str]],
+    newest: datetime | None,
 ) -> dict[int, _Changes]:
-    """Custom feeds whose settings changed or that are new (`again`) choose their articles
-    again, by their filters, from every article the feeds choose from (`index.KEPT`): every
-    one of their pages may differ. Those no more configured (`ended`) go with their pages."""
+    """Custom feeds whose settings changed or that are new, or whose cut-off moved with the
+    newest article (the first of `feeds`), choose their articles again, by their filters, from
+    every article the feeds choose from (`index.KEPT`): every one of their pages may differ.
+    Those no longer configured (the second) go with their pages."""
+    again, ended = feeds
     custom = {g.group.key: g for g in groups.values() if g.group.kind is GroupKind.CUSTOM}
     changes: dict[int, _Changes] = {}
     for slug in ended:
@@ -511,7 +557,7 @@ def _choose_again(
         )
         known = custom.get(feed.slug) or index.add_group(header)
         before = _day_counts(index, known)
-        after = index.choose(known.gid, feed.filters.test(None))  # no `max_age_days` here
+        after = index.choose(known.gid, feed.filters.test(newest))
         index.set_day_counts(known.gid, after)
         groups[known.gid] = Indexed(known.gid, header, sum(after.values()), index.newest(known.gid))
         index.set_group(groups[known.gid])

@@ -75,6 +75,7 @@ def index_about(config: Config) -> IndexAbout:
 
 
 def config_key(config: Config) -> str:
+    """The code and the configuration but its custom feeds, as a digest."""
     general = replace(config, custom=())
     return hashlib.sha256(f"{CODE_DIGEST}|{general!r}".encode()).hexdigest()
 
@@ -218,11 +219,10 @@ def facts_to_plain(found: Facts) -> bytes:
 
 def facts_from_plain(blob: bytes, time: int) -> Facts:
     try:
-        topics, providers, category, kind, quality, published, heat = codec.load(blob)
-        return Facts(
-            frozenset(topics), frozenset(providers), category, kind, quality, published, heat,
-            from_micros(time),
-        )  # fmt: skip
+        topics, providers, *rest = codec.load(blob)
+        category, kind, quality, published, heat = rest
+        found = (category, kind, quality, published, heat, from_micros(time))
+        return Facts(frozenset(topics), frozenset(providers), *found)
     except (TypeError, ValueError) as e:
         raise codec.Damaged(f"not an article's facts: {e}") from e
 

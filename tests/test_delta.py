@@ -169,6 +169,34 @@ def test_custom_feeds_that_come_and_go_are_made_and_removed_without_reading_the_
     assert files_of(config.output) == files_of(_cold(config, tmp_path / "cold"))
 
 
+def test_a_feed_of_the_last_days_follows_new_records_and_the_newest_one(
+    with_feeds: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`max_age_days` counts back from the newest article: a record newer than every other moves
+    the feed's cut-off (it chooses again), an older one only joins it."""
+    recent = CustomFeed("recent", "Recent", filters=Filters(max_age_days=30))
+    config = replace(with_feeds, custom=(*with_feeds.custom, recent))
+    pipeline.build(config)
+    write_corpus(config.seeds, 3, seed=5, start=20_000)
+    steps: list[Callable[[], object]] = [
+        lambda: write_record(config.seeds, "new.md", _record("new", "2030-01-01")),  # the newest
+        lambda: write_record(config.seeds, "old.md", _record("old", "2029-12-20")),  # joins
+        lambda: (config.seeds / "old.md").unlink(),  # and leaves
+    ]
+    for step, change in enumerate([lambda: None, *steps]):
+        change()
+        report = _delta_build(config, monkeypatch)
+        assert not report.notices
+        assert step == 0 or "custom/recent.rss.xml" in report.written
+        assert files_of(config.output) == files_of(_cold(config, tmp_path / f"cold-{step}"))
+
+
+def _record(name: str, day: str) -> str:
+    return (
+        f"webUrl: https://x.example/{name}.html\ntitle: {name}\npublishedDateTime: {day}T00:00:00Z"
+    )
+
+
 def test_a_comment_or_a_reordering_in_the_configuration_rewrites_only_the_report(
     with_feeds: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -304,6 +332,10 @@ FEEDS: list[tuple[CustomFeed, ...]] = [
         ),
     ),
     (CustomFeed("all", "Everything"), CustomFeed("none", "None", filters=Filters(type="x"))),
+    # Days back from the newest article: the cut-off moves with it.
+    (CustomFeed("recent", "Recent", filters=Filters(max_age_days=40)),),
+    (CustomFeed("recent", "Recent", filters=Filters(max_age_days=40)), CustomFeed("ai", "AI")),
+    (CustomFeed("recent", "Recent AI", filters=replace(AI, max_age_days=90)),),
 ]
 
 CONFIGS: list[dict[str, Any]] = [
