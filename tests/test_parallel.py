@@ -138,20 +138,29 @@ def test_files_made_by_workers_are_the_bytes_made_in_this_process(
     assert made == files_of(tmp_path / "here")
 
 
-def test_a_run_that_makes_a_few_files_makes_them_without_a_fork(
+def test_a_delta_run_makes_its_files_without_a_fork(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A forked worker copies every page of the build's memory it touches: for a delta run's
-    few thousand items that is more memory than the cores save time."""
+    """A forked worker copies every page of the build's memory it touches: a delta run's memory
+    is bounded by its work, and stays so. However much it makes (here more than the full way
+    would make in its own process): a few new records, a custom feed chosen again."""
+    from feeds.filters import CustomFeed, Filters
+
+    build_module = sys.modules["feeds.build"]
     seeds = tmp_path / "seeds"
     write_corpus(seeds, 120, seed=6)
     build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
     write_corpus(seeds / "new", 3, seed=7)
+    monkeypatch.setattr(build_module, "PARALLEL_WORK", 0)
     monkeypatch.setattr(parallel, "_pool", _no_workers)
     report = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
     assert report.parsed == 3
     assert report.written
-    build_into(seeds, tmp_path / "cold", cache=tmp_path / "cold-cache")
+    custom = (CustomFeed("good", "Good", filters=Filters(min_quality=20)),)
+    report = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache", custom=custom)
+    assert len(report.written) > 3
+    monkeypatch.setattr(build_module, "PARALLEL_WORK", 10**9)
+    build_into(seeds, tmp_path / "cold", cache=tmp_path / "cold-cache", custom=custom)
     assert files_of(tmp_path / "out") == files_of(tmp_path / "cold")
 
 
