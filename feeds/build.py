@@ -160,7 +160,9 @@ def _delta(
             config, found.planned, found.changing, outputs, found.report, progress
         )
         found.store.forget(found.stale)
-    except ItemError:  # the full way leaves the article out, and says why
+    # The full way leaves out an article whose item cannot be made, and says why; and reads
+    # every record when the index no longer gives a page the rows it was planned from.
+    except (ItemError, codec.Damaged):
         cache.keep_index(None, None)
         return None
     finally:

@@ -44,8 +44,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from operator import itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from feeds import codec
 from feeds.cache import Cache, IndexAbout, OutcomeReader
@@ -77,7 +78,7 @@ from feeds.site import Listing, plan_site
 from feeds.slugs import provider_slug, topic_slug
 
 if TYPE_CHECKING:
-    from feeds.batches import Planned
+    from feeds.batches import Batch, Planned
 
 MAX_CHANGED = 1_000
 
@@ -349,11 +350,11 @@ def _plan(
 
     ordered = sorted(groups.values(), key=_place)
     headers = _headers(ordered)
-    articles = _Articles(dict(new), reader)
     wanted, dropped = _pages(config, index, groups, changes, outputs)
     site = list(plan_site(_listings(ordered), config))
     places = {g.gid: place for place, g in enumerate(ordered)}
-    planned = _planned(config, headers, wanted, places, articles, store)
+    batches = _Batches(config, headers, index, _Articles(dict(new), reader), store)
+    planned = batches.planned([(places[w.gid], w) for w in wanted])
     planned += [p for p in site if outputs.get(p.path, ("",))[0] != p.fingerprint]
     changing = {p.path for p in planned} | dropped.keys() | {REPORT_PATH}
     collected = old.keys() | new.keys() | around.keys()
@@ -657,18 +658,28 @@ def _named(config: Config) -> set[tuple[str, str]]:
     return named
 
 
+class _Wanted(NamedTuple):
+    """A page to make again: its group, the page (without its articles), where its rows are
+    (`Index.rows`: period, skip, count) and its content digest (`page_digest`)."""
+
+    gid: int
+    page: Page
+    rows: tuple[str | None, int, int]
+    content: bytes
+
+
 def _pages(
     config: Config,
     index: Index,
     groups: dict[int, Indexed],
     changes: dict[int, _Changes],
     outputs: Mapping[str, tuple[str, int, int]],
-) -> tuple[list[tuple[int, Page, list[Row], bytes]], dict[str, str | None]]:
-    """The pages of changed groups whose fingerprint moved, with their members and content
-    digest; and the files of pages that are no more, with their period."""
+) -> tuple[list[_Wanted], dict[str, str | None]]:
+    """The pages of changed groups whose fingerprint moved; and the files of pages that are no
+    more, with their period."""
     settings = settings_key(config)
     split, limit, archives = config.split_months_over, config.limit, config.archives
-    wanted = []
+    wanted: list[_Wanted] = []
     dropped: dict[str, str | None] = {}
     for gid, change in changes.items():
         old = {p[0]: p for p in layout(periods(change.before, split), limit, archives)}
@@ -699,7 +710,7 @@ def _pages(
                 outputs.get(page.path(fmt), ("",))[0] != file_fingerprint(settings, fmt, content)
                 for fmt in config.formats
             ):
-                wanted.append((gid, page, rows, content))
+                wanted.append(_Wanted(gid, page, (period, skip, stop - first), content))
         ended = old.keys() - {p[0] for p in new}
         dropped.update({Page(group, (), p).path(fmt): p for p in ended for fmt in config.formats})
     return wanted, dropped
@@ -726,31 +737,81 @@ def _may_differ(old: Cut | None, new: Cut, touched: set[str]) -> bool:
     return old[1] != new[1] or old[3] - old[2] != new[3] - new[2]
 
 
-def _planned(
-    config: Config,
-    headers: Collection,
-    wanted: list[tuple[int, Page, list[Row], bytes]],
-    places: dict[int, int],
-    articles: _Articles,
-    store: ItemStore,
-) -> list[Planned]:
-    """The pages to make again (with their groups' places in `headers`), their articles stood in
-    for by their rows (`_Articles`)."""
-    from feeds.complete import Completer
-    from feeds.render import plan_pages
+class _Batches:
+    """Makes a delta run's pages a batch at a time (`batches.Batch`: an archive month's pages in
+    every group, or a block of groups' subscription documents). When a batch's first file is
+    made, its pages' rows are read again from the index and their articles stood in for
+    (`_Articles`); when the next batch starts, all of that is dropped: the stand-ins, the items
+    made, and what is known of them by `id` (so no later object can be taken for one of them).
+    Memory holds one batch, not every page the run makes: a custom feed chosen again may show
+    half the archive."""
 
-    grouped = [
-        (places[gid], replace(page, articles=tuple(map(articles.stand_in, rows))))
-        for gid, page, rows, _ in wanted
-    ]
-    months = {page.month for _, page in grouped if page.month}
-    members = _DayMembers(months, articles)
-    complete = Completer(config.seeds, articles.reader).wholes
+    def __init__(
+        self,
+        config: Config,
+        headers: Collection,
+        index: Index,
+        articles: _Articles,
+        store: ItemStore,
+    ) -> None:
+        from feeds.complete import Completer
 
-    def whole(stand_ins: Sequence[Article]) -> list[Article]:
-        return complete(articles.outlines(stand_ins))
+        self.config, self.headers, self.index, self.store = config, headers, index, store
+        self.decoded, self.reader = articles.decoded, articles.reader  # shared by all batches
+        self.complete = Completer(config.seeds, articles.reader).wholes
+        self._wanted: dict[Batch, list[tuple[int, _Wanted]]] = {}
+        self._months: set[str] = set()
+        self._batch: Batch | None = None
+        self._files: dict[str, Planned] = {}  # the current batch's
 
-    return list(plan_pages(grouped, headers, config, members, store, whole, articles.contents))
+    def planned(self, wanted: Sequence[tuple[int, _Wanted]]) -> list[Planned]:
+        """The files of the pages to make again (each with its group's place in the headers),
+        fingerprinted from their rows' digests."""
+        from feeds.batches import Planned, batch_of
+
+        settings = settings_key(self.config)
+        self._months = {w.page.month for _, w in wanted if w.page.month}
+        planned = []
+        for place, page in wanted:
+            batch = batch_of(page.page, place)
+            self._wanted.setdefault(batch, []).append((place, page))
+            for fmt in self.config.formats:
+                path, fingerprint = (
+                    page.page.path(fmt),
+                    file_fingerprint(settings, fmt, page.content),
+                )
+                make = partial(self._make, batch, path, fingerprint)
+                planned.append(Planned(path, fingerprint, make, batch, page.rows[2]))
+        return planned
+
+    def _make(self, batch: Batch, path: str, fingerprint: str) -> bytes:
+        if batch != self._batch:
+            self._files = {}  # the last batch's go first
+            self._batch = batch
+            self._files = {p.path: p for p in self._plan(self._wanted[batch])}
+        found = self._files[path]
+        if found.fingerprint != fingerprint:  # its rows are not those it was planned from
+            raise codec.Damaged(f"the index changed while {path} was made")
+        return found.make()
+
+    def _plan(self, wanted: list[tuple[int, _Wanted]]) -> Iterator[Planned]:
+        from feeds.render import plan_pages
+
+        articles = _Articles(self.decoded, self.reader)
+        grouped = []
+        for place, page in wanted:
+            rows = self.index.rows(page.gid, *page.rows)
+            grouped.append(
+                (place, replace(page.page, articles=tuple(map(articles.stand_in, rows))))
+            )
+        members = _DayMembers(self._months, articles)
+
+        def whole(stand_ins: Sequence[Article]) -> list[Article]:
+            return self.complete(articles.outlines(stand_ins))
+
+        return plan_pages(
+            grouped, self.headers, self.config, members, self.store, whole, articles.contents
+        )
 
 
 def _report(

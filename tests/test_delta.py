@@ -155,6 +155,43 @@ def test_a_custom_feeds_filter_changed_makes_only_that_feeds_files_again(
     assert files_of(config.output) == files_of(_cold(config, tmp_path / "cold"))
 
 
+def test_a_delta_run_holds_one_batch_of_pages_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A custom feed chosen again may show half the archive: its pages' articles are stood in
+    for a batch at a time (`delta._Batches`: a month's archive pages, the subscription
+    documents), and a batch's are gone when the next starts."""
+    import gc
+    import weakref
+
+    from feeds import delta
+
+    seeds = tmp_path / "seeds"
+    for n in range(120):  # ten a month, of every quality
+        text = _record(f"r{n}", f"2024-{n % 12 + 1:02d}-{n % 28 + 1:02d}")
+        write_record(seeds, f"r{n:03d}.md", f"{text}\nquality: {n % 100}")
+    feed = CustomFeed("good", "Good", filters=Filters(min_quality=50))
+    config = Config(seeds=seeds, output=tmp_path / "output", cache=tmp_path / "cache")
+    config = replace(config, base_url=BASE_URL, limit=5, custom=(feed,))
+    pipeline.build(config)
+    made: list[weakref.ref[object]] = []
+    alive: list[int] = []  # when each batch's stand-ins are made: how many others live
+    init = delta._Articles.__init__
+
+    def tracked(self: object, *args: Any) -> None:
+        gc.collect()
+        alive.append(sum(ref() is not None for ref in made))
+        made.append(weakref.ref(self))
+        init(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(delta._Articles, "__init__", tracked)
+    config = replace(config, custom=(replace(feed, filters=Filters(min_quality=20)),))
+    report = _delta_build(config, monkeypatch)
+    assert len(report.written) > 30 and len(made) > 10  # the run's, then one per batch
+    assert alive[1:] == [0] * (len(made) - 1)
+    assert files_of(config.output) == files_of(_cold(config, tmp_path / "cold"))
+
+
 def test_custom_feeds_that_come_and_go_are_made_and_removed_without_reading_the_archive(
     with_feeds: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
