@@ -14,6 +14,7 @@ import contextlib
 import gc
 import hashlib
 import os
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from functools import partial
@@ -161,8 +162,9 @@ def _delta(
         )
         found.store.forget(found.stale)
     # The full way leaves out an article whose item cannot be made, and says why; and reads
-    # every record when the index no longer gives a page the rows it was planned from.
-    except (ItemError, codec.Damaged):
+    # every record when the index no longer gives a page the rows it was planned from (its
+    # pages' rows are read again as they are made).
+    except (ItemError, codec.Damaged, sqlite3.Error):
         cache.keep_index(None, None)
         return None
     finally:

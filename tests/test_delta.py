@@ -192,6 +192,37 @@ def test_a_delta_run_holds_one_batch_of_pages_at_a_time(
     assert files_of(config.output) == files_of(_cold(config, tmp_path / "cold"))
 
 
+@pytest.mark.parametrize("fault", ["other rows", "unreadable"])
+def test_rows_that_differ_when_their_page_is_made_send_the_run_the_full_way(
+    with_feeds: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    """A delta run reads a page's rows twice: to fingerprint it, and to make it (a batch at a
+    time). Should the second read not give the same rows, nothing is published from them: the
+    run goes the full way, and its output is a cold build's."""
+    from feeds.index import Index
+
+    rows = Index.rows
+    asked: set[tuple[object, ...]] = set()
+
+    def twice(self: Index, *args: Any) -> Any:
+        found = rows(self, *args)
+        if args not in asked:
+            asked.add(args)
+            return found
+        if fault == "unreadable":
+            raise sqlite3.OperationalError("disk I/O error")
+        return [row._replace(content=bytes(16)) for row in found]
+
+    monkeypatch.setattr(Index, "rows", twice)
+    full = _count_full_runs(monkeypatch)
+    good, tech = with_feeds.custom
+    config = replace(with_feeds, custom=(replace(good, filters=Filters(min_quality=70)), tech))
+    report = pipeline.build(config)
+    assert full == [1] and report.written and not report.notices
+    monkeypatch.undo()
+    assert files_of(config.output) == files_of(_cold(config, tmp_path / "cold"))
+
+
 def test_custom_feeds_that_come_and_go_are_made_and_removed_without_reading_the_archive(
     with_feeds: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
