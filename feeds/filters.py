@@ -52,20 +52,20 @@ class Filters:
         no_providers = {provider_key(p) for p in self.providers_none}
         oldest = _days_before(newest, self.max_age_days) if newest and self.max_age_days else None
 
-        def matches(facts: Facts) -> bool:
-            topics, providers = facts.topics, facts.providers
+        def matches(found: Facts) -> bool:
+            topics, providers = found.topics, found.providers
             return (
                 (not any_topics or bool(topics & any_topics))
                 and all_topics <= topics
                 and not topics & no_topics
                 and (not any_providers or bool(providers & any_providers))
                 and not providers & no_providers
-                and (self.category is None or _same(facts.category, self.category))
-                and (self.type is None or _same(facts.type, self.type))
-                and (self.min_quality is None or (facts.quality or 0) >= self.min_quality)
-                and (not self.published_only or facts.is_published is True)
-                and (oldest is None or facts.published >= oldest)
-                and (self.min_heat is None or (facts.heat or 0) >= self.min_heat)
+                and (self.category is None or _same(found.category, self.category))
+                and (self.type is None or _same(found.type, self.type))
+                and (self.min_quality is None or (found.quality or 0) >= self.min_quality)
+                and (not self.published_only or found.is_published is True)
+                and (oldest is None or found.published >= oldest)
+                and (self.min_heat is None or (found.heat or 0) >= self.min_heat)
             )
 
         return matches
@@ -98,6 +98,7 @@ class Facts(NamedTuple):
 
 
 def facts(article: Article) -> Facts:
+    """What filters test of `article`."""
     p = article.provider
     return Facts(
         frozenset(identity_key(t) for t in article.topics),
