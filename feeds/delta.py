@@ -152,8 +152,9 @@ class _Articles:
     """The articles of the pages to make, known by their rows in the index: stand-ins that
     carry what a page needs of them when their items are in the store (URL, times, place; what
     their items depend on, `contents`). Only those whose items must be made are decoded
-    (`outlines`), then made whole. One stand-in per article, so that a page and its month's
-    members share their objects (the renderer knows items by `id`); in forked workers too."""
+    (`outlines`), then made whole. One stand-in per article within a batch (`_Batches` makes
+    one of these per batch), so that a page and its month's members share their objects (the
+    renderer knows items by `id`)."""
 
     def __init__(self, decoded: dict[str, FileOutcome], reader: OutcomeReader) -> None:
         self.decoded = decoded  # record file -> its outcome (outlines)
@@ -204,8 +205,8 @@ _LOST = "the cache lost what the index says of it; the next run reads it again"
 
 class _DayMembers(Mapping[str, dict[int, Article]]):
     """Each day's articles that any page shows, for the days of `months` (what `render._days`
-    gives), read from the index only when a batch stores a day's items (in a worker: through
-    the worker's own connection). Iterates over the days read so far."""
+    gives), read from the index only when a batch stores a day's items (through the reader's
+    own connection). Iterates over the days read so far."""
 
     def __init__(self, months: set[str], articles: _Articles) -> None:
         self.months = months
@@ -353,7 +354,7 @@ def _plan(
     wanted, dropped = _pages(config, index, groups, changes, outputs)
     site = list(plan_site(_listings(ordered), config))
     places = {g.gid: place for place, g in enumerate(ordered)}
-    batches = _Batches(config, headers, index, _Articles(dict(new), reader), store)
+    batches = _Batches(config, headers, index, (dict(new), reader), store)
     planned = batches.planned([(places[w.gid], w) for w in wanted])
     planned += [p for p in site if outputs.get(p.path, ("",))[0] != p.fingerprint]
     changing = {p.path for p in planned} | dropped.keys() | {REPORT_PATH}
@@ -751,14 +752,16 @@ class _Batches:
         config: Config,
         headers: Collection,
         index: Index,
-        articles: _Articles,
+        outlines: tuple[dict[str, FileOutcome], OutcomeReader],
         store: ItemStore,
     ) -> None:
+        """`outlines`: the record files decoded so far (the changed ones), and where the others'
+        are; shared by every batch."""
         from feeds.complete import Completer
 
         self.config, self.headers, self.index, self.store = config, headers, index, store
-        self.decoded, self.reader = articles.decoded, articles.reader  # shared by all batches
-        self.complete = Completer(config.seeds, articles.reader).wholes
+        self.decoded, self.reader = outlines
+        self.complete = Completer(config.seeds, self.reader).wholes
         self._wanted: dict[Batch, list[tuple[int, _Wanted]]] = {}
         self._months: set[str] = set()
         self._batch: Batch | None = None

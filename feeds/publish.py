@@ -112,8 +112,9 @@ class Publisher:
         if journal.files:
             self._owned |= frozenset(journal.files)
         self._runs = tuple(dict.fromkeys((*manifest.runs, *journal.runs)))
-        self._as_listed = manifest.found and not (manifest.problems or manifest.runs)
-        self._as_listed = self._as_listed and not (journal.files or journal.problems)
+        self._as_listed = manifest.found and not (
+            manifest.problems or manifest.runs or journal.files or journal.problems
+        )
         self._notices.extend((*manifest.problems, *journal.problems))
         if not manifest.found or manifest.problems or journal.problems:
             self._owned |= _recognized(self.output, self.recorded)
