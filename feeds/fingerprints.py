@@ -72,11 +72,16 @@ class ArticleKeys:
         return key
 
     def item(self, article: Article, fmt: str) -> bytes:
+        return self.items(article) + fmt.encode()
+
+    def items(self, article: Article) -> bytes:
+        """What the keys of the article's items in every format begin with (`ItemStore.get_all`
+        finds them together)."""
         digest = self._items.get(id(article))
         if digest is None:
             digest = hashlib.sha256(self.prefix + self.content(article)).digest()
             self._items[id(article)] = digest
-        return digest + fmt.encode()
+        return digest
 
 
 def content_digest(page: Page, keys: ArticleKeys) -> bytes:

@@ -35,6 +35,7 @@ _KEY = 36  # the longest key: a 32-byte digest and a format's name (`ArticleKeys
 _RECORD = struct.Struct(f">B{_KEY}sQII")  # key length, key, offset, length, CRC-32
 _CHECK = 4
 _MAX_ITEMS = 1 << 22  # a damaged count must not make us read gigabytes
+_ONE_READ = 1 << 20  # bytes: an article's items further apart are read one by one
 _MAX_OPEN = 256  # files kept open at once (the oldest opened is closed): a big build reads
 # thousands of days, and subscription documents of rare topics reach back over hundreds
 
@@ -45,21 +46,29 @@ class ItemStore:
         self._open: dict[str, _Day | None] = {}
 
     def get(self, day: str, key: bytes) -> bytes | None:
+        return self.get_all(day, key).get(b"")
+
+    def get_all(self, day: str, prefix: bytes) -> dict[bytes, bytes]:
+        """The items of `day` whose keys begin with `prefix`, by the rest of their key: an
+        article's items in every format (their keys differ only in the format's name, so they
+        lie side by side in the file) in one read. Damaged ones are left out (misses)."""
         found = self._index(day)
-        if found is None:
-            return None
-        place = found.find(key)
-        if place is None:
-            return None
-        offset, length, check = place
-        fd = found.fd
-        # One read per item, not a mapping of the file: mapped pages count in the process's
+        places = found.find_all(prefix) if found is not None else []
+        if found is None or not places:
+            return {}
+        start, end = places[0][1], max(offset + length for _, offset, length, _ in places)
+        # One read per article, not a mapping of the file: mapped pages count in the process's
         # memory (hundreds of MB of months at 100,000 records, in every worker).
-        try:
-            data = os.pread(fd, length, offset)
-        except (OSError, OverflowError, ValueError, MemoryError):  # a length no file has
-            return None
-        return data if len(data) == length and zlib.crc32(data) == check else None
+        data = _pread(found.fd, end - start, start) if end - start < _ONE_READ else b""
+        items: dict[bytes, bytes] = {}
+        for rest, offset, length, check in places:
+            at = offset - start
+            item = data[at : at + length]
+            if len(item) != length:  # not where one read found them (a planted index)
+                item = _pread(found.fd, length, offset)
+            if zlib.crc32(item) == check:
+                items[rest] = item
+        return items
 
     def put(self, day: str, items: dict[bytes, bytes]) -> None:
         """Replace `day`'s file by `items`. Failing to write only costs speed next time."""
@@ -149,9 +158,10 @@ class _Day:
             os.close(fd)
             return None
 
-    def find(self, key: bytes) -> tuple[int, int, int] | None:
-        """Where `key`'s item is in the file: its offset, length and CRC-32."""
-        padded, size = key.ljust(_KEY, b"\0"), _RECORD.size
+    def find_all(self, prefix: bytes) -> list[tuple[bytes, int, int, int]]:
+        """Where the items whose keys begin with `prefix` are in the file, in the index's order:
+        the rest of each key, the item's offset, length and CRC-32."""
+        padded, size, width = prefix.ljust(_KEY, b"\0"), _RECORD.size, len(prefix)
         low, high = 0, self._count
         while low < high:  # the first record whose padded key is not below `padded`
             middle = (low + high) // 2
@@ -160,16 +170,23 @@ class _Day:
                 low = middle + 1
             else:
                 high = middle
-        # Keys that differ only in trailing zero bytes pad alike: the one asked for is among them.
-        while low < self._count and self._index[low * size + 1 : low * size + 1 + _KEY] == padded:
-            length, found, offset, item_length, check = _RECORD.unpack_from(self._index, low * size)
-            if length == len(key) and found[:length] == key:
-                start = _HEADER + len(self._index) + _CHECK + offset
-                if start + item_length > self._data:  # a record pointing beyond the file
-                    return None
-                return start, item_length, check
+        # Every key that begins with `prefix` pads to one that does; so may a shorter key that
+        # `prefix` begins with, if the rest of `prefix` is zero bytes (its length tells).
+        found = []
+        while low < self._count and self._index[low * size + 1 : low * size + 1 + width] == prefix:
+            length, key, offset, item_length, check = _RECORD.unpack_from(self._index, low * size)
+            start = _HEADER + len(self._index) + _CHECK + offset
+            if length >= width and start + item_length <= self._data:  # within the file
+                found.append((key[width:length], start, item_length, check))
             low += 1
-        return None
+        return sorted(found, key=lambda place: place[1])
+
+
+def _pread(fd: int, length: int, offset: int) -> bytes:
+    try:
+        return os.pread(fd, length, offset)
+    except (OSError, OverflowError, ValueError, MemoryError):  # a length no file has
+        return b""
 
 
 def _month(name: str) -> str:

@@ -189,9 +189,10 @@ class _Renderer:
             missing = [fmt for fmt in formats if (id(article), fmt) not in made]
             if not missing:
                 continue  # the common case: made for another page of the batch
-            day = article.day
+            # One look-up for every format: an article's items lie side by side in its day's file.
+            found = store.get_all(article.day, self.keys.items(article)) if store else {}
             for fmt in missing:
-                stored = store.get(day, self.keys.item(article, fmt)) if store else None
+                stored = found.get(fmt.encode())
                 if stored is None:
                     lacking.append(article)
                     break

@@ -308,6 +308,27 @@ def test_the_item_store_finds_each_key_it_keeps_and_no_other(tmp_path: Path) -> 
     strangers = [b"abc", b"a" * 35, b"k" * 37, keys[0][:34], keys[0] + b"x", b"\xff" * 36]
     assert [store.get("2024-05-31", key) for key in strangers] == [None] * len(strangers)
     assert store.get("2024-06-01", keys[0]) is None, "a day with no file"
+    assert store.get_all("2024-05-31", b"a") == {
+        key[1:]: item for key, item in items.items() if key.startswith(b"a")
+    }, "every key that begins with the prefix, and only those"
+    store.close()
+
+    articles = [rng.randbytes(32) for _ in range(50)]  # each with an item in every format
+    formats = {
+        a: {f: b"<" + a[::-1] + f * (i % 3 + 1) + b">" for f in (b"rss", b"atom", b"json")}
+        for i, a in enumerate(articles)
+    }
+    store.put("2024-06-02", {a + f: item for a in articles for f, item in formats[a].items()})
+    assert all(store.get_all("2024-06-02", a) == formats[a] for a in articles), "in one look-up"
+    store.close()
+    day = tmp_path / "2024-06-02.items"
+    data = bytearray(day.read_bytes())
+    data[data.index(formats[articles[0]][b"atom"])] ^= 0xFF  # one format's item damaged
+    day.write_bytes(bytes(data))
+    store = ItemStore(tmp_path)
+    assert store.get_all("2024-06-02", articles[0]) == {
+        f: formats[articles[0]][f] for f in (b"rss", b"json")
+    }, "a miss, and the others found"
     store.close()
 
     path = tmp_path / "2024-05-31.items"
