@@ -5,19 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feeds._version import __version__
 from feeds.build import build, check
-from feeds.collect import Collection
 from feeds.config import DEFAULT_BASE_URL, Config, absolute_url, load_config
 from feeds.errors import ConfigError, LockHeld, OutputError, WorkerDied
 from feeds.model import Level
 from feeds.progress import ProgressBar
 from feeds.report import Report, count
+
+if TYPE_CHECKING:
+    from feeds.collect import Collection
 
 # Exit codes (documented in the README).
 OK = 0
@@ -56,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return TRY_AGAIN
     except Exception as e:  # a bug: one line for cron's mail, the traceback on request
         if args.verbose:
+            import traceback  # here: a run that goes well never needs it
+
             traceback.print_exc()
         hint = "" if args.verbose else "; run again with -v for the details"
         what = f"{type(e).__name__}: {e}"
