@@ -45,6 +45,16 @@ class Item:
         """RSS allows one enclosure: the lead image."""
         return self.attachments[0] if self.attachments else None
 
+    def with_categories(self, categories: tuple[Category, ...]) -> Item:
+        """The same item with other categories (each format links its own topic feeds). Made
+        field by field, in half the time `dataclasses.replace` takes (it looks every field up
+        by name): a cold build makes one per article and format."""
+        return Item(
+            self.id, self.title, self.link, self.published, self.updated, self.summary,
+            self.content_html, self.author, self.author_uri, categories, self.images,
+            self.attachments, self.related,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class FeedDoc:

@@ -6,7 +6,6 @@ the `Item` into bytes.
 
 from __future__ import annotations
 
-import dataclasses
 import mimetypes
 from collections.abc import Iterable
 from functools import lru_cache
@@ -51,9 +50,7 @@ def items_of(
     )
     categories = known if known is not None else {}
     return {
-        fmt: dataclasses.replace(
-            common, categories=_categories(article, fmt, collection, config, categories)
-        )
+        fmt: common.with_categories(_categories(article, fmt, collection, config, categories))
         for fmt in formats
     }
 
