@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from feeds.render import ItemError
 
 STORE_EVERY = 5_000  # outcomes kept in the cache at once while reading
+MANIFEST_DIGEST = "manifest"  # the cache's key of `publish.Published.manifest`
 
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -158,7 +159,7 @@ def _delta(
         return None
     try:
         report, fresh = _put_in_place(
-            config, found.planned, found.changing, outputs, found.report, progress
+            config, found.planned, found.changing, outputs, cache, found.report, progress
         )
         found.store.forget(found.stale)
     # The full way leaves out an article whose item cannot be made, and says why; and reads
@@ -273,7 +274,7 @@ def _publish_once(
         *plan_site(listings(checked.collection), config),
     ]
     try:
-        published = _put_in_place(config, planned, None, outputs, checked.report, progress)
+        published = _put_in_place(config, planned, None, outputs, cache, checked.report, progress)
     finally:
         store.close()
         reader.close()
@@ -286,6 +287,7 @@ def _put_in_place(
     planned: list[Planned],
     changing: Set[str] | None,
     outputs: Mapping[str, Known],
+    cache: Cache,
     report: Report,
     progress: Progress | None,
 ) -> tuple[Report, dict[str, Known]]:
@@ -295,7 +297,7 @@ def _put_in_place(
     file the last run left but the `changing` ones."""
     from feeds.publish import Publisher
 
-    publisher = Publisher(config.output, outputs)
+    publisher = Publisher(config.output, outputs, trusted=cache.get(MANIFEST_DIGEST))
     if changing is not None:
         publisher.keep_recorded(but=changing)
     folder = os.fspath(config.output) + os.sep  # joined as text: pathlib costs more than stat
@@ -324,6 +326,7 @@ def _put_in_place(
     except BaseException:
         publisher.abort()
         raise
+    cache.put(MANIFEST_DIGEST, published.manifest)
     for item in todo:  # stat after `finish`: the files are in place now
         fresh[item.path] = (item.fingerprint, *_stat(folder + item.path))
     if report_target:  # recorded too, to be recognized as ours (its fingerprint: none)

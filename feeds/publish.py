@@ -14,7 +14,8 @@ The protocol, in steps that each land on disk before the next begins, so that a 
 moment leaves every file old or new, and the next run finishes the job:
 
 1. Read the manifest and the journal a killed run may have left: the files owned, and the
-   tokens of runs that may have left temporary files.
+   tokens of runs that may have left temporary files. The manifest the last run left (its
+   digest is given, from the cache) is taken as it is; any other is checked name by name.
 2. `claim` every path this run produces (`refused` when a file the tool did not write holds it).
 3. `begin`: before any file is written, write the journal (`.feeds-runs.json`, in the
    manifest's format) listing this run's token and every path owned or claimed that the manifest
@@ -38,6 +39,7 @@ made them, and leaves every published file as it was.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -61,6 +63,7 @@ class Published:
     removed: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()  # paths held by files this tool did not write
     notices: tuple[str, ...] = ()  # what the curator should know about the output folder
+    manifest: str | None = None  # the digest of the manifest left, which lists only our names
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,9 @@ class Publisher:
     # What the cache says this tool wrote, with each file's fingerprint, size and mtime: when
     # the manifest is missing or damaged, a file that still has them is recognized as ours.
     recorded: Mapping[str, tuple[str, int, int]] = field(default_factory=dict)
+    # The digest of the manifest the last run left (`Published.manifest`): a manifest with it
+    # is the one that run wrote or checked, and its names are not checked one by one again.
+    trusted: str | None = None
     stager: Stager = field(init=False)
     _owned: frozenset[str] = frozenset()
     _runs: tuple[str, ...] = ()  # tokens of runs whose temporary files may be left
@@ -101,12 +107,14 @@ class Publisher:
     _notices: list[str] = field(default_factory=list)
     _on_disk: frozenset[str] = frozenset()  # the files the manifest lists
     _as_listed: bool = False  # the manifest lists exactly `_owned`, and no run's token
+    _digest: str | None = None  # of the manifest on disk, when it lists only names feeds writes
 
     def __post_init__(self) -> None:
         umask = os.umask(0)
         os.umask(umask)
         self.stager = Stager(0o666 & ~umask, secrets.token_hex(8))
-        manifest = read_manifest(self.output)
+        manifest = read_manifest(self.output, trusted=self.trusted)
+        self._digest = manifest.digest
         journal = read_manifest(self.output, RUNS_PATH)  # left by a run that did not finish
         self._on_disk = self._owned = frozenset(manifest.files)
         if journal.files:
@@ -233,6 +241,7 @@ class Publisher:
             tuple(removed),
             tuple(self._refused),
             tuple(self._notices),
+            self._digest,
         )
 
     def _sweep(self, tokens: Iterable[str], folders: set[str] | None = None) -> None:
@@ -254,7 +263,9 @@ class Publisher:
                     (self.output / folder / name).unlink(missing_ok=True)
 
     def _write_manifest(self, owned: Iterable[str], runs: Iterable[str]) -> None:
-        self._write(MANIFEST_PATH, _MANIFEST_TEMPORARY, _manifest_text(sorted(owned), runs))
+        chunks = _manifest_text(sorted(owned), runs)
+        self._write(MANIFEST_PATH, _MANIFEST_TEMPORARY, chunks)
+        self._digest = _digest(chunks)
 
     def _write(self, name: str, temporary_name: str, chunks: list[bytes]) -> None:
         target = self.output / name
@@ -304,14 +315,19 @@ class Manifest:
     runs: tuple[str, ...] = ()
     found: bool = False
     problems: tuple[str, ...] = ()  # entries ignored, and why
+    digest: str | None = None  # of its bytes, when it lists only names feeds writes
 
 
-def read_manifest(output: Path, name: str = MANIFEST_PATH) -> Manifest:
+def read_manifest(output: Path, name: str = MANIFEST_PATH, trusted: str | None = None) -> Manifest:
     """The files the manifest (or the journal, `name`) says feeds owns, keeping only names feeds
-    writes; and the tokens of runs that may have left temporary files."""
+    writes; and the tokens of runs that may have left temporary files. A manifest whose digest
+    is `trusted` (one that feeds wrote or checked) is taken as it is: a big site's lists
+    hundreds of thousands of names, and checking each took most of the time spent reading it."""
     path = output / name
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        digest = _digest([raw])
+        data = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         return Manifest()
     except (OSError, ValueError) as e:
@@ -322,11 +338,14 @@ def read_manifest(output: Path, name: str = MANIFEST_PATH) -> Manifest:
         return Manifest(found=True, problems=(f"{path} is not a feeds manifest; it is ignored",))
     kept: list[str] = []
     foreign: list[object] = []
-    for f in files:  # one pass: a big archive's manifest lists a hundred thousand files
-        if isinstance(f, str) and is_output_path(f):
-            kept.append(f)
-        else:
-            foreign.append(f)
+    if trusted is not None and digest == trusted:
+        kept = files
+    else:
+        for f in files:  # one pass: a big archive's manifest lists a hundred thousand files
+            if isinstance(f, str) and is_output_path(f):
+                kept.append(f)
+            else:
+                foreign.append(f)
     problems: tuple[str, ...] = ()
     if foreign:
         shown = ", ".join(repr(f)[:80] for f in foreign[:3]) + (" …" if len(foreign) > 3 else "")
@@ -335,7 +354,14 @@ def read_manifest(output: Path, name: str = MANIFEST_PATH) -> Manifest:
             "they are ignored and their files left alone",
         )
     tokens = tuple(r for r in runs if isinstance(r, str) and _is_token(r))
-    return Manifest(tuple(kept), tokens, True, problems)
+    return Manifest(tuple(kept), tokens, True, problems, None if problems else digest)
+
+
+def _digest(chunks: Iterable[bytes]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _recognized(output: Path, recorded: Mapping[str, tuple[str, int, int]]) -> frozenset[str]:

@@ -210,6 +210,45 @@ def test_a_foreign_manifest_is_not_obeyed(tmp_path: Path) -> None:
     assert again.notices == (), "the manifest feeds wrote lists only its own files"
 
 
+def test_a_manifest_feeds_left_is_taken_as_it_is_and_one_changed_since_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checking every name of a big site's manifest took most of the time spent reading it: the
+    manifest the last run left (its digest is in the cache) is taken as it is. Any other bytes,
+    a foreign name added by hand among them, are checked name by name again."""
+    from feeds import publish
+
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 30, seed=4)
+    build_into(seeds, output, cache=cache, limit=5)
+    manifest = output / ".feeds-manifest.json"
+    names = json.loads(manifest.read_text())["files"]
+    checked: list[str] = []
+    real = publish.is_output_path
+    monkeypatch.setattr(
+        publish, "is_output_path", lambda path: bool(checked.append(path)) or real(path)
+    )
+    record = sorted(seeds.rglob("*.md"))[-1]
+
+    def edit(title: str) -> Report:
+        record.write_text(record.read_text().replace("title: ", f"title: {title} ", 1))
+        return build_into(seeds, output, cache=cache, limit=5)
+
+    assert edit("Edited").written
+    assert len(checked) < len(names) / 2, "the names of the manifest feeds left are not checked"
+    (output / "etc").mkdir()
+    (output / "etc" / "passwd").write_text("root:x:0:0")
+    listed = json.loads(manifest.read_text())["files"]
+    manifest.write_text(json.dumps({"files": [*listed, "etc/passwd"], "runs": []}, indent=1))
+    checked.clear()
+    report = edit("Again")
+    assert len(checked) >= len(listed), "a manifest feeds did not leave is checked name by name"
+    (notice,) = report.notices
+    assert "lists 1 name(s) that feeds never writes ('etc/passwd')" in notice
+    assert (output / "etc" / "passwd").read_text() == "root:x:0:0"
+    assert "etc/passwd" not in json.loads(manifest.read_text())["files"]
+
+
 def test_hidden_files_that_look_like_temporary_files_are_left_alone(tmp_path: Path) -> None:
     output = tmp_path / "output"
     build_into(SEEDS, output, cache=tmp_path / "cache")
