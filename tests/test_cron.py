@@ -345,6 +345,40 @@ def test_the_item_store_finds_each_key_it_keeps_and_no_other(tmp_path: Path) -> 
     assert None in found.values(), "out of order, most keys are missed"
 
 
+def test_an_articles_items_far_apart_or_out_of_order_are_each_found_or_missed(
+    tmp_path: Path,
+) -> None:
+    """`get_all` reads an article's items at once when they lie together, as `put` lays them
+    out. A planted file may put them anywhere (megabytes apart, in any order, overlapping):
+    each is still its own item or a miss."""
+    import zlib
+
+    from feeds.itemstore import _HEADER, _RECORD, ItemStore
+
+    article, other = b"a" * 32, b"b" * 32
+    filler = bytes(range(256)) * 8192  # 2 MB between two of the article's items
+    layout = [(article + b"rss", b"<rss item>"), (other + b"rss", filler)]
+    layout += [(article + b"json", b"<json item>"), (article + b"atom", b"<atom item>")]
+    offsets, at = {}, 0
+    for key, item in layout:
+        offsets[key], at = at, at + len(item)
+    records = b"".join(
+        _RECORD.pack(len(key), key, offsets[key], len(item), zlib.crc32(item))
+        for key, item in sorted(layout)
+    )
+    data = b"".join(item for _, item in layout)
+    head = len(layout).to_bytes(_HEADER, "big") + records + zlib.crc32(records).to_bytes(4, "big")
+    (tmp_path / "2024-05-31.items").write_bytes(head + data)
+    store = ItemStore(tmp_path)
+    assert store.get_all("2024-05-31", article) == {
+        b"rss": b"<rss item>",
+        b"json": b"<json item>",
+        b"atom": b"<atom item>",
+    }
+    assert store.get_all("2024-05-31", other) == {b"rss": filler}
+    store.close()
+
+
 def test_unchanged_items_come_from_the_store_not_from_feedgen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
