@@ -45,9 +45,6 @@ class ItemStore:
         self.folder = folder
         self._open: dict[str, _Day | None] = {}
 
-    def get(self, day: str, key: bytes) -> bytes | None:
-        return self.get_all(day, key).get(b"")
-
     def get_all(self, day: str, prefix: bytes) -> dict[bytes, bytes]:
         """The items of `day` whose keys begin with `prefix`, by the rest of their key: an
         article's items in every format (their keys differ only in the format's name, so they
