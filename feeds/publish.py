@@ -106,6 +106,7 @@ class Publisher:
     _staged: list[tuple[Path, Path, str]] = field(default_factory=list)  # (temporary, target, path)
     _notices: list[str] = field(default_factory=list)
     _on_disk: frozenset[str] = frozenset()  # the files the manifest lists
+    _listing: tuple[str, ...] = ()  # the same, in its order (sorted, when feeds wrote it)
     _as_listed: bool = False  # the manifest lists exactly `_owned`, and no run's token
     _digest: str | None = None  # of the manifest on disk, when it lists only names feeds writes
 
@@ -117,6 +118,7 @@ class Publisher:
         self._digest = manifest.digest
         journal = read_manifest(self.output, RUNS_PATH)  # left by a run that did not finish
         self._on_disk = self._owned = frozenset(manifest.files)
+        self._listing = manifest.files
         if journal.files:
             self._owned |= frozenset(journal.files)
         self._runs = tuple(dict.fromkeys((*manifest.runs, *journal.runs)))
@@ -143,7 +145,10 @@ class Publisher:
         many files as were recorded, they are the same ones (the run that left them wrote
         both): they are kept at once, not taken one by one."""
         if len(self._owned) == len(self.recorded):
-            kept = self._owned - but
+            # In the manifest's order: the manifest written at the end is then sorted in one
+            # pass over names already in order (from scratch, 0.15 s at 420,000 names).
+            ordered = self._as_listed and len(self._listing) == len(self._owned)  # no repeats
+            kept = [p for p in self._listing if p not in but] if ordered else self._owned - but
             self._produced.update(dict.fromkeys(kept))
             self._unchanged.extend(kept)
             return
