@@ -122,15 +122,19 @@ def decode_outcome(outline: bytes, texts: bytes | None = None) -> FileOutcome:
     as outlines (`Article.is_outline`); `Damaged` when it cannot be read back."""
     try:
         path, ignored, records, rejected, articles, problems, retry = load(outline)
+        path = _text(path)
         if texts is None:
-            decoded = tuple(_to_article(a, None, (i, -1)) for i, a in enumerate(articles))
+            seen = {path: path}  # its articles' record file and revision: one copy each
+            decoded = tuple(
+                _to_article(a, None, _place(i, -1), seen) for i, a in enumerate(articles)
+            )
         else:
             of, _, each = load(texts)
             if of != outline[:_CHECK].hex() or len(each) != len(articles):
                 raise ValueError("the texts are not those of the outline")
             decoded = tuple(map(_to_article, articles, each))
         return FileOutcome(
-            _text(path),
+            path,
             ignored is True,
             int(records),
             int(rejected),
@@ -185,15 +189,24 @@ _NO_TEXTS: list[Any] = ["", None, None, [], None, None]
 
 
 def _to_article(
-    v: list[Any], texts: list[Any] | None = None, place: tuple[int, int] | None = None
+    v: list[Any],
+    texts: list[Any] | None = None,
+    place: tuple[int, int] | None = None,
+    seen: dict[str, str] | None = None,
 ) -> Article:
-    """The article whole from its outline and `texts`; without them, an outline at `place`."""
+    """The article whole from its outline and `texts`; without them, an outline at `place`.
+    `seen`: the texts already decoded from its file, to share rather than copy."""
     (url, published, updated, provider, topics, related, category, kind, quality, heat,
      is_published, source, revision) = v  # fmt: skip
     title, excerpt, body, images, amp_url, related_texts = texts or _NO_TEXTS
+    source, revision = _text(source), _text(revision)
+    if seen is not None:
+        source, revision = seen.setdefault(source, source), seen.setdefault(revision, revision)
     if related and texts is None:
         assert place is not None
-        inner = tuple(_to_article(r, None, (place[0], j)) for j, r in enumerate(related))
+        inner = tuple(
+            _to_article(r, None, _place(place[0], j), seen) for j, r in enumerate(related)
+        )
     elif related:
         if len(related_texts) != len(related):
             raise ValueError("the texts are not those of the outline")
@@ -217,10 +230,22 @@ def _to_article(
         _maybe_int(quality),
         _maybe_int(heat),
         None if is_published is None else is_published is True,
-        _text(source),
-        _text(revision),
+        source,
+        revision,
         place,
     )
+
+
+_PLACES: dict[tuple[int, int], tuple[int, int]] = {}  # the places most outlines are at
+
+
+def _place(i: int, j: int) -> tuple[int, int]:
+    """An outline's place in its file's outcome, one tuple for all outlines at the same place:
+    a big site holds a million outlines, nearly all at a handful of places (one record a file,
+    a few related articles each)."""
+    if i >= 16 or j >= 16:
+        return (i, j)
+    return _PLACES.setdefault((i, j), (i, j))
 
 
 def provider_to_plain(p: Provider) -> list[Any]:
