@@ -250,16 +250,17 @@ class Cache:
     def outcomes(self, stats: Iterable[FileStat]) -> dict[str, FileOutcome]:
         """The cached outcomes of the files that did not change (as outlines: no texts), read
         in one pass."""
-        current = {s.path: (s.size, s.mtime_ns) for s in stats}
+        current = {s.path: s for s in stats}
         found: dict[str, FileOutcome] = {}
         self._stored = []
         for path, size, mtime, blob in self._db.execute(
             "SELECT path, size, mtime_ns, outcome FROM files"
         ):
             self._stored.append(path)
-            if current.get(path) == (size, mtime):
-                try:
-                    found[path] = codec.decode_outcome(blob)
+            stat = current.get(path)
+            if stat is not None and (stat.size, stat.mtime_ns) == (size, mtime):
+                try:  # the outlines share the scan's path (a million at a big site)
+                    found[path] = codec.decode_outcome(blob, name=stat.path)
                 except codec.Damaged:  # a damaged row only costs a re-read
                     continue
         return found

@@ -117,12 +117,13 @@ def with_texts(outline: Article, texts: Any) -> Article:
         raise Damaged(f"texts that do not fit: {e}") from e
 
 
-def decode_outcome(outline: bytes, texts: bytes | None = None) -> FileOutcome:
+def decode_outcome(outline: bytes, texts: bytes | None = None, name: str = "") -> FileOutcome:
     """The outcome `encode_outcome` stored, with its articles whole when `texts` is given, else
-    as outlines (`Article.is_outline`); `Damaged` when it cannot be read back."""
+    as outlines (`Article.is_outline`); `Damaged` when it cannot be read back. `name`: the
+    file's path as the caller holds it, shared by the outcome when it is the same."""
     try:
         path, ignored, records, rejected, articles, problems, retry = load(outline)
-        path = _text(path)
+        path = name if name and name == path else _text(path)
         if texts is None:
             seen = {path: path}  # its articles' record file and revision: one copy each
             decoded = tuple(

@@ -77,12 +77,12 @@ def ingest(
     known = [_skipped_outcome(s) if s.size < 0 else cached.get(s.path) for s in stats]
     missing = [file.path for file, outcome in zip(stats, known, strict=True) if outcome is None]
     fresh = ordered_map(partial(_ingest_encoded, seeds), missing)
-    for done, outcome in enumerate(known, start=1):
+    for done, (stat, outcome) in enumerate(zip(stats, known, strict=True), start=1):
         if outcome:
             yield outcome, None
         else:
             outline, texts = encoded = next(fresh)
-            outcome = codec.decode_outcome(outline, None if outlines else texts)
+            outcome = codec.decode_outcome(outline, None if outlines else texts, stat.path)
             yield outcome, None if outcome.retry else encoded
         if progress:
             progress(done)
