@@ -196,7 +196,7 @@ def _to_article(
     seen: dict[str, str] | None = None,
 ) -> Article:
     """The article whole from its outline and `texts`; without them, an outline at `place`.
-    `seen`: the texts already decoded from its file, to share rather than copy."""
+    `seen`: the file names and revisions decoded from its file so far, shared, not copied."""
     (url, published, updated, provider, topics, related, category, kind, quality, heat,
      is_published, source, revision) = v  # fmt: skip
     title, excerpt, body, images, amp_url, related_texts = texts or _NO_TEXTS
