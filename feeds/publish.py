@@ -15,7 +15,8 @@ moment leaves every file old or new, and the next run finishes the job:
 
 1. Read the manifest and the journal a killed run may have left: the files owned, and the
    tokens of runs that may have left temporary files. The manifest the last run left (its
-   digest is given, from the cache) is taken as it is; any other is checked name by name.
+   digest is given, from the cache) is taken as it is; any other is checked name by name. A
+   name is checked again before its file is removed, whatever vouched for it.
 2. `claim` every path this run produces (`refused` when a file the tool did not write holds it).
 3. `begin`: before any file is written, write the journal (`.feeds-runs.json`, in the
    manifest's format) listing this run's token and every path owned or claimed that the manifest
@@ -227,6 +228,10 @@ class Publisher:
         self._sweep((*self._runs, self.stager.token), written)
         removed = []
         for path in sorted(self._owned - self._produced.keys()):
+            # Checked again before acting on it: a manifest taken as it is (`trusted`) was
+            # checked when it was written, unless the cache that vouches for it was planted too.
+            if not is_output_path(path):
+                continue
             target = self.output / path
             try:
                 target.unlink(missing_ok=True)
@@ -256,7 +261,8 @@ class Publisher:
         if not marks:
             return
         if folders is None:
-            folders = {path.rpartition("/")[0] for path in (*self._owned, *self._produced)}
+            owned = (path for path in self._owned if is_output_path(path))  # as above
+            folders = {path.rpartition("/")[0] for path in (*owned, *self._produced)}
         for folder in sorted(folders | {""}):
             try:
                 with os.scandir(self.output / folder) as listing:

@@ -249,6 +249,39 @@ def test_a_manifest_feeds_left_is_taken_as_it_is_and_one_changed_since_is_checke
     assert "etc/passwd" not in json.loads(manifest.read_text())["files"]
 
 
+def test_a_planted_manifest_the_cache_vouches_for_still_removes_only_names_feeds_writes(
+    tmp_path: Path,
+) -> None:
+    """The cache's digest of the manifest spares checking its names on reading, never before
+    acting on one: with the manifest and the cache both planted, `etc/passwd` and a file
+    outside the output folder stay."""
+    import sqlite3
+
+    from feeds import codec
+    from feeds.publish import _digest, _manifest_text
+
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 30, seed=4)
+    build_into(seeds, output, cache=cache, limit=5)
+    (output / "etc").mkdir()
+    (output / "etc" / "passwd").write_text("root:x:0:0")
+    (tmp_path / "outside").write_text("keep me")
+    manifest = output / ".feeds-manifest.json"
+    listed = json.loads(manifest.read_text())["files"]
+    planted = _manifest_text(sorted([*listed, "etc/passwd", "../outside"]), [])
+    manifest.write_bytes(b"".join(planted))
+    (database,) = cache.glob("*.sqlite")
+    with sqlite3.connect(database) as db:
+        db.execute(
+            "UPDATE meta SET value = ? WHERE key = 'manifest'", (codec.dump(_digest(planted)),)
+        )
+    record = sorted(seeds.rglob("*.md"))[-1]
+    record.write_text(record.read_text().replace("title: ", "title: Edited ", 1))
+    assert build_into(seeds, output, cache=cache, limit=5).written
+    assert (output / "etc" / "passwd").read_text() == "root:x:0:0"
+    assert (tmp_path / "outside").read_text() == "keep me"
+
+
 def test_hidden_files_that_look_like_temporary_files_are_left_alone(tmp_path: Path) -> None:
     output = tmp_path / "output"
     build_into(SEEDS, output, cache=tmp_path / "cache")
