@@ -25,7 +25,7 @@ import contextlib
 import os
 import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from feeds import files
@@ -36,6 +36,7 @@ _RECORD = struct.Struct(f">B{_KEY}sQII")  # key length, key, offset, length, CRC
 _CHECK = 4
 _MAX_ITEMS = 1 << 22  # a damaged count must not make us read gigabytes
 _ONE_READ = 1 << 20  # bytes: an article's items further apart are read one by one
+_MAX_SHARING = 64  # records looked at for one article's items (feeds writes one per format)
 _MAX_OPEN = 256  # files kept open at once (the oldest opened is closed): a big build reads
 # thousands of days, and subscription documents of rare topics reach back over hundreds
 
@@ -45,12 +46,12 @@ class ItemStore:
         self.folder = folder
         self._open: dict[str, _Day | None] = {}
 
-    def get_all(self, day: str, prefix: bytes) -> dict[bytes, bytes]:
-        """The items of `day` whose keys begin with `prefix`, by the rest of their key: an
-        article's items in every format (their keys differ only in the format's name, so they
-        lie side by side in the file) in one read. Damaged ones are left out (misses)."""
+    def get_all(self, day: str, prefix: bytes, rests: Collection[bytes]) -> dict[bytes, bytes]:
+        """The items of `day` whose keys are `prefix` and one of `rests`, by that rest: an
+        article's items in the formats asked for (their keys differ only in the format's name,
+        so they lie side by side in the file) in one read. Damaged ones are left out (misses)."""
         found = self._index(day)
-        places = found.find_all(prefix) if found is not None else []
+        places = found.find_all(prefix, rests) if found is not None else []
         if found is None or not places:
             return {}
         start, end = places[0][1], max(offset + length for _, offset, length, _ in places)
@@ -155,9 +156,11 @@ class _Day:
             os.close(fd)
             return None
 
-    def find_all(self, prefix: bytes) -> list[tuple[bytes, int, int, int]]:
-        """Where the items whose keys begin with `prefix` are in the file, in the index's order:
-        the rest of each key, the item's offset, length and CRC-32."""
+    def find_all(
+        self, prefix: bytes, rests: Collection[bytes]
+    ) -> list[tuple[bytes, int, int, int]]:
+        """Where the items whose keys are `prefix` and one of `rests` are in the file, sorted by
+        offset: the rest of each key, the item's offset, length and CRC-32."""
         padded, size, width = prefix.ljust(_KEY, b"\0"), _RECORD.size, len(prefix)
         low, high = 0, self._count
         while low < high:  # the first record whose padded key is not below `padded`
@@ -168,15 +171,19 @@ class _Day:
             else:
                 high = middle
         # Every key that begins with `prefix` pads to one that does; so may a shorter key that
-        # `prefix` begins with, if the rest of `prefix` is zero bytes (its length tells).
-        found = []
-        while low < self._count and self._index[low * size + 1 : low * size + 1 + width] == prefix:
+        # `prefix` begins with, if the rest of `prefix` is zero bytes (its length tells). Each
+        # rest asked for is taken once, and only so many records are looked at: feeds writes
+        # one per format, a planted file may hold millions.
+        found: dict[bytes, tuple[int, int, int]] = {}
+        stop = min(self._count, low + _MAX_SHARING)
+        while low < stop and self._index[low * size + 1 : low * size + 1 + width] == prefix:
             length, key, offset, item_length, check = _RECORD.unpack_from(self._index, low * size)
-            start = _HEADER + len(self._index) + _CHECK + offset
-            if length >= width and start + item_length <= self._data:  # within the file
-                found.append((key[width:length], start, item_length, check))
+            rest, start = key[width:length], _HEADER + len(self._index) + _CHECK + offset
+            within = start + item_length <= self._data  # a record may point beyond the file
+            if width <= length <= _KEY and rest in rests and rest not in found and within:
+                found[rest] = (start, item_length, check)
             low += 1
-        return sorted(found, key=lambda place: place[1])
+        return sorted(((rest, *place) for rest, place in found.items()), key=lambda p: p[1])
 
 
 def _pread(fd: int, length: int, offset: int) -> bytes:

@@ -190,7 +190,8 @@ class _Renderer:
             if not missing:
                 continue  # the common case: made for another page of the batch
             # One look-up for every format: an article's items lie side by side in its day's file.
-            found = store.get_all(article.day, self.keys.items(article)) if store else {}
+            wanted = [fmt.encode() for fmt in missing]
+            found = store.get_all(article.day, self.keys.items(article), wanted) if store else {}
             for fmt in missing:
                 stored = found.get(fmt.encode())
                 if stored is None:
