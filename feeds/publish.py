@@ -261,8 +261,9 @@ class Publisher:
         if not marks:
             return
         if folders is None:
-            owned = (path for path in self._owned if is_output_path(path))  # as above
-            folders = {path.rpartition("/")[0] for path in (*owned, *self._produced)}
+            # Each name checked, as above: a trusted manifest's names reach `_produced` too.
+            every = (*self._owned, *self._produced)
+            folders = {path.rpartition("/")[0] for path in every if is_output_path(path)}
         for folder in sorted(folders | {""}):
             try:
                 with os.scandir(self.output / folder) as listing:
@@ -350,7 +351,7 @@ def read_manifest(output: Path, name: str = MANIFEST_PATH, trusted: str | None =
     kept: list[str] = []
     foreign: list[object] = []
     if trusted is not None and digest == trusted:
-        kept = files
+        kept = [f for f in files if type(f) is str]  # what feeds wrote, unless planted too
     else:
         for f in files:  # one pass: a big archive's manifest lists a hundred thousand files
             if isinstance(f, str) and is_output_path(f):

@@ -282,6 +282,34 @@ def test_a_planted_manifest_the_cache_vouches_for_still_removes_only_names_feeds
     assert (tmp_path / "outside").read_text() == "keep me"
 
 
+def test_a_trusted_manifest_naming_a_folder_outside_gets_it_neither_swept_nor_emptied(
+    tmp_path: Path,
+) -> None:
+    """The same at the publisher itself, with what a delta run gives it: a manifest the cache
+    vouches for names a file outside the output folder, the cache records it, and the manifest
+    lists a run's token, so that every folder of every name is swept of that run's temporary
+    files. The folder outside keeps its files."""
+    from feeds.publish import Publisher, _digest, _manifest_text
+
+    output, victim = tmp_path / "output", tmp_path / "victim"
+    output.mkdir()
+    victim.mkdir()
+    token = "0123456789abcdef"
+    (victim / "a.xml").write_text("not feeds'")
+    (victim / f".notes.feeds-{token}.tmp").write_text("not feeds' either")
+    names = ["../victim/a.xml", "all.rss.xml"]
+    planted = _manifest_text(names, [token])
+    (output / ".feeds-manifest.json").write_bytes(b"".join(planted))
+    recorded = {name: ("", 10, 0) for name in names}
+    publisher = Publisher(output, recorded, trusted=_digest(planted))
+    publisher.keep_recorded(but={"all.rss.xml"})
+    publisher.write("all.rss.xml", b"<rss/>")
+    publisher.begin()
+    publisher.finish()
+    assert sorted(p.name for p in victim.iterdir()) == [f".notes.feeds-{token}.tmp", "a.xml"]
+    assert (output / "all.rss.xml").read_bytes() == b"<rss/>"
+
+
 def test_hidden_files_that_look_like_temporary_files_are_left_alone(tmp_path: Path) -> None:
     output = tmp_path / "output"
     build_into(SEEDS, output, cache=tmp_path / "cache")
