@@ -14,9 +14,10 @@ File layout: 8 bytes (big-endian count of items), the index: one fixed-size reco
 (`_RECORD`: the key's length, the key padded to `_KEY` bytes, the item's offset into the data,
 its length and CRC-32), sorted by padded key, then the CRC-32 of those records, then the data.
 Binary and sorted, not JSON: a run reads hundreds of days' indexes (the subscription documents of
-rare topics reach far back) for a few items each, so a key is found by bisecting the index's
-bytes, and only its own record is unpacked. An index out of order only makes misses: a record is
-used only when its key is the one asked for.
+rare topics reach far back) for a few items each, so an article's keys are found by bisecting
+the index's bytes, and only their records are unpacked (an article's items in every format lie
+side by side: one read takes them). An index out of order only makes misses: a record is used
+only when its key is one asked for, once, and a look-up reads no more than its formats' items.
 """
 
 from __future__ import annotations
