@@ -122,7 +122,7 @@ def _build(
     else:
         checked = _check(config, stats, cache, progress)
         outputs = cache.output_fingerprints()  # after reading: a damaged cache may be replaced
-        report, fresh, published = _publish(config, checked, outputs, cache, progress)
+        report, fresh, published, keys = _publish(config, checked, outputs, cache, progress)
         subscribed = {g.file(fmt) for g in published.collection.groups for fmt in config.formats}
         gone, afresh = outputs.keys() - fresh.keys(), not outputs
     cache.store_outputs(fresh, outputs, gone, afresh=afresh)
@@ -134,7 +134,7 @@ def _build(
     if not done:
         cache.keep_index(None, None)
     elif found is None and published is checked:  # last: it says the report is its own
-        _keep_index(config, checked, stats, cache)
+        _keep_index(config, checked, stats, cache, keys)
     if config.websub_hub:
         report = _announce(config, config.websub_hub, subscribed, report)
     return report
@@ -173,9 +173,12 @@ def _delta(
     return report, fresh, found.subscribed
 
 
-def _keep_index(config: Config, checked: Checked, stats: Scan, cache: Cache) -> None:
+def _keep_index(
+    config: Config, checked: Checked, stats: Scan, cache: Cache, keys: dict[int, bytes]
+) -> None:
     """Index a complete build for the next runs (`index.py`), when its articles are outlines
-    (with the cache in memory they are not, and the index would be lost anyway)."""
+    (with the cache in memory they are not, and the index would be lost anyway). `keys`: what
+    each article's items depend on, as the plan found it (`ArticleKeys.content`)."""
     from feeds.index import index_about
 
     groups = checked.collection.groups
@@ -185,7 +188,7 @@ def _keep_index(config: Config, checked: Checked, stats: Scan, cache: Cache) -> 
         return
     cache.keep_index(
         lambda index: index.write(
-            checked.collection, checked.articles, checked.file_problems, stats.digests()
+            checked.collection, checked.articles, checked.file_problems, stats.digests(), keys
         ),
         index_about(config),
     )
@@ -200,17 +203,20 @@ def _publish(
     outputs: dict[str, Known],
     cache: Cache,
     progress: Progress | None,
-) -> tuple[Report, dict[str, Known], Checked]:
+) -> tuple[Report, dict[str, Known], Checked, dict[int, bytes]]:
     """Publish; when one article's item cannot be made (a bug), reject its record, leave it out
-    and publish again: one record never stops the build. Also what was published."""
+    and publish again: one record never stops the build. Also what was published, and what
+    its articles' items depend on (`ArticleKeys.content`, by `id`)."""
     from feeds.render import ItemError
 
     for _ in range(MAX_LEFT_OUT):
         try:
-            return (*_publish_once(config, checked, outputs, cache, progress), checked)
+            report, fresh, keys = _publish_once(config, checked, outputs, cache, progress)
+            return report, fresh, checked, keys
         except ItemError as e:
             checked = _left_out(checked, config, e)
-    return (*_publish_once(config, checked, outputs, cache, progress), checked)
+    report, fresh, keys = _publish_once(config, checked, outputs, cache, progress)
+    return report, fresh, checked, keys
 
 
 def _left_out(checked: Checked, config: Config, error: ItemError) -> Checked:
@@ -254,9 +260,9 @@ def _publish_once(
     outputs: dict[str, Known],
     cache: Cache,
     progress: Progress | None,
-) -> tuple[Report, dict[str, Known]]:
+) -> tuple[Report, dict[str, Known], dict[int, bytes]]:
     """Plan every file, make those whose inputs changed (by fingerprint) and put everything in
-    place (`_put_in_place`)."""
+    place (`_put_in_place`); also what each article's items depend on, as planned."""
     # Imported here, not above: a run with nothing to do never renders, and these modules
     # (feedgen, lxml, nh3, markdown-it) are most of its start-up time.
     from feeds.batches import stored_months
@@ -269,17 +275,20 @@ def _publish_once(
     store = ItemStore(cache.folder / "items")
     reader = OutcomeReader(cache.database)
     whole = Completer(config.seeds, reader).wholes
+    keys: dict[int, bytes] = {}
     planned = [
-        *plan(checked.collection, config, store, whole),
+        *plan(checked.collection, config, store, whole, keys),
         *plan_site(listings(checked.collection), config),
     ]
     try:
-        published = _put_in_place(config, planned, None, outputs, cache, checked.report, progress)
+        report, fresh = _put_in_place(
+            config, planned, None, outputs, cache, checked.report, progress
+        )
     finally:
         store.close()
         reader.close()
     store.prune(stored_months(planned))
-    return published
+    return report, fresh, keys
 
 
 def _put_in_place(

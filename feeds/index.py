@@ -46,14 +46,15 @@ from feeds.fingerprints import ArticleKeys
 from feeds.model import Article, FileOutcome, FileStat, Problem
 from feeds.text import identity_key
 
+# The number under which `members` keeps every article the feeds choose from, with its facts.
+KEPT = -1
 _SECONDARY = {
-    "members_day": "CREATE INDEX members_day ON members (day)",
+    # Not of the rows of `KEPT` (a sixth of them), which no look-up by day asks for.
+    "members_day": f"CREATE INDEX members_day ON members (day) WHERE gid != {KEPT}",
     "urls_url": "CREATE INDEX urls_url ON urls (url)",
     "urls_path": "CREATE INDEX urls_path ON urls (path)",
 }
 _INSERT_MEMBER = "INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-# The number under which `members` keeps every article the feeds choose from, with its facts.
-KEPT = -1
 # Every article of a day some group shows, once (`OutcomeReader.day_members`).
 DAY_MEMBERS = (
     "SELECT gid, time, url, modified, day, path, i, j, content, provider, check_ "
@@ -291,11 +292,13 @@ class Index:
         articles: Sequence[Article],
         problems: Sequence[tuple[str, tuple[Problem, ...]]],
         folders: dict[str, bytes],
+        keys: dict[int, bytes] | None = None,
     ) -> None:
         """Index a full build's collection, and the digests of the seeds folders it was read from
-        (inside the caller's transaction)."""
+        (inside the caller's transaction); `keys`, what its articles' items depend on when the
+        plan found it already (`ArticleKeys.content`, by `id`)."""
         self.clear()
-        members = Members(ArticleKeys(collection, ""))
+        members = Members(ArticleKeys(collection, "", keys))
         db = self.db
         # Loaded first, indexed after: faster than keeping the indexes up to date row by row.
         for name in _SECONDARY:
@@ -464,8 +467,8 @@ class Index:
         `limit` members of that month or newer."""
         start, _ = period_span(month)
         groups = self.db.execute(
-            "SELECT DISTINCT gid FROM members WHERE day >= ? AND day < ? AND gid != ?",
-            (month, month + "~", KEPT),
+            f"SELECT DISTINCT gid FROM members WHERE day >= ? AND day < ? AND gid != {KEPT}",
+            (month, month + "~"),
         )
         # Counted up to `limit + 1` only: a big group has hundreds of thousands of members.
         query = "SELECT count(*) FROM (SELECT 1 FROM members WHERE gid = ? AND time >= ? LIMIT ?)"

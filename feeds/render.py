@@ -58,15 +58,17 @@ def plan(
     config: Config,
     store: ItemStore | None = None,
     whole: Callable[[Sequence[Article]], list[Article]] | None = None,
+    known: dict[int, bytes] | None = None,
 ) -> Iterator[Planned]:
     """Every feed file, in a stable order: each group's pages in each format. With a `store`,
     items made by earlier runs are reused, and the items of each archive month are kept.
     Articles that are outlines are made `whole` before their items are made
-    (`complete.Completer`)."""
+    (`complete.Completer`). What each article's items depend on (`ArticleKeys.content`) is
+    put in `known`, when given: the index of the build keeps it too."""
     grouped = [(index, page) for index, group in enumerate(collection.groups)
                for page in pages(group, config)]  # fmt: skip
     days = _days(page for _, page in grouped)
-    return plan_pages(grouped, collection, config, days, store, whole)
+    return plan_pages(grouped, collection, config, days, store, whole, known)
 
 
 def plan_pages(
