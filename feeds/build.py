@@ -311,34 +311,33 @@ def _put_in_place(
         publisher.keep_recorded(but=changing)
     folder = os.fspath(config.output) + os.sep  # joined as text: pathlib costs more than stat
     fresh: dict[str, Known] = {}
-    todo = []
-    batches: dict[Batch, list[tuple[Planned, Path]]] = {}
+    batches: dict[Batch, list[Planned]] = {}
     for item in planned:
         known = outputs.get(item.path)
         if known and known[0] == item.fingerprint and _stat(folder + item.path) == known[1:]:
             if publisher.keep(item.path):
                 fresh[item.path] = known
-        elif (target := publisher.claim(item.path)) is not None:
-            todo.append(item)
-            batches.setdefault(item.batch, []).append((item, target))
-    report_target = publisher.claim(REPORT_PATH)
+        elif publisher.claim(item.path):
+            batches.setdefault(item.batch, []).append(item)
+    report_claimed = publisher.claim(REPORT_PATH)
     gc.freeze()  # the plan too: workers' collections must not write to (and so copy) its pages
     try:
         publisher.begin()
         # A delta run (`changing` given) makes its files in its own process: its memory is
         # bounded by its work, and each forked worker would add a copy of what it touches.
         _render(list(batches.values()), publisher, progress, may_fork=changing is None)
-        if report_target:
+        if report_claimed:
             records = report.records_json_bytes()
-            publisher.add(REPORT_PATH, publisher.stager.stage(report_target, records))
+            publisher.add(REPORT_PATH, publisher.stager.stage(REPORT_PATH, records))
         published = publisher.finish()
     except BaseException:
         publisher.abort()
         raise
     cache.put(MANIFEST_DIGEST, published.manifest)
-    for item in todo:  # stat after `finish`: the files are in place now
-        fresh[item.path] = (item.fingerprint, *_stat(folder + item.path))
-    if report_target:  # recorded too, to be recognized as ours (its fingerprint: none)
+    for batch in batches.values():  # stat after `finish`: the files are in place now
+        for item in batch:
+            fresh[item.path] = (item.fingerprint, *_stat(folder + item.path))
+    if report_claimed:  # recorded too, to be recognized as ours (its fingerprint: none)
         fresh[REPORT_PATH] = ("", *_stat(folder + REPORT_PATH))
     report = replace(
         report,
@@ -367,7 +366,7 @@ PARALLEL_WORK = 100_000  # items: less is made in this process (a small site)
 
 
 def _render(
-    batches: list[list[tuple[Planned, Path]]],
+    batches: list[list[Planned]],
     publisher: Publisher,
     progress: Progress | None,
     may_fork: bool,
@@ -377,21 +376,21 @@ def _render(
     make = partial(_make_batch, publisher.stager)
     in_workers = may_fork and sum(_work(batch) for batch in batches) >= PARALLEL_WORK
     done, total = 0, sum(len(batch) for batch in batches)
-    for stage in sorted({batch[0][0].stage for batch in batches}):
-        ordered = sorted((b for b in batches if b[0][0].stage == stage), key=_work, reverse=True)
-        for staged in _made(make, ordered, in_workers):
-            for path, temporary in staged:
-                publisher.add(path, temporary)
-            done += len(staged)
+    for stage in sorted({batch[0].stage for batch in batches}):
+        ordered = sorted((b for b in batches if b[0].stage == stage), key=_work, reverse=True)
+        for batch, staged in zip(ordered, _made(make, ordered, in_workers), strict=True):
+            for item, was_staged in zip(batch, staged, strict=True):
+                publisher.add(item.path, was_staged)
+            done += len(batch)
             if progress:
                 progress("feeds written", done, total)
 
 
 def _made(
-    make: Callable[[list[tuple[Planned, Path]]], list[tuple[str, Path | None]]],
-    ordered: list[list[tuple[Planned, Path]]],
+    make: Callable[[list[Planned]], list[bool]],
+    ordered: list[list[Planned]],
     in_workers: bool,
-) -> Iterator[list[tuple[str, Path | None]]]:
+) -> Iterator[list[bool]]:
     """Each batch made, in order; on every core when there is enough work. A forked worker ends
     up with a private copy of every page of the parent's memory it touched: for a delta run's
     few thousand items that costs more memory than the cores save time (the same seconds,
@@ -409,14 +408,14 @@ def _made(
         yield from ordered_map(make, work, min_items=2, fresh=new_workers)
 
 
-def _work(batch: list[tuple[Planned, Path]]) -> int:
-    return sum(item.size for item, _ in batch)
+def _work(batch: list[Planned]) -> int:
+    return sum(item.size for item in batch)
 
 
-def _make_batch(stager: Stager, batch: list[tuple[Planned, Path]]) -> list[tuple[str, Path | None]]:
-    """Make a batch's files and stage them beside their targets (in a worker process: only the
-    names of the staged files travel back)."""
-    return [(item.path, stager.stage(target, item.make())) for item, target in batch]
+def _make_batch(stager: Stager, batch: list[Planned]) -> list[bool]:
+    """Make a batch's files and stage them beside their targets; whether each was (in a worker
+    process: only these travel back)."""
+    return [stager.stage(item.path, item.make()) for item in batch]
 
 
 def _check(

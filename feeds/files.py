@@ -7,6 +7,7 @@ The one way `feeds` writes a file, for the output folder (`publish.py`) and the 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -23,13 +24,11 @@ FSYNC_EACH_MAX = 5_000
 _IN_FLIGHT = 16
 
 
-def stage(target: Path, chunks: Iterable[bytes], *, mode: int, name: str) -> Path:
-    """A new file `name` beside `target`, holding `chunks`, ready to be renamed over `target`.
-    The name must be one nothing else uses (it is created exclusively): cheaper than a random
-    one, which costs a look-up for every file of a big build."""
-    temporary = target.with_name(name)
+def stage(temporary: str, chunks: Iterable[bytes], *, mode: int) -> None:
+    """A new file `temporary` holding `chunks`, ready to be renamed over the file it stands
+    beside. The name must be one nothing else uses (it is created exclusively): cheaper than a
+    random one, which costs a look-up for every file of a big build."""
     _write(temporary, chunks, mode, os.O_EXCL)
-    return temporary
 
 
 def replace(
@@ -59,17 +58,18 @@ def replace(
         _sync(target.parent, os.O_RDONLY | os.O_DIRECTORY)
 
 
-def _write(path: Path, chunks: Iterable[bytes], mode: int, exclusive: int = 0) -> None:
+def _write(path: Path | str, chunks: Iterable[bytes], mode: int, exclusive: int = 0) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | exclusive, mode)
     try:
         with os.fdopen(fd, "wb") as f:
             f.writelines(chunks)
     except BaseException:
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
         raise
 
 
-def _sync(path: Path, flags: int) -> None:
+def _sync(path: Path | str, flags: int) -> None:
     fd = os.open(path, flags)
     try:
         os.fsync(fd)
@@ -77,11 +77,11 @@ def _sync(path: Path, flags: int) -> None:
         os.close(fd)
 
 
-def _sync_any(path: Path) -> None:
-    _sync(path, os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0))
+def _sync_any(path: Path | str) -> None:
+    _sync(path, os.O_RDONLY | (os.O_DIRECTORY if os.path.isdir(path) else 0))
 
 
-def flush(paths: Collection[Path]) -> None:
+def flush(paths: Collection[Path | str]) -> None:
     """Wait until the bytes of `paths` (files, or folders after renames in them) are on disk."""
     if not paths:
         return

@@ -70,22 +70,35 @@ class Published:
 @dataclass(frozen=True, slots=True)
 class Stager:
     """Writes a file's new bytes beside it, ready to be renamed over it: what a worker process
-    needs of the publisher (it is inherited, not sent)."""
+    needs of the publisher (it is inherited, not sent). Files are known by their paths in the
+    output folder, joined to it as text when they are written: a cold build of 300,000 records
+    stages a quarter of a million files, and a `Path` for each target and each temporary file,
+    held until they were renamed, was a third of its largest process."""
 
+    output: str  # the output folder, ending with a separator
     mode: int  # of new files: what the umask allows
     token: str  # this run's: marks its temporary files as its own
 
-    def stage(self, target: Path, data: bytes) -> Path | None:
-        """A temporary file beside `target` holding `data`; None when `target` already holds
-        exactly `data`."""
+    def target(self, path: str) -> str:
+        return self.output + path
+
+    def temporary(self, path: str) -> str:
+        """Where `path`'s new bytes are staged: beside its file, one name per target and run."""
+        folder, slash, name = path.rpartition("/")
+        return f"{self.output}{folder}{slash}.{name}.feeds-{self.token}.tmp"
+
+    def stage(self, path: str, data: bytes) -> bool:
+        """Write `data` beside the file of `path` (`temporary`); False, writing nothing, when
+        the file already holds exactly `data`."""
+        target = self.output + path
         try:
             if _same_chunks(target, [data]):
-                return None
-            target.parent.mkdir(parents=True, exist_ok=True)
-            name = f".{target.name}.feeds-{self.token}.tmp"  # one per target and run
-            return files.stage(target, (data,), mode=self.mode, name=name)
+                return False
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            files.stage(self.temporary(path), (data,), mode=self.mode)
         except OSError as e:
             raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
+        return True
 
 
 @dataclass
@@ -104,7 +117,7 @@ class Publisher:
     _written: list[str] = field(default_factory=list)
     _unchanged: list[str] = field(default_factory=list)
     _refused: list[str] = field(default_factory=list)
-    _staged: list[tuple[Path, Path, str]] = field(default_factory=list)  # (temporary, target, path)
+    _staged: list[str] = field(default_factory=list)  # paths whose new bytes are staged
     _notices: list[str] = field(default_factory=list)
     _on_disk: frozenset[str] = frozenset()  # the files the manifest lists
     _listing: tuple[str, ...] = ()  # the same, in its order (sorted, when feeds wrote it)
@@ -114,7 +127,8 @@ class Publisher:
     def __post_init__(self) -> None:
         umask = os.umask(0)
         os.umask(umask)
-        self.stager = Stager(0o666 & ~umask, secrets.token_hex(8))
+        folder = os.path.join(os.fspath(self.output), "")
+        self.stager = Stager(folder, 0o666 & ~umask, secrets.token_hex(8))
         manifest = read_manifest(self.output, trusted=self.trusted)
         self._digest = manifest.digest
         journal = read_manifest(self.output, RUNS_PATH)  # left by a run that did not finish
@@ -136,9 +150,8 @@ class Publisher:
             )
 
     def write(self, path: str, data: bytes) -> None:
-        target = self.claim(path)
-        if target is not None:
-            self.add(path, self.stager.stage(target, data))
+        if self.claim(path):
+            self.add(path, self.stager.stage(path, data))
 
     def keep_recorded(self, but: Set[str]) -> None:
         """Every recorded file (the last run's) stays as it is, but those in `but` (what a delta
@@ -165,10 +178,10 @@ class Publisher:
         self._unchanged.append(path)
         return True
 
-    def claim(self, path: str) -> Path | None:
-        """`path` is produced by this run: where to write it, or None when a file this tool did
-        not write holds the place (it is left alone, and reported)."""
-        return self.output / path if self._take(path) else None
+    def claim(self, path: str) -> bool:
+        """`path` is produced by this run: whether to write it (False when a file this tool did
+        not write holds the place: it is left alone, and reported)."""
+        return self._take(path)
 
     def _take(self, path: str) -> bool:
         # Names joined as text: a run that keeps tens of thousands of files would spend more on
@@ -192,13 +205,10 @@ class Publisher:
         runs = (*self._runs, self.stager.token)
         self._write(RUNS_PATH, _RUNS_TEMPORARY, _manifest_text(sorted(unlisted), runs))
 
-    def add(self, path: str, staged: Path | None) -> None:
-        """The claimed `path`, staged by `Stager.stage` (here or in another process): put in
-        place by `finish`; None when its bytes were unchanged."""
-        if staged is None:
-            self._unchanged.append(path)
-        else:
-            self._staged.append((staged, self.output / path, path))
+    def add(self, path: str, staged: bool) -> None:
+        """The claimed `path`, `staged` by `Stager.stage` (here or in another process): put in
+        place by `finish`; else its bytes were unchanged."""
+        (self._staged if staged else self._unchanged).append(path)
 
     def abort(self) -> None:
         """Drop every staged file, a worker's too: the output stays as it was."""
@@ -208,18 +218,18 @@ class Publisher:
     def finish(self) -> Published:
         """Put the staged files in place, remove owned files that were not produced this time,
         then record what is owned now (step 5)."""
+        stager = self.stager
         try:  # the new bytes on disk before any takes its real name
-            files.flush([temporary for temporary, _, _ in self._staged])
+            files.flush([stager.temporary(path) for path in self._staged])
         except OSError as e:
             raise OutputError(f"cannot write to {self.output}: {e.strerror or e}") from e
-        for temporary, target, path in self._staged:
+        for path in self._staged:
             try:
-                os.replace(temporary, target)
+                os.replace(stager.temporary(path), stager.target(path))
             except OSError as e:
-                raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
-            self._written.append(path)
-        folders = {target.parent for _, target, _ in self._staged}
-        self._staged.clear()
+                raise OutputError(f"cannot write {stager.target(path)}: {e.strerror or e}") from e
+        self._written, self._staged = self._staged, []
+        folders = {os.path.dirname(stager.target(path)) for path in self._written}
         with contextlib.suppress(OSError):  # the renames on disk: a crash now keeps new files
             files.flush(folders)
         # First: a vanished group's folder may hold a killed run's temporary file, and must end
@@ -401,13 +411,13 @@ def _has_visible_entries(folder: Path) -> bool:
         return False
 
 
-def _same_chunks(target: Path, chunks: list[bytes]) -> bool:
+def _same_chunks(target: Path | str, chunks: list[bytes]) -> bool:
     """Whether `target` holds exactly these bytes, compared piece by piece."""
     try:
-        st = target.stat()
+        st = os.stat(target)
         if st.st_size != sum(map(len, chunks)) or not stat.S_ISREG(st.st_mode):
             return False
-        with target.open("rb") as file:
+        with open(target, "rb") as file:
             return all(file.read(len(chunk)) == chunk for chunk in chunks)
     except FileNotFoundError:
         return False
