@@ -116,14 +116,15 @@ def _build(
     # the index.
     outputs: Mapping[str, Known] = cache.output_rows()
     found = _delta(config, stats, cache, last, outputs, progress) if last and in_place else None
+    indexed = False
     if found is not None:
         report, fresh, subscribed = found
         gone, afresh = {*report.removed, *report.refused}, False
     else:
         checked = _check(config, stats, cache, progress)
         outputs = cache.output_fingerprints()  # after reading: a damaged cache may be replaced
-        report, fresh, published, keys = _publish(config, checked, outputs, cache, progress)
-        subscribed = {g.file(fmt) for g in published.collection.groups for fmt in config.formats}
+        report, fresh, checked, indexed = _publish(config, checked, stats, outputs, cache, progress)
+        subscribed = {g.file(fmt) for g in checked.collection.groups for fmt in config.formats}
         gone, afresh = outputs.keys() - fresh.keys(), not outputs
     cache.store_outputs(fresh, outputs, gone, afresh=afresh)
     cache.put("report", codec.report_to_plain(_as_kept(report)))
@@ -132,9 +133,11 @@ def _build(
     done = (found is not None or checked.complete) and not report.refused
     cache.put("state", state if done else None)
     if not done:
-        cache.keep_index(None, None)
-    elif found is None and published is checked:  # last: it says the report is its own
-        _keep_index(config, checked, stats, cache, keys)
+        cache.keep_index(None)
+    elif indexed:  # last: it says the report is its own
+        from feeds.index import index_about
+
+        cache.describe_index(index_about(config))
     if config.websub_hub:
         report = _announce(config, config.websub_hub, subscribed, report)
     return report
@@ -166,31 +169,27 @@ def _delta(
     # every record when the index no longer gives a page the rows it was planned from (its
     # pages' rows are read again as they are made).
     except (ItemError, codec.Damaged, sqlite3.Error):
-        cache.keep_index(None, None)
+        cache.keep_index(None)
         return None
     finally:
         found.close()
     return report, fresh, found.subscribed
 
 
-def _keep_index(
-    config: Config, checked: Checked, stats: Scan, cache: Cache, keys: dict[int, bytes]
-) -> None:
-    """Index a complete build for the next runs (`index.py`), when its articles are outlines
-    (with the cache in memory they are not, and the index would be lost anyway). `keys`: what
-    each article's items depend on, as the plan found it (`ArticleKeys.content`)."""
-    from feeds.index import index_about
-
+def _keep_index(checked: Checked, stats: Scan, cache: Cache, keys: dict[int, bytes]) -> bool:
+    """Index a full build for the next runs (`index.py`), when its articles are outlines (with
+    the cache in memory they are not, and the index would be lost anyway); whether it was. The
+    index is not described (`Cache.describe_index`) until the build is done. What each
+    article's items depend on (`ArticleKeys.content`) is put in `keys`, for the plan."""
     groups = checked.collection.groups
     if cache.database is None or cache.replaced:  # an index of records the cache lost
-        return
+        return False
     if any(a.place is None for g in groups for a in g.articles):
-        return
-    cache.keep_index(
+        return False
+    return cache.keep_index(
         lambda index: index.write(
             checked.collection, checked.articles, checked.file_problems, stats.digests(), keys
-        ),
-        index_about(config),
+        )
     )
 
 
@@ -200,23 +199,28 @@ MAX_LEFT_OUT = 10  # articles whose items cannot be made, left out before the ru
 def _publish(
     config: Config,
     checked: Checked,
+    stats: Scan,
     outputs: dict[str, Known],
     cache: Cache,
     progress: Progress | None,
-) -> tuple[Report, dict[str, Known], Checked, dict[int, bytes]]:
+) -> tuple[Report, dict[str, Known], Checked, bool]:
     """Publish; when one article's item cannot be made (a bug), reject its record, leave it out
-    and publish again: one record never stops the build. Also what was published, and what
-    its articles' items depend on (`ArticleKeys.content`, by `id`)."""
+    and publish again: one record never stops the build. Also what was published, and whether
+    its index was written (`_keep_index`): not when an article was left out, which the index
+    of its record's outcome would not say."""
     from feeds.render import ItemError
 
+    index_of: Scan | None = stats  # the scan the index is of; none once an article is left out
     for _ in range(MAX_LEFT_OUT):
         try:
-            report, fresh, keys = _publish_once(config, checked, outputs, cache, progress)
-            return report, fresh, checked, keys
+            report, fresh, indexed = _publish_once(
+                config, checked, index_of, outputs, cache, progress
+            )
+            return report, fresh, checked, indexed
         except ItemError as e:
-            checked = _left_out(checked, config, e)
-    report, fresh, keys = _publish_once(config, checked, outputs, cache, progress)
-    return report, fresh, checked, keys
+            checked, index_of = _left_out(checked, config, e), None
+    report, fresh, _ = _publish_once(config, checked, None, outputs, cache, progress)
+    return report, fresh, checked, False
 
 
 def _left_out(checked: Checked, config: Config, error: ItemError) -> Checked:
@@ -257,12 +261,14 @@ def _left_out(checked: Checked, config: Config, error: ItemError) -> Checked:
 def _publish_once(
     config: Config,
     checked: Checked,
+    stats: Scan | None,
     outputs: dict[str, Known],
     cache: Cache,
     progress: Progress | None,
-) -> tuple[Report, dict[str, Known], dict[int, bytes]]:
-    """Plan every file, make those whose inputs changed (by fingerprint) and put everything in
-    place (`_put_in_place`); also what each article's items depend on, as planned."""
+) -> tuple[Report, dict[str, Known], bool]:
+    """Index the build (`_keep_index`, given the `stats` it was read from), plan every file,
+    make those whose inputs changed (by fingerprint) and put everything in place
+    (`_put_in_place`); also whether it was indexed."""
     # Imported here, not above: a run with nothing to do never renders, and these modules
     # (feedgen, lxml, nh3, markdown-it) are most of its start-up time.
     from feeds.batches import stored_months
@@ -275,7 +281,10 @@ def _publish_once(
     store = ItemStore(cache.folder / "items")
     reader = OutcomeReader(cache.database)
     whole = Completer(config.seeds, reader).wholes
+    # Indexed first: this process holds the least now (not the plan, nor the files made), and
+    # a big site's index takes a fifth of its memory while it is written.
     keys: dict[int, bytes] = {}
+    indexed = stats is not None and _keep_index(checked, stats, cache, keys)
     planned = [
         *plan(checked.collection, config, store, whole, keys),
         *plan_site(listings(checked.collection), config),
@@ -288,7 +297,7 @@ def _publish_once(
         store.close()
         reader.close()
     store.prune(stored_months(planned))
-    return report, fresh, keys
+    return report, fresh, indexed
 
 
 def _put_in_place(
@@ -427,7 +436,7 @@ def _check(
     # keeps forked workers from touching (and so copying) their memory pages.
     gc.disable()
     if cache:  # the record outcomes change now: the index would describe other ones
-        cache.keep_index(None, None)
+        cache.keep_index(None)
     try:
         return _read_and_collect(config, stats, cache, progress)
     finally:

@@ -347,16 +347,19 @@ class Cache:
 
         return None if self._memory else Index(self._db)
 
-    @_guarded(lambda: None)
-    def keep_index(self, write: Callable[[Index], None] | None, about: IndexAbout | None) -> None:
-        """Write the index (`write`, in one transaction) and what it was written for (`about`);
-        with `write` None, say there is none: before a run changes the record files' outcomes,
-        so that an index never describes other files than those."""
+    @_guarded(lambda: False)
+    def keep_index(self, write: Callable[[Index], None] | None) -> bool:
+        """Say there is no index, and write a new one's rows (`write`, in one transaction; none
+        when None), which describe nothing until `describe_index` says what they were written
+        for: a full build does once it is done. Whether they were written. Called with None
+        before a run changes the record files' outcomes, so that an index never describes other
+        files than those."""
         with self._transaction():
             self._db.execute("DELETE FROM meta WHERE key = 'index'")
-            if write is not None and about is not None and (found := self.index()) is not None:
-                write(found)
-                self.describe_index(about)
+            if write is None or (found := self.index()) is None:
+                return False
+            write(found)
+        return True
 
     def describe_index(self, about: IndexAbout) -> None:
         """Say what the index describes now (in the caller's transaction: a delta run's)."""

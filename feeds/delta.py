@@ -288,7 +288,7 @@ def run(
             )
         reader.close()
         store.close()
-        cache.keep_index(None, None)
+        cache.keep_index(None)
         cache.store_outcomes(parsed)  # read once: the full way takes them from the cache
         return None
 
