@@ -65,3 +65,42 @@ def test_a_related_article_that_cannot_be_made_is_dropped_and_its_record_kept(
     ]
     assert not (tmp_path / "out" / "providers" / "cnet-com.rss.xml").exists()
     assert (tmp_path / "out" / "providers" / "cnbc-com.rss.xml").exists()
+
+
+def test_the_run_after_a_build_that_left_an_article_out_still_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index of a build is kept only when no article was left out: it would describe the
+    record's outcome (an accepted article), not what the build did with it. The next run after
+    another change still rejects the record, says why, and writes what a cold build writes."""
+    seeds = tmp_path / "seeds"
+    write_corpus(seeds, 80, seed=6)
+    real = feeds.items.item_html
+
+    def breaks_on_one(article: Article) -> str:
+        if "cursed" in article.url:
+            raise RecursionError("a bug met on this record")
+        return real(article)
+
+    monkeypatch.setattr(feeds.items, "item_html", breaks_on_one)
+    write_record(
+        seeds,
+        "cursed.md",
+        "title: A cursed story\nwebUrl: https://example.com/cursed\n"
+        "publishedDateTime: 2024-01-01T09:00:00Z\ntopics: [AI]",
+    )
+    first = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache", limit=10)
+    assert (first.rejected, first.accepted) == (1, 80)
+    edited = sorted(seeds.rglob("*.md"))[3]
+    edited.write_text(edited.read_text().replace("title: ", "title: Edited ", 1))
+    again = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache", limit=10)
+    assert again.parsed == 1
+    assert (again.rejected, again.accepted) == (1, 80)
+    assert [str(p) for p in again.rejections] == [
+        "cursed.md: error: could not be written into a feed: RecursionError: a bug met on this "
+        "record (a bug in feeds; please report it)"
+    ]
+    cold = build_into(seeds, tmp_path / "cold", cache=tmp_path / "cold-cache", limit=10)
+    assert visible(tmp_path / "out") == visible(tmp_path / "cold")
+    assert any("Edited" in text.decode() for text in visible(tmp_path / "out").values())
+    assert cold.rejected == 1
