@@ -17,11 +17,14 @@ def visible(folder: Path) -> dict[str, bytes]:
     return {p: d for p, d in files_of(folder).items() if not p.startswith(".")}
 
 
-def test_an_item_that_cannot_be_made_rejects_its_record_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    seeds = tmp_path / "seeds"
-    write_corpus(seeds, 80, seed=6)
+CURSED_REJECTED = (
+    "cursed.md: error: could not be written into a feed: RecursionError: a bug met on this "
+    "record (a bug in feeds; please report it)"
+)
+
+
+def _items_break_on_cursed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Making the item of an article whose URL says "cursed" fails, as a bug would."""
     real = feeds.items.item_html
 
     def breaks_on_one(article: Article) -> str:
@@ -30,19 +33,28 @@ def test_an_item_that_cannot_be_made_rejects_its_record_only(
         return real(article)
 
     monkeypatch.setattr(feeds.items, "item_html", breaks_on_one)  # workers are forked: they too
-    build_into(seeds, tmp_path / "without", cache=tmp_path / "c1", limit=10)
+
+
+def _write_cursed(seeds: Path) -> None:
     write_record(
         seeds,
         "cursed.md",
         "title: A cursed story\nwebUrl: https://example.com/cursed\n"
         "publishedDateTime: 2024-01-01T09:00:00Z\ntopics: [AI]",
     )
+
+
+def test_an_item_that_cannot_be_made_rejects_its_record_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeds = tmp_path / "seeds"
+    write_corpus(seeds, 80, seed=6)
+    _items_break_on_cursed(monkeypatch)
+    build_into(seeds, tmp_path / "without", cache=tmp_path / "c1", limit=10)
+    _write_cursed(seeds)
     report = build_into(seeds, tmp_path / "with", cache=tmp_path / "c2", limit=10)
     assert (report.rejected, report.accepted) == (1, 80)
-    assert [str(p) for p in report.rejections] == [
-        "cursed.md: error: could not be written into a feed: RecursionError: a bug met on this "
-        "record (a bug in feeds; please report it)"
-    ]
+    assert [str(p) for p in report.rejections] == [CURSED_REJECTED]
     assert visible(tmp_path / "with") == visible(tmp_path / "without")
 
 
@@ -75,20 +87,8 @@ def test_the_run_after_a_build_that_left_an_article_out_still_says_why(
     another change still rejects the record, says why, and writes what a cold build writes."""
     seeds = tmp_path / "seeds"
     write_corpus(seeds, 80, seed=6)
-    real = feeds.items.item_html
-
-    def breaks_on_one(article: Article) -> str:
-        if "cursed" in article.url:
-            raise RecursionError("a bug met on this record")
-        return real(article)
-
-    monkeypatch.setattr(feeds.items, "item_html", breaks_on_one)
-    write_record(
-        seeds,
-        "cursed.md",
-        "title: A cursed story\nwebUrl: https://example.com/cursed\n"
-        "publishedDateTime: 2024-01-01T09:00:00Z\ntopics: [AI]",
-    )
+    _items_break_on_cursed(monkeypatch)
+    _write_cursed(seeds)
     first = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache", limit=10)
     assert (first.rejected, first.accepted) == (1, 80)
     edited = sorted(seeds.rglob("*.md"))[3]
@@ -96,10 +96,7 @@ def test_the_run_after_a_build_that_left_an_article_out_still_says_why(
     again = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache", limit=10)
     assert again.parsed == 1
     assert (again.rejected, again.accepted) == (1, 80)
-    assert [str(p) for p in again.rejections] == [
-        "cursed.md: error: could not be written into a feed: RecursionError: a bug met on this "
-        "record (a bug in feeds; please report it)"
-    ]
+    assert [str(p) for p in again.rejections] == [CURSED_REJECTED]
     cold = build_into(seeds, tmp_path / "cold", cache=tmp_path / "cold-cache", limit=10)
     assert visible(tmp_path / "out") == visible(tmp_path / "cold")
     assert any("Edited" in text.decode() for text in visible(tmp_path / "out").values())
