@@ -223,6 +223,9 @@ def measure(name: str, command: Sequence[str], cwd: Path, logs: Path, timeout: f
     result = logs / f"{slug}.json"
     result.unlink(missing_ok=True)
     wrapped = [sys.executable, "-I", "-S", "-c", WRAPPER, str(result), *command]
+    # What earlier steps wrote goes to disk first: else the kernel writes it out during this
+    # step, which it slows (a cold build at 1,000,000 records leaves gigabytes behind it).
+    os.sync()
     with open(logs / f"{slug}.out", "wb") as out, open(logs / f"{slug}.err", "wb") as err:
         busy = _busy_seconds()
         started = time.perf_counter()
