@@ -295,8 +295,9 @@ class Index:
         keys: dict[int, bytes] | None = None,
     ) -> None:
         """Index a full build's collection, and the digests of the seeds folders it was read from
-        (inside the caller's transaction); `keys`, what its articles' items depend on when the
-        plan found it already (`ArticleKeys.content`, by `id`)."""
+        (inside the caller's transaction). What its articles' items depend on
+        (`ArticleKeys.content`, by `id`) is put in `keys`, when given: the plan takes it from
+        there."""
         self.clear()
         members = Members(ArticleKeys(collection, "", keys))
         db = self.db

@@ -63,8 +63,8 @@ def plan(
     """Every feed file, in a stable order: each group's pages in each format. With a `store`,
     items made by earlier runs are reused, and the items of each archive month are kept.
     Articles that are outlines are made `whole` before their items are made
-    (`complete.Completer`). What each article's items depend on (`ArticleKeys.content`) is
-    put in `known`, when given: the index of the build keeps it too."""
+    (`complete.Completer`). `known`: what articles' items depend on (`ArticleKeys.content`, by
+    `id`) as far as the build's index found it already; what the plan finds is added."""
     grouped = [(index, page) for index, group in enumerate(collection.groups)
                for page in pages(group, config)]  # fmt: skip
     days = _days(page for _, page in grouped)
@@ -126,8 +126,8 @@ def _days(every: Iterable[Page]) -> dict[str, dict[int, Article]]:
 @dataclass(slots=True)
 class _PageMaker:
     """Makes one page's file (`Planned.make`): four references, where a closure took six objects
-    (a big site plans a file for every page in every format: 256,000 at 300,000 records, and
-    the closures were 100 MB of the build's largest process)."""
+    (a big site plans a file for every page in every format, 256,000 at 300,000 records: 320
+    bytes less each, and the largest process of that cold build went from 555 MB to 502 MB)."""
 
     renderer: _Renderer
     page: Page
@@ -209,8 +209,8 @@ class _Renderer:
             # One look-up for every format: an article's items lie side by side in its day's file.
             wanted = [fmt.encode() for fmt in missing]
             found = store.get_all(article.day, self.keys.items(article), wanted) if store else {}
-            for fmt in missing:
-                stored = found.get(fmt.encode())
+            for fmt, key in zip(missing, wanted, strict=True):
+                stored = found.get(key)
                 if stored is None:
                     lacking.append(article)
                     break
