@@ -38,15 +38,13 @@ cold build.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial
 from operator import itemgetter
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from feeds import codec
 from feeds.cache import Cache, IndexAbout, OutcomeReader
@@ -60,8 +58,6 @@ from feeds.index import (
     Index,
     Indexed,
     Members,
-    Row,
-    checked_row,
     feed_keys,
     from_micros,
     index_about,
@@ -70,15 +66,16 @@ from feeds.index import (
 from feeds.ingest import ingest
 from feeds.itemstore import ItemStore
 from feeds.model import Article, FileOutcome, FileStat, Problem, Provider
-from feeds.pages import Page
+from feeds.pages import Cut, Page, layout, periods
 from feeds.paths import REPORT_PATH
+from feeds.remake import Batches, Wanted
 from feeds.report import Report
 from feeds.scan import Scan, position
 from feeds.site import Listing, plan_site
 from feeds.slugs import provider_slug, topic_slug
 
 if TYPE_CHECKING:
-    from feeds.batches import Batch, Planned
+    from feeds.batches import Planned
 
 MAX_CHANGED = 1_000
 
@@ -87,46 +84,6 @@ Progress = Callable[[str, int, int], None]
 
 class Declined(Exception):
     """The delta way cannot vouch for the result here: go the full way."""
-
-
-# A page of a group, in its newest-first order: (period, older, first, stop); `period` None is
-# the subscription document, else the month or day of an archive page; ranks `first` to `stop`
-# are its members.
-Cut = tuple[str | None, str | None, int, int]
-
-
-def periods(day_counts: Mapping[str, int], split_over: int) -> list[tuple[str, int]]:
-    """A group's archive periods, newest first, with how many members each has, from its members
-    on each day, newest first: a month, or its days when it has more than `split_over`."""
-    # Plain dicts, not Counters (whose missing keys cost a Python call): a delta run cuts a few
-    # hundred groups' periods, from hundreds of days each.
-    in_month: dict[str, int] = {}
-    for day, n in day_counts.items():
-        month = day[:7]
-        in_month[month] = in_month.get(month, 0) + n
-    if max(in_month.values(), default=0) <= split_over:  # no month goes by day
-        return list(in_month.items())
-    found: dict[str, int] = {}
-    for day, n in day_counts.items():
-        period = day if in_month[day[:7]] > split_over else day[:7]
-        found[period] = found.get(period, 0) + n
-    return list(found.items())
-
-
-def layout(periods: Sequence[tuple[str, int]], limit: int, archives: bool) -> tuple[Cut, ...]:
-    """A group's pages from how many members it has in each period, newest first (`periods`):
-    as `pages.pages` cuts them."""
-    archived: list[tuple[str, int, int]] = []
-    rank = 0
-    for period, n in periods:
-        first, rank = max(rank, limit), rank + n
-        if archives and first < rank:
-            archived.append((period, first, rank))
-    older = [*(p for p, _, _ in archived[1:]), None][: len(archived)]
-    return (
-        (None, archived[0][0] if archived else None, 0, min(limit, rank)),
-        *((p, o, first, stop) for (p, first, stop), o in zip(archived, older, strict=True)),
-    )
 
 
 @dataclass
@@ -146,92 +103,6 @@ class _Changes:
         """The months and days with a changed member."""
         changed = (*self.removed, *self.added)
         return {a.month for a in changed} | {a.day for a in changed}
-
-
-class _Articles:
-    """The articles of the pages to make, known by their rows in the index: stand-ins that
-    carry what a page needs of them when their items are in the store (URL, times, place; what
-    their items depend on, `contents`). Only those whose items must be made are decoded
-    (`outlines`), then made whole. One stand-in per article within a batch (`_Batches` makes
-    one of these per batch), so that a page and its month's members share their objects (the
-    renderer knows items by `id`)."""
-
-    def __init__(self, decoded: dict[str, FileOutcome], reader: OutcomeReader) -> None:
-        self.decoded = decoded  # record file -> its outcome (outlines)
-        self.reader = reader
-        self.contents: dict[int, bytes] = {}  # id(stand-in) -> `ArticleKeys.content`
-        self._stand_ins: dict[tuple[str, int, int], Article] = {}
-
-    def stand_in(self, row: Row) -> Article:
-        place = (row.path, row.i, row.j)
-        found = self._stand_ins.get(place)
-        if found is None:
-            updated = from_micros(row.modified) if row.modified != row.time else None
-            found = Article(
-                row.url, "", from_micros(row.time), updated, source=row.path, place=place[1:]
-            )
-            self._stand_ins[place] = found
-            self.contents[id(found)] = row.content
-        return found
-
-    def outlines(self, stand_ins: Sequence[Article]) -> list[Article]:
-        """The articles the stand-ins stand for, decoded from the cache."""
-        from feeds.render import ItemError
-
-        wanted = sorted({a.source for a in stand_ins} - self.decoded.keys())
-        for path, blob in self.reader.outlines(wanted).items():
-            with contextlib.suppress(codec.Damaged):  # then it is not found: said below
-                self.decoded[path] = codec.decode_outcome(blob)
-        outlines = []
-        for stand_in in stand_ins:
-            assert stand_in.place is not None
-            found = self._at(stand_in.source, *stand_in.place)
-            if found is None or found.url != stand_in.url:
-                raise ItemError(stand_in.source, stand_in.url, _LOST, bug=False)
-            outlines.append(found)
-        return outlines
-
-    def _at(self, path: str, i: int, j: int) -> Article | None:
-        outcome = self.decoded.get(path)
-        try:
-            article = outcome.articles[i] if outcome else None
-            return article.related[j] if article is not None and j >= 0 else article
-        except IndexError:
-            return None
-
-
-_LOST = "the cache lost what the index says of it; the next run reads it again"
-
-
-class _DayMembers(Mapping[str, dict[int, Article]]):
-    """Each day's articles that any page shows, for the days of `months` (what `render._days`
-    gives), read from the index only when a batch stores a day's items (through the reader's
-    own connection). Iterates over the days read so far."""
-
-    def __init__(self, months: set[str], articles: _Articles) -> None:
-        self.months = months
-        self.articles = articles
-        self._read: dict[str, dict[int, Article]] = {}
-
-    def __getitem__(self, day: str) -> dict[int, Article]:
-        if day[:7] not in self.months:
-            raise KeyError(day)
-        found = self._read.get(day)
-        if found is None:
-            found = self._read[day] = {}
-            for gid, *values in self.articles.reader.day_members(day):
-                try:
-                    article = self.articles.stand_in(checked_row(gid, *values))
-                except codec.Damaged:  # left out: the day's store only lacks its item
-                    continue
-                found[id(article)] = article
-        return found
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._read)
-
-    def __len__(self) -> int:
-        return len(self._read)
 
 
 @dataclass
@@ -354,7 +225,7 @@ def _plan(
     wanted, dropped = _pages(config, index, groups, changes, outputs)
     site = list(plan_site(_listings(ordered), config))
     places = {g.gid: place for place, g in enumerate(ordered)}
-    batches = _Batches(config, headers, index, (dict(new), reader), store)
+    batches = Batches(config, headers, index, (dict(new), reader), store)
     planned = batches.planned([(places[w.gid], w) for w in wanted])
     planned += [p for p in site if outputs.get(p.path, ("",))[0] != p.fingerprint]
     changing = {p.path for p in planned} | dropped.keys() | {REPORT_PATH}
@@ -659,28 +530,18 @@ def _named(config: Config) -> set[tuple[str, str]]:
     return named
 
 
-class _Wanted(NamedTuple):
-    """A page to make again: its group, the page (without its articles), where its rows are
-    (`Index.rows`: period, skip, count) and its content digest (`page_digest`)."""
-
-    gid: int
-    page: Page
-    rows: tuple[str | None, int, int]
-    content: bytes
-
-
 def _pages(
     config: Config,
     index: Index,
     groups: dict[int, Indexed],
     changes: dict[int, _Changes],
     outputs: Mapping[str, tuple[str, int, int]],
-) -> tuple[list[_Wanted], dict[str, str | None]]:
+) -> tuple[list[Wanted], dict[str, str | None]]:
     """The pages of changed groups whose fingerprint moved; and the files of pages that are no
     more, with their period."""
     settings = settings_key(config)
     split, limit, archives = config.split_months_over, config.limit, config.archives
-    wanted: list[_Wanted] = []
+    wanted: list[Wanted] = []
     dropped: dict[str, str | None] = {}
     for gid, change in changes.items():
         old = {p[0]: p for p in layout(periods(change.before, split), limit, archives)}
@@ -711,7 +572,7 @@ def _pages(
                 outputs.get(page.path(fmt), ("",))[0] != file_fingerprint(settings, fmt, content)
                 for fmt in config.formats
             ):
-                wanted.append(_Wanted(gid, page, (period, skip, stop - first), content))
+                wanted.append(Wanted(gid, page, (period, skip, stop - first), content))
         ended = old.keys() - {p[0] for p in new}
         dropped.update({Page(group, (), p).path(fmt): p for p in ended for fmt in config.formats})
     return wanted, dropped
@@ -736,85 +597,6 @@ def _may_differ(old: Cut | None, new: Cut, touched: set[str]) -> bool:
     if period is None or old is None or period in touched:
         return True
     return old[1] != new[1] or old[3] - old[2] != new[3] - new[2]
-
-
-class _Batches:
-    """Makes a delta run's pages a batch at a time (`batches.Batch`: an archive month's pages in
-    every group, or a block of groups' subscription documents). When a batch's first file is
-    made, its pages' rows are read again from the index and their articles stood in for
-    (`_Articles`); when the next batch starts, all of that is dropped: the stand-ins, the items
-    made, and what is known of them by `id` (so no later object can be taken for one of them).
-    Memory holds one batch, not every page the run makes: a custom feed chosen again may show
-    half the archive."""
-
-    def __init__(
-        self,
-        config: Config,
-        headers: Collection,
-        index: Index,
-        outlines: tuple[dict[str, FileOutcome], OutcomeReader],
-        store: ItemStore,
-    ) -> None:
-        """`outlines`: the record files decoded so far (the changed ones), and where the others'
-        are; shared by every batch."""
-        from feeds.complete import Completer
-
-        self.config, self.headers, self.index, self.store = config, headers, index, store
-        self.decoded, self.reader = outlines
-        self.complete = Completer(config.seeds, self.reader).wholes
-        self._wanted: dict[Batch, list[tuple[int, _Wanted]]] = {}
-        self._months: set[str] = set()
-        self._batch: Batch | None = None
-        self._files: dict[str, Planned] = {}  # the current batch's
-
-    def planned(self, wanted: Sequence[tuple[int, _Wanted]]) -> list[Planned]:
-        """The files of the pages to make again (each with its group's place in the headers),
-        fingerprinted from their rows' digests."""
-        from feeds.batches import Planned, batch_of
-
-        settings = settings_key(self.config)
-        self._months = {w.page.month for _, w in wanted if w.page.month}
-        planned = []
-        for place, page in wanted:
-            batch = batch_of(page.page, place)
-            self._wanted.setdefault(batch, []).append((place, page))
-            for fmt in self.config.formats:
-                path, fingerprint = (
-                    page.page.path(fmt),
-                    file_fingerprint(settings, fmt, page.content),
-                )
-                make = partial(self._make, batch, path, fingerprint)
-                planned.append(Planned(path, fingerprint, make, batch, page.rows[2]))
-        return planned
-
-    def _make(self, batch: Batch, path: str, fingerprint: str) -> bytes:
-        if batch != self._batch:
-            self._files = {}  # the last batch's go first
-            self._batch = batch
-            self._files = {p.path: p for p in self._plan(self._wanted[batch])}
-        found = self._files[path]
-        if found.fingerprint != fingerprint:  # its rows are not those it was planned from
-            raise codec.Damaged(f"the index changed while {path} was made")
-        return found.make()
-
-    def _plan(self, wanted: list[tuple[int, _Wanted]]) -> Iterator[Planned]:
-        from feeds.render import plan_pages
-
-        articles = _Articles(self.decoded, self.reader)
-        grouped = []
-        for place, page in wanted:
-            rows = self.index.rows(page.gid, *page.rows)
-            grouped.append(
-                (place, replace(page.page, articles=tuple(map(articles.stand_in, rows))))
-            )
-        members = _DayMembers(self._months, articles)
-
-        def whole(stand_ins: Sequence[Article]) -> list[Article]:
-            return self.complete(articles.outlines(stand_ins))
-
-        return plan_pages(
-            grouped, self.headers, self.config, members, self.store, whole, articles.contents
-        )
 
 
 def _report(

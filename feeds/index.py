@@ -14,7 +14,7 @@ the cache's database (its tables are created and dropped with the cache's own):
   with what filters test of it (`filters.Facts`) in place of a provider: a custom feed whose
   filters change chooses its articles from these rows again;
 - `days`: how many members each group (and `KEPT`) has on each day, newest first (what its
-  pages are cut from, `delta.layout`), kept by delta runs as they add and remove members;
+  pages are cut from, `pages.layout`), kept by delta runs as they add and remove members;
 - `urls`: every URL each record file holds, its records' and their related articles': the other
   places a changed URL may be (duplicates, mentions);
 - `names`: how many articles spell each topic's and provider's name each way, and how many name

@@ -14,7 +14,7 @@ month begins.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from operator import attrgetter
@@ -72,3 +72,47 @@ def split_months(articles: Sequence[Article], over: int) -> set[str]:
 
 
 _MONTH = attrgetter("month")
+
+
+# The same cut from counts alone: a delta run (`delta.py`) cuts a changed group's pages from its
+# members on each day, kept in the index, without its articles (a property test holds the two
+# ways together).
+#
+# A page of a group, in its newest-first order: (period, older, first, stop); `period` None is
+# the subscription document, else the month or day of an archive page; ranks `first` to `stop`
+# are its members.
+Cut = tuple[str | None, str | None, int, int]
+
+
+def periods(day_counts: Mapping[str, int], split_over: int) -> list[tuple[str, int]]:
+    """A group's archive periods, newest first, with how many members each has, from its members
+    on each day, newest first: a month, or its days when it has more than `split_over`."""
+    # Plain dicts, not Counters (whose missing keys cost a Python call): a delta run cuts a few
+    # hundred groups' periods, from hundreds of days each.
+    in_month: dict[str, int] = {}
+    for day, n in day_counts.items():
+        month = day[:7]
+        in_month[month] = in_month.get(month, 0) + n
+    if max(in_month.values(), default=0) <= split_over:  # no month goes by day
+        return list(in_month.items())
+    found: dict[str, int] = {}
+    for day, n in day_counts.items():
+        period = day if in_month[day[:7]] > split_over else day[:7]
+        found[period] = found.get(period, 0) + n
+    return list(found.items())
+
+
+def layout(periods: Sequence[tuple[str, int]], limit: int, archives: bool) -> tuple[Cut, ...]:
+    """A group's pages from how many members it has in each period, newest first (`periods`):
+    as `pages` cuts them."""
+    archived: list[tuple[str, int, int]] = []
+    rank = 0
+    for period, n in periods:
+        first, rank = max(rank, limit), rank + n
+        if archives and first < rank:
+            archived.append((period, first, rank))
+    older = [*(p for p, _, _ in archived[1:]), None][: len(archived)]
+    return (
+        (None, archived[0][0] if archived else None, 0, min(limit, rank)),
+        *((p, o, first, stop) for (p, first, stop), o in zip(archived, older, strict=True)),
+    )

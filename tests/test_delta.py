@@ -20,10 +20,9 @@ import feeds.build  # noqa: F401 (the module, as `pipeline`)
 from feeds.cache import Cache
 from feeds.collect import Group, GroupKind, newest_first
 from feeds.config import Config
-from feeds.delta import layout, periods
 from feeds.filters import CustomFeed, Filters
 from feeds.model import Article
-from feeds.pages import pages
+from feeds.pages import layout, pages, periods
 from feeds.report import Report
 from feeds.synthetic import write_corpus
 from tests.helpers import BASE_URL, files_of, write_record
@@ -159,12 +158,12 @@ def test_a_delta_run_holds_one_batch_of_pages_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A custom feed chosen again may show half the archive: its pages' articles are stood in
-    for a batch at a time (`delta._Batches`: a month's archive pages, the subscription
+    for a batch at a time (`remake.Batches`: a month's archive pages, the subscription
     documents), and a batch's are gone when the next starts."""
     import gc
     import weakref
 
-    from feeds import delta
+    from feeds import remake
 
     seeds = tmp_path / "seeds"
     for n in range(120):  # ten a month, of every quality
@@ -176,7 +175,7 @@ def test_a_delta_run_holds_one_batch_of_pages_at_a_time(
     pipeline.build(config)
     made: list[weakref.ref[object]] = []
     alive: list[int] = []  # when each batch's stand-ins are made: how many others live
-    init = delta._Articles.__init__
+    init = remake.StandIns.__init__
 
     def tracked(self: object, *args: Any) -> None:
         gc.collect()
@@ -184,7 +183,7 @@ def test_a_delta_run_holds_one_batch_of_pages_at_a_time(
         made.append(weakref.ref(self))
         init(self, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(delta._Articles, "__init__", tracked)
+    monkeypatch.setattr(remake.StandIns, "__init__", tracked)
     config = replace(config, custom=(replace(feed, filters=Filters(min_quality=20)),))
     report = _delta_build(config, monkeypatch)
     assert len(report.written) > 30 and len(made) > 10  # one per batch
