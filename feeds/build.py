@@ -318,12 +318,12 @@ def _put_in_place(
     publisher = Publisher(config.output, outputs, trusted=cache.get(MANIFEST_DIGEST))
     if changing is not None:
         publisher.keep_recorded(but=changing)
-    folder = os.fspath(config.output) + os.sep  # joined as text: pathlib costs more than stat
+    found = _found_in(config.output)
     fresh: dict[str, Known] = {}
     batches: dict[Batch, list[Planned]] = {}
     for item in planned:
         known = outputs.get(item.path)
-        if known and known[0] == item.fingerprint and _stat(folder + item.path) == known[1:]:
+        if known and known[0] == item.fingerprint and found(item.path) == known[1:]:
             if publisher.keep(item.path):
                 fresh[item.path] = known
         elif publisher.claim(item.path):
@@ -345,9 +345,9 @@ def _put_in_place(
     cache.put(MANIFEST_DIGEST, published.manifest)
     for batch in batches.values():  # stat after `finish`: the files are in place now
         for item in batch:
-            fresh[item.path] = (item.fingerprint, *_stat(folder + item.path))
+            fresh[item.path] = (item.fingerprint, *found(item.path))
     if report_claimed:  # recorded too, to be recognized as ours (its fingerprint: none)
-        fresh[REPORT_PATH] = ("", *_stat(folder + REPORT_PATH))
+        fresh[REPORT_PATH] = ("", *found(REPORT_PATH))
     report = replace(
         report,
         written=published.written,
