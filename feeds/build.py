@@ -27,6 +27,7 @@ from feeds.beside import beside
 from feeds.cache import Cache, Known, database_path, default_cache_folder, outputs_as_recorded
 from feeds.config import Config
 from feeds.errors import ConfigError
+from feeds.filters import warnings_in_place
 from feeds.lock import output_lock
 from feeds.model import Article, FileStat, Level, Problem
 from feeds.paths import REPORT_PATH
@@ -588,9 +589,7 @@ def _last_report(cache: Cache) -> Report | None:
 
 
 def _warnings_in_place(report: Report, config: Config) -> bool:
-    from feeds.collect import warnings_in_place  # only when the last report has warnings
-
-    return not report.problems or warnings_in_place(report.problems, config.filters, config.custom)
+    return warnings_in_place(report.problems, config.filters, config.custom)
 
 
 def _outputs_in_place(cache: Cache, checked: Callable[[], bool | None], config: Config) -> bool:

@@ -13,12 +13,12 @@ Pure: plain data in, plain data out. Two rules are decided here and nowhere else
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from feeds.filters import NO_FILTERS, CustomFeed, Filters, by_heat, provider_key
+from feeds.filters import NO_FILTERS, CustomFeed, Filters, by_heat, config_warnings
 from feeds.model import Article, Image, Level, Problem, Provider, latest_per_url
 from feeds.paths import feed_path
 from feeds.slugs import provider_slug, topic_slug
@@ -134,28 +134,6 @@ def _custom_groups(
     return groups
 
 
-def _filter_sets(filters: Filters, custom: Sequence[CustomFeed]) -> list[tuple[str, Filters]]:
-    """Each set of filters of the configuration, with where a warning says it is."""
-    return [("filters", filters)] + [(f"custom[{i}]", c.filters) for i, c in enumerate(custom)]
-
-
-def warnings_in_place(
-    problems: Iterable[Problem], filters: Filters, custom: Sequence[CustomFeed]
-) -> bool:
-    """Whether each warning about a filter (`config_warnings`) names where that filter is
-    written now: a comment added above it moves its line, and a run that repeats the last one's
-    report must not repeat an old line."""
-    origins = {where: f.origin or "configuration" for where, f in _filter_sets(filters, custom)}
-    return all(
-        origins.get(p.field.split(".")[0]) == p.path
-        for p in problems
-        if p.field and p.message.startswith(_UNKNOWN_NAME)
-    )
-
-
-_UNKNOWN_NAME = "no article has the "
-
-
 def known_names(articles: Sequence[Article]) -> Counter[tuple[str, str]]:
     """How many articles name each topic key and provider key (by domain or name, theirs or
     their related articles'): a filter may name any of them."""
@@ -171,29 +149,6 @@ def known_names(articles: Sequence[Article]) -> Counter[tuple[str, str]]:
             }
         )
     return known
-
-
-def config_warnings(
-    known: Mapping[tuple[str, str], int], filters: Filters, custom: Sequence[CustomFeed]
-) -> tuple[Problem, ...]:
-    """A filter that names a topic or provider no article has is probably a typo: say so.
-    `known` counts the articles that name each (kind, key) (`known_names`)."""
-    warnings = []
-    for where, written in _filter_sets(filters, custom):
-        for key, names in written.names().items():
-            kind = key.split(".")[0]
-            normal = identity_key if kind == "topics" else provider_key
-            for name in names:
-                if not known.get((kind, normal(name))):
-                    warnings.append(
-                        Problem(
-                            written.origin or "configuration",
-                            f"{_UNKNOWN_NAME}{kind[:-1]} {name!r}",
-                            f"{where}.{key}",
-                            level=Level.WARNING,
-                        )
-                    )
-    return tuple(warnings)
 
 
 def _dedupe(

@@ -48,9 +48,9 @@ from typing import TYPE_CHECKING
 
 from feeds import codec
 from feeds.cache import Cache, IndexAbout, OutcomeReader
-from feeds.collect import Collection, Group, GroupKind, collect, config_warnings, most_common
+from feeds.collect import Collection, Group, GroupKind, collect, most_common
 from feeds.config import Config
-from feeds.filters import NO_FILTERS, CustomFeed, facts
+from feeds.filters import NO_FILTERS, CustomFeed, config_warnings, facts
 from feeds.fingerprints import ArticleKeys, file_fingerprint, page_digest, settings_key
 from feeds.index import (
     KEPT,
@@ -512,7 +512,7 @@ def _update_names(
 
 def _config_warnings(index: Index, config: Config) -> tuple[Problem, ...]:
     """The warnings about names the filters give that no article has, as a full build says
-    them (`collect.config_warnings`), from the names the index knows."""
+    them (`filters.config_warnings`), from the names the index knows."""
     known = {name: index.known(*name) for name in _named(config)}
     return config_warnings(known, config.filters, config.custom)
 

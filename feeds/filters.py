@@ -7,12 +7,12 @@ fed has its newest article at about "now".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, NamedTuple
 
-from feeds.model import Article
+from feeds.model import Article, Level, Problem
 from feeds.text import domain_key, identity_key
 
 Sort = Literal["newest", "heat"]
@@ -34,7 +34,7 @@ class Filters:
     # Where the filters were written, "feeds.yaml:12", for warnings; not part of what they are,
     # nor of a run's state: a comment added above them changes no feed. A run with nothing else
     # to do checks that the warnings it would repeat still name the right line
-    # (`collect.warnings_in_place`).
+    # (`warnings_in_place`).
     origin: str = field(default="", compare=False, repr=False)
 
     def predicate(self, newest: datetime | None) -> Callable[[Article], bool]:
@@ -142,3 +142,48 @@ def by_heat(articles: Iterable[Article]) -> tuple[Article, ...]:
 
 def _same(value: str | None, wanted: str) -> bool:
     return value is not None and value.casefold() == wanted.casefold()
+
+
+def _filter_sets(filters: Filters, custom: Sequence[CustomFeed]) -> list[tuple[str, Filters]]:
+    """Each set of filters of the configuration, with where a warning says it is."""
+    return [("filters", filters)] + [(f"custom[{i}]", c.filters) for i, c in enumerate(custom)]
+
+
+def warnings_in_place(
+    problems: Iterable[Problem], filters: Filters, custom: Sequence[CustomFeed]
+) -> bool:
+    """Whether each warning about a filter (`config_warnings`) names where that filter is
+    written now: a comment added above it moves its line, and a run that repeats the last one's
+    report must not repeat an old line."""
+    origins = {where: f.origin or "configuration" for where, f in _filter_sets(filters, custom)}
+    return all(
+        origins.get(p.field.split(".")[0]) == p.path
+        for p in problems
+        if p.field and p.message.startswith(_UNKNOWN_NAME)
+    )
+
+
+_UNKNOWN_NAME = "no article has the "
+
+
+def config_warnings(
+    known: Mapping[tuple[str, str], int], filters: Filters, custom: Sequence[CustomFeed]
+) -> tuple[Problem, ...]:
+    """A filter that names a topic or provider no article has is probably a typo: say so.
+    `known` counts the articles that name each (kind, key) (`known_names`)."""
+    warnings = []
+    for where, written in _filter_sets(filters, custom):
+        for key, names in written.names().items():
+            kind = key.split(".")[0]
+            normal = identity_key if kind == "topics" else provider_key
+            for name in names:
+                if not known.get((kind, normal(name))):
+                    warnings.append(
+                        Problem(
+                            written.origin or "configuration",
+                            f"{_UNKNOWN_NAME}{kind[:-1]} {name!r}",
+                            f"{where}.{key}",
+                            level=Level.WARNING,
+                        )
+                    )
+    return tuple(warnings)
