@@ -234,9 +234,9 @@ class Publisher:
         with contextlib.suppress(OSError):  # the renames on disk: a crash now keeps new files
             files.flush(folders)
         # First: a vanished group's folder may hold a killed run's temporary file, and must end
-        # empty, and go. With no killed run on record, only this run's folders can hold one.
-        written = None if self._runs else {os.path.dirname(path) for path in self._written}
-        self._sweep((*self._runs, self.stager.token), written)
+        # empty, and go. This run's own are renamed by now (a failure to stage or rename one
+        # aborts the run, `abort`): with no killed run on record, no folder is looked through.
+        self._sweep(self._runs)
         removed = []
         for path in sorted(self._owned - self._produced.keys()):
             # Checked again before acting on it: a manifest taken as it is (`trusted`) was
@@ -265,16 +265,15 @@ class Publisher:
             self._digest,
         )
 
-    def _sweep(self, tokens: Iterable[str], folders: set[str] | None = None) -> None:
-        """Remove the temporary files that runs with these tokens left, in `folders` (relative
-        paths), by default every folder where this tool writes."""
+    def _sweep(self, tokens: Iterable[str]) -> None:
+        """Remove the temporary files that runs with these tokens left, in every folder where
+        this tool writes."""
         marks = tuple(f".feeds-{token}." for token in tokens)
         if not marks:
             return
-        if folders is None:
-            # Each name checked, as above: a trusted manifest's names reach `_produced` too.
-            every = (*self._owned, *self._produced)
-            folders = {path.rpartition("/")[0] for path in every if is_output_path(path)}
+        # Each name checked, as above: a trusted manifest's names reach `_produced` too.
+        every = (*self._owned, *self._produced)
+        folders = {path.rpartition("/")[0] for path in every if is_output_path(path)}
         for folder in sorted(folders | {""}):
             try:
                 with os.scandir(self.output / folder) as listing:
