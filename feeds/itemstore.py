@@ -16,17 +16,20 @@ its length and CRC-32), sorted by padded key, then the CRC-32 of those records, 
 Binary and sorted, not JSON: a run reads hundreds of days' indexes (the subscription documents of
 rare topics reach far back) for a few items each, so an article's keys are found by bisecting
 the index's bytes, and only their records are unpacked (an article's items in every format lie
-side by side: one read takes them). An index out of order only makes misses: a record is used
-only when its key is one asked for, once, and a look-up reads no more than its formats' items.
+side by side: one read takes them; a page's articles of one day are read in stretches of the
+file, `get_many`). An index out of order only makes misses: a record is used only when its key
+is one asked for, once, and a look-up reads no more than its formats' items and the gaps
+between them shorter than `_GAP`.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import struct
 import zlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from feeds import files
@@ -36,7 +39,8 @@ _KEY = 36  # the longest key: a 32-byte digest and a format's name (`ArticleKeys
 _RECORD = struct.Struct(f">B{_KEY}sQII")  # key length, key, offset, length, CRC-32
 _CHECK = 4
 _MAX_ITEMS = 1 << 22  # a damaged count must not make us read gigabytes
-_ONE_READ = 1 << 20  # bytes: an article's items further apart are read one by one
+_ONE_READ = 1 << 20  # bytes: the most one read takes for items read together
+_GAP = 64 << 10  # bytes: items closer than this are read together (skipping over costs less)
 _MAX_SHARING = 64  # records looked at for one article's items (feeds writes one per format)
 _MAX_OPEN = 256  # files kept open at once (the oldest opened is closed): a big build reads
 # thousands of days, and subscription documents of rare topics reach back over hundreds
@@ -49,25 +53,38 @@ class ItemStore:
 
     def get_all(self, day: str, prefix: bytes, rests: Collection[bytes]) -> dict[bytes, bytes]:
         """The items of `day` whose keys are `prefix` and one of `rests`, by that rest: an
-        article's items in the formats asked for (their keys differ only in the format's name,
-        so they lie side by side in the file) in one read. Damaged ones are left out (misses)."""
+        article's items in the formats asked for. Damaged ones are left out (misses)."""
+        return self.get_many(day, [(prefix, rests)])[0]
+
+    def get_many(
+        self, day: str, asked: Sequence[tuple[bytes, Collection[bytes]]]
+    ) -> list[dict[bytes, bytes]]:
+        """`get_all` for each (prefix, rests) asked, in order, in as few reads as can be: the
+        items of one article lie side by side (their keys differ only in the format's name), and
+        items less than `_GAP` apart are read together. A run whose cache outgrew the machine's
+        page cache reads a page's items from disk: one read per stretch of the file, not one per
+        article (a day's archive page at 300,000 records: a hundred articles of one file)."""
         found = self._index(day)
-        places = found.find_all(prefix, rests) if found is not None else []
-        if found is None or not places:
-            return {}
-        start, end = places[0][1], max(offset + length for _, offset, length, _ in places)
-        # One read per article, not a mapping of the file: mapped pages count in the process's
+        if found is None:
+            return [{} for _ in asked]
+        places = [found.find_all(prefix, rests) for prefix, rests in asked]
+        spans = sorted((offset, offset + length) for p in places for _, offset, length, _ in p)
+        # One read per stretch, not a mapping of the file: mapped pages count in the process's
         # memory (hundreds of MB of months at 100,000 records, in every worker).
-        data = _pread(found.fd, end - start, start) if end - start < _ONE_READ else b""
-        items: dict[bytes, bytes] = {}
-        for rest, offset, length, check in places:
-            at = offset - start
-            item = data[at : at + length]
-            if len(item) != length:  # not where one read found them (a planted index)
-                item = _pread(found.fd, length, offset)
-            if zlib.crc32(item) == check:
-                items[rest] = item
-        return items
+        reads = [(start, _pread(found.fd, end - start, start)) for start, end in _stretches(spans)]
+        starts = [start for start, _ in reads]
+        results: list[dict[bytes, bytes]] = []
+        for article in places:
+            items: dict[bytes, bytes] = {}
+            for rest, offset, length, check in article:
+                start, data = reads[bisect.bisect_right(starts, offset) - 1]
+                item = data[offset - start : offset - start + length]
+                if len(item) != length:  # the file is shorter than its index says
+                    item = _pread(found.fd, length, offset)
+                if zlib.crc32(item) == check:
+                    items[rest] = item
+            results.append(items)
+        return results
 
     def put(self, day: str, items: dict[bytes, bytes]) -> None:
         """Replace `day`'s file by `items`. Failing to write only costs speed next time."""
@@ -185,6 +202,20 @@ class _Day:
                 found[rest] = (start, item_length, check)
             low += 1
         return sorted(((rest, *place) for rest, place in found.items()), key=lambda p: p[1])
+
+
+def _stretches(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted (start, end) spans joined where less than `_GAP` apart, up to `_ONE_READ` bytes a
+    stretch (a span longer than that alone: an item is read whole)."""
+    joined: list[tuple[int, int]] = []
+    for start, end in spans:
+        if joined:
+            first, last = joined[-1]
+            if start - last < _GAP and max(end, last) - first <= _ONE_READ:
+                joined[-1] = (first, max(end, last))
+                continue
+        joined.append((start, end))
+    return joined
 
 
 def _pread(fd: int, length: int, offset: int) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from feeds._version import CODE_DIGEST
 from feeds.batches import Batch, Planned, batch_of
@@ -199,23 +200,28 @@ class _Renderer:
             })  # fmt: skip
 
     def _take(self, articles: Iterable[Article], formats: Sequence[str]) -> list[Article]:
-        """Have the items at hand that were made or stored already; the articles lacking one."""
-        lacking = []
+        """Have the items at hand that were made or stored already; the articles lacking one,
+        in their order."""
         made, store = self._made, self.store
-        for article in articles:
+        asked: dict[str, list[tuple[int, Article, list[str]]]] = {}  # by day: formats missing
+        for place, article in enumerate(articles):
             missing = [fmt for fmt in formats if (id(article), fmt) not in made]
-            if not missing:
-                continue  # the common case: made for another page of the batch
-            # One look-up for every format: an article's items lie side by side in its day's file.
-            wanted = [fmt.encode() for fmt in missing]
-            found = store.get_all(article.day, self.keys.items(article), wanted) if store else {}
-            for fmt, key in zip(missing, wanted, strict=True):
-                stored = found.get(key)
-                if stored is None:
-                    lacking.append(article)
-                    break
-                made[id(article), fmt] = stored
-        return lacking
+            if missing:  # else the common case: made for another page of the batch
+                asked.setdefault(article.day, []).append((place, article, missing))
+        lacking: list[tuple[int, Article]] = []
+        for day, needs in asked.items():
+            # A day's file is looked up once for the page's articles of that day, each
+            # article's formats at once (they lie side by side).
+            wanted = [(self.keys.items(a), [fmt.encode() for fmt in fmts]) for _, a, fmts in needs]
+            found = store.get_many(day, wanted) if store else [{} for _ in needs]
+            for (place, article, missing), items in zip(needs, found, strict=True):
+                for fmt in missing:
+                    stored = items.get(fmt.encode())
+                    if stored is None:
+                        lacking.append((place, article))
+                        break
+                    made[id(article), fmt] = stored
+        return [article for _, article in sorted(lacking, key=itemgetter(0))]
 
     def _make(self, articles: Sequence[Article], formats: Sequence[str]) -> None:
         """Serialize the articles' items in every format; when that fails, find the article

@@ -387,6 +387,57 @@ def test_an_articles_items_far_apart_or_out_of_order_are_each_found_or_missed(
     store.close()
 
 
+def test_a_pages_items_of_one_day_are_read_in_stretches_each_its_own_or_a_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`get_many` finds what `get_all` finds for each article, in the order asked, reading the
+    day's file in a few stretches rather than once per article; a damaged item amid a stretch
+    is a miss and its neighbours are found; a file cut short gives misses, not an error."""
+    import feeds.itemstore as itemstore
+    from feeds.itemstore import ItemStore
+
+    rng = random.Random(7)
+    articles = [rng.randbytes(32) for _ in range(200)]
+    items = {
+        a + fmt: b"<" + fmt + b" " + a.hex().encode() * rng.randint(1, 9) + b">"
+        for a in articles
+        for fmt in FORMATS
+    }
+    store = ItemStore(tmp_path)
+    store.put("2024-05-31", items)
+    asked = [*rng.sample(articles, 120), b"z" * 32]  # and one the day does not have
+    wanted = [(a, rng.sample(FORMATS, rng.randint(1, 3))) for a in asked]
+    reads = []
+    real_pread = os.pread
+    monkeypatch.setattr(itemstore.os, "pread", lambda *a: reads.append(a) or real_pread(*a))
+    found = store.get_many("2024-05-31", wanted)
+    monkeypatch.undo()
+    assert found == [{f: items[a + f] for f in formats if a + f in items} for a, formats in wanted]
+    assert found == [store.get_all("2024-05-31", a, formats) for a, formats in wanted]
+    assert len(reads) <= 3, "the day's file (index included) in a few reads, not one per article"
+    store.close()
+
+    path = tmp_path / "2024-05-31.items"
+    data = bytearray(path.read_bytes())
+    damaged = articles[100] + b"atom"
+    data[data.index(items[damaged]) + 3] ^= 0xFF
+    path.write_bytes(bytes(data))
+    store = ItemStore(tmp_path)
+    everything = [(a, FORMATS) for a in articles]
+    found = store.get_many("2024-05-31", everything)
+    store.close()
+    expected = [{f: items[a + f] for f in FORMATS if a + f != damaged} for a in articles]
+    assert found == expected, "only the damaged item is missed"
+
+    path.write_bytes(bytes(data[: len(data) // 2]))  # its index whole, half its items gone
+    store = ItemStore(tmp_path)
+    found = store.get_many("2024-05-31", everything)
+    store.close()
+    pairs = zip(found, expected, strict=True)
+    assert all(got.items() <= whole.items() for got, whole in pairs)
+    assert 0 < sum(map(len, found)) < len(items) - 1, "the items still there found, no others"
+
+
 @pytest.mark.parametrize("first", [b"\x00", b"\xff"], ids=["planted first", "planted last"])
 def test_a_planted_day_file_gives_at_most_the_items_asked_for(tmp_path: Path, first: bytes) -> None:
     """Hundreds of records sharing an article's key, each with another ending, pointing at the
