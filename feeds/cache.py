@@ -65,7 +65,8 @@ CREATE TABLE IF NOT EXISTS members
      j INTEGER, content BLOB, provider BLOB, check_ INTEGER, PRIMARY KEY (gid, time DESC, url))
     WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS members_day ON members (day) WHERE gid != -1;  -- -1: index.KEPT
-CREATE TABLE IF NOT EXISTS days (gid INTEGER PRIMARY KEY, counts BLOB);
+CREATE TABLE IF NOT EXISTS days
+    (gid INTEGER, month TEXT, counts BLOB, PRIMARY KEY (gid, month)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS urls (url TEXT, path TEXT, check_ INTEGER);
 CREATE INDEX IF NOT EXISTS urls_url ON urls (url);
 CREATE INDEX IF NOT EXISTS urls_path ON urls (path);

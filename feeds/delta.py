@@ -66,7 +66,7 @@ from feeds.index import (
 from feeds.ingest import ingest
 from feeds.itemstore import ItemStore
 from feeds.model import Article, FileOutcome, FileStat, Problem, Provider
-from feeds.pages import Cut, Page, layout, periods
+from feeds.pages import Cut, DayCounts, Page, cuts, near
 from feeds.paths import REPORT_PATH
 from feeds.remake import Batches, Wanted
 from feeds.report import Report
@@ -92,8 +92,8 @@ class _Changes:
 
     removed: list[Article]
     added: list[Article]
-    before: dict[str, int]  # its members on each day, newest first (`Index.day_counts`)
-    after: dict[str, int]  # the same, now
+    before: DayCounts  # its members on each day (`Index.day_counts`)
+    after: DayCounts  # the same, now
     gone: Group | None = None  # the group, when it went with them
     # Every page may differ: its header changed (a provider's name or logo, a custom feed's
     # title), or its members were chosen again.
@@ -103,6 +103,10 @@ class _Changes:
         """The months and days with a changed member."""
         changed = (*self.removed, *self.added)
         return {a.month for a in changed} | {a.day for a in changed}
+
+    def months(self) -> set[str]:
+        """The months with a changed member."""
+        return {a.month for a in (*self.removed, *self.added)}
 
 
 @dataclass
@@ -344,7 +348,8 @@ def _regroup(
         by_day = index.day_counts(KEPT)
         index.remove_members(KEPT, removed)
         index.add_kept(added, rows)
-        index.set_day_counts(KEPT, _moved(by_day, removed, added))
+        months = {a.month for a in (*removed, *added)}
+        index.set_day_counts(KEPT, _moved(by_day, removed, added), months)
     now = index.newest(KEPT)
     newest = None if now is None else from_micros(now)
     for feed in dated if now == before else ():  # a feed's articles are those its test passes
@@ -370,13 +375,14 @@ def _regroup(
         header = _provider_header(index, indexed, names_now.get(gid, indexed.group.name))
         change.all_pages = indexed.items > 0 and header != indexed.group
         if items <= 0 and header.kind in (GroupKind.TOPIC, GroupKind.PROVIDER):
+            change.before.read()  # its every page goes: all its days, before their rows do
             index.drop_group(gid)
             change.gone = groups.pop(gid).group
             continue
         counted = names.get((header.kind, header.key))
         if counted is not None and sum(counted.values()) != items:
             raise codec.Damaged("the index counts names and members apart")
-        index.set_day_counts(gid, change.after)
+        index.set_day_counts(gid, change.after, change.months())
         groups[gid] = Indexed(gid, header, items, index.newest(gid))
         index.set_group(groups[gid])
     return changes, newest, now != before
@@ -392,10 +398,10 @@ def _difference(
     return removed, added
 
 
-def _day_counts(index: Index, indexed: Indexed) -> dict[str, int]:
-    """A group's members on each day, newest first, checked against its number of members."""
+def _day_counts(index: Index, indexed: Indexed) -> DayCounts:
+    """A group's members on each day, checked against its number of members."""
     by_day = index.day_counts(indexed.gid)
-    if sum(by_day.values()) != indexed.items:
+    if by_day.total != indexed.items:
         raise codec.Damaged("the index counts a group's members apart")
     return by_day
 
@@ -418,7 +424,9 @@ def _choose_again(
         gone = custom.get(slug)
         if gone is None:
             raise codec.Damaged(f"the index lost the custom feed {slug!r}")
-        changes[gone.gid] = _Changes([], [], _day_counts(index, gone), {}, gone=gone.group)
+        none = DayCounts.of({})
+        before = _day_counts(index, gone).read()  # its every page goes: all its days
+        changes[gone.gid] = _Changes([], [], before, none, gone=gone.group)
         index.drop_members(gone.gid)
         index.drop_group(gone.gid)
         del groups[gone.gid]
@@ -429,29 +437,38 @@ def _choose_again(
             GroupKind.CUSTOM, feed.slug, feed.title, feed.slug, (), description=feed.description
         )
         known = custom.get(feed.slug) or index.add_group(header)
-        before = _day_counts(index, known)
+        before = _day_counts(index, known).read()  # every page may differ: all its days
         after = index.choose(known.gid, feed.filters.test(newest))
         index.set_day_counts(known.gid, after)
-        groups[known.gid] = Indexed(known.gid, header, sum(after.values()), index.newest(known.gid))
+        groups[known.gid] = Indexed(known.gid, header, after.total, index.newest(known.gid))
         index.set_group(groups[known.gid])
         changes[known.gid] = _Changes([], [], before, after, all_pages=True)
     return changes
 
 
-def _moved(counts: dict[str, int], removed: list[Article], added: list[Article]) -> dict[str, int]:
-    """Members on each day, newest first, once `removed` went and `added` came. `counts` is in
-    that order (`Index.day_counts` checks it): sorted again only when a day is new."""
-    moved = dict(counts)
+def _moved(counts: DayCounts, removed: list[Article], added: list[Article]) -> DayCounts:
+    """Members on each day once `removed` went and `added` came: their months' days read and
+    moved, every other month as it was."""
+    changed: dict[str, dict[str, int]] = {}
     for articles, step in ((removed, -1), (added, 1)):
         for article in articles:
-            moved[article.day] = moved.get(article.day, 0) + step
-    touched = {a.day for a in removed} | {a.day for a in added}
-    if any(moved[day] < 0 for day in touched):
-        raise codec.Damaged("the index counts fewer members on a day than go")
-    for day in touched:
-        if not moved[day]:
-            del moved[day]
-    return moved if touched <= counts.keys() else dict(sorted(moved.items(), reverse=True))
+            month, day = article.month, article.day
+            if month not in changed:
+                changed[month] = dict(counts.days(month)) if month in counts.months else {}
+            days = changed[month]
+            days[day] = days.get(day, 0) + step
+    months = dict(counts.months)
+    for month, days in changed.items():
+        if any(n < 0 for n in days.values()):
+            raise codec.Damaged("the index counts fewer members on a day than go")
+        changed[month] = days = {day: n for day, n in sorted(days.items(), reverse=True) if n}
+        if days:
+            months[month] = sum(days.values())
+        else:
+            del months[month]
+    if not changed.keys() <= counts.months.keys():  # a month is new
+        months = dict(sorted(months.items(), reverse=True))
+    return DayCounts(months, counts.days, changed)
 
 
 def _appear_or_go(index: Index, kind: GroupKind, key: str) -> None:
@@ -541,52 +558,45 @@ def _pages(
     more, with their period."""
     settings = settings_key(config)
     split, limit, archives = config.split_months_over, config.limit, config.archives
+    formats = config.formats
     wanted: list[Wanted] = []
     dropped: dict[str, str | None] = {}
     for gid, change in changes.items():
-        old = {p[0]: p for p in layout(periods(change.before, split), limit, archives)}
+        # Every page when the group goes or all its pages may differ; else those near a change.
+        whole = change.gone or change.all_pages
+        months = None if whole else near(change.before, change.after, change.months(), limit)
+        old_sub, old = cuts(change.before, months, split, limit, archives)
         if change.gone:  # its every page goes with it
-            gone = {Page(change.gone, (), p).path(fmt): p for p in old for fmt in config.formats}
-            dropped.update(gone)
+            ended = (None, *old)
+            dropped.update({Page(change.gone, (), p).path(f): p for p in ended for f in formats})
             continue
         group = groups[gid].group
-        in_period = dict(periods(change.after, split))
-        new = layout(list(in_period.items()), limit, archives)
+        new_sub, new = cuts(change.after, months, split, limit, archives)
         touched = change.touched()
-        for period, older, first, stop in new:
-            cut = (period, older, first, stop)
-            if not change.all_pages and not _may_differ(old.get(period), cut, touched):
+        for cut, in_period in ((new_sub, 0), *new.values()):
+            period, older, first, stop = cut
+            before = old_sub if period is None else old.get(period, (None, 0))[0]
+            if not change.all_pages and not _may_differ(before, cut, touched):
                 continue
             # An archive page shows the last `stop - first` members of its period.
-            skip = in_period[period] - (stop - first) if period else 0
+            skip = in_period - (stop - first) if period else 0
             rows = index.rows(gid, period, skip, stop - first)
             # The rows must be as many as counted, and the newest on the days counted: a
             # member lost from the index would leave its place to the next one.
             if len(rows) != stop - first or (
-                period is None and Counter(r.day for r in rows) != _newest(change.after, stop)
+                period is None and Counter(r.day for r in rows) != change.after.newest(stop)
             ):
                 raise codec.Damaged("the index counts a group's members apart")
             content = page_digest(group, period, older, b"".join(r.content for r in rows))
             page = Page(group, (), period, older)
             if any(
                 outputs.get(page.path(fmt), ("",))[0] != file_fingerprint(settings, fmt, content)
-                for fmt in config.formats
+                for fmt in formats
             ):
                 wanted.append(Wanted(gid, page, (period, skip, stop - first), content))
-        ended = old.keys() - {p[0] for p in new}
-        dropped.update({Page(group, (), p).path(fmt): p for p in ended for fmt in config.formats})
+        ended = tuple(old.keys() - new.keys())
+        dropped.update({Page(group, (), p).path(f): p for p in ended for f in formats})
     return wanted, dropped
-
-
-def _newest(by_day: dict[str, int], count: int) -> Counter[str]:
-    """How many of a group's `count` newest members are on each day."""
-    found: Counter[str] = Counter()
-    for day, n in by_day.items():
-        if count <= 0:
-            break
-        found[day] = min(n, count)
-        count -= found[day]
-    return found
 
 
 def _may_differ(old: Cut | None, new: Cut, touched: set[str]) -> bool:

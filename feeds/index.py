@@ -13,8 +13,10 @@ the cache's database (its tables are created and dropped with the cache's own):
   the number `KEPT`, not a group's: every article the feeds choose from (`Collection.kept`),
   with what filters test of it (`filters.Facts`) in place of a provider: a custom feed whose
   filters change chooses its articles from these rows again;
-- `days`: how many members each group (and `KEPT`) has on each day, newest first (what its
-  pages are cut from, `pages.layout`), kept by delta runs as they add and remove members;
+- `days`: how many members each group (and `KEPT`) has on each day, newest first, by month: a
+  row of every month's total, and a row per month of its days (what its pages are cut from,
+  `pages.cuts`), kept by delta runs as they add and remove members: a change reads and writes
+  its months' rows and the group's totals, not its whole history;
 - `urls`: every URL each record file holds, its records' and their related articles': the other
   places a changed URL may be (duplicates, mentions);
 - `names`: how many articles spell each topic's and provider's name each way, and how many name
@@ -44,6 +46,7 @@ from feeds.config import Config
 from feeds.filters import Facts, facts
 from feeds.fingerprints import ArticleKeys
 from feeds.model import Article, FileOutcome, FileStat, Problem
+from feeds.pages import DayCounts
 from feeds.text import identity_key
 
 # The number under which `members` keeps every article the feeds choose from, with its facts.
@@ -55,6 +58,7 @@ _SECONDARY = {
     "urls_path": "CREATE INDEX urls_path ON urls (path)",
 }
 _INSERT_MEMBER = "INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_SET_DAYS = "INSERT OR REPLACE INTO days VALUES (?, ?, ?)"
 # Every article of a day some group shows, once (`OutcomeReader.day_members`).
 DAY_MEMBERS = (
     "SELECT gid, time, url, modified, day, path, i, j, content, provider, check_ "
@@ -236,8 +240,8 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def _day_counts(articles: Iterable[Article]) -> dict[str, int]:
-    return dict(sorted(Counter(a.day for a in articles).items(), reverse=True))
+def _day_counts(articles: Iterable[Article]) -> DayCounts:
+    return DayCounts.of(dict(sorted(Counter(a.day for a in articles).items(), reverse=True)))
 
 
 def urls_of(outcome_articles: Iterable[Article]) -> Iterator[tuple[str, str, int]]:
@@ -418,26 +422,52 @@ class Index:
         row = self.db.execute(query, (KNOWN + kind, key)).fetchone()
         return int(row[0]) if row else 0
 
-    def day_counts(self, gid: int) -> dict[str, int]:
-        """How many members a group has on each day, newest day first (none: no row)."""
-        row = self.db.execute("SELECT counts FROM days WHERE gid = ?", (gid,)).fetchone()
+    def day_counts(self, gid: int) -> DayCounts:
+        """How many members a group has on each day, newest first, by month: every month's total
+        now, a month's days when they are asked for (none: no rows)."""
+        months = self._counts(gid, "")
+        return DayCounts(months, lambda month: self._days_of(gid, month, months[month]))
+
+    def set_day_counts(
+        self, gid: int, counts: DayCounts, months: Iterable[str] | None = None
+    ) -> None:
+        """A group's members on each day: every month's total, and the days of `months` (None:
+        of every month, and no others), each row sealed with its group and month."""
+        db = self.db
+        db.execute(_SET_DAYS, (gid, "", codec.dump([gid, "", counts.months])))
+        if months is None:
+            db.execute("DELETE FROM days WHERE gid = ? AND month != ''", (gid,))
+            months = counts.months
+        for month in months:
+            if month in counts.months:
+                db.execute(_SET_DAYS, (gid, month, codec.dump([gid, month, counts.days(month)])))
+            else:
+                db.execute("DELETE FROM days WHERE gid = ? AND month = ?", (gid, month))
+
+    def _days_of(self, gid: int, month: str, total: int) -> dict[str, int]:
+        days = self._counts(gid, month)
+        if sum(days.values()) != total:
+            raise codec.Damaged("a group's days and its month's total count apart")
+        return days
+
+    def _counts(self, gid: int, month: str) -> dict[str, int]:
+        """A `days` row: months ("") or a month's days, newest first, as counted (none: {})."""
+        query = "SELECT counts FROM days WHERE gid = ? AND month = ?"
+        row = self.db.execute(query, (gid, month)).fetchone()
         if row is None:
             return {}
         loaded = codec.load(row[0])
-        of, found = loaded if isinstance(loaded, list) and len(loaded) == 2 else (None, None)
+        of, at, found = loaded if isinstance(loaded, list) and len(loaded) == 3 else (None,) * 3
+        width = 10 if month else 7  # days of the month, or months
         if (
-            of != gid
+            (of, at) != (gid, month)
             or not isinstance(found, dict)
             or not all(type(n) is int and n > 0 for n in found.values())
+            or not all(len(key) == width and key.startswith(month) for key in found)
             or list(found) != sorted(found, reverse=True)
         ):
             raise codec.Damaged("not this group's day counts")
         return found
-
-    def set_day_counts(self, gid: int, counts: dict[str, int]) -> None:
-        """A group's members on each day, newest day first, sealed with its number."""
-        blob = codec.dump([gid, counts])
-        self.db.execute("INSERT OR REPLACE INTO days VALUES (?, ?)", (gid, blob))
 
     def rows(self, gid: int, period: str | None, skip: int, count: int) -> list[Row]:
         """`count` members of a group past the first `skip`, newest first: of all its members
@@ -486,7 +516,7 @@ class Index:
 
     # -- updated by a delta run -----------------------------------------------------------------
 
-    def choose(self, gid: int, test: Callable[[Facts], bool]) -> dict[str, int]:
+    def choose(self, gid: int, test: Callable[[Facts], bool]) -> DayCounts:
         """Make a group's members the articles the feeds choose from (`KEPT`) whose facts pass
         `test`, in place of those it had: a custom feed whose filters changed. Its members on
         each day, newest first. Done by SQLite, in one statement: the group may be most of the
@@ -519,10 +549,10 @@ class Index:
             if failed:
                 raise failed[0] from None
             raise
-        if read[0] != sum(self.day_counts(KEPT).values()):
+        if read[0] != self.day_counts(KEPT).total:
             raise codec.Damaged("the index counts the articles to choose from apart")
         query = "SELECT day, count(*) FROM members WHERE gid = ? GROUP BY day ORDER BY day DESC"
-        return dict(db.execute(query, (gid,)).fetchall())
+        return DayCounts.of(dict(db.execute(query, (gid,)).fetchall()))
 
     def drop_members(self, gid: int) -> None:
         self.db.execute("DELETE FROM members WHERE gid = ?", (gid,))

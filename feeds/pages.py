@@ -14,7 +14,7 @@ month begins.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from itertools import groupby
 from operator import attrgetter
@@ -116,3 +116,114 @@ def layout(periods: Sequence[tuple[str, int]], limit: int, archives: bool) -> tu
         (None, archived[0][0] if archived else None, 0, min(limit, rank)),
         *((p, o, first, stop) for (p, first, stop), o in zip(archived, older, strict=True)),
     )
+
+
+class DayCounts:
+    """A group's members on each day, newest first, kept by month (as the index keeps them): every
+    month's total at once, a month's days when asked for (`days`). A delta run changes a few days
+    of groups whose archives span thousands: it reads, cuts and writes only the months near them
+    (`cuts`), not each group's whole history."""
+
+    def __init__(
+        self,
+        months: dict[str, int],
+        days_of: Callable[[str], dict[str, int]],
+        known: dict[str, dict[str, int]] | None = None,
+    ) -> None:
+        self.months = months  # month -> members, newest first
+        self._days_of = days_of
+        self._days = {} if known is None else known
+
+    @classmethod
+    def of(cls, by_day: Mapping[str, int]) -> DayCounts:
+        """From the members on each day, newest first."""
+        days: dict[str, dict[str, int]] = {}
+        for day, n in by_day.items():
+            days.setdefault(day[:7], {})[day] = n
+        return cls({m: sum(d.values()) for m, d in days.items()}, days.__getitem__, days)
+
+    @property
+    def total(self) -> int:
+        return sum(self.months.values())
+
+    def days(self, month: str) -> dict[str, int]:
+        """The month's members on each of its days, newest first."""
+        found = self._days.get(month)
+        if found is None:
+            found = self._days[month] = self._days_of(month)
+        return found
+
+    def read(self) -> DayCounts:
+        """Every month's days read now: before their rows are written over, or go."""
+        for month in self.months:
+            self.days(month)
+        return self
+
+    def periods(self, month: str, split_over: int) -> list[tuple[str, int]]:
+        """The month's archive periods (`periods`): itself, or its days."""
+        n = self.months[month]
+        return [(month, n)] if n <= split_over else list(self.days(month).items())
+
+    def newest(self, count: int) -> Counter[str]:
+        """How many of the `count` newest members are on each day."""
+        found: Counter[str] = Counter()
+        for month in self.months:
+            for day, n in self.days(month).items():
+                if count <= 0:
+                    return found
+                found[day] = min(n, count)
+                count -= found[day]
+        return found
+
+
+def near(before: DayCounts, after: DayCounts, changed: Set[str], limit: int) -> set[str]:
+    """The months whose archive pages may differ once the months `changed` did (from `before`
+    to `after`): those, the month newer than each (its oldest page links to their newest), and
+    the newest months, through the first whose members reach past `limit` on either side (they
+    hold the subscription document's members, and the first archive page it links to). A page
+    of another month shows all its period's members, as it did, and links to the same page."""
+    found = set(changed)
+    for counts in (before, after):
+        rank = 0
+        for month, n in counts.months.items():
+            if rank > limit:
+                break
+            found.add(month)
+            rank += n
+        for month in changed:
+            newer = [m for m in counts.months if m > month]  # newest first: the last is nearest
+            if newer:
+                found.add(newer[-1])
+    return found
+
+
+def cuts(
+    counts: DayCounts, months: Set[str] | None, split_over: int, limit: int, archives: bool
+) -> tuple[Cut, dict[str, tuple[Cut, int]]]:
+    """`layout` from a group's `DayCounts`, with only the archive pages of `months` (None: of
+    every month; `near` says which may differ): the subscription document's cut, and these
+    archive pages' cuts by period, each with its period's members. `months` must hold the
+    newest months, through the first whose members reach past `limit`."""
+    ordered = list(counts.months)
+    found: dict[str, tuple[Cut, int]] = {}
+    first_archived: str | None = None
+    rank = 0
+    for k, month in enumerate(ordered):
+        start, rank = rank, rank + counts.months[month]
+        if not archives or (months is not None and month not in months):
+            continue
+        periods = counts.periods(month, split_over)
+        at = start
+        for i, (period, n) in enumerate(periods):
+            first, stop = max(at, limit), at + n
+            if first < stop:
+                first_archived = first_archived or period
+                if i + 1 < len(periods):
+                    older: str | None = periods[i + 1][0]
+                elif k + 1 < len(ordered):
+                    older = counts.periods(ordered[k + 1], split_over)[0][0]
+                else:
+                    older = None
+                found[period] = ((period, older, first, stop), n)
+            at = stop
+    return (None, first_archived, 0, min(limit, rank)), found

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import sqlite3
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from feeds.collect import Group, GroupKind, newest_first
 from feeds.config import Config
 from feeds.filters import CustomFeed, Filters
 from feeds.model import Article
-from feeds.pages import layout, pages, periods
+from feeds.pages import DayCounts, cuts, layout, near, pages, periods
 from feeds.report import Report
 from feeds.synthetic import write_corpus
 from tests.helpers import BASE_URL, files_of, write_record
@@ -56,6 +57,56 @@ def test_a_layout_cuts_pages_as_a_group_does(
     urls = [a.url for a in group.articles]
     cut = layout(periods(dict(per_day), split_over), limit, archives)
     assert [(p, o, urls[first:stop]) for p, o, first, stop in cut] == expected
+
+
+_DAY = st.tuples(st.integers(1, 6), st.integers(1, 4)).map(lambda d: f"2024-{d[0]:02d}-{d[1]:02d}")
+
+
+@given(
+    before=st.dictionaries(_DAY, st.integers(1, 4), max_size=16),
+    steps=st.lists(st.tuples(_DAY, st.sampled_from([-1, 1])), max_size=6),
+    limit=st.integers(1, 12),
+    archives=st.booleans(),
+    split_over=st.integers(1, 8),
+)
+def test_the_pages_cut_near_changed_months_are_the_only_ones_that_differ(
+    before: dict[str, int],
+    steps: list[tuple[str, int]],
+    limit: int,
+    archives: bool,
+    split_over: int,
+) -> None:
+    """A delta run cuts a changed group's pages only in the months `near` its changes: there
+    they are `layout`'s cuts, and every page of another month is cut as it was before."""
+    after = dict(before)
+    for day, step in steps:
+        after[day] = max(0, after.get(day, 0) + step)
+    old_days = dict(sorted(before.items(), reverse=True))
+    new_days = {d: n for d, n in sorted(after.items(), reverse=True) if n}
+    changed = {day[:7] for day, _ in steps}
+    old, new = DayCounts.of(old_days), DayCounts.of(new_days)
+    months = near(old, new, changed, limit)
+    for by_day, counts in ((old_days, old), (new_days, new)):
+        every = layout(periods(by_day, split_over), limit, archives)
+        sub, some = cuts(counts, months, split_over, limit, archives)
+        assert sub == every[0]
+        assert {p: cut for p, (cut, _) in some.items()} == {
+            cut[0]: cut for cut in every[1:] if cut[0] and cut[0][:7] in months
+        }
+        assert all(n == by_day.get(p) or n == counts.months.get(p) for p, (_, n) in some.items())
+        _, whole = cuts(counts, None, split_over, limit, archives)
+        assert [cut for cut, _ in whole.values()] == list(every[1:])
+    # A page is made again when its link or how many of its period's members it shows moved.
+    old_cuts = {c[0]: _shown(c) for c in layout(periods(old_days, split_over), limit, archives)}
+    new_cuts = {c[0]: _shown(c) for c in layout(periods(new_days, split_over), limit, archives)}
+    far = {p for p in old_cuts.keys() | new_cuts.keys() if p and p[:7] not in months}
+    assert {p: old_cuts.get(p) for p in far} == {p: new_cuts.get(p) for p in far}
+    ranked = [day for day, n in new_days.items() for _ in range(n)][:limit]
+    assert new.newest(limit) == Counter(ranked)
+
+
+def _shown(cut: tuple[str | None, str | None, int, int]) -> tuple[str | None, int]:
+    return cut[1], cut[3] - cut[2]
 
 
 def _time(day: str, hour: int) -> Any:
@@ -469,7 +520,7 @@ def _index(cache: Path) -> dict[str, list[Any]]:
                     "FROM members"
                 )
             ),
-            "kept": sorted(db.execute("SELECT counts FROM days WHERE gid = -1")),
+            "kept": sorted(db.execute("SELECT month, counts FROM days WHERE gid = -1")),
             "urls": sorted(db.execute("SELECT url, path, check_ FROM urls")),
             "names": sorted(db.execute("SELECT kind, key, spelling, n FROM names")),
             "problems": sorted(
@@ -478,9 +529,9 @@ def _index(cache: Path) -> dict[str, list[Any]]:
             ),
             "folders": sorted(db.execute("SELECT folder, digest FROM folders")),
             "days": sorted(
-                (codec.load(header), list(codec.load(counts)[1].items()))
-                for header, counts in db.execute(
-                    "SELECT header, counts FROM groups JOIN days USING (gid)"
+                (codec.load(header), month, list(codec.load(counts)[2].items()))
+                for header, month, counts in db.execute(
+                    "SELECT header, month, counts FROM groups JOIN days USING (gid)"
                 )
             ),
         }
