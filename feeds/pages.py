@@ -84,40 +84,6 @@ _MONTH = attrgetter("month")
 Cut = tuple[str | None, str | None, int, int]
 
 
-def periods(day_counts: Mapping[str, int], split_over: int) -> list[tuple[str, int]]:
-    """A group's archive periods, newest first, with how many members each has, from its members
-    on each day, newest first: a month, or its days when it has more than `split_over`."""
-    # Plain dicts, not Counters (whose missing keys cost a Python call): a delta run cuts a few
-    # hundred groups' periods, from hundreds of days each.
-    in_month: dict[str, int] = {}
-    for day, n in day_counts.items():
-        month = day[:7]
-        in_month[month] = in_month.get(month, 0) + n
-    if max(in_month.values(), default=0) <= split_over:  # no month goes by day
-        return list(in_month.items())
-    found: dict[str, int] = {}
-    for day, n in day_counts.items():
-        period = day if in_month[day[:7]] > split_over else day[:7]
-        found[period] = found.get(period, 0) + n
-    return list(found.items())
-
-
-def layout(periods: Sequence[tuple[str, int]], limit: int, archives: bool) -> tuple[Cut, ...]:
-    """A group's pages from how many members it has in each period, newest first (`periods`):
-    as `pages` cuts them."""
-    archived: list[tuple[str, int, int]] = []
-    rank = 0
-    for period, n in periods:
-        first, rank = max(rank, limit), rank + n
-        if archives and first < rank:
-            archived.append((period, first, rank))
-    older = [*(p for p, _, _ in archived[1:]), None][: len(archived)]
-    return (
-        (None, archived[0][0] if archived else None, 0, min(limit, rank)),
-        *((p, o, first, stop) for (p, first, stop), o in zip(archived, older, strict=True)),
-    )
-
-
 class DayCounts:
     """A group's members on each day, newest first, kept by month (as the index keeps them): every
     month's total at once, a month's days when asked for (`days`). A delta run changes a few days
@@ -160,7 +126,8 @@ class DayCounts:
         return self
 
     def periods(self, month: str, split_over: int) -> list[tuple[str, int]]:
-        """The month's archive periods (`periods`): itself, or its days."""
+        """The month's archive periods, newest first, with their members: itself, or its days
+        when it has more than `split_over` (as `pages` cuts them)."""
         n = self.months[month]
         return [(month, n)] if n <= split_over else list(self.days(month).items())
 
@@ -200,10 +167,10 @@ def near(before: DayCounts, after: DayCounts, changed: Set[str], limit: int) -> 
 def cuts(
     counts: DayCounts, months: Set[str] | None, split_over: int, limit: int, archives: bool
 ) -> tuple[Cut, dict[str, tuple[Cut, int]]]:
-    """`layout` from a group's `DayCounts`, with only the archive pages of `months` (None: of
-    every month; `near` says which may differ): the subscription document's cut, and these
-    archive pages' cuts by period, each with its period's members. `months` must hold the
-    newest months, through the first whose members reach past `limit`."""
+    """A group's pages as `pages` cuts them, from its `DayCounts`, with only the archive pages of
+    `months` (None: of every month; `near` says which may differ): the subscription document's
+    cut, and these archive pages' cuts by period, newest first, each with its period's members.
+    `months` must hold the newest months, through the first whose members reach past `limit`."""
     ordered = list(counts.months)
     found: dict[str, tuple[Cut, int]] = {}
     first_archived: str | None = None

@@ -23,7 +23,7 @@ from feeds.collect import Group, GroupKind, newest_first
 from feeds.config import Config
 from feeds.filters import CustomFeed, Filters
 from feeds.model import Article
-from feeds.pages import DayCounts, cuts, layout, near, pages, periods
+from feeds.pages import Cut, DayCounts, cuts, near, pages
 from feeds.report import Report
 from feeds.synthetic import write_corpus
 from tests.helpers import BASE_URL, files_of, write_record
@@ -55,8 +55,14 @@ def test_a_layout_cuts_pages_as_a_group_does(
     found = pages(group, config)
     expected = [(p.period, p.older, [a.url for a in p.articles]) for p in found]
     urls = [a.url for a in group.articles]
-    cut = layout(periods(dict(per_day), split_over), limit, archives)
+    cut = _every_cut(dict(per_day), split_over, limit, archives)
     assert [(p, o, urls[first:stop]) for p, o, first, stop in cut] == expected
+
+
+def _every_cut(by_day: dict[str, int], split_over: int, limit: int, archives: bool) -> list[Cut]:
+    """A group's pages cut from its members on each day, newest first: every month's."""
+    sub, archived = cuts(DayCounts.of(by_day), None, split_over, limit, archives)
+    return [sub, *(cut for cut, _ in archived.values())]
 
 
 _DAY = st.tuples(st.integers(1, 6), st.integers(1, 4)).map(lambda d: f"2024-{d[0]:02d}-{d[1]:02d}")
@@ -87,25 +93,23 @@ def test_the_pages_cut_near_changed_months_are_the_only_ones_that_differ(
     old, new = DayCounts.of(old_days), DayCounts.of(new_days)
     months = near(old, new, changed, limit)
     for by_day, counts in ((old_days, old), (new_days, new)):
-        every = layout(periods(by_day, split_over), limit, archives)
+        every = _every_cut(by_day, split_over, limit, archives)
         sub, some = cuts(counts, months, split_over, limit, archives)
         assert sub == every[0]
         assert {p: cut for p, (cut, _) in some.items()} == {
             cut[0]: cut for cut in every[1:] if cut[0] and cut[0][:7] in months
         }
         assert all(n == by_day.get(p) or n == counts.months.get(p) for p, (_, n) in some.items())
-        _, whole = cuts(counts, None, split_over, limit, archives)
-        assert [cut for cut, _ in whole.values()] == list(every[1:])
     # A page is made again when its link or how many of its period's members it shows moved.
-    old_cuts = {c[0]: _shown(c) for c in layout(periods(old_days, split_over), limit, archives)}
-    new_cuts = {c[0]: _shown(c) for c in layout(periods(new_days, split_over), limit, archives)}
+    old_cuts = {c[0]: _shown(c) for c in _every_cut(old_days, split_over, limit, archives)}
+    new_cuts = {c[0]: _shown(c) for c in _every_cut(new_days, split_over, limit, archives)}
     far = {p for p in old_cuts.keys() | new_cuts.keys() if p and p[:7] not in months}
     assert {p: old_cuts.get(p) for p in far} == {p: new_cuts.get(p) for p in far}
     ranked = [day for day, n in new_days.items() for _ in range(n)][:limit]
     assert new.newest(limit) == Counter(ranked)
 
 
-def _shown(cut: tuple[str | None, str | None, int, int]) -> tuple[str | None, int]:
+def _shown(cut: Cut) -> tuple[str | None, int]:
     return cut[1], cut[3] - cut[2]
 
 
