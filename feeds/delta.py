@@ -465,7 +465,7 @@ def _moved(counts: DayCounts, removed: list[Article], added: list[Article]) -> D
         if days:
             months[month] = sum(days.values())
         else:
-            del months[month]
+            months.pop(month, None)
     if not changed.keys() <= counts.months.keys():  # a month is new
         months = dict(sorted(months.items(), reverse=True))
     return DayCounts(months, counts.days, changed)
