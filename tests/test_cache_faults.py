@@ -316,6 +316,11 @@ INDEX_DAMAGES: dict[str, str] = {
     "groups garbled": "UPDATE groups SET header = x'00'",
     "day counts garbled": "UPDATE days SET counts = x'00'",
     "day counts forgotten": "DELETE FROM days",
+    # Kept by month: a row of every month's total per group, and a row per month of its days.
+    "the newest month's days forgotten, its totals kept": (
+        "DELETE FROM days WHERE month = (SELECT max(month) FROM days)"
+    ),
+    "months' days garbled, their totals kept": "UPDATE days SET counts = x'00' WHERE month != ''",
     "URLs given to another file": "UPDATE urls SET path = 'elsewhere.md'",
 }
 
@@ -339,6 +344,41 @@ def test_a_damaged_index_is_never_followed(
     # Healed: the index is a clean build's.
     (clean,) = (tmp_path / "clean-cache-index-after").glob("*.sqlite")
     assert _members(database) == _members(clean) != []
+
+
+def test_a_months_days_lost_or_counted_apart_are_damage_never_fewer_members() -> None:
+    """A group's day counts are kept by month, a row of totals and a row of days per month: a
+    month's row that is gone, another month's, or that adds up to another number than its total
+    is damage (the run goes the full way), never read as a month with fewer members."""
+    from feeds import codec
+    from feeds.cache import _INDEX_TABLES
+    from feeds.index import Index
+    from feeds.pages import DayCounts
+
+    db = sqlite3.connect(":memory:")
+    db.executescript(_INDEX_TABLES)
+    index = Index(db)
+    counts = DayCounts.of({"2024-06-02": 2, "2024-06-01": 1, "2024-05-31": 4})
+    index.set_day_counts(7, counts)
+    read = index.day_counts(7)
+    assert read.months == {"2024-06": 3, "2024-05": 4}
+    assert [read.days(m) for m in read.months] == [
+        {"2024-06-02": 2, "2024-06-01": 1},
+        {"2024-05-31": 4},
+    ]
+
+    fewer = DayCounts.of({"2024-06-02": 1, "2024-05-31": 4})
+    index.set_day_counts(7, fewer, ["2024-06"])  # June's days as one member...
+    index.set_day_counts(7, counts, [])  # ...under totals that say three
+    with pytest.raises(codec.Damaged):
+        index.day_counts(7).days("2024-06")
+    may = db.execute("SELECT counts FROM days WHERE gid = 7 AND month = '2024-05'").fetchone()
+    db.execute("UPDATE days SET counts = ? WHERE gid = 7 AND month = '2024-06'", may)
+    with pytest.raises(codec.Damaged):  # May's row in June's place
+        index.day_counts(7).days("2024-06")
+    db.execute("DELETE FROM days WHERE gid = 7 AND month = '2024-05'")
+    with pytest.raises(codec.Damaged):  # gone
+        index.day_counts(7).days("2024-05")
 
 
 # What a custom feed chooses from when its filters change (`index.KEPT`, gid -1).
