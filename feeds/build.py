@@ -110,7 +110,12 @@ def _build(
     )
     # Nothing changed since? Its warnings must still name where the configuration says what
     # they are about: a comment added above a filter moves its line (a delta run says them).
-    if last and in_place and stored == state and _warnings_in_place(last, config):
+    if (
+        last
+        and in_place
+        and stored == state
+        and warnings_in_place(last.problems, config.filters, config.custom)
+    ):
         return replace(last, parsed=0, removed=(), refused=(), recent=())
     # A few records changed: the index of the last build says which pages they touch. Not when
     # the last run did not finish: a delta run killed before it published left its changes in
@@ -586,10 +591,6 @@ def _last_report(cache: Cache) -> Report | None:
         return codec.report_from_plain(cache.get("report"))
     except codec.Damaged:
         return None
-
-
-def _warnings_in_place(report: Report, config: Config) -> bool:
-    return warnings_in_place(report.problems, config.filters, config.custom)
 
 
 def _outputs_in_place(cache: Cache, checked: Callable[[], bool | None], config: Config) -> bool:
