@@ -99,14 +99,13 @@ class _Changes:
     # title), or its members were chosen again.
     all_pages: bool = False
 
-    def touched(self) -> set[str]:
-        """The months and days with a changed member."""
-        changed = (*self.removed, *self.added)
-        return {a.month for a in changed} | {a.day for a in changed}
-
     def months(self) -> set[str]:
         """The months with a changed member."""
         return {a.month for a in (*self.removed, *self.added)}
+
+    def touched(self) -> set[str]:
+        """The months and days with a changed member."""
+        return self.months() | {a.day for a in (*self.removed, *self.added)}
 
 
 @dataclass
