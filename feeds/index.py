@@ -144,12 +144,13 @@ class Row(NamedTuple):
 
 class Members:
     """Makes articles' rows in groups' `members`, each with its checksum (a damaged value is
-    found when it is read). What a row says of its article is made once per article, however
-    many groups show it (four or five: most of writing a full build's index)."""
+    found when it is read). An article is in four or five groups: its row's checksum (most of
+    writing a full build's index) is made once. Only that is kept, not the row: at 1,000,000
+    records the rows kept took 500 MB while the index was written, for 3 s saved."""
 
     def __init__(self, keys: ArticleKeys) -> None:
         self.keys = keys
-        self._articles: dict[int, tuple[tuple[Any, ...], int]] = {}  # id -> (row part, crc)
+        self._checks: dict[int, int] = {}  # id(article) -> the checksum of its row's part
         self._providers: dict[int, bytes] = {}  # a few hundred, shared by many articles
 
     def rows(
@@ -157,10 +158,7 @@ class Members:
     ) -> Iterator[tuple[Any, ...]]:
         of_provider = group.kind is GroupKind.PROVIDER
         for article in articles:
-            found = self._articles.get(id(article))
-            if found is None:
-                found = self._articles[id(article)] = self._article(article)
-            part, crc = found
+            part, crc = self._article(article)
             provider = self._provider(article) if of_provider else None
             yield (gid, *part, provider, _check(gid, provider, crc))
 
@@ -175,15 +173,15 @@ class Members:
             *article.place,
             self.keys.content(article),
         )
-        return part, _article_check(*part)
+        crc = self._checks.get(id(article))
+        if crc is None:
+            crc = self._checks[id(article)] = _article_check(*part)
+        return part, crc
 
     def kept_rows(self, articles: Iterable[Article]) -> Iterator[tuple[Any, ...]]:
         """The rows of `KEPT`: each article's, with its facts where a provider would be."""
         for article in articles:
-            found = self._articles.get(id(article))
-            if found is None:
-                found = self._articles[id(article)] = self._article(article)
-            part, crc = found
+            part, crc = self._article(article)
             blob = facts_to_plain(facts(article))
             yield (KEPT, *part, blob, _check(KEPT, blob, crc))
 
