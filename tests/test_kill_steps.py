@@ -374,6 +374,60 @@ def test_the_manifest_is_indented_json_however_many_names_it_holds(count: int) -
     assert b"".join(_manifest_text(files, runs)) == expected.encode()
 
 
+@pytest.mark.parametrize(
+    "odd", ['a "quoted" name', "back\\slash", "caf\u00e9", "tab\there", "new\nline"]
+)
+def test_a_name_json_must_escape_is_escaped_in_the_manifest(odd: str) -> None:
+    """Only a damaged manifest or journal brings such a name (feeds writes none): the journal
+    that names it again must still be JSON that gives the same name back."""
+    from feeds.publish import _manifest_text
+
+    files = ["all.rss.xml", odd, *(f"topics/t{i}.rss.xml" for i in range(5000))]
+    expected = json.dumps({"files": files, "runs": []}, indent=1) + "\n"
+    assert b"".join(_manifest_text(files, [])) == expected.encode()
+
+
+def test_a_delta_run_rewrites_the_manifest_only_when_the_files_it_names_change(
+    tmp_path: Path,
+) -> None:
+    """A run after a few changes keeps every other file of the last run without listing them
+    one by one: the manifest stays untouched when the same files are produced, gains the
+    files of a new topic, loses them (and they go) when the topic goes; each time it is the
+    manifest a cold build leaves."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 30, seed=5)
+    build_into(seeds, output, cache=cache, limit=5)
+    manifest = output / ".feeds-manifest.json"
+    record = sorted(seeds.rglob("*.md"))[0]
+    text = record.read_text()
+
+    def build_and_compare() -> tuple[Report, int]:
+        report = build_into(seeds, output, cache=cache, limit=5)
+        assert report.parsed == 1 and report.written, "a delta run"
+        clean, clean_cache = tmp_path / "clean", tmp_path / "clean-cache"
+        shutil.rmtree(clean, ignore_errors=True)
+        shutil.rmtree(clean_cache, ignore_errors=True)
+        build_into(seeds, clean, cache=clean_cache, limit=5)
+        assert files_of(output) == files_of(clean)
+        return report, manifest.stat().st_mtime_ns
+
+    before = manifest.stat().st_mtime_ns
+    record.write_text(text.replace("title: ", "title: Edited - ", 1))
+    report, after = build_and_compare()
+    assert after == before and not report.removed, "the same files: the manifest stays"
+
+    record.write_text(text.replace("topics:", "topics:\n- Zeppelin Studies", 1))
+    report, after = build_and_compare()
+    names = json.loads(manifest.read_text())["files"]
+    assert "topics/zeppelin-studies.rss.xml" in names and names == sorted(names)
+
+    record.write_text(text)
+    report, _ = build_and_compare()
+    assert "topics/zeppelin-studies.rss.xml" in report.removed
+    assert not (output / "topics" / "zeppelin-studies.rss.xml").exists()
+    assert "topics/zeppelin-studies.rss.xml" not in json.loads(manifest.read_text())["files"]
+
+
 def test_a_name_lost_from_the_manifest_is_a_file_feeds_no_longer_owns(tmp_path: Path) -> None:
     """A manifest still whole but without one of its names (edited by hand): feeds leaves that
     file alone and says so, also on a run that changes other feeds (a delta run keeps the
