@@ -2,7 +2,8 @@
 item is made once, then spliced into every page that shows it, in this run and the next ones.
 
 One file per day of the archive months, `<day>.items` (`2024-05-31.items`), holding the items of
-all that day's articles that any page shows (a changed article costs its day's file), keyed by a
+all that day's articles that any page shows (a changed article costs its day's file; a delta run
+adds its changed articles' items to the file, `add`, and their older items stay), keyed by a
 digest of everything the item's bytes depend on (the article's revision, its topics' names and
 slugs, the settings, the code): a stale item is never found, only missed. A file is written whole
 to a temporary name and renamed, so a reader sees the old file or the new one. Anything missing,
@@ -107,6 +108,16 @@ class ItemStore:
         except OSError:
             pass
 
+    def add(self, day: str, items: dict[bytes, bytes]) -> bool:
+        """Add `items` to `day`'s file, which keeps the items it holds (those of an article's
+        older versions too: never found again, they only take room until the day is written
+        whole); False, writing nothing, when the day has no readable file."""
+        found = self._index(day)
+        if found is None:
+            return False
+        self.put(day, {**found.every_item(), **items})
+        return True
+
     def prune(self, months: set[str]) -> None:
         """Remove the files of the days of months not in `months` (no archive page shows them
         any more), and temporary files a killed run left."""
@@ -173,6 +184,17 @@ class _Day:
         except (OSError, ValueError, MemoryError):  # damaged, or planted
             os.close(fd)
             return None
+
+    def every_item(self) -> dict[bytes, bytes]:
+        """Every item of the file whose bytes match their checksum, by key."""
+        start = _HEADER + len(self._index) + _CHECK
+        data = _pread(self.fd, self._data - start, start)
+        found: dict[bytes, bytes] = {}
+        for length, key, offset, size, check in _RECORD.iter_unpack(self._index):
+            item = data[offset : offset + size]
+            if length <= _KEY and len(item) == size and zlib.crc32(item) == check:
+                found.setdefault(key[:length], item)
+        return found
 
     def find_all(
         self, prefix: bytes, rests: Collection[bytes]

@@ -115,6 +115,10 @@ class DayMembers(Mapping[str, dict[int, Article]]):
                 found[id(article)] = article
         return found
 
+    def __contains__(self, day: object) -> bool:
+        """Whether the store keeps the day (its month has archive pages): nothing is read."""
+        return isinstance(day, str) and day[:7] in self.months
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._read)
 
@@ -197,5 +201,12 @@ class Batches:
             return self.complete(articles.outlines(stand_ins))
 
         return plan_pages(
-            grouped, self.headers, self.config, members, self.store, whole, articles.contents
+            grouped,
+            self.headers,
+            self.config,
+            members,
+            self.store,
+            whole,
+            articles.contents,
+            add_to_days=True,  # only the changed articles' items are lacking
         )

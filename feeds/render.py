@@ -80,15 +80,18 @@ def plan_pages(
     store: ItemStore | None = None,
     whole: Callable[[Sequence[Article]], list[Article]] | None = None,
     known: dict[int, bytes] | None = None,
+    add_to_days: bool = False,
 ) -> Iterator[Planned]:
     """The files of the given pages (each with its group's place in `collection.groups`), in each
     format. `days`: each day's articles that any page shows, for the days kept in the item
     store (`_days`); `collection`
     gives the topics' names; `known`, what items of articles depend on, when it is known
-    already (`ArticleKeys`)."""
+    already (`ArticleKeys`); `add_to_days`: the items lacking are of changed articles only (a
+    delta run), added to their days' files (`_Renderer`)."""
     settings = settings_key(config)
     keys = ArticleKeys(collection, f"{CODE_DIGEST}|{settings}", known)
-    renderer = _Renderer(collection, config, keys, store, days, whole or _as_they_are)
+    made_whole = whole or _as_they_are
+    renderer = _Renderer(collection, config, keys, store, days, made_whole, add_to_days)
     for index, page in grouped:
         content = content_digest(page, keys)
         batch = batch_of(page, index)
@@ -148,7 +151,12 @@ class _Renderer:
     a day, it makes every item of the day that the store lacks, in one go, and stores the whole
     day again, so the store always holds complete days, and a changed article costs its day's
     file, not its month's. What a batch holds is dropped when the next one starts: memory holds
-    one month of items at a time."""
+    one month of items at a time.
+
+    A delta run's batches lack only the items of the articles that changed (`add_to_days`):
+    those are made and added to their day's file, which keeps the items it holds; the day's
+    other articles are not read (from the index) nor looked up. A day without a readable file
+    is made and stored whole, as above."""
 
     def __init__(
         self,
@@ -158,6 +166,7 @@ class _Renderer:
         store: ItemStore | None,
         days: Mapping[str, dict[int, Article]],
         whole: Callable[[Sequence[Article]], list[Article]],
+        add_to_days: bool = False,
     ) -> None:
         self.collection = collection
         self.whole = whole
@@ -165,6 +174,7 @@ class _Renderer:
         self.keys = keys
         self.store = store
         self.days = days  # day -> its articles, for the days the store keeps
+        self.add_to_days = add_to_days
         self._batch: Batch | None = None
         self._stored: set[str] = set()  # the days this batch has stored
         self._made: dict[tuple[int, str], bytes] = {}  # (id(article), format) -> item bytes
@@ -183,6 +193,8 @@ class _Renderer:
         formats = self.config.formats
         if lacking := self._take(page.articles, formats):
             for day in sorted({a.day for a in lacking} - self._stored):
+                if self._added_to_day(day, [a for a in lacking if a.day == day]):
+                    continue
                 if members := self.days.get(day):
                     self._store_day(day, list(members.values()))
             if lacking := self._take(lacking, formats):
@@ -190,14 +202,25 @@ class _Renderer:
         doc = feed_document(page, fmt, self.config)
         return WRITERS[fmt].page(doc, [self._made[id(a), fmt] for a in page.articles])
 
+    def _added_to_day(self, day: str, articles: Sequence[Article]) -> bool:
+        """With `add_to_days`, make the articles' items and add them to the day's file, when
+        it is a day the store keeps and has a readable file of; whether they were."""
+        if not (self.add_to_days and self.store and day in self.days):
+            return False
+        self._make(articles, self.config.formats)
+        return self.store.add(day, self._items(articles))
+
     def _store_day(self, day: str, articles: Sequence[Article]) -> None:
         formats = self.config.formats
         self._make(self._take(articles, formats), formats)
         self._stored.add(day)
         if self.store:
-            self.store.put(day, {
-                self.keys.item(a, fmt): self._made[id(a), fmt] for a in articles for fmt in formats
-            })  # fmt: skip
+            self.store.put(day, self._items(articles))
+
+    def _items(self, articles: Sequence[Article]) -> dict[bytes, bytes]:
+        """The articles' items made, in every format, by their keys in the store."""
+        made, key, formats = self._made, self.keys.item, self.config.formats
+        return {key(a, fmt): made[id(a), fmt] for a in articles for fmt in formats}
 
     def _take(self, articles: Iterable[Article], formats: Sequence[str]) -> list[Article]:
         """Have the items at hand that were made or stored already; the articles lacking one,

@@ -353,6 +353,39 @@ def test_the_item_store_finds_each_key_it_keeps_and_no_other(tmp_path: Path) -> 
     assert None in found.values(), "out of order, most keys are missed"
 
 
+def test_items_added_to_a_day_join_the_ones_it_holds_and_a_damaged_one_is_not_kept(
+    tmp_path: Path,
+) -> None:
+    """A delta run adds its changed articles' items to their day's file: the items it held are
+    found as before (an item asked for again gets its new bytes), one whose bytes were damaged
+    is left out (copied, it would get a checksum of its damaged bytes), and a day with no
+    readable file gets nothing: it must be written whole."""
+    from feeds.itemstore import ItemStore
+
+    store = ItemStore(tmp_path)
+    held = {bytes([i]) * 32 + b"rss": f"<item {i}/>".encode() for i in range(20)}
+    store.put("2024-05-31", held)
+    store.close()
+    day = tmp_path / "2024-05-31.items"
+    data = bytearray(day.read_bytes())
+    data[data.index(b"<item 7/>") + 1] ^= 0xFF
+    day.write_bytes(bytes(data))
+    damaged = bytes([7]) * 32 + b"rss"
+    new = {b"\xee" * 32 + b"rss": b"<new/>", bytes([3]) * 32 + b"rss": b"<item 3, again/>"}
+    assert store.add("2024-05-31", new)
+    expected = {**{k: v for k, v in held.items() if k != damaged}, **new}
+    assert {k: store.get_all("2024-05-31", k, (b"",)).get(b"") for k in [*held, *new]} == {
+        **dict.fromkeys(held),
+        **expected,
+    }
+    store.close()
+    assert not store.add("2024-06-01", new), "no file: nothing to add to"
+    assert not (tmp_path / "2024-06-01.items").exists()
+    (tmp_path / "2024-06-02.items").write_bytes(b"\0\0\0\0\0\0\0\x09 not an index")
+    assert not store.add("2024-06-02", new), "a damaged index: nothing to add to"
+    store.close()
+
+
 def test_an_articles_items_far_apart_or_out_of_order_are_each_found_or_missed(
     tmp_path: Path,
 ) -> None:

@@ -562,6 +562,47 @@ def _count_full_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return count
 
 
+def test_an_edited_article_adds_its_items_to_its_day_without_reading_the_days_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An old record edited: its new items join its day's file in the item store, whose other
+    items stay; the day's other articles are not read from the index. With the day's file
+    gone, the day is made and stored whole again. The output is a cold build's both times."""
+    from feeds.cache import OutcomeReader
+
+    seeds = tmp_path / "seeds"
+    write_corpus(seeds, 60, seed=3)
+    config = Config(seeds=seeds, output=tmp_path / "output", cache=tmp_path / "cache", limit=5)
+    config = replace(config, base_url=BASE_URL)
+    pipeline.build(config)
+    record = sorted(seeds.rglob("*.md"))[0]  # the oldest: of an archive month
+    day = record.read_text().split("publishedDateTime: '")[1][:10]
+    (day_file,) = (tmp_path / "cache").rglob(f"{day}.items")
+    items_before = int.from_bytes(day_file.read_bytes()[:8], "big")
+    asked: list[str] = []
+    real = OutcomeReader.day_members
+
+    def day_members(reader: OutcomeReader, day: str) -> list[tuple[Any, ...]]:
+        asked.append(day)
+        return real(reader, day)
+
+    monkeypatch.setattr(OutcomeReader, "day_members", day_members)
+    text = record.read_text()
+    record.write_text(text.replace("title: ", "title: Edited - ", 1))
+    assert _delta_build(config, monkeypatch).parsed == 1
+    assert asked == []
+    formats = len(config.formats)
+    assert int.from_bytes(day_file.read_bytes()[:8], "big") == items_before + formats
+    assert files_of(config.output) == files_of(_cold(config, tmp_path / "cold"))
+
+    day_file.unlink()
+    record.write_text(text.replace("title: ", "title: Edited again - ", 1))
+    assert _delta_build(config, monkeypatch).parsed == 1
+    assert asked == [day], "the day is read from the index, to be stored whole"
+    assert int.from_bytes(day_file.read_bytes()[:8], "big") == items_before
+    assert files_of(config.output) == files_of(_cold(config, tmp_path / "cold-again"))
+
+
 def _cold(config: Config, folder: Path) -> Path:
     pipeline.build(replace(config, output=folder / "output", cache=folder / "cache"))
     return folder / "output"
