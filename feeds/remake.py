@@ -115,10 +115,6 @@ class DayMembers(Mapping[str, dict[int, Article]]):
                 found[id(article)] = article
         return found
 
-    def __contains__(self, day: object) -> bool:
-        """Whether the store keeps the day (its month has archive pages): nothing is read."""
-        return isinstance(day, str) and day[:7] in self.months
-
     def __iter__(self) -> Iterator[str]:
         return iter(self._read)
 
@@ -186,7 +182,7 @@ class Batches:
         return found.make()
 
     def _plan(self, wanted: list[tuple[int, Wanted]]) -> Iterator[Planned]:
-        from feeds.render import plan_pages
+        from feeds.render import days_shown, plan_pages
 
         articles = StandIns(self.decoded, self.reader)
         grouped = []
@@ -196,6 +192,7 @@ class Batches:
                 (place, replace(page.page, articles=tuple(map(articles.stand_in, rows))))
             )
         members = DayMembers(self._months, articles)
+        shown = days_shown((page for _, page in grouped), self._months)
 
         def whole(stand_ins: Sequence[Article]) -> list[Article]:
             return self.complete(articles.outlines(stand_ins))
@@ -208,5 +205,5 @@ class Batches:
             self.store,
             whole,
             articles.contents,
-            add_to_days=True,  # only the changed articles' items are lacking
+            add_to_days=shown,  # only the changed articles' items are lacking
         )

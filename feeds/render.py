@@ -9,7 +9,7 @@ most of the speed (docs/design.md, "Speed").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -68,7 +68,7 @@ def plan(
     `id`) as far as the build's index found it already; what the plan finds is added."""
     grouped = [(index, page) for index, group in enumerate(collection.groups)
                for page in pages(group, config)]  # fmt: skip
-    days = _days(page for _, page in grouped)
+    days = days_shown(page for _, page in grouped)
     return plan_pages(grouped, collection, config, days, store, whole, known)
 
 
@@ -80,14 +80,15 @@ def plan_pages(
     store: ItemStore | None = None,
     whole: Callable[[Sequence[Article]], list[Article]] | None = None,
     known: dict[int, bytes] | None = None,
-    add_to_days: bool = False,
+    add_to_days: Mapping[str, dict[int, Article]] | None = None,
 ) -> Iterator[Planned]:
     """The files of the given pages (each with its group's place in `collection.groups`), in each
     format. `days`: each day's articles that any page shows, for the days kept in the item
-    store (`_days`); `collection`
+    store (`days_shown`); `collection`
     gives the topics' names; `known`, what items of articles depend on, when it is known
-    already (`ArticleKeys`); `add_to_days`: the items lacking are of changed articles only (a
-    delta run), added to their days' files (`_Renderer`)."""
+    already (`ArticleKeys`); `add_to_days`, when the items lacking are of changed articles only
+    (a delta run): each day's articles of these pages, for the days kept in the store, whose
+    lacking items are added to their day's file (`_Renderer`)."""
     settings = settings_key(config)
     keys = ArticleKeys(collection, f"{CODE_DIGEST}|{settings}", known)
     made_whole = whole or _as_they_are
@@ -111,18 +112,20 @@ def _as_they_are(articles: Sequence[Article]) -> list[Article]:
     return list(articles)
 
 
-def _days(every: Iterable[Page]) -> dict[str, dict[int, Article]]:
-    """Each day's articles shown anywhere (by id), for the days of months with an archive page,
-    subscription documents included: the first page of a month's batch that lacks an item of a
-    day makes and stores the whole day's, so an item that later moves into an archive page is
-    found in the store, and subscription documents find theirs there too."""
+def days_shown(
+    every: Iterable[Page], months: Set[str] | None = None
+) -> dict[str, dict[int, Article]]:
+    """Each day's articles shown anywhere (by id), for the days of `months` (by default those
+    with an archive page), subscription documents included: the first page of a month's batch
+    that lacks an item of a day makes and stores the whole day's, so an item that later moves
+    into an archive page is found in the store, and subscription documents find theirs there
+    too."""
     shown = list(every)
-    months = {p.month for p in shown if p.month}
+    kept = {p.month for p in shown if p.month} if months is None else months
     members: dict[str, dict[int, Article]] = {}
     for page in shown:
-        archive = page.month is not None  # all its articles are of months with archive pages
         for article in page.articles:
-            if archive or article.month in months:
+            if article.month in kept:  # all of an archive page's articles are of its month
                 members.setdefault(article.day, {}).setdefault(id(article), article)
     return members
 
@@ -154,9 +157,10 @@ class _Renderer:
     one month of items at a time.
 
     A delta run's batches lack only the items of the articles that changed (`add_to_days`):
-    those are made and added to their day's file, which keeps the items it holds; the day's
-    other articles are not read (from the index) nor looked up. A day without a readable file
-    is made and stored whole, as above."""
+    the first time a batch lacks an item of a day, the items of the day's articles on its pages
+    are taken, those lacking made and added to the day's file at once, which keeps the items it
+    holds; the day's other articles are not read (from the index) nor looked up. A day without
+    a readable file is made and stored whole, as above."""
 
     def __init__(
         self,
@@ -166,7 +170,7 @@ class _Renderer:
         store: ItemStore | None,
         days: Mapping[str, dict[int, Article]],
         whole: Callable[[Sequence[Article]], list[Article]],
-        add_to_days: bool = False,
+        add_to_days: Mapping[str, dict[int, Article]] | None = None,
     ) -> None:
         self.collection = collection
         self.whole = whole
@@ -174,7 +178,7 @@ class _Renderer:
         self.keys = keys
         self.store = store
         self.days = days  # day -> its articles, for the days the store keeps
-        self.add_to_days = add_to_days
+        self.add_to_days = add_to_days  # day -> the pages' articles, for the days kept
         self._batch: Batch | None = None
         self._stored: set[str] = set()  # the days this batch has stored
         self._made: dict[tuple[int, str], bytes] = {}  # (id(article), format) -> item bytes
@@ -193,7 +197,7 @@ class _Renderer:
         formats = self.config.formats
         if lacking := self._take(page.articles, formats):
             for day in sorted({a.day for a in lacking} - self._stored):
-                if self._added_to_day(day, [a for a in lacking if a.day == day]):
+                if self._added_to_day(day):
                     continue
                 if members := self.days.get(day):
                     self._store_day(day, list(members.values()))
@@ -202,13 +206,20 @@ class _Renderer:
         doc = feed_document(page, fmt, self.config)
         return WRITERS[fmt].page(doc, [self._made[id(a), fmt] for a in page.articles])
 
-    def _added_to_day(self, day: str, articles: Sequence[Article]) -> bool:
-        """With `add_to_days`, make the articles' items and add them to the day's file, when
-        it is a day the store keeps and has a readable file of; whether they were."""
-        if not (self.add_to_days and self.store and day in self.days):
+    def _added_to_day(self, day: str) -> bool:
+        """With `add_to_days`, make the items the day's articles on the batch's pages lack and
+        add them to the day's file, when the store keeps the day and has a readable file of it;
+        whether they were."""
+        shown = self.add_to_days.get(day) if self.add_to_days is not None else None
+        if not (shown and self.store):
             return False
-        self._make(articles, self.config.formats)
-        return self.store.add(day, self._items(articles))
+        formats = self.config.formats
+        lacking = self._take(shown.values(), formats)
+        self._make(lacking, formats)
+        if not self.store.add(day, self._items(lacking)):
+            return False
+        self._stored.add(day)
+        return True
 
     def _store_day(self, day: str, articles: Sequence[Article]) -> None:
         formats = self.config.formats
