@@ -48,6 +48,7 @@ target is a result, not an error).
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import hashlib
 import importlib.util
@@ -319,8 +320,11 @@ def installed_package() -> Path:
 
 
 def snapshot_package(package: Path, into: Path) -> Path:
-    """A copy of the package, put first on PYTHONPATH so every step runs the same code."""
+    """A copy of the package, put first on PYTHONPATH so every step runs the same code; its
+    bytecode compiled, as `pip install` does: with PYTHONDONTWRITEBYTECODE set, each step would
+    compile every module it imports again (18 ms of a run with nothing to do at 10,000 records)."""
     shutil.copytree(package, into / "feeds", ignore=shutil.ignore_patterns("__pycache__"))
+    compileall.compile_dir(into / "feeds", quiet=1)
     os.environ["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(into), os.environ.get("PYTHONPATH")) if p
     )
