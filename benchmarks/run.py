@@ -41,8 +41,8 @@ cache: the corpus was just written.
 The package's code is hashed before and after each step, as `feeds` does to key its cache: if it
 changes during the run (someone is editing it), the cache is dropped and the "incremental" numbers
 are really cold ones, so the table says so. `--snapshot` runs a copy of the package taken at the
-start instead. The exit status is 1 when a step failed or an output differed, else 0 (a missed
-target is a result, not an error).
+start instead, its bytecode compiled as an installed package's is. The exit status is 1 when a
+step failed or an output differed, else 0 (a missed target is a result, not an error).
 """
 
 from __future__ import annotations
