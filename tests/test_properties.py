@@ -196,3 +196,26 @@ def test_the_plain_data_walk_builds_what_pyyaml_builds(text: str) -> None:
     """Records are built by a short walk over plain data; anything else goes to PyYAML's own
     constructor: the values and the errors are the same either way."""
     assert _load(text, plain=True) == _load(text, plain=False)
+
+
+scalar_texts = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["", "~", "null", "Null", "NULL", "true", "False", "yes", "on", "0", "-12",
+                     "+3", "0x1F", "0o17", "1_000", "1.5", "-.inf", ".NaN", "6.8e+3", "2024-01-01",
+                     "2024-01-01T10:00:00Z", "<<", "=", "0b101", "190:20:30", "tilde", "nully"]),
+)  # fmt: skip
+
+
+@given(scalar_texts, st.booleans(), st.booleans())
+def test_records_resolve_tags_as_pyyaml_does(value: str, plain: bool, quoted: bool) -> None:
+    """The record loader's own `resolve` (faster: no path resolvers) gives every node the tag
+    PyYAML's resolver gives it, with the same implicit resolvers (all but timestamps)."""
+    loader = _RecordLoader("")
+    try:
+        for kind in (yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode):
+            ours = loader.resolve(kind, value, (plain, quoted))
+            assert ours == yaml.resolver.BaseResolver.resolve(loader, kind, value, (plain, quoted))
+    finally:
+        loader.dispose()
+    if plain and value.startswith("2024-01-01"):  # times stay strings (`validate.py` reads them)
+        assert loader.resolve(yaml.ScalarNode, value, (True, False)) == "tag:yaml.org,2002:str"
