@@ -18,7 +18,7 @@ from feeds.batches import Batch, Planned, batch_of
 from feeds.collect import Collection
 from feeds.config import Config
 from feeds.document import Category, FeedDoc, Item
-from feeds.feedgen_writer import atom_items, atom_page, rss_items, rss_page
+from feeds.feedgen_writer import atom_items, atom_page, rss_and_atom_items, rss_items, rss_page
 from feeds.fingerprints import ArticleKeys, content_digest, file_fingerprint, settings_key
 from feeds.items import items_of
 from feeds.itemstore import ItemStore
@@ -52,6 +52,18 @@ WRITERS = {
     "atom": Writer(atom_items, atom_page),
     "json": Writer(json_items, json_page),
 }
+
+
+def serialized(items: Mapping[str, Sequence[Item]]) -> dict[str, list[bytes]]:
+    """Each format's items serialized by its writer; RSS and Atom together when both are
+    made (`rss_and_atom_items`: the items of the same articles)."""
+    made: dict[str, list[bytes]] = {}
+    if "rss" in items and "atom" in items:
+        made["rss"], made["atom"] = rss_and_atom_items(items["rss"], items["atom"])
+    for fmt, each in items.items():
+        if fmt not in made:
+            made[fmt] = WRITERS[fmt].items(each)
+    return {fmt: made[fmt] for fmt in items}
 
 
 def plan(
@@ -279,6 +291,5 @@ class _Renderer:
             each = items_of(whole, formats, self.collection, self.config, self._categories)
             for fmt, item in each.items():
                 items[fmt].append(item)
-        for fmt in formats:
-            made = WRITERS[fmt].items(items[fmt])
+        for fmt, made in serialized(items).items():
             self._made.update(((id(a), fmt), data) for a, data in zip(articles, made, strict=True))

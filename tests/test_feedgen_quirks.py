@@ -10,7 +10,14 @@ import pytest
 from lxml import etree
 
 from feeds.document import Category, FeedDoc, Item, Link
-from feeds.feedgen_writer import atom_items, atom_page, rss_items, rss_page, whole_document
+from feeds.feedgen_writer import (
+    atom_items,
+    atom_page,
+    rss_and_atom_items,
+    rss_items,
+    rss_page,
+    whole_document,
+)
 from feeds.model import Image
 from tests.helpers import NS
 
@@ -211,3 +218,28 @@ def test_items_made_in_one_document_are_cut_at_their_own_boundaries(rss: bool) -
     parsed = etree.fromstring(written)
     found = parsed.findall("channel/item") if rss else parsed.findall("atom:entry", NS)
     assert len(found) == len(items)
+
+
+def test_items_made_for_both_formats_at_once_are_each_formats_own() -> None:
+    """RSS and Atom items of the same articles are made from one feedgen document's entries
+    (QUIRK 8's summary set for both, the categories set again in between): the bytes are those
+    of each format made alone."""
+    atom_scheme = "https://feeds.example.org/topics/ai.atom.xml"
+    rss = [
+        _item(1),
+        dataclasses.replace(_item(2), summary="Fish & <chips>", categories=()),
+        dataclasses.replace(_item(3), summary=None),
+        *(_item(n) for n in range(4, 28)),
+        dataclasses.replace(_item(9), categories=(Category("AI", None), Category("ML", None))),
+    ]
+    atom = [
+        i.with_categories(tuple(Category(c.label, c.scheme and atom_scheme) for c in i.categories))
+        for i in rss
+    ]
+    assert rss != atom
+    assert rss_and_atom_items(rss, atom) == (rss_items(rss), atom_items(atom))
+    assert b"Fish &amp;amp; &amp;lt;chips&amp;gt;" in rss_and_atom_items(rss, atom)[0][1]
+    assert b"<summary>Fish &amp; &lt;chips&gt;</summary>" in rss_and_atom_items(rss, atom)[1][1]
+    # Items that differ otherwise are made each in its own format.
+    other = [atom[0].with_categories(()), *atom[1:]]
+    assert rss_and_atom_items(rss, other) == (rss_items(rss), atom_items(other))
