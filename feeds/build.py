@@ -37,7 +37,6 @@ from feeds.scan import Scan, scan
 if TYPE_CHECKING:
     from feeds.batches import Batch, Planned
     from feeds.collect import Collection
-    from feeds.parallel import Meanwhile
     from feeds.publish import Publisher, Stager
     from feeds.render import ItemError
 
@@ -140,7 +139,7 @@ def _build(
     done = (found is not None or checked.complete) and not report.refused
     cache.put("state", state if done else None)
     if not done:
-        cache.drop_index()
+        cache.keep_index(None)
     elif indexed:  # last: it says the report is its own
         from feeds.index import index_about
 
@@ -176,34 +175,26 @@ def _delta(
     # every record when the index no longer gives a page the rows it was planned from (its
     # pages' rows are read again as they are made).
     except (ItemError, codec.Damaged, sqlite3.Error):
-        cache.drop_index()
+        cache.keep_index(None)
         return None
     finally:
         found.close()
     return report, fresh, found.subscribed
 
 
-def _index_steps(
-    checked: Checked, stats: Scan, cache: Cache, keys: dict[int, bytes]
-) -> Meanwhile | None:
-    """The steps of indexing a full build for the next runs (`index.py`), when its articles are
-    outlines (with the cache in memory they are not, and the index would be lost anyway): they
-    are done while the build waits for its workers (`parallel.Meanwhile`), and say whether it
-    was indexed. The index is not described (`Cache.describe_index`) until the build is done.
-    What each article's items depend on (`ArticleKeys.content`) is taken from `keys`, which
-    the plan filled."""
-    from feeds.parallel import Meanwhile
-
+def _keep_index(checked: Checked, stats: Scan, cache: Cache, keys: dict[int, bytes]) -> bool:
+    """Index a full build for the next runs (`index.py`), when its articles are outlines (with
+    the cache in memory they are not, and the index would be lost anyway); whether it was. The
+    index is not described (`Cache.describe_index`) until the build is done. What each
+    article's items depend on (`ArticleKeys.content`) is put in `keys`, for the plan."""
     groups = checked.collection.groups
     if cache.database is None or cache.replaced:  # an index of records the cache lost
-        return None
+        return False
     if any(a.place is None for g in groups for a in g.articles):
-        return None
-    return Meanwhile(
-        cache.keep_index(
-            lambda index: index.write_in_steps(
-                checked.collection, checked.articles, checked.file_problems, stats.digests(), keys
-            )
+        return False
+    return cache.keep_index(
+        lambda index: index.write(
+            checked.collection, checked.articles, checked.file_problems, stats.digests(), keys
         )
     )
 
@@ -221,7 +212,7 @@ def _publish(
 ) -> tuple[Report, dict[str, Known], Checked, bool]:
     """Publish; when one article's item cannot be made (a bug), reject its record, leave it out
     and publish again: one record never stops the build. Also what was published, and whether
-    its index was written (`_index_steps`): not when an article was left out, which the index
+    its index was written (`_keep_index`): not when an article was left out, which the index
     of its record's outcome would not say."""
     from feeds.render import ItemError
 
@@ -281,9 +272,9 @@ def _publish_once(
     cache: Cache,
     progress: Progress | None,
 ) -> tuple[Report, dict[str, Known], bool]:
-    """Plan every file, make those whose inputs changed (by fingerprint) and put everything in
-    place (`_put_in_place`), indexing the build meanwhile (`_index_steps`, given the `stats` it
-    was read from); also whether it was indexed."""
+    """Index the build (`_keep_index`, given the `stats` it was read from), plan every file,
+    make those whose inputs changed (by fingerprint) and put everything in place
+    (`_put_in_place`); also whether it was indexed."""
     # Imported here, not above: a run with nothing to do never renders, and these modules
     # (feedgen, lxml, nh3, markdown-it) are most of its start-up time.
     from feeds.batches import stored_months
@@ -296,25 +287,23 @@ def _publish_once(
     store = ItemStore(cache.folder / "items")
     reader = OutcomeReader(cache.database)
     whole = Completer(config.seeds, reader).wholes
+    # Indexed first: this process holds the least now (not the plan, nor the files made), and
+    # writing a big site's index takes much (200 MB more at 300,000 records) while it lasts.
     keys: dict[int, bytes] = {}
+    indexed = stats is not None and _keep_index(checked, stats, cache, keys)
     planned = [
         *plan(checked.collection, config, store, whole, keys),
         *plan_site(listings(checked.collection), config),
     ]
-    # Indexed while the workers make the files: before, this process wrote the index on one
-    # core while the other waited (a ninth of a cold build at 100,000 records).
-    index = _index_steps(checked, stats, cache, keys) if stats is not None else None
     try:
         report, fresh = _put_in_place(
-            config, planned, None, outputs, cache, checked.report, progress, index
+            config, planned, None, outputs, cache, checked.report, progress
         )
     finally:
-        if index:
-            index.close()
         store.close()
         reader.close()
     store.prune(stored_months(planned))
-    return report, fresh, bool(index and index.result)
+    return report, fresh, indexed
 
 
 def _put_in_place(
@@ -325,13 +314,11 @@ def _put_in_place(
     cache: Cache,
     report: Report,
     progress: Progress | None,
-    meanwhile: Meanwhile | None = None,
 ) -> tuple[Report, dict[str, Known]]:
     """Make the planned files whose fingerprint (or file) changed, keep the others, put
     everything in place; the report, and each planned file's fingerprint, size and mtime for the
     next run. On the full way every file is planned (`changing` None); a delta run's keeps every
-    file the last run left but the `changing` ones. `meanwhile` is done while the files are made
-    (in steps, while waiting for workers), and finished before the cache is used again."""
+    file the last run left but the `changing` ones."""
     from feeds.publish import Publisher
 
     publisher = Publisher(config.output, outputs, trusted=cache.get(MANIFEST_DIGEST))
@@ -353,9 +340,7 @@ def _put_in_place(
         publisher.begin()
         # A delta run (`changing` given) makes its files in its own process: its memory is
         # bounded by its work, and each forked worker would add a copy of what it touches.
-        _render(list(batches.values()), publisher, progress, changing is None, meanwhile)
-        if meanwhile:
-            meanwhile.finish()
+        _render(list(batches.values()), publisher, progress, may_fork=changing is None)
         if report_claimed:
             records = report.records_json_bytes()
             publisher.add(REPORT_PATH, publisher.stager.stage(REPORT_PATH, records))
@@ -400,17 +385,15 @@ def _render(
     publisher: Publisher,
     progress: Progress | None,
     may_fork: bool,
-    meanwhile: Meanwhile | None,
 ) -> None:
     """Make and stage every batch's files. Stage by stage (`Planned.stage`), the biggest batches
-    first so that workers finish together; steps of `meanwhile` while waiting for them."""
+    first so that workers finish together."""
     make = partial(_make_batch, publisher.stager)
     in_workers = may_fork and sum(_work(batch) for batch in batches) >= PARALLEL_WORK
     done, total = 0, sum(len(batch) for batch in batches)
     for stage in sorted({batch[0].stage for batch in batches}):
         ordered = sorted((b for b in batches if b[0].stage == stage), key=_work, reverse=True)
-        made = _made(make, ordered, in_workers, meanwhile)
-        for batch, staged in zip(ordered, made, strict=True):
+        for batch, staged in zip(ordered, _made(make, ordered, in_workers), strict=True):
             for item, was_staged in zip(batch, staged, strict=True):
                 publisher.add(item.path, was_staged)
             done += len(batch)
@@ -422,7 +405,6 @@ def _made(
     make: Callable[[list[Planned]], list[bool]],
     ordered: list[list[Planned]],
     in_workers: bool,
-    meanwhile: Meanwhile | None,
 ) -> Iterator[list[bool]]:
     """Each batch made, in order; on every core when there is enough work. A forked worker ends
     up with a private copy of every page of the parent's memory it touched: for a delta run's
@@ -438,7 +420,7 @@ def _made(
 
     big = [batch for batch in ordered if _work(batch) >= BIG_BATCH]
     for new_workers, work in ((True, big), (False, ordered[len(big) :])):
-        yield from ordered_map(make, work, min_items=2, fresh=new_workers, meanwhile=meanwhile)
+        yield from ordered_map(make, work, min_items=2, fresh=new_workers)
 
 
 def _work(batch: list[Planned]) -> int:
@@ -460,7 +442,7 @@ def _check(
     # keeps forked workers from touching (and so copying) their memory pages.
     gc.disable()
     if cache:  # the record outcomes change now: the index would describe other ones
-        cache.drop_index()
+        cache.keep_index(None)
     try:
         return _read_and_collect(config, stats, cache, progress)
     finally:

@@ -23,15 +23,7 @@ import contextlib
 import hashlib
 import os
 import sqlite3
-from collections.abc import (
-    Callable,
-    Generator,
-    ItemsView,
-    Iterable,
-    Iterator,
-    Mapping,
-    Sequence,
-)
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
@@ -356,27 +348,18 @@ class Cache:
 
         return None if self._memory else Index(self._db)
 
-    @_guarded(lambda: None)
-    def drop_index(self) -> None:
-        """Say there is no index: done before a run changes the record files' outcomes, so
-        that an index never describes other files than those."""
-        self._db.execute("DELETE FROM meta WHERE key = 'index'")
-
-    def keep_index(self, write: Callable[[Index], Iterator[None]]) -> Generator[None, None, bool]:
-        """Say there is no index, and write a new one's rows (`write`, in one transaction, a
-        step of it at a time: `Index.write_in_steps`), which describe nothing until
-        `describe_index` says what they were written for: a full build does once it is done.
-        Returns whether they were written. Nothing else may use the cache until it has: its
-        transaction stays open between steps. Closed before, it writes nothing."""
-        try:
-            with self._transaction():
-                self._db.execute("DELETE FROM meta WHERE key = 'index'")
-                if (found := self.index()) is None:
-                    return False
-                yield from write(found)
-        except (sqlite3.Error, OSError) as e:  # as `_guarded` would
-            self._fail(e)
-            return False
+    @_guarded(lambda: False)
+    def keep_index(self, write: Callable[[Index], None] | None) -> bool:
+        """Say there is no index, and write a new one's rows (`write`, in one transaction; none
+        when None), which describe nothing until `describe_index` says what they were written
+        for: a full build does once it is done. Whether they were written. Called with None
+        before a run changes the record files' outcomes, so that an index never describes other
+        files than those."""
+        with self._transaction():
+            self._db.execute("DELETE FROM meta WHERE key = 'index'")
+            if write is None or (found := self.index()) is None:
+                return False
+            write(found)
         return True
 
     def describe_index(self, about: IndexAbout) -> None:

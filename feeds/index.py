@@ -36,7 +36,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from itertools import islice
 from typing import Any, NamedTuple
 
 from feeds import codec
@@ -196,17 +195,6 @@ class Members:
         return found
 
 
-STEP_ROWS = 2_000  # rows written in one step of `Index.write_in_steps` (about 10 ms)
-
-
-def _in_steps(db: sqlite3.Connection, statement: str, rows: Iterable[Any]) -> Iterator[None]:
-    """`db.executemany(statement, rows)`, `STEP_ROWS` at a time, a step each."""
-    each = iter(rows)
-    while chunk := list(islice(each, STEP_ROWS)):
-        db.executemany(statement, chunk)
-        yield
-
-
 def _article_check(
     time: int, url: str, modified: int, day: str, path: str, i: int, j: int, content: bytes
 ) -> int:
@@ -300,19 +288,18 @@ class Index:
 
     # -- written whole by a full build ---------------------------------------------------------
 
-    def write_in_steps(
+    def write(
         self,
         collection: Collection,
         articles: Sequence[Article],
         problems: Sequence[tuple[str, tuple[Problem, ...]]],
         folders: dict[str, bytes],
         keys: dict[int, bytes] | None = None,
-    ) -> Iterator[None]:
+    ) -> None:
         """Index a full build's collection, and the digests of the seeds folders it was read from
-        (inside the caller's transaction), a few thousand rows a step: between steps (each
-        `next`), the caller may do other work (a full build writes its index while it waits
-        for its workers). What its articles' items depend on (`ArticleKeys.content`, by `id`)
-        is taken from `keys` as far as it is there, and added to it."""
+        (inside the caller's transaction). What its articles' items depend on
+        (`ArticleKeys.content`, by `id`) is put in `keys`, when given: the plan takes it from
+        there."""
         self.clear()
         members = Members(ArticleKeys(collection, "", keys))
         db = self.db
@@ -323,14 +310,13 @@ class Index:
             newest = micros(group.articles[0].published) if group.articles else None
             header = header_to_plain(Indexed(gid, group, len(group.articles), newest))
             db.execute("INSERT INTO groups VALUES (?, ?)", (gid, header))
-            yield from _in_steps(db, _INSERT_MEMBER, members.rows(group.articles, gid, group))
+            db.executemany(_INSERT_MEMBER, members.rows(group.articles, gid, group))
             self.set_day_counts(gid, _day_counts(group.articles))
-        yield from _in_steps(db, _INSERT_MEMBER, members.kept_rows(collection.kept))
+        self.add_kept(collection.kept, members)
         self.set_day_counts(KEPT, _day_counts(collection.kept))
-        yield from _in_steps(db, "INSERT INTO urls VALUES (?, ?, ?)", urls_of(articles))
+        db.executemany("INSERT INTO urls VALUES (?, ?, ?)", urls_of(articles))
         for statement in _SECONDARY.values():
             db.execute(statement)
-            yield
         self.add_names(collection.spellings, collection.known + mentioned_topics(collection))
         db.executemany(
             "INSERT INTO problems VALUES (?, ?)",

@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -30,52 +30,13 @@ R = TypeVar("R")
 _job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # what forked workers inherit
 
 
-class Meanwhile:
-    """Other work, done a step at a time while this process waits for its workers' results
-    (`ordered_map`): each step a generator's `next`, which should take milliseconds. The
-    generator's return value is `result` once `finish` ran the steps left."""
-
-    def __init__(self, steps: Generator[None, None, bool]) -> None:
-        self._steps: Generator[None, None, bool] | None = steps
-        self.result = False
-
-    def step(self) -> bool:
-        """Do one step; whether any are left."""
-        if self._steps is None:
-            return False
-        try:
-            next(self._steps)
-        except StopIteration as done:
-            self._steps, self.result = None, done.value
-            return False
-        return True
-
-    def finish(self) -> bool:
-        """Do the steps left; the result."""
-        while self.step():
-            pass
-        return self.result
-
-    def close(self) -> None:
-        """Stop before the end (the generator's clean-up runs)."""
-        if self._steps is not None:
-            self._steps.close()
-            self._steps = None
-
-
 def ordered_map(
-    func: Callable[[T], R],
-    items: Sequence[T],
-    *,
-    min_items: int = 200,
-    fresh: bool = False,
-    meanwhile: Meanwhile | None = None,
+    func: Callable[[T], R], items: Sequence[T], *, min_items: int = 200, fresh: bool = False
 ) -> Iterator[R]:
     """`map(func, items)`, in order, across processes when it is worth it. With `fresh`, each
     item gets a newly forked worker: a worker copies every page of the parent's memory it
     touches (reference counts are writes), so one that lives through many big items ends up
-    with a copy of most of it. While it waits for a worker, this process does steps of
-    `meanwhile`."""
+    with a copy of most of it."""
     workers = min(os.cpu_count() or 1, 8)
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if workers < 2 or len(items) < min_items or threading.active_count() > 1 or not forkable:
@@ -85,7 +46,7 @@ def ordered_map(
     _job = (func, items)
     try:
         if fresh:
-            yield from _each_in_a_new_worker(len(items), workers, meanwhile)
+            yield from _each_in_a_new_worker(len(items), workers)
         else:
             size, count = max(1, min(64, len(items) // (workers * 8))), len(items)
             with _pool(workers) as pool:
@@ -97,7 +58,7 @@ def ordered_map(
                     for start in range(0, count, size)
                 )
                 while chunks:
-                    yield from _when_done(chunks.popleft(), meanwhile)
+                    yield from chunks.popleft().result()
     except BrokenProcessPool as e:
         raise WorkerDied(
             "a worker process ended without an answer (out of memory, or killed); the run "
@@ -107,7 +68,7 @@ def ordered_map(
         _job = None
 
 
-def _each_in_a_new_worker(count: int, workers: int, meanwhile: Meanwhile | None) -> Iterator[Any]:
+def _each_in_a_new_worker(count: int, workers: int) -> Iterator[Any]:
     """Each index in a worker of its own, `workers` at a time, results in order."""
     running: deque[tuple[ProcessPoolExecutor, Future[Any]]] = deque()
     with contextlib.ExitStack() as pools:
@@ -115,23 +76,16 @@ def _each_in_a_new_worker(count: int, workers: int, meanwhile: Meanwhile | None)
             pool = pools.enter_context(_pool(1))
             running.append((pool, pool.submit(_run, index)))
             if len(running) == workers:
-                yield _result(*running.popleft(), meanwhile)
+                yield _result(*running.popleft())
         while running:
-            yield _result(*running.popleft(), meanwhile)
+            yield _result(*running.popleft())
 
 
-def _result(pool: ProcessPoolExecutor, future: Future[Any], meanwhile: Meanwhile | None) -> Any:
+def _result(pool: ProcessPoolExecutor, future: Future[Any]) -> Any:
     try:
-        return _when_done(future, meanwhile)
+        return future.result()
     finally:
         pool.shutdown()
-
-
-def _when_done(future: Future[R], meanwhile: Meanwhile | None) -> R:
-    """The future's result; steps of `meanwhile` until it is there."""
-    while meanwhile is not None and not future.done() and meanwhile.step():
-        pass
-    return future.result()
 
 
 @contextlib.contextmanager

@@ -4,7 +4,6 @@ out-of-memory killer, a signal) stops the run with an error instead of hanging i
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -91,63 +90,6 @@ sys.exit(main(["build", "--seeds", "{tmp_path / "seeds"}", "--output", "{tmp_pat
     assert not (tmp_path / "out" / "all.rss.xml").exists()
 
 
-def test_a_render_worker_killed_while_the_index_is_written_leaves_no_index_behind(
-    tmp_path: Path,
-) -> None:
-    """A full build writes its index while its workers make the files: a worker killed then
-    stops the run (exit 75) with the index's rows not kept, and the runs after it (a full one,
-    then one after a change) publish what a cold build does."""
-    seeds = tmp_path / "seeds"
-    write_corpus(seeds, 150, seed=8)
-    probe = f"""
-import os, signal, sys, time
-import feeds.build, feeds.index
-from feeds import parallel
-from feeds.cli import main
-
-build = sys.modules["feeds.build"]
-build.PARALLEL_WORK, build.BIG_BATCH = 0, 0  # every batch in a new worker
-sys.modules["feeds.index"].STEP_ROWS = 1  # steps left when a worker dies
-parent, real, steps = os.getpid(), build._make_batch, []
-
-def dies_at_the_third(stager, batch):
-    if os.getpid() != parent and len(steps) > 3:
-        os.kill(os.getpid(), signal.SIGKILL)
-    time.sleep(0.2)
-    return real(stager, batch)
-
-def counted(self, _real=parallel.Meanwhile.step):
-    steps.append(1)
-    time.sleep(0.002)
-    return _real(self)
-
-build._make_batch, parallel.Meanwhile.step = dies_at_the_third, counted
-os.cpu_count = lambda: 2
-code = main(["build", "--seeds", "{seeds}", "--output", "{tmp_path / "out"}", "--cache",
-             "{tmp_path / "cache"}", "--quiet"])
-print(code, len(steps) > 3)
-"""
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.stdout == "75 True\n", done.stderr
-    (database,) = (tmp_path / "cache").glob("*.sqlite")
-    db = sqlite3.connect(database)
-    try:
-        assert db.execute("SELECT count(*) FROM members").fetchone() == (0,)  # rolled back
-        assert db.execute("SELECT * FROM meta WHERE key = 'index'").fetchall() == []
-    finally:
-        db.close()
-    build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
-    build_into(seeds, tmp_path / "cold", cache=tmp_path / "cold-cache")
-    assert files_of(tmp_path / "out") == files_of(tmp_path / "cold")
-    write_corpus(seeds / "new", 2, seed=9)
-    report = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
-    assert report.parsed == 2
-    build_into(seeds, tmp_path / "cold2", cache=tmp_path / "cold-cache2")
-    assert files_of(tmp_path / "out") == files_of(tmp_path / "cold2")
-
-
 def test_an_error_in_a_worker_reaches_the_caller_and_leaves_nothing_behind() -> None:
     """The next `ordered_map` must find no thread or process left (else it would work on one
     core), and no traceback must reach the terminal."""
@@ -178,48 +120,6 @@ except ChildProcessError:
     assert done.stderr == ""
 
 
-MEANWHILE = """
-import os, time
-from feeds.parallel import Meanwhile, ordered_map
-
-parent = os.getpid()
-log = []
-
-def work(n):
-    time.sleep(0.05)
-    return n, os.getpid() != parent
-
-def steps(count):
-    try:
-        for _ in range(count):
-            log.append(os.getpid() == parent)
-            time.sleep(0.001)
-            yield
-        return True
-    finally:
-        log.append("closed")
-
-waiting = Meanwhile(steps(100_000))
-made = list(ordered_map(work, list(range(6)), min_items=2, fresh={fresh}, meanwhile=waiting))
-done = len(log)
-waiting.close()
-short = Meanwhile(steps(3))
-print(made == [(n, True) for n in range(6)], done > 10, set(log[:done]), log[done:], waiting.result)
-print(short.finish(), log[done + 1:])
-"""
-
-
-@CASES
-def test_a_process_does_other_work_while_it_waits_for_its_workers(fresh: bool, count: int) -> None:
-    """`Meanwhile`: the steps of other work (a full build's index) are done in this process
-    while the workers work, the rest when asked; stopped early, its clean-up runs."""
-    done = subprocess.run(
-        [sys.executable, "-c", MEANWHILE.format(fresh=fresh)],
-        capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    assert done.stdout == ("True True {True} ['closed'] False\nTrue [True, True, True, 'closed']\n")
-
-
 def test_files_made_by_workers_are_the_bytes_made_in_this_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -236,23 +136,6 @@ def test_files_made_by_workers_are_the_bytes_made_in_this_process(
     made = files_of(tmp_path / "workers")
     assert len(made) > 100
     assert made == files_of(tmp_path / "here")
-    # The index, written while the workers made the files, is the one written after them.
-    assert _index_of(tmp_path / "c1") == _index_of(tmp_path / "c2")
-    assert len(_index_of(tmp_path / "c1")["members"]) > 500
-
-
-def _index_of(cache: Path) -> dict[str, list[tuple[object, ...]]]:
-    from feeds.cache import INDEX_TABLE_NAMES
-
-    (database,) = cache.glob("*.sqlite")
-    db = sqlite3.connect(database)
-    try:
-        tables = {t: sorted(db.execute(f"SELECT * FROM {t}"), key=repr) for t in INDEX_TABLE_NAMES}
-        described = db.execute("SELECT value FROM meta WHERE key = 'index'").fetchall()
-    finally:
-        db.close()
-    assert described, "the index says what it was written for"
-    return tables
 
 
 def test_a_delta_run_makes_its_files_without_a_fork(
