@@ -91,28 +91,29 @@ class StandIns:
 LOST = "the cache lost what the index says of it; the next run reads it again"
 
 
-class DayMembers(Mapping[str, dict[int, Article]]):
-    """Each day's articles that any page shows, for the days of `months` (what `render._days`
+class DayMembers(Mapping[str, list[Article]]):
+    """Each day's articles that any page shows, for the days of `months` (what `render.days_shown`
     gives), read from the index only when a batch stores a day's items (through the reader's
     own connection). Iterates over the days read so far."""
 
     def __init__(self, months: set[str], articles: StandIns) -> None:
         self.months = months
         self.articles = articles
-        self._read: dict[str, dict[int, Article]] = {}
+        self._read: dict[str, list[Article]] = {}
 
-    def __getitem__(self, day: str) -> dict[int, Article]:
+    def __getitem__(self, day: str) -> list[Article]:
         if day[:7] not in self.months:
             raise KeyError(day)
         found = self._read.get(day)
         if found is None:
-            found = self._read[day] = {}
+            by_id: dict[int, Article] = {}
             for gid, *values in self.articles.reader.day_members(day):
                 try:
                     article = self.articles.stand_in(checked_row(gid, *values))
                 except codec.Damaged:  # left out: the day's store only lacks its item
                     continue
-                found[id(article)] = article
+                by_id[id(article)] = article
+            found = self._read[day] = list(by_id.values())
         return found
 
     def __iter__(self) -> Iterator[str]:
