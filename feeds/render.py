@@ -54,7 +54,7 @@ WRITERS = {
 }
 
 
-def serialized(items: Mapping[str, Sequence[Item]]) -> dict[str, list[bytes]]:
+def _serialized(items: Mapping[str, Sequence[Item]]) -> dict[str, list[bytes]]:
     """Each format's items serialized by its writer; RSS and Atom together when both are
     made (`rss_and_atom_items`: the items of the same articles)."""
     made: dict[str, list[bytes]] = {}
@@ -295,5 +295,5 @@ class _Renderer:
             each = items_of(whole, formats, self.collection, self.config, self._categories)
             for fmt, item in each.items():
                 items[fmt].append(item)
-        for fmt, made in serialized(items).items():
+        for fmt, made in _serialized(items).items():
             self._made.update(((id(a), fmt), data) for a, data in zip(articles, made, strict=True))
