@@ -75,12 +75,13 @@ _RecordLoader.yaml_implicit_resolvers = {
 }
 # Each plain scalar's implicit resolvers, by its first character (PyYAML's own table, with the
 # wildcard ones after), for `_resolve`.
-_BY_FIRST = {
+_Resolvers = tuple[tuple[str, re.Pattern[str]], ...]
+_BY_FIRST: dict[str, _Resolvers] = {
     first: (*resolvers, *_RecordLoader.yaml_implicit_resolvers.get(None, ()))
     for first, resolvers in _RecordLoader.yaml_implicit_resolvers.items()
     if first is not None
 }
-_WILDCARD = tuple(_RecordLoader.yaml_implicit_resolvers.get(None, ()))
+_WILDCARD: _Resolvers = tuple(_RecordLoader.yaml_implicit_resolvers.get(None, ()))
 
 
 def _resolve(self: _RecordLoader, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
@@ -91,7 +92,7 @@ def _resolve(self: _RecordLoader, kind: type[yaml.Node], value: Any, implicit: A
         if implicit[0]:
             for tag, pattern in _BY_FIRST.get(value[:1], _WILDCARD):
                 if pattern.match(value):
-                    return str(tag)
+                    return tag
         return _STR
     return _MAP if kind is yaml.MappingNode else _SEQ
 
