@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from feeds.filters import NO_FILTERS, CustomFeed, Filters, by_heat, config_warnings
+from feeds.filters import NO_FILTERS, CustomFeed, Filters, by_heat, config_warnings, facts
 from feeds.model import Article, Image, Level, Problem, Provider, latest_per_url
 from feeds.paths import feed_path
 from feeds.slugs import provider_slug, topic_slug
@@ -116,11 +116,17 @@ def collect(
 def _custom_groups(
     kept: Sequence[Article], custom: Sequence[CustomFeed], newest: datetime | None
 ) -> list[Group]:
+    feeds = sorted(custom, key=lambda f: f.slug)
+    tests = [feed.filters.test(newest) for feed in feeds]
+    chosen: list[list[Article]] = [[] for _ in feeds]
+    for article in kept if feeds else ():  # each article's facts made once, for every feed
+        found = facts(article)
+        for test, into in zip(tests, chosen, strict=True):
+            if test(found):
+                into.append(article)
     groups = []
-    for feed in sorted(custom, key=lambda f: f.slug):
-        wanted = feed.filters.predicate(newest)
-        chosen = [a for a in kept if wanted(a)]
-        ordered = by_heat(chosen) if feed.sort == "heat" else newest_first(chosen)
+    for feed, members in zip(feeds, chosen, strict=True):
+        ordered = by_heat(members) if feed.sort == "heat" else newest_first(members)
         groups.append(
             Group(
                 GroupKind.CUSTOM,

@@ -25,7 +25,8 @@ moment leaves every file old or new, and the next run finishes the job:
    and the common run (a few feeds change) claims none it does not own.
 4. Stage each new file beside its target as `.<name>.feeds-<token>.tmp` (in worker
    processes too), then flush them to disk (`files.flush`: a `fsync` each, sixteen at once; for
-   a cold build's many files, one `syncfs` of the output's file system).
+   a cold build's many files, one `syncfs` of the output's file system, given a head start in
+   the background while the files are made: `files.Writeback`).
 5. `finish`: rename the staged files over their targets; remove the owned files not produced now;
    remove the temporary files of this run and of killed runs, found by the tokens the manifest
    and journal list (a hidden file whose name merely looks like ours carries no token of ours:
@@ -127,12 +128,14 @@ class Publisher:
     _listing: tuple[str, ...] = ()  # the same, in its order (sorted, when feeds wrote it)
     _as_listed: bool = False  # the manifest lists exactly `_owned`, and no run's token
     _digest: str | None = None  # of the manifest on disk, when it lists only names feeds writes
+    _writeback: files.Writeback = field(init=False)  # a head start for the final flush
 
     def __post_init__(self) -> None:
         umask = os.umask(0)
         os.umask(umask)
         folder = os.path.join(os.fspath(self.output), "")
         self.stager = Stager(folder, 0o666 & ~umask, secrets.token_hex(8))
+        self._writeback = files.Writeback(folder)
         manifest = read_manifest(self.output, trusted=self.trusted)
         self._digest = manifest.digest
         journal = read_manifest(self.output, RUNS_PATH)  # left by a run that did not finish
@@ -226,9 +229,12 @@ class Publisher:
         """The claimed `path`, `staged` by `Stager.stage` (here or in another process): put in
         place by `finish`; else its bytes were unchanged."""
         (self._staged if staged else self._unchanged).append(path)
+        if staged:
+            self._writeback.wrote()
 
     def abort(self) -> None:
         """Drop every staged file, a worker's too: the output stays as it was."""
+        self._writeback.wait()
         self._staged.clear()
         self._sweep((self.stager.token,))
 
@@ -236,6 +242,7 @@ class Publisher:
         """Put the staged files in place, remove owned files that were not produced this time,
         then record what is owned now (step 5)."""
         stager = self.stager
+        self._writeback.wait()
         try:  # the new bytes on disk before any takes its real name
             files.flush([stager.temporary(path) for path in self._staged])
         except OSError as e:
