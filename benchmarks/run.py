@@ -97,6 +97,9 @@ class Step:
     cpu_seconds: float = 0.0  # user + system time of all its processes
     other_load: float | None = None  # cores busy with other work meanwhile (noise if > 0.2)
     files: int | None = None  # output files afterwards (builds)
+    # Output files the step wrote or removed (builds): what an incremental step's time is
+    # proportional to, if it costs what changed.
+    changed: int | None = None
     code: str = ""  # digest of the package's code after the step; "a>b" when it changed during it
 
     @property
@@ -342,8 +345,17 @@ def record_files(seeds: Path) -> list[Path]:
     return sorted(p for p in seeds.rglob("*.md") if p.is_file())
 
 
-def count_files(folder: Path) -> int:
-    return sum(len(files) for _, _, files in os.walk(folder))
+def listing(folder: Path) -> dict[str, tuple[int, int, int]]:
+    """Each file under `folder` with its inode, size and mtime: a file written again (renamed
+    over the old one) has another inode or mtime."""
+    found = {}
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            with contextlib.suppress(FileNotFoundError):
+                st = os.stat(path)
+                found[path] = (st.st_ino, st.st_size, st.st_mtime_ns)
+    return found
 
 
 def compare_trees(a: Path, b: Path) -> list[str]:
@@ -392,6 +404,7 @@ def run_size(
 
     def step(name: str, command: list[str], output: Path | None = None, times: int = 1) -> Step:
         before = package_digest(package)
+        files_before = listing(output) if output else {}
         runs = [measure(name, command, work, logs, timeout) for _ in range(times)]
         if times > 1 and sorted(run.seconds for run in runs)[len(runs) // 2] < QUICK:
             more = QUICK_REPEATS - times
@@ -401,9 +414,14 @@ def run_size(
         # The median: one run of a tenth of a second is noise. A failure is always shown.
         measured = failed[0] if failed else runs[len(runs) // 2]
         after = package_digest(package)
-        files = count_files(output) if output and output.exists() else None
+        files_after = listing(output) if output else {}
+        files = len(files_after) if output and output.exists() else None
+        changed = sum(files_before.get(path) != found for path, found in files_after.items())
+        changed += len(files_before.keys() - files_after.keys())
         digest = after if before == after else f"{before}>{after}"
-        done = result.steps[name] = replace(measured, files=files, code=digest)
+        done = result.steps[name] = replace(
+            measured, files=files, changed=changed if output else None, code=digest
+        )
         rss = f"{done.peak_rss_mb:.0f} MB" + (
             f" (tree {done.sum_rss_mb:.0f} MB)" if done.sum_rss_mb else ""
         )
@@ -543,15 +561,16 @@ def table(result: SizeResult) -> str:
     lines = [
         f"== {result.records:,} records (generated in {result.generate_seconds:.1f} s) ==",
         f"{'step':<14}{'seconds':>10}{'CPU s':>9}{'peak RSS MB':>13}{'tree PSS MB':>12}"
-        f"{'files':>8}{'other load':>12}  exit",
+        f"{'files':>8}{'changed':>9}{'other load':>12}  exit",
     ]
     for s in result.steps.values():
         summed = f"{s.sum_rss_mb:.0f}" if s.sum_rss_mb is not None else "-"
         files = "" if s.files is None else str(s.files)
+        changed = "" if s.changed is None else str(s.changed)
         other = "-" if s.other_load is None else f"{s.other_load:.2f}"
         lines.append(
             f"{s.name:<14}{s.seconds:>10.2f}{s.cpu_seconds:>9.2f}{s.peak_rss_mb:>13.0f}"
-            f"{summed:>12}{files:>8}{other:>12}  {s.exit_code}"
+            f"{summed:>12}{files:>8}{changed:>9}{other:>12}  {s.exit_code}"
         )
     noisy = [s.name for s in result.steps.values() if (s.other_load or 0) > NOISE]
     if noisy:
