@@ -114,7 +114,6 @@ class Writeback:
 
     def __init__(self, folder: str) -> None:
         self.folder = folder
-        self.started = 0  # background flushes begun
         self._written = 0
         self._thread: threading.Thread | None = None
 
@@ -129,7 +128,6 @@ class Writeback:
         # forked meanwhile inherits nothing half-held.
         self._thread = threading.Thread(target=_syncfs_of, args=(self.folder,), daemon=True)
         self._thread.start()
-        self.started += 1
 
     def wait(self) -> None:
         if self._thread is not None:
