@@ -139,7 +139,7 @@ def _build(
     done = (found is not None or checked.complete) and not report.refused
     cache.put("state", state if done else None)
     if not done:
-        cache.keep_index(None)
+        cache.drop_index()
     elif indexed:  # last: it says the report is its own
         from feeds.index import index_about
 
@@ -175,7 +175,7 @@ def _delta(
     # every record when the index no longer gives a page the rows it was planned from (its
     # pages' rows are read again as they are made).
     except (ItemError, codec.Damaged, sqlite3.Error):
-        cache.keep_index(None)
+        cache.drop_index()
         return None
     finally:
         found.close()
@@ -442,7 +442,7 @@ def _check(
     # keeps forked workers from touching (and so copying) their memory pages.
     gc.disable()
     if cache:  # the record outcomes change now: the index would describe other ones
-        cache.keep_index(None)
+        cache.drop_index()
     try:
         return _read_and_collect(config, stats, cache, progress)
     finally:

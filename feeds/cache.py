@@ -348,16 +348,21 @@ class Cache:
 
         return None if self._memory else Index(self._db)
 
-    @_guarded(lambda: False)
-    def keep_index(self, write: Callable[[Index], None] | None) -> bool:
-        """Say there is no index, and write a new one's rows (`write`, in one transaction; none
-        when None), which describe nothing until `describe_index` says what they were written
-        for: a full build does once it is done. Whether they were written. Called with None
-        before a run changes the record files' outcomes, so that an index never describes other
-        files than those."""
+    @_guarded(lambda: None)
+    def drop_index(self) -> None:
+        """Say there is no index: before a run changes the record files' outcomes without
+        writing one, so that an index never describes other files than those."""
         with self._transaction():
             self._db.execute("DELETE FROM meta WHERE key = 'index'")
-            if write is None or (found := self.index()) is None:
+
+    @_guarded(lambda: False)
+    def keep_index(self, write: Callable[[Index], None]) -> bool:
+        """Write a new index's rows (`write`, in one transaction, in place of the old one's),
+        which describe nothing until `describe_index` says what they were written for: a full
+        build does once it is done. Whether they were written."""
+        with self._transaction():
+            self._db.execute("DELETE FROM meta WHERE key = 'index'")
+            if (found := self.index()) is None:
                 return False
             write(found)
         return True

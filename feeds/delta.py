@@ -162,7 +162,7 @@ def run(
             )
         reader.close()
         store.close()
-        cache.keep_index(None)
+        cache.drop_index()
         cache.store_outcomes(parsed)  # read once: the full way takes them from the cache
         return None
 
