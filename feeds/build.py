@@ -357,7 +357,7 @@ def _put_in_place(
     report = replace(
         report,
         written=published.written,
-        unchanged=len(published.unchanged),
+        unchanged=published.unchanged,
         removed=published.removed,
         refused=published.refused,
         notices=(*report.notices, *published.notices),

@@ -61,7 +61,7 @@ _RUNS_TEMPORARY = ".feeds-runs.json.tmp"
 @dataclass(frozen=True, slots=True)
 class Published:
     written: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
+    unchanged: int = 0  # files left as they were: a big site's hundreds of thousands
     removed: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()  # paths held by files this tool did not write
     notices: tuple[str, ...] = ()  # what the curator should know about the output folder
@@ -120,7 +120,7 @@ class Publisher:
     # holds only the others (a delta run's few), not a big site's hundreds of thousands.
     _kept_but: Set[str] | None = None
     _written: list[str] = field(default_factory=list)
-    _unchanged: list[str] = field(default_factory=list)
+    _unchanged: int = 0
     _refused: list[str] = field(default_factory=list)
     _staged: list[str] = field(default_factory=list)  # paths whose new bytes are staged
     _notices: list[str] = field(default_factory=list)
@@ -167,7 +167,7 @@ class Publisher:
         both): they are kept at once, not taken one by one."""
         if len(self._owned) == len(self.recorded) and not self._produced:
             self._kept_but = but
-            self._unchanged.extend(self._kept())
+            self._unchanged += len(self._owned) - sum(path in self._owned for path in but)
             return
         for path in self.recorded:
             if path not in but:
@@ -178,7 +178,7 @@ class Publisher:
         it is refused)."""
         if not self._take(path):
             return False
-        self._unchanged.append(path)
+        self._unchanged += 1
         return True
 
     def claim(self, path: str) -> bool:
@@ -228,9 +228,11 @@ class Publisher:
     def add(self, path: str, staged: bool) -> None:
         """The claimed `path`, `staged` by `Stager.stage` (here or in another process): put in
         place by `finish`; else its bytes were unchanged."""
-        (self._staged if staged else self._unchanged).append(path)
         if staged:
+            self._staged.append(path)
             self._writeback.wrote()
+        else:
+            self._unchanged += 1
 
     def abort(self) -> None:
         """Drop every staged file, a worker's too: the output stays as it was."""
@@ -282,7 +284,7 @@ class Publisher:
             raise OutputError(f"cannot remove {self.output / RUNS_PATH}: {e.strerror or e}") from e
         return Published(
             tuple(self._written),
-            tuple(self._unchanged),
+            self._unchanged,
             tuple(removed),
             tuple(self._refused),
             tuple(self._notices),

@@ -3,6 +3,7 @@ cold build's, byte for byte; and a run after a few new records reads nothing els
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 import sys
@@ -24,6 +25,7 @@ from feeds.config import Config
 from feeds.filters import CustomFeed, Filters
 from feeds.model import Article
 from feeds.pages import Cut, DayCounts, cuts, near, pages
+from feeds.paths import MANIFEST_PATH
 from feeds.report import Report
 from feeds.synthetic import write_corpus
 from tests.helpers import BASE_URL, files_of, write_record
@@ -164,6 +166,9 @@ def test_new_records_are_published_without_reading_any_other_records_outcome(
     assert report.parsed == 3
     assert report.written and not report.notices
     assert files_of(output) == files_of(_cold(config, tmp_path / "cold"))
+    # Every file feeds owns is counted once: written now, or left as it was.
+    owned = json.loads((output / MANIFEST_PATH).read_text(encoding="utf-8"))["files"]
+    assert len(report.written) + report.unchanged == len(owned)
 
 
 def _delta_build(config: Config, monkeypatch: pytest.MonkeyPatch) -> Report:
