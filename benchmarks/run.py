@@ -23,7 +23,10 @@ process and every process it waited for):
 
 `no change` and `stat all` take a tenth of a second at 10,000 records: each runs three times
 (`REPEATS`), fifteen when its median is under half a second (`QUICK`: at that length the
-machine's own noise is a third of it), and the median run is shown.
+machine's own noise is a third of it), and the median run is shown. `+100` and `edit/delete`
+take a second or two: each runs three times (`ROUNDS`), each round a change of its own (the next
+100 records; 10 other edits and 10 other deletions), and the median round is shown, with the
+files it wrote; the others' times are in the log.
 
 Every build uses the same feeds.yaml, with two custom feeds (`BENCH_CONFIG`). After each
 incremental step, the same corpus is built cold into a fresh output folder with a fresh cache,
@@ -74,6 +77,7 @@ HERE = Path(__file__).resolve().parent
 NEW_RECORDS_START = 10_000_000  # "+100 new records" are numbered far from the corpus
 ADDED, EDITED, DELETED = 100, 10, 10
 REPEATS = 3  # runs of the short steps (no change, stat all): the median is shown
+ROUNDS = 3  # rounds of +100 and edit/delete, each with a change of its own: the median is shown
 QUICK, QUICK_REPEATS = 0.5, 15  # a short step's median under QUICK s: run it this often
 MB = 1024 * 1024
 NOISE = 0.25  # cores busy with other work during a step above which its time is suspect
@@ -300,10 +304,12 @@ def generate(folder: Path, count: int, seed: int, start: int = 0) -> None:
 
 
 def edit_and_delete(seeds: Path, candidates: list[Path], seed: int) -> None:
-    """Change the title of EDITED records and delete DELETED others, chosen at random."""
+    """Change the title of EDITED records and delete DELETED others, chosen at random among the
+    `candidates` still there."""
     import yaml
 
-    chosen = random.Random(seed).sample(candidates, EDITED + DELETED)
+    present = [path for path in candidates if path.exists()]
+    chosen = random.Random(seed).sample(present, EDITED + DELETED)
     for path in chosen[:EDITED]:
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
         index = next(i for i, line in enumerate(lines) if line.startswith("title: "))
@@ -402,31 +408,51 @@ def run_size(
         return [py, "-m", "feeds", "build", "--seeds", str(seeds), "--output", str(output),
                 "--cache", str(cache), "--config", str(config), "-q"]  # fmt: skip
 
-    def step(name: str, command: list[str], output: Path | None = None, times: int = 1) -> Step:
+    def step(
+        name: str,
+        command: list[str],
+        output: Path | None = None,
+        times: int = 1,
+        change: Callable[[int], None] | None = None,
+    ) -> Step:
+        """Run the step `times` times; with a `change`, each run after a change of its own
+        (`change(round)`), and what it wrote counted run by run."""
         before = package_digest(package)
-        files_before = listing(output) if output else {}
-        runs = [measure(name, command, work, logs, timeout) for _ in range(times)]
-        if times > 1 and sorted(run.seconds for run in runs)[len(runs) // 2] < QUICK:
-            more = QUICK_REPEATS - times
-            runs += [measure(name, command, work, logs, timeout) for _ in range(more)]
+        runs: list[Step] = []
+
+        def run_once() -> None:
+            if change:
+                change(len(runs))
+            files_before = listing(output) if output else {}
+            run = measure(name, command, work, logs, timeout)
+            files_after = listing(output) if output else {}
+            changed = sum(files_before.get(path) != found for path, found in files_after.items())
+            changed += len(files_before.keys() - files_after.keys())
+            files = len(files_after) if output and output.exists() else None
+            runs.append(replace(run, files=files, changed=changed if output else None))
+
+        for _ in range(times):
+            run_once()
+        if not change and times > 1 and sorted(run.seconds for run in runs)[times // 2] < QUICK:
+            for _ in range(QUICK_REPEATS - times):
+                run_once()
+        in_order = [run.seconds for run in runs]
         runs.sort(key=lambda run: run.seconds)
         failed = [run for run in runs if run.exit_code != 0]
         # The median: one run of a tenth of a second is noise. A failure is always shown.
         measured = failed[0] if failed else runs[len(runs) // 2]
+        if not change:  # the same run again and again: what all of them wrote
+            changed = [run.changed for run in runs if run.changed is not None]
+            measured = replace(measured, changed=sum(changed) if changed else None)
         after = package_digest(package)
-        files_after = listing(output) if output else {}
-        files = len(files_after) if output and output.exists() else None
-        changed = sum(files_before.get(path) != found for path, found in files_after.items())
-        changed += len(files_before.keys() - files_after.keys())
         digest = after if before == after else f"{before}>{after}"
-        done = result.steps[name] = replace(
-            measured, files=files, changed=changed if output else None, code=digest
-        )
+        done = result.steps[name] = replace(measured, code=digest)
         rss = f"{done.peak_rss_mb:.0f} MB" + (
             f" (tree {done.sum_rss_mb:.0f} MB)" if done.sum_rss_mb else ""
         )
+        rounds = f"  (rounds: {', '.join(f'{t:.2f}' for t in in_order)} s)" if change else ""
         say(
-            f"  {name:<12} {done.seconds:8.2f} s  {rss}"
+            f"  {name:<12} {done.seconds:8.2f} s  {rss}{rounds}"
             + ("" if done.exit_code == 0 else f"  EXIT {done.exit_code}")
         )
         return done
@@ -441,15 +467,28 @@ def run_size(
     step("stat all", [py, str(HERE / "floors.py"), "stat", str(seeds)], times=REPEATS)
 
     originals = record_files(seeds)
-    changes: dict[str, Callable[[], None]] = {
-        "+100": lambda: generate(seeds, ADDED, seed, start=NEW_RECORDS_START),
-        "edit/delete": lambda: edit_and_delete(seeds, originals, seed),
-        "filter": lambda: config.write_text(BENCH_CONFIG.replace("50", "60")),
-        "comment": lambda: config.write_text("# feeds for the benchmark\n" + config.read_text()),
+
+    def add(r: int) -> None:
+        generate(seeds, ADDED, seed, start=NEW_RECORDS_START + r * ADDED)
+
+    def edit(r: int) -> None:
+        edit_and_delete(seeds, originals, seed + r)
+
+    def filter_changed(r: int) -> None:
+        config.write_text(BENCH_CONFIG.replace("50", "60"))
+
+    def comment(r: int) -> None:
+        config.write_text("# feeds for the benchmark\n" + config.read_text())
+
+    # Each change, given its round, and how many rounds: a step of a second or two runs several.
+    changes: dict[str, tuple[Callable[[int], None], int]] = {
+        "+100": (add, ROUNDS),
+        "edit/delete": (edit, ROUNDS),
+        "filter": (filter_changed, 1),
+        "comment": (comment, 1),
     }
-    for name, change in changes.items():
-        change()
-        step(name, feeds_build(out, cache), out)
+    for name, (change, rounds) in changes.items():
+        step(name, feeds_build(out, cache), out, times=rounds, change=change)
         if "check" not in skip:
             same = result.identical[name] = check(result, name, feeds_build, out, work, timeout)
             say(f"  {name} output == cold build of the same corpus: {_ok(same)}")
