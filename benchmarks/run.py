@@ -450,7 +450,8 @@ def run_size(
         rss = f"{done.peak_rss_mb:.0f} MB" + (
             f" (tree {done.sum_rss_mb:.0f} MB)" if done.sum_rss_mb else ""
         )
-        rounds = f"  (rounds: {', '.join(f'{t:.2f}' for t in in_order)} s)" if change else ""
+        shown = change and len(in_order) > 1
+        rounds = f"  (rounds: {', '.join(f'{t:.2f}' for t in in_order)} s)" if shown else ""
         say(
             f"  {name:<12} {done.seconds:8.2f} s  {rss}{rounds}"
             + ("" if done.exit_code == 0 else f"  EXIT {done.exit_code}")
