@@ -197,6 +197,7 @@ class _Renderer:
         self.add_to_days = add_to_days  # day -> the pages' articles, for the days kept
         self._batch: Batch | None = None
         self._stored: set[str] = set()  # the days this batch has stored
+        self._ready: set[int] = set()  # id(page) of the batch's pages whose items are at hand
         self._made: dict[tuple[int, str], bytes] = {}  # (id(article), format) -> item bytes
         self._categories: dict[tuple[str, str], Category | None] = {}  # (topic, format) ->
 
@@ -208,10 +209,21 @@ class _Renderer:
             self._batch = batch
             self._stored.clear()
             self._made.clear()
+            self._ready.clear()
         # Every format's item at once: the batch's other formats' pages show the same articles,
-        # and a day's file is read once, not once per format.
+        # and a day's file is read once, not once per format. The page's files in the other
+        # formats then find every item at hand without looking (most pages of a big site show
+        # hundreds of articles: 1.2 million look-ups at 100,000 records).
+        if id(page) not in self._ready:
+            self._have_items(page.articles)
+            self._ready.add(id(page))
+        doc = feed_document(page, fmt, self.config)
+        return WRITERS[fmt].page(doc, [self._made[id(a), fmt] for a in page.articles])
+
+    def _have_items(self, articles: Sequence[Article]) -> None:
+        """Have every format's item of `articles` at hand: taken from the store, or made."""
         formats = self.config.formats
-        if lacking := self._take(page.articles, formats):
+        if lacking := self._take(articles, formats):
             for day in sorted({a.day for a in lacking} - self._stored):
                 if self._added_to_day(day):
                     continue
@@ -219,8 +231,6 @@ class _Renderer:
                     self._store_day(day, members)
             if lacking := self._take(lacking, formats):
                 self._make(lacking, formats)
-        doc = feed_document(page, fmt, self.config)
-        return WRITERS[fmt].page(doc, [self._made[id(a), fmt] for a in page.articles])
 
     def _added_to_day(self, day: str) -> bool:
         """With `add_to_days`, make the items the day's articles on the batch's pages lack and
