@@ -62,7 +62,9 @@ def check(config: Config, cache: Cache | None = None, progress: Progress | None 
     """Read and validate every record of `config.seeds`; write nothing but the cache."""
     stats = _scan(config)
     with _collectable_afterwards():
-        return _check(config, stats, cache, progress)
+        checked = _check(config, stats, cache, progress)
+    notices = (*checked.report.notices, *_not_followed(stats))
+    return replace(checked, report=replace(checked.report, notices=notices))
 
 
 def build(config: Config, progress: Progress | None = None) -> Report:
@@ -80,7 +82,18 @@ def build(config: Config, progress: Progress | None = None) -> Report:
                 report = _build(config, stats, cache, progress, outputs_checked)
             finally:
                 cache.close()
-        return replace(report, notices=(*cache.notices, *report.notices))
+        return replace(report, notices=(*cache.notices, *_not_followed(stats), *report.notices))
+
+
+def _not_followed(stats: Scan) -> tuple[str, ...]:
+    """What a run says of each link to a folder in the seeds folder: on every run, as the scan
+    finds it (not kept with the report: the link may go without any record changing)."""
+    return tuple(
+        f"{link} in the seeds folder is a link to a folder, which feeds does not follow (a link "
+        "may lead back up the tree, or out of it): the records in it are not read; move or copy "
+        "them into the seeds folder"
+        for link in stats.links
+    )
 
 
 @contextlib.contextmanager

@@ -43,6 +43,7 @@ class Scan(Sequence[FileStat]):
         self.mtimes = array("q")
         self.skips: dict[int, Problem | None] = {}  # by position
         self.spans: dict[str, list[tuple[int, int]]] = {}
+        self.links: list[str] = []  # links to folders, which are not followed (`_walk`)
         self._digests: dict[str, bytes] | None = None
 
     def __len__(self) -> int:
@@ -104,8 +105,9 @@ def scan(seeds: Path) -> Scan:
     """Every entry under `seeds` that is not a folder, recursively, sorted by name within each
     folder, hidden files and folders skipped, with what tells whether it changed. Entries that
     are not regular files (FIFOs, sockets, devices, broken or looping links) or whose names are
-    not UTF-8 are described instead (`FileStat.skip`), never opened. A folder that cannot be
-    listed raises (OSError): counting it as empty would remove the feeds of every record in it.
+    not UTF-8 are described instead (`FileStat.skip`), never opened; links to folders are
+    listed apart (`Scan.links`), not followed. A folder that cannot be listed raises (OSError):
+    counting it as empty would remove the feeds of every record in it.
     """
     stats = Scan()
     # Hundreds of thousands of small objects that live on and hold no cycles: the cyclic
@@ -133,13 +135,17 @@ def _walk(folder: str, prefix: str, stats: Scan) -> None:
             is_folder = entry.is_dir()
         except OSError:  # a link that loops or cannot be followed: an entry that cannot be read
             is_folder = False
+        shown = name if name.isascii() else os.fsencode(name).decode("utf-8", "backslashreplace")
         if is_folder:
-            if not entry.is_symlink():  # links to folders are not followed: no cycles
+            # A link to a folder is not followed: it may lead back up the tree (a cycle) or out
+            # of it (to `/`). The build says so on every run (`Scan.links`).
+            if entry.is_symlink():
+                stats.links.append(shown)
+            else:
                 _span(stats, prefix, start)
                 _walk(entry.path, name + "/", stats)
                 start = len(stats)
             continue
-        shown = name if name.isascii() else os.fsencode(name).decode("utf-8", "backslashreplace")
         try:
             st = entry.stat()
         except OSError as e:  # a broken or looping link, a file gone since the listing

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from feeds.errors import ConfigError
-from tests.helpers import SEEDS, build_into, files_of
+from tests.helpers import SEEDS, build_into, files_of, write_record
 
 SEED = next(SEEDS.iterdir())
 
@@ -77,6 +77,45 @@ def test_the_feeds_of_odd_seeds_are_those_of_the_readable_records(
     assert {p: d for p, d in odd.items() if not p.startswith(".")} == {
         p: d for p, d in plain.items() if not p.startswith(".")
     }
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_link_to_a_folder_is_not_followed_and_said_on_every_run(
+    tmp_path: Path, command: str
+) -> None:
+    """A link may lead back up the tree (a cycle) or out of it (to `/`): it is not followed,
+    and the curator is told on every run, whatever changed since."""
+    seeds, elsewhere = tmp_path / "seeds", tmp_path / "elsewhere"
+    (seeds / "news").mkdir(parents=True)
+    elsewhere.mkdir()
+    shutil.copy(SEED, seeds / "news")
+    write_record(
+        elsewhere,
+        "linked.md",
+        "title: Only behind a link\nwebUrl: https://example.com/linked\n"
+        "publishedDateTime: 2023-05-04T10:00:00Z\ntopics: [Linked folders]",
+    )
+    (seeds / "news" / "up").symlink_to("..")  # a cycle, if it were followed
+    (seeds / "shared").symlink_to(elsewhere)
+    args = [sys.executable, "-m", "feeds", command, "--seeds", str(seeds)]
+    if command == "build":
+        args += ["--output", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    said = [
+        f"feeds: warning: {link} in the seeds folder is a link to a folder, which feeds does not "
+        "follow (a link may lead back up the tree, or out of it): the records in it are not "
+        "read; move or copy them into the seeds folder"
+        for link in ("news/up", "shared")
+    ]
+    for _ in range(2):  # the second run has nothing else to do
+        result = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[:-1] == said
+        assert lines[-1].startswith("1 file (0 ignored, ")
+    if command == "build":
+        published = files_of(tmp_path / "out")
+        assert b"Only behind a link" not in published["all.rss.xml"]
+        assert not any(path.startswith("topics/linked") for path in published)
 
 
 def _as_nobody(run: Callable[[], object]) -> int:
