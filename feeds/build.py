@@ -134,13 +134,16 @@ def _build(
     # the last run did not finish: a delta run killed before it published left its changes in
     # the index.
     outputs: Mapping[str, Known] = cache.output_rows()
-    found = _delta(config, stats, cache, last, outputs, progress) if last and in_place else None
+    read: set[str] = set()  # the files a delta run read, should it go the full way after all
+    found = (
+        _delta(config, stats, cache, last, outputs, progress, read) if last and in_place else None
+    )
     indexed = False
     if found is not None:
         report, fresh, subscribed = found
         gone, afresh = {*report.removed, *report.refused}, False
     else:
-        checked = _check(config, stats, cache, progress)
+        checked = _check(config, stats, cache, progress, read)
         outputs = cache.output_fingerprints()  # after reading: a damaged cache may be replaced
         report, fresh, checked, indexed = _publish(config, checked, stats, outputs, cache, progress)
         subscribed = {g.file(fmt) for g in checked.collection.groups for fmt in config.formats}
@@ -169,14 +172,15 @@ def _delta(
     last: Report,
     outputs: Mapping[str, Known],
     progress: Progress | None,
+    read: set[str],
 ) -> tuple[Report, dict[str, Known], set[str]] | None:
     """Publish what the changed records changed (`delta.py`), given the outputs' fingerprints,
     sizes and mtimes before: the report, those of the files made or kept now, the subscription
-    documents; None when the full way must."""
+    documents; None when the full way must (the files read meanwhile are in `read`)."""
     from feeds import delta
     from feeds.render import ItemError
 
-    found = delta.run(config, stats, cache, last, outputs, progress)
+    found = delta.run(config, stats, cache, last, outputs, progress, read)
     if found is None:
         return None
     try:
@@ -447,8 +451,15 @@ def _make_batch(stager: Stager, batch: list[Planned]) -> list[bool]:
 
 
 def _check(
-    config: Config, stats: Sequence[FileStat], cache: Cache | None, progress: Progress | None
+    config: Config,
+    stats: Sequence[FileStat],
+    cache: Cache | None,
+    progress: Progress | None,
+    read: Set[str] = frozenset(),
 ) -> Checked:
+    """Every record's outcome, read now or from the cache, collected. `read`: files read earlier
+    in this run (by a delta run that then declined), whose outcomes the cache holds now: said
+    and counted as read now."""
     # Reading makes hundreds of thousands of objects that live until the end and hold no cycles:
     # the cyclic garbage collector, run over and over as they pile up, would only cost time
     # (a third of it at 100,000 records). Afterwards they are frozen out of its sight, which also
@@ -457,14 +468,18 @@ def _check(
     if cache:  # the record outcomes change now: the index would describe other ones
         cache.drop_index()
     try:
-        return _read_and_collect(config, stats, cache, progress)
+        return _read_and_collect(config, stats, cache, progress, read)
     finally:
         gc.freeze()
         gc.enable()
 
 
 def _read_and_collect(
-    config: Config, stats: Sequence[FileStat], cache: Cache | None, progress: Progress | None
+    config: Config,
+    stats: Sequence[FileStat],
+    cache: Cache | None,
+    progress: Progress | None,
+    read_before: Set[str],
 ) -> Checked:
     files_read = ignored = records = rejected = parsed = 0
     complete = True
@@ -499,17 +514,18 @@ def _read_and_collect(
         problems.extend(outcome.problems)
         if outcome.problems:
             file_problems.append((stat.path, outcome.problems))
-        if outcome is not known.get(stat.path):
+        # Read earlier in this run (by a delta run that declined): its outcome is the cache's.
+        read_earlier = stat.path in read_before and outcome is known.get(stat.path)
+        if outcome is not known.get(stat.path) or read_earlier:
             recent.extend(outcome.problems)
             fresh.add(stat.path)
         complete = complete and not outcome.retry
-        if encoded is not None:
-            parsed += 1
-            if cache:
-                read.append((stat, encoded))
-                if len(read) >= STORE_EVERY:  # a few at a time: they take memory
-                    cache.store_outcomes(read)
-                    read.clear()
+        parsed += encoded is not None or read_earlier
+        if encoded is not None and cache:
+            read.append((stat, encoded))
+            if len(read) >= STORE_EVERY:  # a few at a time: they take memory
+                cache.store_outcomes(read)
+                read.clear()
     if cache:
         cache.store_outcomes(read)
         cache.forget_files_except({s.path for s in stats})

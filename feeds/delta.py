@@ -132,11 +132,14 @@ def run(
     last: Report,
     outputs: Mapping[str, tuple[str, int, int]],
     progress: Progress | None,
+    read: set[str],
 ) -> Delta | None:
     """Update the index from the changed files and plan what to make again, given every output's
     fingerprint, size and mtime (all in place), or None to go the full way. The cache's tables
     are updated in one transaction: its record outcomes and the index stay in step whatever
-    happens next (an output made from them is checked by its fingerprint and size next time)."""
+    happens next (an output made from them is checked by its fingerprint and size next time).
+    The files read are added to `read`, their outcomes kept in the cache either way: a run
+    that goes the full way after all takes them from there, and must say them as read now."""
     from feeds.index import config_key
 
     index, about = cache.index(), cache.index_about()
@@ -165,6 +168,8 @@ def run(
         cache.drop_index()
         cache.store_outcomes(parsed)  # read once: the full way takes them from the cache
         return None
+    finally:
+        read.update(stat.path for stat, _ in parsed)
 
 
 def _supported(config: Config) -> bool:

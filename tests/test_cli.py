@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import io
 import json
+import random
 import re
 import shutil
 import signal
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from feeds.cli import _parser, main
-from tests.helpers import CORPUS, ROOT, SEEDS, ctrl_c_reaches_it, files_of
+from tests.helpers import CORPUS, ROOT, SEEDS, ctrl_c_reaches_it, files_of, write_record
 
 BAD = ROOT / "tests" / "bad_records"
 
@@ -302,3 +303,189 @@ def test_a_new_duplicate_is_said_when_the_record_that_wins_arrives(tmp_path: Pat
         "early.md: warning: webUrl: same webUrl as update.md, which was kept (changed later or "
         "sorts first)"
     ]
+
+
+def test_a_seeds_folder_inside_the_output_folder_is_refused_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    """The reverse of the overlaps above: the records would be published (or removed as stale
+    outputs), so the run stops before it writes anything, into the output folder above all."""
+    output = tmp_path / "out"
+    seeds = output / "seeds"
+    seeds.mkdir(parents=True)
+    (seeds / "a.md").write_bytes((SEEDS / next(p.name for p in SEEDS.iterdir())).read_bytes())
+    before = files_of(tmp_path)
+    result = run("build", "--seeds", str(seeds), "--output", str(output))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"feeds: the seeds folder '{seeds}' is inside the output folder: the records would be "
+        "published; choose another output folder\n"
+    )
+    assert files_of(tmp_path) == before
+    assert sorted(p.relative_to(output).as_posix() for p in output.rglob("*")) == [
+        "seeds",
+        "seeds/a.md",
+    ], "not even a hidden file or an empty folder"
+
+
+STORY = """
+title: {title}
+webUrl: https://example.com/{slug}
+publishedDateTime: 2024-05-0{day}T10:00:00Z
+provider: {{name: Example, domain: example.com}}
+topics: [{topic}]
+"""
+
+
+def _written_and_removed(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if line.startswith(("wrote ", "removed "))]
+
+
+def test_v_prints_every_file_written_and_removed(tmp_path: Path) -> None:
+    seeds, output = tmp_path / "seeds", tmp_path / "out"
+    write_record(seeds, "first.md", STORY.format(title="First", slug="a", day=1, topic="AI"))
+    args = ["build", "--seeds", str(seeds), "--output", str(output), "-v"]
+    args += ["--cache", str(tmp_path / "cache")]
+    first = invoke(*args)
+    assert first.returncode == 0, first.stderr
+    lines = _written_and_removed(first.stdout)
+    assert "wrote topics/ai.rss.xml" in lines
+    assert "wrote all.json" in lines
+    assert "wrote index.html" in lines
+    assert not [line for line in lines if line.startswith("removed ")]
+
+    new = write_record(
+        seeds, "second.md", STORY.format(title="Second", slug="b", day=2, topic="Quantum Sensing")
+    )
+    second = invoke(*args)
+    assert second.returncode == 0, second.stderr
+    lines = _written_and_removed(second.stdout)
+    for fmt in ("rss.xml", "atom.xml", "json"):
+        assert f"wrote topics/quantum-sensing.{fmt}" in lines
+        assert (output / f"topics/quantum-sensing.{fmt}").is_file()
+    assert "wrote topics/ai.rss.xml" not in lines, "an untouched feed is not written again"
+    assert not [line for line in lines if line.startswith("removed ")]
+    summary = second.stdout.splitlines()[-1]
+    written = int(re.search(r", (\d+) written,", summary).group(1))  # type: ignore[union-attr]
+    assert len([line for line in lines if line.startswith("wrote ")]) == written, (
+        "every file written is named, and only those"
+    )
+
+    new.unlink()
+    third = invoke(*args)
+    assert third.returncode == 0, third.stderr
+    lines = _written_and_removed(third.stdout)
+    for fmt in ("rss.xml", "atom.xml", "json"):
+        assert f"removed topics/quantum-sensing.{fmt}" in lines
+        assert not (output / f"topics/quantum-sensing.{fmt}").exists()
+    assert not [line for line in lines if "quantum-sensing" in line and line.startswith("wrote")]
+
+    quiet = invoke(*args)  # nothing changed: nothing written, nothing removed, nothing said
+    assert quiet.returncode == 0, quiet.stderr
+    assert _written_and_removed(quiet.stdout) == []
+    assert quiet.stdout.endswith(" 0 written, 12 unchanged (nothing changed)\n")
+
+
+def _damage_database(cache: Path) -> Path:
+    """Garbage over the middle of the cache's database, as a bad disk or a stray write leaves
+    it; the database's path."""
+    (database,) = cache.glob("*.sqlite")
+    for name in ("-wal", "-shm"):
+        assert not Path(f"{database}{name}").exists(), "a finished build leaves no journal"
+    data = bytearray(database.read_bytes())
+    middle = len(data) // 2
+    data[middle - 4096 : middle + 4096] = random.Random(7).randbytes(8192)
+    database.write_bytes(bytes(data))
+    return database
+
+
+@pytest.mark.parametrize("strict", [[], ["--strict"]], ids=["plain", "strict"])
+def test_a_damaged_cache_is_a_warning_and_a_notice_never_an_exit_code(
+    tmp_path: Path, strict: list[str]
+) -> None:
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "out", tmp_path / "cache"
+    shutil.copytree(SEEDS, seeds)
+    args = ["build", "--seeds", str(seeds), "--output", str(output), "--cache", str(cache)]
+    assert invoke(*args).returncode == 0
+    database = _damage_database(cache)
+    # A run with nothing to do never reads the damaged pages: a curator's edit gives it work.
+    (record,) = seeds.iterdir()
+    record.write_text(record.read_text().replace('title: "IBM', 'title: "Edited: IBM', 1))
+
+    result = invoke(*args, *strict, "--json")
+    assert result.returncode == 0, result.stderr
+    notice = f"the cache {database} was damaged; it is started afresh"
+    assert json.loads(result.stdout)["notices"] == [notice]
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("feeds: warning:")]
+    assert warnings == [f"feeds: warning: {notice}"]
+    assert result.stderr.splitlines()[-1].startswith("1 file (0 ignored, ")
+    assert "Edited: IBM" in (output / "all.rss.xml").read_text(), "the build went on"
+
+    again = invoke(*args, *strict, "--json")  # started afresh: healed, nothing more to say
+    assert (again.returncode, json.loads(again.stdout)["notices"]) == (0, [])
+    assert "warning" not in again.stderr
+
+
+CONFIG_WITH_A_TYPO = """\
+custom:
+  - title: Quantum news
+    topics: {any: [Quantum Typo]}
+"""
+
+
+def test_the_configurations_warnings_are_printed_on_every_run_that_does_work(
+    tmp_path: Path,
+) -> None:
+    seeds, config = tmp_path / "seeds", tmp_path / "feeds.yaml"
+    shutil.copytree(SEEDS, seeds)
+    config.write_text(CONFIG_WITH_A_TYPO)
+    args = ["build", "--seeds", str(seeds), "--output", str(tmp_path / "out")]
+    args += ["--config", str(config), "--cache", str(tmp_path / "cache")]
+    warning = f"{config}:2: warning: custom[0].topics.any: no article has the topic 'Quantum Typo'"
+
+    first = invoke(*args)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[:-1] == [warning]
+
+    (record,) = seeds.iterdir()
+    record.write_text(record.read_text().replace('title: "IBM', 'title: "Edited: IBM', 1))
+    second = invoke(*args)
+    assert second.returncode == 0, second.stderr
+    assert " 0 written," not in second.stdout, "this run did work"
+    assert second.stdout.splitlines()[:-1] == [warning], "said again, and the same"
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "edited",  # the run after a few changes: what the others must say too
+        "topic-respelled",
+        "cache-damaged",
+    ],
+)
+def test_a_record_edited_with_a_problem_is_said_whichever_way_the_run_goes(
+    tmp_path: Path, how: str
+) -> None:
+    """README: a build prints the problems of the record files it read in this run, and
+    `parsed` counts the files read this run."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "out", tmp_path / "cache"
+    shutil.copytree(SEEDS, seeds)
+    args = ["build", "--seeds", str(seeds), "--output", str(output), "--cache", str(cache)]
+    assert invoke(*args).returncode == 0
+    (record,) = seeds.iterdir()
+    text = record.read_text().replace("    width: 3915\n", "    width: -3\n", 1)
+    if how == "topic-respelled":
+        text = text.replace("  - AI\n", "  - ai\n", 1)  # the only spelling: the name changes
+    elif how == "cache-damaged":
+        _damage_database(cache)
+    record.write_text(text)
+    line = text.splitlines().index("images:") + 1  # problems name the field's line
+
+    result = invoke(*args)
+    assert result.returncode == 0, result.stderr
+    said = [x for x in result.stdout.splitlines() if not x.startswith("feeds: warning: the cache")]
+    assert said[:-1] == [
+        f"{record.name}:{line}: warning: images[0].width: must be a positive number of pixels, "
+        "not -3; ignored"
+    ]
+    assert said[-1].startswith("1 file (0 ignored, 1 parsed): ")
