@@ -13,8 +13,10 @@ run exits 4: `concurrent.futures` notices a dead worker, and the run stops with 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -92,7 +94,12 @@ def _result(pool: ProcessPoolExecutor, future: Future[Any]) -> Any:
 def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """Forked workers; when the work stops early (an error here or in a worker), the ones still
     busy are stopped too: their results would be thrown away, and they hold cores."""
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_end_with,
+        initargs=(os.getpid(),),
+    )
     try:
         yield pool
     except BaseException:
@@ -105,6 +112,31 @@ def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+def _end_with(parent: int) -> None:
+    """In a worker: be killed when the build's process dies (Linux's `PR_SET_PDEATHSIG`). A
+    build killed by cron's timeout or the out-of-memory killer must not leave its workers making
+    files for minutes, a core each, and staging them after the next run swept the folders."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before that was said: nobody waits for this worker
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _find_prctl() -> Callable[..., int] | None:
+    """Linux's prctl(2), from the symbols the interpreter has loaded already (no look-up)."""
+    try:
+        function: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux
+        return None
+    return function
+
+
+_prctl = _find_prctl()
 
 
 def _run_chunk(start: int, end: int) -> list[Any]:

@@ -6,13 +6,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from feeds import parallel
 from feeds.synthetic import write_corpus
 from tests.helpers import build_into, files_of
+
+T = TypeVar("T")
 
 PROBE = """
 import os, signal, sys
@@ -57,6 +62,58 @@ def test_a_worker_killed_stops_the_work_instead_of_hanging_it(fresh: bool, count
         "WorkerDied: a worker process ended without an answer (out of memory, or killed); the "
         "run stopped and the output stays as it was\n"
     )
+
+
+ENDS_WITH_IT = """
+import os, sys, time
+from feeds.parallel import ordered_map
+
+os.cpu_count = lambda: 2
+
+def work(n):
+    with open(sys.argv[1], "a") as pids:
+        print(os.getpid(), file=pids)
+    time.sleep(120)  # a batch of a big site's pages
+    return n
+
+list(ordered_map(work, list(range(4)), min_items=2, fresh={fresh}))
+"""
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["shared-workers", "fresh-workers"])
+def test_workers_end_when_their_build_is_killed(tmp_path: Path, fresh: bool) -> None:
+    """Cron's timeout or the out-of-memory killer kills the build's process: its workers go
+    with it, instead of making files for minutes that nobody will publish."""
+    pids = tmp_path / "pids"
+    probe = [sys.executable, "-c", ENDS_WITH_IT.format(fresh=fresh), str(pids)]
+    build = subprocess.Popen(probe)
+    try:
+        workers = _wait_for(lambda: _pids_in(pids) if len(_pids_in(pids)) == 2 else None)
+    finally:
+        build.kill()
+        build.wait()
+    assert _wait_for(lambda: not any(map(_running, workers)), seconds=10), "workers live on"
+
+
+def _pids_in(path: Path) -> list[int]:
+    return [int(line) for line in path.read_text().split()] if path.exists() else []
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie (dead, not yet reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _wait_for(found: Callable[[], T | None], seconds: float = 60) -> T:
+    deadline = time.monotonic() + seconds
+    while not (answer := found()):
+        assert time.monotonic() < deadline, "waited in vain"
+        time.sleep(0.02)
+    return answer
 
 
 def test_a_build_whose_worker_is_killed_exits_75_and_publishes_nothing(tmp_path: Path) -> None:
