@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 import pytest
 from lxml import etree, html
 
+from feeds import Report
 from feeds.build import check
 from feeds.config import Config
 from tests.helpers import (
@@ -56,13 +57,15 @@ def months_of_news(tmp_path: Path) -> Path:
     return seeds
 
 
-def build_small(seeds: Path, output: Path, **config: object) -> None:
-    build_into(seeds, output, limit=LIMIT, cache=output.parent / f"{output.name}-cache", **config)
+def build_small(seeds: Path, output: Path, **config: object) -> Report:
+    cache = output.parent / f"{output.name}-cache"
+    return build_into(seeds, output, BASE_URL, limit=LIMIT, cache=cache, **config)
 
 
 def walk_archive(output: Path, start: str) -> list[list[str]]:
     """Follow `prev-archive` from the subscription document; the item ids page by page."""
-    pages, path = [], start
+    pages: list[list[str]] = []
+    path = start
     while path:
         root = xml(output / path)
         holder = root.find("channel") if root.tag == "rss" else root
@@ -71,6 +74,7 @@ def walk_archive(output: Path, start: str) -> list[list[str]]:
             assert holder.find(FH) is not None, f"{path} is marked as an archive"
             (current,) = [a for a in holder.iterfind("atom:link", NS) if a.get("rel") == "current"]
             assert current.get("href") == BASE_URL + start
+        assert not next_archive_links(root), f"{path} links to a newer page"
         if root.tag == "rss":
             pages.append([i.findtext("guid") or "" for i in holder.iter("item")])
         else:
@@ -84,10 +88,18 @@ def walk_archive(output: Path, start: str) -> list[list[str]]:
     return pages
 
 
+def next_archive_links(root: etree._Element) -> list[etree._Element]:
+    """Every `link rel="next-archive"` of a feed, in any namespace (Atom's own, `atom:link` in RSS)."""
+    found: list[etree._Element] = root.xpath('//*[local-name()="link"][@rel="next-archive"]')
+    return found
+
+
 def walk_json(output: Path, start: str) -> list[list[str]]:
-    pages, path = [], start
+    pages: list[list[str]] = []
+    path = start
     while path:
         feed = json.loads((output / path).read_text(encoding="utf-8"))
+        assert "next-archive" not in json.dumps(feed), f"{path} links to a newer page"
         pages.append([item["id"] for item in feed["items"]])
         path = feed.get("next_url", "").removeprefix(BASE_URL)
     return pages
@@ -148,6 +160,222 @@ def test_a_backdated_story_changes_only_its_own_month(months_of_news: Path, tmp_
         for fmt in ("rss.xml", "atom.xml", "json")
     }
     assert changed - months == {"index.html"}, "its item counts, and nothing else"
+
+
+def space_record(folder: Path, n: int, published: datetime) -> None:
+    write_record(
+        folder,
+        f"space/{n:03d}.md",
+        f"""
+title: Space story {n}
+webUrl: https://orbit.example/{n}
+publishedDateTime: {published.isoformat()}
+provider: {{name: Orbit News, domain: orbit.example}}
+topics: [Space, Robotics]
+""",
+    )
+
+
+def two_desks(seeds: Path) -> Path:
+    """`months_of_news` and 12 stories of a second topic and provider, one every 11 days."""
+    for n in range(12):
+        space_record(seeds, n, datetime(2024, 1, 5, 15, tzinfo=UTC) + timedelta(days=11 * n))
+    return seeds
+
+
+def is_archive(path: str) -> bool:
+    return "/20" in path
+
+
+def archive_chain(output: Path, start: str) -> list[str]:
+    """The pages a reader visits from subscription document `start`, following the links to
+    older pages (`prev-archive`, `next_url`)."""
+    chain: list[str] = []
+    path = start
+    while path:
+        assert path not in chain, f"{path} comes round again"
+        chain.append(path)
+        if path.endswith(".json"):
+            older = json.loads((output / path).read_text(encoding="utf-8")).get("next_url", "")
+        else:
+            root = xml(output / path)
+            hrefs = root.xpath('//*[local-name()="link"][@rel="prev-archive"]/@href')
+            assert len(hrefs) <= 1, f"{path} has {len(hrefs)} prev-archive links"
+            older = str(hrefs[0]) if hrefs else ""
+        path = older.removeprefix(BASE_URL)
+    return chain
+
+
+@pytest.mark.parametrize("split_months_over", [500, 2], ids=["by-month", "by-day"])
+def test_no_archive_page_in_any_group_or_format_links_to_a_newer_page(
+    months_of_news: Path, tmp_path: Path, split_months_over: int
+) -> None:
+    output = tmp_path / "out"
+    build_small(two_desks(months_of_news), output, split_months_over=split_months_over)
+    feeds = feeds_of(output)
+    archives = {p for p in feeds if is_archive(p)}
+    walked: set[str] = set()
+    for start in (p for p in feeds if not is_archive(p)):
+        chain = archive_chain(output, start)
+        walked.update(chain[1:])
+        if start.endswith(".json"):
+            assert walk_json(output, start)
+        else:
+            assert walk_archive(output, start)
+        for path in chain:
+            data = (output / path).read_bytes()
+            assert b"next-archive" not in data, path
+            if not path.endswith(".json"):
+                assert next_archive_links(xml(output / path)) == [], path
+                continue
+            feed = json.loads(data)
+            # JSON Feed has no `next-archive`: no top-level URL may lead to a newer page.
+            newer = chain[: chain.index(path)]
+            links = {v for k, v in feed.items() if k != "items" and isinstance(v, str)}
+            assert {BASE_URL + p for p in newer[1:]} & links == set(), path
+    assert walked == archives, "the walk reaches every archive page, and only those"
+    groups = {p.rsplit("/", 1)[0] for p in archives}
+    assert groups == {
+        "all",
+        "topics/robotics",
+        "topics/space",
+        "providers/robots-example",
+        "providers/orbit-example",
+    }
+    days = {p for p in archives if len(p.rsplit("/", 1)[1].split(".")[0]) == len("2024-05-31")}
+    assert bool(days) == (split_months_over == 2), "the by-day build has day pages"
+
+
+def archives_off_checks(output: Path) -> None:
+    files = files_of(output)
+    feeds = feeds_of(output)
+    assert [p for p in files if is_archive(p)] == [], "no archive page on disk"
+    assert {p.rsplit("/", 1)[0] for p in files if "/" in p} == {"topics", "providers"}, (
+        "no topics/<slug>/ or providers/<slug>/ or all/ folder"
+    )
+    for kind in ("topics", "providers"):
+        assert [p for p in (output / kind).iterdir() if p.is_dir()] == [], "emptied folders go"
+    assert not (output / "all").exists()
+    assert len(feeds) == 5 * 3  # all, 2 topics, 2 providers
+    for path in feeds:
+        data = (output / path).read_bytes()
+        assert b"prev-archive" not in data and b"fh:archive" not in data, path
+        assert b"purl.org/syndication/history" not in data, path
+        if path.endswith(".json"):
+            feed = json.loads(data)
+            assert "next_url" not in feed, path
+            assert len(feed["items"]) == LIMIT, path
+            continue
+        root = xml(output / path)
+        holder = root.find("channel") if root.tag == "rss" else root
+        assert holder is not None
+        assert holder.find(FH) is None
+        assert root.xpath('//*[local-name()="link"][@rel="prev-archive"]') == [], path
+        items = holder.findall("item") if root.tag == "rss" else holder.findall("atom:entry", NS)
+        assert len(items) == LIMIT, path
+
+
+def test_archives_off_writes_no_archive_and_removes_the_old_ones(
+    months_of_news: Path, tmp_path: Path
+) -> None:
+    seeds = two_desks(months_of_news)
+    off = tmp_path / "off"
+    build_small(seeds, off, archives=False)
+    archives_off_checks(off)
+
+    output = tmp_path / "out"
+    build_small(seeds, output)
+    before = files_of(output)
+    assert len([p for p in before if is_archive(p)]) >= 4 * 5 * 3
+    build_small(seeds, output, archives=False)
+    archives_off_checks(output)
+    visible = {p: d for p, d in files_of(output).items() if not p.startswith(".")}
+    assert visible == {p: d for p, d in files_of(off).items() if not p.startswith(".")}, (
+        "the same files as a build that never had archives"
+    )
+    build_small(seeds, output)
+    again = {p: d for p, d in files_of(output).items() if not p.startswith(".")}
+    assert again == {p: d for p, d in before.items() if not p.startswith(".")}, (
+        "archives back on: the same files as before"
+    )
+
+
+HOSTILE_BODY = """\
+Before.
+
+<script>alert(1)</script>
+
+<img src="a.png" onerror="x()">
+
+<a href="javascript:x()">j</a> and <a href="JaVaScRiPt:x()">J</a> and <a href="&#106;avascript:x()">e</a>
+
+<img src="data:image/png;base64,AAAA" alt="data">
+
+[r](/path)
+"""
+
+
+def item_html_of(path: Path) -> str:
+    """The HTML of a feed's one item: JSON `content_html`, Atom `<content>`, RSS
+    `<content:encoded>` (or `<description>`, which holds it when there is no excerpt)."""
+    if path.suffix == ".json":
+        (item,) = json.loads(path.read_text(encoding="utf-8"))["items"]
+        return str(item["content_html"])
+    root = xml(path)
+    if root.tag == "rss":
+        (item,) = root.iter("item")
+        (element,) = item.findall("content:encoded", NS) or item.findall("description")
+    else:
+        (element,) = root.iterfind("atom:entry/atom:content", NS)
+        assert element.get("type") == "html"
+    return element.text or ""
+
+
+@pytest.mark.parametrize("excerpt", [True, False], ids=["with-excerpt", "body-only"])
+def test_item_html_is_sanitized_and_relative_urls_resolve_against_the_article(
+    tmp_path: Path, excerpt: bool
+) -> None:
+    seeds, output = tmp_path / "seeds", tmp_path / "out"
+    write_record(
+        seeds,
+        "hostile.md",
+        """
+title: A hostile body
+webUrl: https://host.example/a/b
+publishedDateTime: 2024-03-01T10:00:00Z
+provider: {name: Host, domain: host.example}
+topics: [Security]
+"""
+        + ("excerpt: What it says, in short.\n" if excerpt else ""),
+        HOSTILE_BODY,
+    )
+    build_into(seeds, output)
+    feeds = feeds_of(output)
+    assert len(feeds) == 3 * 3  # all, topics/security, providers/host-example
+    for path in feeds:
+        if path.endswith(".rss.xml"):
+            encoded = list(xml(output / path).iter(f"{{{NS['content']}}}encoded"))
+            assert len(encoded) == excerpt, "content:encoded beside an excerpt"
+        content = item_html_of(output / path)
+        lowered = content.lower()
+        assert "<script" not in lowered, path
+        assert "onerror" not in lowered, path
+        assert "javascript:" not in lowered and "&#106;avascript" not in lowered, path
+        assert "data:" not in lowered, path
+        fragment = html.fragment_fromstring(content, create_parent="div")
+        hrefs = [a.get("href") for a in fragment.iter("a")]
+        assert hrefs == [
+            None,
+            None,
+            None,
+            "https://host.example/path",
+            "https://host.example/a/b",
+        ], path
+        assert [a.text_content() for a in fragment.iter("a")][:4] == ["j", "J", "e", "r"]
+        images = [(i.get("src"), i.get("alt")) for i in fragment.iter("img")]
+        assert images == [("https://host.example/a/a.png", None), (None, "data")], path
+        assert [sorted(i.attrib) for i in fragment.iter("img")] == [["src"], ["alt"]], path
+        assert all(sorted(a.attrib) in ([], ["href"]) for a in fragment.iter("a")), path
 
 
 @pytest.mark.parametrize("seeds", [SEEDS, CORPUS], ids=["seeds", "corpus"])
@@ -267,6 +495,10 @@ def test_websub_hub_is_announced_and_told_exactly_what_changed(hub: Hub, tmp_pat
         for fmt in ("rss.xml", "atom.xml", "json")
     )
 
+    hub.requests.clear()
+    third = build_into(seeds, output, websub_hub=hub.url, cache=tmp_path / "cache")
+    assert hub.requests == [] and third.notified == () and third.hub_problem is None
+
 
 def test_a_failing_hub_is_a_warning_not_a_failed_build(tmp_path: Path) -> None:
     failing = Hub(status=500)
@@ -280,3 +512,43 @@ def test_a_failing_hub_is_a_warning_not_a_failed_build(tmp_path: Path) -> None:
         SEEDS, tmp_path / "out2", websub_hub="http://127.0.0.1:9/hub", cache=tmp_path / "c2"
     )
     assert (unreachable.hub_problem or "").startswith("the WebSub hub http://127.0.0.1:9/hub could")
+
+
+def test_websub_hub_hears_nothing_when_no_feed_changed(
+    hub: Hub, months_of_news: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "out"
+
+    def rebuild() -> tuple[tuple[str, ...], set[str]]:
+        """Build; what the hub was told and which subscription documents' bytes changed."""
+        before = files_of(output) if output.exists() else {}
+        hub.requests.clear()
+        report = build_small(months_of_news, output, websub_hub=hub.url)
+        after = files_of(output)
+        changed = {p for p in feeds_of(output) if not is_archive(p) and before.get(p) != after[p]}
+        assert report.hub_problem is None
+        return report.notified, changed
+
+    notified, changed = rebuild()
+    assert len(changed) == 3 * 3 and hub.urls() == sorted(BASE_URL + p for p in changed)
+    assert sorted(notified) == hub.urls()
+
+    notified, changed = rebuild()  # nothing changed
+    assert (hub.requests, notified, changed) == ([], (), set())
+
+    record = months_of_news / "robotics/007.md"
+    record.write_bytes(record.read_bytes())  # the same bytes, a newer mtime
+    notified, changed = rebuild()
+    assert (hub.requests, notified, changed) == ([], (), set())
+
+    # A story of February: only archive pages (and index.html) change, no subscription document.
+    robotics_record(months_of_news, 99, datetime(2024, 2, 15, 12, tzinfo=UTC))
+    before = files_of(output)
+    notified, changed = rebuild()
+    assert files_of(output)["topics/robotics/2024-02.rss.xml"] != before.get(
+        "topics/robotics/2024-02.rss.xml"
+    )
+    assert (hub.requests, notified, changed) == ([], (), set())
+
+    notified, changed = rebuild()  # nothing changed, after a delta run
+    assert (hub.requests, notified, changed) == ([], (), set())
