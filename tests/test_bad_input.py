@@ -6,6 +6,8 @@ was cleaned. Nothing bad stops the build or reaches a feed.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 from pathlib import Path
@@ -13,12 +15,13 @@ from pathlib import Path
 import pytest
 from lxml import html
 
-from feeds import ingest
+from feeds import ingest, records
 from feeds.build import check
+from feeds.cli import main
 from feeds.config import Config
-from feeds.records import RawRecord
+from feeds.records import FileResult, RawRecord
 from feeds.validate import Validated
-from tests.helpers import CORPUS, NS, build_into, contents_of, feeds_of, files_of, xml
+from tests.helpers import BASE_URL, CORPUS, NS, build_into, contents_of, feeds_of, files_of, xml
 
 BAD = Path(__file__).parent / "bad_records"
 
@@ -266,3 +269,82 @@ def test_markup_written_as_entities_reaches_no_title(tmp_path: Path) -> None:
     assert atom.findtext("atom:entry/atom:title", namespaces=NS) == "alert(2) Breaking & news"
     for path, data in files_of(tmp_path / "out").items():
         assert b"<script" not in data and b"&lt;script" not in data, path
+
+
+def test_a_bug_while_reading_one_file_rejects_that_file_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README, "No record stops a build": an unexpected error while reading one file rejects
+    that file only, saying it is a bug; the other records are published and the build succeeds.
+    (Two files: they are read in this process, where the patch is.)"""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "good.md").write_text(f"---\n{RECORD}---\n")
+    (seeds / "unlucky.md").write_text(
+        f"---\n{RECORD.replace('example.com/t', 'example.com/u')}---\n"
+    )
+    real = records.read_file  # the function ingest calls under the name `read_file`
+
+    def buggy(path: Path, name: str) -> FileResult:
+        if name == "unlucky.md":
+            raise KeyError("surprise")
+        return real(path, name)
+
+    monkeypatch.setattr("feeds.ingest.read_file", buggy)
+    expected = (
+        "unlucky.md: error: could not be processed: KeyError: 'surprise' "
+        "(a bug in feeds; please report it)"
+    )
+    report = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
+    assert [str(p) for p in report.problems] == [expected]
+    assert (report.files_read, report.files_ignored, report.records) == (2, 0, 2)
+    assert (report.accepted, report.rejected, report.duplicates) == (1, 1, 0)
+    links = [item.findtext("link") for item in xml(tmp_path / "out/all.rss.xml").iter("item")]
+    assert links == ["https://example.com/t"]
+    # What a user of the command sees: the rejection, the summary, exit code 0 (not 70).
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(
+            [
+                *("build", "--seeds", str(seeds), "--output", str(tmp_path / "cli")),
+                *("--cache", str(tmp_path / "cli-cache"), "--base-url", BASE_URL),
+            ]
+        )
+    assert (code, err.getvalue()) == (0, "")
+    lines = out.getvalue().splitlines()
+    assert lines[0] == expected
+    assert lines[1].startswith(
+        "2 files (0 ignored, 2 parsed): 2 records, 1 accepted, 1 rejected, 0 duplicates; "
+    )
+    assert len(lines) == 2
+    kept = json.loads((tmp_path / "cli/.feeds-report.json").read_text())
+    assert [(p["path"], p["message"]) for p in kept["rejections"]] == [
+        ("unlucky.md", expected.split(": error: ", 1)[1])
+    ]
+
+
+def test_of_two_duplicates_changed_at_the_same_time_the_file_that_sorts_first_is_kept(
+    tmp_path: Path,
+) -> None:
+    """README, "Rules this tool decides": records with the same webUrl are one article; the one
+    changed most recently is kept; on a tie, the file that sorts first; the other is reported
+    as a duplicate."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    times = "publishedDateTime: 2024-05-01T10:00:00Z\nupdatedDateTime: 2024-05-01T12:00:00Z\n"
+    story = f"webUrl: https://example.com/story\n{times}topics: [AI]\n"
+    # b.md is written first: "first" is by name, not by the order files were made.
+    (seeds / "b.md").write_text(f"---\ntitle: Told by b\n{story}---\n")
+    (seeds / "a.md").write_text(f"---\ntitle: Told by a\n{story}---\n")
+    report = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
+    assert (report.records, report.accepted, report.rejected, report.duplicates) == (2, 1, 0, 1)
+    assert [str(p) for p in report.duplicate_notes] == [
+        "b.md: warning: webUrl: same webUrl as a.md, which was kept (changed later or sorts first)"
+    ]
+    for name in ("all", "topics/ai"):
+        titles = [
+            item.findtext("title") for item in xml(tmp_path / f"out/{name}.rss.xml").iter("item")
+        ]
+        assert titles == ["Told by a"], name
+    (item,) = json.loads((tmp_path / "out/all.json").read_text())["items"]
+    assert (item["title"], item["url"]) == ("Told by a", "https://example.com/story")

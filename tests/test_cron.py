@@ -567,3 +567,80 @@ def test_a_forked_worker_never_holds_the_output_lock_past_its_build(tmp_path: Pa
     finally:
         os.kill(worker, signal.SIGKILL)
         os.waitpid(worker, 0)
+
+
+def test_a_killed_run_never_leaves_a_stale_lock(tmp_path: Path) -> None:
+    """README, "One at a time": the lock is held by the running process itself, so a run killed
+    while it holds the output folder (`kill -9`) does not make the next run exit 4, and the next
+    run gives what a clean build gives."""
+    from feeds.errors import LockHeld
+
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 2000, seed=13)
+    command = [
+        *(sys.executable, "-m", "feeds", "build", "-q", "--seeds", str(seeds)),
+        *("--output", str(output), "--base-url", BASE_URL, "--cache", str(cache)),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        journal = output / ".feeds-runs.json"  # written under the lock, before any file
+        while not journal.exists():
+            assert process.poll() is None, "the build ended before it began publishing"
+            assert time.monotonic() < deadline, "the build never began publishing"
+            time.sleep(0.005)
+        with pytest.raises(LockHeld), output_lock(output):  # it holds the output: proven
+            pass
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL, "killed mid-run, not finished"
+    assert journal.exists(), "killed while publishing"
+    finished = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert finished.returncode == 0, finished.stderr
+    assert (finished.stdout, finished.stderr) == ("", ""), "-q: all is well, nothing to say"
+    clean = tmp_path / "clean"
+    build_into(seeds, clean, cache=tmp_path / "clean-cache")
+    after = files_of(output)
+    assert [p for p in after if p.endswith(".tmp")] == [], "no temporary file is left"
+    assert sorted(after) == sorted(files_of(clean))
+    assert after == files_of(clean)
+
+
+def _stats(folder: Path) -> dict[str, tuple[int, int]]:
+    """(mtime in ns, inode) of every file under `folder`, by its relative path."""
+    stats = {path: (folder / path).stat() for path in files_of(folder)}
+    return {path: (stat.st_mtime_ns, stat.st_ino) for path, stat in stats.items()}
+
+
+def test_a_file_whose_bytes_did_not_change_is_not_rewritten(tmp_path: Path) -> None:
+    """README, "Quiet when nothing changed": a file whose bytes did not change keeps its mtime
+    (and its inode: it was not replaced by a copy of itself), after an edit and after the cache
+    was lost."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 120, seed=17)
+    build_into(seeds, output, cache=cache)
+    before, stats = files_of(output), _stats(output)
+    time.sleep(0.05)  # a rewrite now would show in the mtime, however coarse the clock
+    record = sorted(seeds.rglob("*.md"))[7]
+    record.write_text(record.read_text().replace("title: ", "title: Edited ", 1))
+    report = build_into(seeds, output, cache=cache)
+    after, stats_after = files_of(output), _stats(output)
+    assert sorted(after) == sorted(before)
+    changed = sorted(path for path in after if after[path] != before[path])
+    assert changed and all(b"Edited " in after[p] for p in changed if p.endswith(".xml")), (
+        "the edit shows in the files that changed"
+    )
+    assert sorted(report.written) == [p for p in changed if not p.startswith(".")]
+    kept = [path for path in after if after[path] == before[path]]
+    assert len(kept) > len(changed)
+    assert {p: stats_after[p] for p in kept} == {p: stats[p] for p in kept}
+    assert all(stats_after[p] != stats[p] for p in changed), "a changed file is a new file"
+
+    time.sleep(0.05)
+    shutil.rmtree(cache)  # the cache is only a cache: the next run reads every record again
+    report = build_into(seeds, output, cache=cache)
+    assert report.parsed == 120
+    assert report.written == ()
+    assert files_of(output) == after, "the same bytes"
+    assert _stats(output) == stats_after, "and not one file rewritten"
