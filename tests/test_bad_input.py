@@ -348,3 +348,103 @@ def test_of_two_duplicates_changed_at_the_same_time_the_file_that_sorts_first_is
         assert titles == ["Told by a"], name
     (item,) = json.loads((tmp_path / "out/all.json").read_text())["items"]
     assert (item["title"], item["url"]) == ("Told by a", "https://example.com/story")
+
+
+def test_a_record_keeps_at_most_50_images_and_50_related_articles(tmp_path: Path) -> None:
+    """README, "Records": a record keeps at most 50 images and 50 related articles (with a
+    warning); what is kept is the first 50, and no feed shows more, nor any of the others."""
+    images = ", ".join(
+        f"{{url: 'https://img.example/i{n}.jpg', width: 800, height: 600}}" for n in range(60)
+    )
+    related = ", ".join(
+        f"{{title: 'Related {n}', webUrl: 'https://other.example/r{n}.html', "
+        f"publishedDateTime: '2020-01-0{1 + n % 9}T00:00:00Z', provider: {{domain: other.example}}}}"
+        for n in range(60)
+    )
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "many.md").write_text(
+        f"---\n{RECORD}provider: {{name: Example, domain: example.com}}\n"
+        f"images: [{images}]\nrelated: [{related}]\n---\n"
+    )
+    report = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
+    assert [str(p) for p in report.problems] == [
+        "many.md:6: warning: images: has 60 items; only the first 50 are kept",
+        "many.md:7: warning: related: has 60 items; only the first 50 are kept",
+    ]
+    assert (report.accepted, report.rejected) == (1, 0)
+    out = tmp_path / "out"
+    first_images = [f"https://img.example/i{n}.jpg" for n in range(50)]
+    first_related = [f"https://other.example/r{n}.html" for n in range(50)]
+
+    (item,) = xml(out / "all.rss.xml").iter("item")
+    media = [m.get("url") for m in item.iterfind("media:content", NS)]
+    assert media == first_images
+    (entry,) = xml(out / "all.atom.xml").iterfind("atom:entry", NS)
+    links = [link.get("href") for link in entry.iterfind("atom:link", NS)]
+    assert [
+        link.get("href") for link in entry.iterfind("atom:link", NS) if link.get("rel") == "related"
+    ] == first_related, links
+    (json_item,) = json.loads((out / "all.json").read_text())["items"]
+    assert [a["url"] for a in json_item["attachments"]] == first_images
+    # Each related article is in its provider's feed: the first 50, not 60.
+    shown = {i.findtext("link") for i in xml(out / "providers/other-example.rss.xml").iter("item")}
+    assert shown == set(first_related)
+    for path, data in files_of(out).items():
+        for n in range(50, 60):
+            assert f"/i{n}.jpg".encode() not in data, path
+            assert f"/r{n}.html".encode() not in data, path
+
+
+def test_hidden_files_and_folders_are_neither_counted_nor_read_nor_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README, "Records": hidden files and folders are skipped. A draft kept as `.draft.md`, or a
+    record inside `.git/`, is not counted in the summary, not opened and in no output file; on a
+    first build and on a later run that finds new ones beside a new record. (Few files: they are
+    read in this process, where the patch is.)"""
+    seeds, out, cache = tmp_path / "seeds", tmp_path / "out", tmp_path / "cache"
+
+    def record(name: str, title: str, n: int) -> None:
+        front = RECORD.replace("title: T", f"title: {title}").replace("/t\n", f"/{n}\n")
+        (seeds / name).parent.mkdir(parents=True, exist_ok=True)
+        (seeds / name).write_text(f"---\n{front}---\n")
+
+    record("visible.md", "Visible story", 1)
+    record(".draft.md", "Secret draft story", 2)
+    record(".git/x.md", "Story inside git", 3)
+    opened: list[str] = []
+    real = records.read_file  # the function ingest calls under the name `read_file`
+
+    def reading(path: Path, name: str) -> FileResult:
+        opened.append(name)
+        return real(path, name)
+
+    monkeypatch.setattr("feeds.ingest.read_file", reading)
+    hidden = ["Secret draft story", "Story inside git", "example.com/2", "example.com/3"]
+
+    def published() -> dict[str, bytes]:
+        made = files_of(out)
+        for path, data in made.items():  # every file, the hidden report included
+            for text in hidden:
+                assert text.encode() not in data, (path, text)
+        return made
+
+    report = build_into(seeds, out, cache=cache)
+    assert (report.files_read, report.files_ignored, report.parsed) == (1, 0, 1)
+    assert (report.records, report.accepted, report.problems) == (1, 1, ())
+    assert opened == ["visible.md"]
+    assert b"Visible story" in published()["all.rss.xml"]
+    assert check(Config(seeds=seeds)).report.files_read == 1
+
+    record("second.md", "Second story", 4)
+    record(".later.md", "Secret draft story", 5)
+    record(".git/objects/y.md", "Story inside git", 6)
+    record("folder/.hidden/z.md", "Story inside git", 7)
+    hidden += ["example.com/5", "example.com/6", "example.com/7"]
+    opened.clear()
+    report = build_into(seeds, out, cache=cache)
+    assert (report.files_read, report.files_ignored, report.parsed) == (2, 0, 1)
+    assert (report.records, report.accepted, report.problems) == (2, 2, ())
+    assert opened == ["second.md"]
+    assert b"Second story" in published()["all.rss.xml"]

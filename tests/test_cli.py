@@ -6,19 +6,23 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import random
 import re
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from feeds.cli import _parser, main
+from feeds.synthetic import write_corpus
 from tests.helpers import CORPUS, ROOT, SEEDS, ctrl_c_reaches_it, files_of, write_record
 
 BAD = ROOT / "tests" / "bad_records"
@@ -489,3 +493,93 @@ def test_a_record_edited_with_a_problem_is_said_whichever_way_the_run_goes(
         "not -3; ignored"
     ]
     assert said[-1].startswith("1 file (0 ignored, 1 parsed): ")
+
+
+def run_with_stderr_on_a_terminal(*args: str, cwd: Path) -> tuple[int, str, bytes]:
+    """`python -m feeds ARGS` with stderr a pseudo-terminal (stdout a pipe): the exit code,
+    stdout, and every byte written to the terminal. The terminal is read while the command runs
+    (a full terminal buffer would block it), until it is closed, within a minute."""
+    master, slave = os.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "feeds", *args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=slave,
+        )
+    finally:
+        os.close(slave)  # the child holds its own copy: EOF (EIO) once it exits
+    terminal = bytearray()
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if not ready:
+                if process.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every copy of the slave side is closed
+                break
+            if not chunk:
+                break
+            terminal += chunk
+        else:
+            process.kill()
+            pytest.fail(f"`feeds {' '.join(args)}` did not finish within a minute")
+        assert process.stdout is not None
+        stdout = process.stdout.read().decode()
+        code = process.wait(timeout=30)
+    finally:
+        os.close(master)
+        if process.stdout:
+            process.stdout.close()
+    return code, stdout, bytes(terminal)
+
+
+def test_a_progress_bar_appears_only_on_a_terminal(tmp_path: Path) -> None:
+    """README, "Talk": a progress bar appears only on a terminal; `-q` prints nothing when all is
+    well (so cron sends no mail). The bar (feeds/progress.py) is drawn on stderr, redrawn in
+    place with carriage returns, and wiped when the run ends."""
+    seeds = tmp_path / "seeds"
+    write_corpus(seeds, 300, seed=11)
+
+    def args(name: str) -> list[str]:
+        output, cache = str(tmp_path / name), str(tmp_path / f"{name}-cache")
+        return ["build", "--seeds", str(seeds), "--output", output, "--cache", cache]
+
+    summary = re.compile(
+        r"300 files \(0 ignored, 300 parsed\): 300 records, 300 accepted, 0 rejected, "
+        r"0 duplicates; \d+ feeds in (\d+) files, \1 written, 0 unchanged\n"
+    )
+
+    # On a terminal: the bar, full at the end of each stage, then wiped.
+    code, stdout, terminal = run_with_stderr_on_a_terminal(*args("tty"), cwd=tmp_path)
+    assert code == 0, terminal
+    assert summary.fullmatch(stdout), stdout
+    drawn = terminal.decode()
+    full = "[" + "#" * 30 + "]"
+    assert f"\r{full} 300/300 records read\x1b[K" in drawn, drawn[-500:]
+    written = re.search(r"\r\[#{30}\] (\d+)/\1 feeds written\x1b\[K", drawn)
+    assert written, drawn[-500:]
+    # Nothing but the bar on the terminal: each draw returns to the line's start.
+    draws = drawn.split("\r")
+    assert draws[0] == "", drawn[:200]
+    bar = re.compile(r"\[[#-]{30}\] \d+/\d+ (records read|feeds written)\x1b\[K|\x1b\[K")
+    assert [d for d in draws[1:] if not bar.fullmatch(d)] == [], drawn
+    assert len(draws) > 4, "drawn as the stages go, not once"
+    assert drawn.endswith("\r\x1b[K"), "the bar leaves no trace on the line when the run ends"
+
+    # Stderr a pipe (cron, a log file): the summary line and not a byte more.
+    piped = run(*args("pipe"), cwd=tmp_path)
+    assert piped.returncode == 0, piped.stderr
+    assert summary.fullmatch(piped.stdout), piped.stdout
+    assert piped.stderr == ""
+    assert "\r" not in piped.stdout
+
+    # -q on a terminal: nothing at all on success, not even the bar.
+    code, stdout, terminal = run_with_stderr_on_a_terminal(*args("quiet"), "-q", cwd=tmp_path)
+    assert (code, stdout, terminal) == (0, "", b"")
+    assert (tmp_path / "quiet/all.rss.xml").is_file(), "the quiet run built the feeds"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,9 +17,10 @@ from urllib.parse import parse_qs
 import pytest
 from lxml import etree, html
 
-from feeds import Report
+from feeds import Report, delta, parallel, render
 from feeds.build import check
 from feeds.config import Config
+from feeds.pages import Page
 from tests.helpers import (
     BASE_URL,
     CORPUS,
@@ -35,15 +38,24 @@ LIMIT = 5
 
 
 def robotics_record(folder: Path, n: int, published: datetime) -> None:
+    desk_record(folder, n, published, ("robotics", "Robot", "Robots Daily", "robots"), "Robotics")
+
+
+def desk_record(
+    folder: Path, n: int, published: datetime, desk: tuple[str, str, str, str], topics: str
+) -> None:
+    """Story `n` of a desk: (its folder, what its stories are called, its provider's name, its
+    domain's first label)."""
+    name, story, provider, domain = desk
     write_record(
         folder,
-        f"robotics/{n:03d}.md",
+        f"{name}/{n:03d}.md",
         f"""
-title: Robot story {n}
-webUrl: https://robots.example/{n}
+title: {story} story {n}
+webUrl: https://{domain}.example/{n}
 publishedDateTime: {published.isoformat()}
-provider: {{name: Robots Daily, domain: robots.example}}
-topics: [Robotics]
+provider: {{name: {provider}, domain: {domain}.example}}
+topics: [{topics}]
 """,
     )
 
@@ -163,17 +175,7 @@ def test_a_backdated_story_changes_only_its_own_month(months_of_news: Path, tmp_
 
 
 def space_record(folder: Path, n: int, published: datetime) -> None:
-    write_record(
-        folder,
-        f"space/{n:03d}.md",
-        f"""
-title: Space story {n}
-webUrl: https://orbit.example/{n}
-publishedDateTime: {published.isoformat()}
-provider: {{name: Orbit News, domain: orbit.example}}
-topics: [Space, Robotics]
-""",
-    )
+    desk_record(folder, n, published, ("space", "Space", "Orbit News", "orbit"), "Space, Robotics")
 
 
 def two_desks(seeds: Path) -> Path:
@@ -552,3 +554,82 @@ def test_websub_hub_hears_nothing_when_no_feed_changed(
 
     notified, changed = rebuild()  # nothing changed, after a delta run
     assert (hub.requests, notified, changed) == ([], (), set())
+
+
+ROBOTS_GROUPS = ("all", "topics/robotics", "providers/robots-example")
+
+
+def robots_files(period: str | None = None) -> set[str]:
+    """The files of every group of `months_of_news` for one archive period (None: the
+    subscription documents), in every format."""
+    return {
+        f"{group}/{period}.{fmt}" if period else f"{group}.{fmt}"
+        for group in ROBOTS_GROUPS
+        for fmt in ("rss.xml", "atom.xml", "json")
+    }
+
+
+def feeds_written(report: Report) -> set[str]:
+    """The feed files (pages in every format) the run wrote: not the site's, not bookkeeping."""
+    return {
+        path
+        for path in report.written
+        if path.endswith((".rss.xml", ".atom.xml", ".json")) and not path.startswith(".")
+    }
+
+
+@pytest.mark.parametrize("way", ["delta", "full"])
+def test_an_unchanged_page_is_not_even_rendered_again(
+    months_of_news: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    """README, "Archives": a complete month never changes again, and an unchanged page is not
+    even rendered again. Counted where a page's bytes are made (`_Renderer.page_bytes`), all in
+    this process (no worker), after a run of a few changes (`delta`) and when the run goes the
+    full way, planning every page (`delta.run` finds it must)."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(sys.modules["feeds.build"], "PARALLEL_WORK", 10**9)
+
+    def no_workers(workers: int) -> object:
+        raise AssertionError(f"{workers} worker processes were started")
+
+    monkeypatch.setattr(parallel, "_pool", no_workers)
+    made: list[str] = []
+    real = render._Renderer.page_bytes
+
+    def page_bytes(self: object, page: Page, fmt: str, batch: object) -> bytes:
+        made.append(page.path(fmt))
+        return real(self, page, fmt, batch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render._Renderer, "page_bytes", page_bytes)
+    output = tmp_path / "out"
+    build_small(months_of_news, output)
+    months = ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05"]
+    every = robots_files().union(*(robots_files(m) for m in months))
+    assert sorted(made) == sorted(every), "the first build makes every page, once"
+    went: list[str] = []  # the way each rebuild went
+    real_run = delta.run
+
+    def run(*args: object, **kwargs: object) -> object:
+        found = real_run(*args, **kwargs) if way == "delta" else None  # type: ignore[arg-type]
+        went.append("full" if found is None else "delta")
+        return found
+
+    monkeypatch.setattr(delta, "run", run)
+
+    # A story in the newest month (June: all in the feed, limit 5) pushes May 31 into the
+    # newest archive page: that page and the subscription documents change, nothing older.
+    made.clear()
+    robotics_record(months_of_news, 30, datetime(2024, 6, 27, 9, tzinfo=UTC))
+    report = build_small(months_of_news, output)
+    assert sorted(made) == sorted(robots_files() | robots_files("2024-05"))
+    assert feeds_written(report) == set(made), "each page made was written: it changed"
+
+    # A story backdated into the newest archive month: only that month's pages are made; the
+    # subscription documents do not change, and are not made again either.
+    made.clear()
+    robotics_record(months_of_news, 31, datetime(2024, 5, 28, 9, tzinfo=UTC))
+    report = build_small(months_of_news, output)
+    assert sorted(made) == sorted(robots_files("2024-05"))
+    assert feeds_written(report) == set(made)
+    assert went == [way, way]
+    assert "https://robots.example/31" in (output / "topics/robotics/2024-05.rss.xml").read_text()
