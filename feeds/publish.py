@@ -40,13 +40,12 @@ made them, and leaves every published file as it was.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import secrets
 import stat
-from collections.abc import Iterable, Iterator, Mapping, Set
+from collections.abc import Collection, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -255,13 +254,12 @@ class Publisher:
             except OSError as e:
                 raise OutputError(f"cannot write {stager.target(path)}: {e.strerror or e}") from e
         self._written, self._staged = self._staged, []
-        folders = {os.path.dirname(stager.target(path)) for path in self._written}
-        with contextlib.suppress(OSError):  # the renames on disk: a crash now keeps new files
-            files.flush(folders)
+        # The renames on disk: a crash now keeps the new files.
+        self._flush_folders({os.path.dirname(stager.target(path)) for path in self._written})
         # First: a vanished group's folder may hold a killed run's temporary file, and must end
         # empty, and go. This run's own are renamed by now (a failure to stage or rename one
         # aborts the run, `abort`): with no killed run on record, no folder is looked through.
-        self._sweep(self._runs)
+        emptied = self._sweep(self._runs)
         removed, gone = [], sorted(self._not_produced())
         for path in gone:
             # Checked again before acting on it: a manifest taken as it is (`trusted`) was
@@ -271,10 +269,14 @@ class Publisher:
             target = self.output / path
             try:
                 target.unlink(missing_ok=True)
-                _remove_empty_parents(target.parent, self.output)
+                emptied.add(_remove_empty_parents(target.parent, self.output))
             except OSError as e:
                 raise OutputError(f"cannot remove {target}: {e.strerror or e}") from e
             removed.append(path)
+        # The removals on disk before the manifest (and the journal) stop naming what they
+        # removed: a file that came back after a power cut would be owned by no record, so
+        # never removed, and its name refused to a group that comes back.
+        self._flush_folders({_still_there(folder, self.output) for folder in emptied})
         # The manifest stays when it lists exactly the files produced: none gone, none new.
         if not (self._as_listed and not gone and self._produced.keys() <= self._owned):
             self._write_manifest([*self._kept(), *self._produced], ())
@@ -298,12 +300,24 @@ class Publisher:
             return self._owned - self._produced.keys()
         return {path for path in but if path in self._owned and path not in self._produced}
 
-    def _sweep(self, tokens: Iterable[str]) -> None:
+    def _flush_folders(self, folders: Collection[str | Path]) -> None:
+        """Wait until the renames and removals in `folders` are on disk; a file system that
+        cannot is said, not a reason to stop (the files themselves are in place)."""
+        try:
+            files.flush(folders)
+        except OSError as e:
+            self._notices.append(
+                f"the changes in {self.output} could not be flushed to disk "
+                f"({e.strerror or e}): a power cut now could undo some of them"
+            )
+
+    def _sweep(self, tokens: Iterable[str]) -> set[Path]:
         """Remove the temporary files that runs with these tokens left, in every folder where
-        this tool writes."""
+        this tool writes; the folders it removed some from."""
         marks = tuple(f".feeds-{token}." for token in tokens)
+        swept: set[Path] = set()
         if not marks:
-            return
+            return swept
         # Each name checked, as above: a trusted manifest's names reach `_produced` too.
         every = (*self._owned, *self._produced)
         folders = {path.rpartition("/")[0] for path in every if is_output_path(path)}
@@ -316,6 +330,8 @@ class Publisher:
             for name in names:
                 if any(mark in name for mark in marks):
                     (self.output / folder / name).unlink(missing_ok=True)
+                    swept.add(self.output / folder)
+        return swept
 
     def _write_manifest(self, owned: Iterable[str], runs: Iterable[str]) -> None:
         chunks = _manifest_text(sorted(owned), runs)
@@ -462,10 +478,20 @@ def _same_chunks(target: Path | str, chunks: list[bytes]) -> bool:
         return False
 
 
-def _remove_empty_parents(folder: Path, output: Path) -> None:
+def _still_there(folder: Path, output: Path) -> Path:
+    """`folder`, or its nearest parent up to `output` that was not removed since."""
+    while folder != output and folder.is_relative_to(output) and not folder.is_dir():
+        folder = folder.parent
+    return folder
+
+
+def _remove_empty_parents(folder: Path, output: Path) -> Path:
+    """Remove `folder` and its parents up to `output` while they are empty; the folder left,
+    whose listing changed."""
     while folder != output and folder.is_relative_to(output):
         try:
             folder.rmdir()
         except OSError:
-            return  # not empty
+            return folder  # not empty
         folder = folder.parent
+    return folder

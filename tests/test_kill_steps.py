@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 from collections.abc import Callable
@@ -24,6 +25,7 @@ import pytest
 
 from feeds import Report
 from feeds.cache import Cache
+from feeds.paths import MANIFEST_PATH, RUNS_PATH
 from feeds.synthetic import write_corpus
 from tests.helpers import SEEDS, build_into, files_of, write_record
 
@@ -495,3 +497,247 @@ def test_a_run_killed_after_it_updated_the_index_is_made_good_even_after_more_ch
     run()
     build_into(seeds, tmp_path / "clean", cache=tmp_path / "clean-cache", limit=5)
     assert files_of(output) == files_of(tmp_path / "clean")
+
+
+_STAGED = re.compile(r"^\.(.+)\.feeds-([0-9a-f]{16})\.tmp$")
+
+
+class Recorder:
+    """One ordered log of what happens in the output folder and what makes it durable, by
+    wrapping the functions that do it: files created (`create`), staged files done (`staged`),
+    `fsync`s (by the path their file descriptor names), `syncfs` or `sync`, renames (with their
+    target; for `syncfs`, the device flushed), folders made, removals, and the cache's record of
+    the outputs (`cache`). Also the journal as each rename gives it its name."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, output: Path) -> None:
+        from feeds import files
+
+        self.out = os.path.realpath(output)
+        self.log: list[tuple[str, str, str]] = []  # appended from `files.flush`'s threads too
+        self.journals: list[Any] = []
+        real_open, real_fsync, real_replace = os.open, os.fsync, os.replace
+        real_unlink, real_mkdir, real_sync = os.unlink, os.mkdir, os.sync
+        real_stage, real_syncfs, real_store = files.stage, files._syncfs, Cache.store_outputs
+        note, of_fd = self._note, self._of_fd
+
+        def opened(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+            fd = real_open(path, flags, *args, **kwargs)
+            if flags & os.O_CREAT:
+                note("create", of_fd(fd))
+            return fd
+
+        def fsynced(fd: Any) -> None:
+            real_fsync(fd)
+            note("fsync", of_fd(fd if isinstance(fd, int) else fd.fileno()))
+
+        def replaced(src: Any, dst: Any, **kwargs: Any) -> None:
+            source, target = os.path.realpath(src), os.path.realpath(dst)
+            if target == os.path.join(self.out, RUNS_PATH):
+                self.journals.append(json.loads(Path(source).read_bytes()))
+            real_replace(src, dst, **kwargs)
+            note("replace", source, target)
+
+        def unlinked(path: Any, **kwargs: Any) -> None:
+            where = os.path.realpath(path)
+            real_unlink(path, **kwargs)
+            note("unlink", where)
+
+        def made(path: Any, *args: Any, **kwargs: Any) -> None:
+            real_mkdir(path, *args, **kwargs)
+            note("mkdir", os.path.realpath(path))
+
+        def staged(temporary: str, *args: Any, **kwargs: Any) -> None:
+            real_stage(temporary, *args, **kwargs)
+            note("staged", os.path.realpath(temporary))
+
+        def synced_fs(fd: int) -> int:
+            done = real_syncfs(fd)  # type: ignore[misc]
+            note("syncfs", of_fd(fd), str(os.fstat(fd).st_dev))  # the file system flushed
+            return done
+
+        def synced() -> None:
+            real_sync()
+            note("sync", "/")
+
+        def stored(cache: Cache, *args: Any, **kwargs: Any) -> None:
+            note("cache", "")
+            real_store(cache, *args, **kwargs)
+
+        monkeypatch.setattr(os, "cpu_count", lambda: 1)  # no worker process: all is seen here
+        for owner, name, wrapper in [
+            (os, "open", opened),
+            (os, "fsync", fsynced),
+            (os, "replace", replaced),
+            (os, "unlink", unlinked),
+            (os, "mkdir", made),
+            (os, "sync", synced),
+            (files, "stage", staged),
+            (Cache, "store_outputs", stored),
+            *([(files, "_syncfs", synced_fs)] if real_syncfs is not None else []),
+        ]:
+            monkeypatch.setattr(owner, name, wrapper)
+
+    def _note(self, what: str, path: str, target: str = "") -> None:
+        if what in ("syncfs", "sync", "cache") or os.path.commonpath([self.out, path]) == self.out:
+            self.log.append((what, path, target))
+
+    @staticmethod
+    def _of_fd(fd: int) -> str:
+        return os.readlink(f"/proc/self/fd/{fd}")
+
+    def clear(self) -> None:
+        self.log.clear()
+        self.journals.clear()
+
+    def syncs(self) -> list[str]:
+        return [what for what, _, _ in self.log if what in ("syncfs", "sync")]
+
+
+def assert_published_in_durable_order(
+    recorder: Recorder, written: tuple[str, ...], listed_before: set[str]
+) -> None:
+    """The order the README's "a power cut after the flush leaves every file old or new" rests
+    on, for every staged file: the journal naming the run's new files is on disk (flushed,
+    renamed, its folder flushed) before the first staged file is created; each staged file is
+    flushed (its own `fsync`, or one `syncfs` of the output's file system) after it is written
+    and before it is renamed over its target; every folder a file was renamed into, and the
+    folder holding each folder made, is flushed after those and before the manifest is
+    replaced, the journal removed and the cache told; the new manifest is on disk before the
+    journal goes."""
+    log, out = recorder.log, recorder.out
+    device = str(os.stat(out).st_dev)
+
+    def first(what: str, path: str, target: str | None = None, after: int = -1) -> int:
+        for i, (w, p, t) in enumerate(log):
+            if i > after and w == what and p == path and target in (None, t):
+                return i
+        raise AssertionError(f"no {what} of {os.path.relpath(path, out)} in the log")
+
+    def flushed(path: str, after: int, before: int) -> bool:
+        return any(
+            (w == "fsync" and p == path) or (w == "syncfs" and t == device) or w == "sync"
+            for w, p, t in log[after + 1 : before]
+        )
+
+    temporaries = [p for w, p, _ in log if w == "staged"]
+    assert temporaries, "nothing was staged"
+    tokens = {_STAGED.fullmatch(os.path.basename(p)) for p in temporaries}
+    assert None not in tokens and len({m.group(2) for m in tokens if m}) == 1, temporaries
+    token = next(m.group(2) for m in tokens if m)
+
+    # The journal, on disk before the first staged file is created, naming the run's files.
+    journal = os.path.join(out, RUNS_PATH)
+    journal_temporary = journal + ".tmp"
+    journal_renamed = first("replace", journal_temporary, journal)
+    assert first("fsync", journal_temporary) < journal_renamed
+    journal_on_disk = first("fsync", out, after=journal_renamed)
+    first_staged = min(first("create", p) for p in temporaries)
+    assert journal_on_disk < first_staged, "a file is staged before the journal is on disk"
+    (said,) = recorder.journals
+    assert token in said["runs"], "the journal does not name the run's token"
+    unlisted = set(written) - listed_before
+    assert unlisted <= set(said["files"]), f"not in the journal: {unlisted - set(said['files'])}"
+
+    # Each staged file: written, flushed, then renamed over its target.
+    last_change: dict[str, int] = {}  # folder: the last rename into it, or folder made in it
+    targets = []
+    for temporary in temporaries:
+        folder, name = os.path.split(temporary)
+        target = os.path.join(folder, _STAGED.fullmatch(name).group(1))  # type: ignore[union-attr]
+        done = first("staged", temporary)
+        renamed = first("replace", temporary, target)
+        assert first("create", temporary) < done < renamed, temporary
+        assert flushed(temporary, done, renamed), (
+            f"{os.path.relpath(target, out)} is renamed into place before its bytes are flushed"
+        )
+        last_change[folder] = max(last_change.get(folder, -1), renamed)
+        targets.append(os.path.relpath(target, out))
+    assert sorted(targets) == sorted(written), "every file written was staged, and only those"
+    for i, (w, made, _) in enumerate(log):
+        if w == "mkdir" and made != out:  # its entry in its parent is how the folder is found
+            parent = os.path.dirname(made)
+            last_change[parent] = max(last_change.get(parent, -1), i)
+
+    # The folders, flushed before the manifest is replaced, the journal removed, the cache told.
+    manifest = os.path.join(out, MANIFEST_PATH)
+    later = {
+        "the cache": first("cache", ""),
+        "the journal's removal": first("unlink", journal),
+    }
+    if any(w == "replace" and t == manifest for w, _, t in log):
+        later["the manifest"] = first("replace", manifest + ".tmp", manifest)
+        assert first("fsync", manifest + ".tmp") < later["the manifest"]
+        assert flushed(out, later["the manifest"], later["the journal's removal"]), (
+            "the journal is removed before the new manifest is on disk"
+        )
+    assert max(last_change.values()) < min(later.values()), "a file is renamed after the rest"
+    for folder, changed in sorted(last_change.items()):
+        for step, at in later.items():
+            assert flushed(folder, changed, at), (
+                f"{os.path.relpath(folder, out)}/ is not flushed after its renames, before {step}"
+            )
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names an fd's file by /proc")
+@pytest.mark.parametrize("flush", ["fsync each", "syncfs"])
+def test_the_journal_the_staged_files_and_the_folders_reach_the_disk_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flush: str
+) -> None:
+    """What "a power cut after the flush leaves every file old or new" rests on (README,
+    "Running from cron"), for a first build of 60 records and a run after one record was
+    edited: the order in which the steps reach the disk."""
+    from feeds import files
+
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 60, seed=4)
+    if flush == "syncfs":  # a cold build's way, at 60 records; the edit still syncs each file
+        monkeypatch.setattr(files, "FSYNC_EACH_MAX", 50)
+        # Only a head start, in a process of its own: the final `flush` is what is checked.
+        monkeypatch.setattr(files.Writeback, "wrote", lambda self: None)
+    recorder = Recorder(monkeypatch, output)
+
+    first = build_into(seeds, output, cache=cache, limit=5)
+    assert first.parsed == 60 and len(first.written) > 50
+    assert bool(recorder.syncs()) == (flush == "syncfs"), recorder.syncs()
+    assert_published_in_durable_order(recorder, first.written, set())
+
+    listed = set(json.loads((output / MANIFEST_PATH).read_text())["files"])
+    record = sorted(seeds.rglob("*.md"))[7]
+    record.write_text(record.read_text().replace("title: ", "title: Edited: ", 1))
+    recorder.clear()
+    second = build_into(seeds, output, cache=cache, limit=5)
+    assert second.parsed == 1 and second.written
+    assert not recorder.syncs(), "a few files: an fsync each"
+    assert_published_in_durable_order(recorder, second.written, listed)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names an fd's file by /proc")
+def test_a_vanished_groups_files_are_gone_on_disk_before_the_manifest_forgets_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README: "the files of vanished groups are removed; ...; the final manifest is written",
+    in steps that each reach the disk before the next begins. A removal still in memory when
+    the power goes comes back as a file the new manifest no longer names: feeds then never
+    touches it again (a file it did not write), and the output is not a clean build's."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 30, seed=4)
+    gone = write_record(
+        seeds, "gone.md", "title: Soon gone\nwebUrl: https://example.com/gone\n"
+        "publishedDateTime: 2024-01-01T08:00:00Z\ntopics: [Vanishing]",
+    )  # fmt: skip
+    build_into(seeds, output, cache=cache, limit=5)
+    gone.unlink()
+    recorder = Recorder(monkeypatch, output)
+    report = build_into(seeds, output, cache=cache, limit=5)
+    assert "topics/vanishing.rss.xml" in report.removed
+    log, out = recorder.log, recorder.out
+    manifest = os.path.join(out, MANIFEST_PATH)
+    (replaced,) = [i for i, (w, _, t) in enumerate(log) if w == "replace" and t == manifest]
+    for path in report.removed:
+        where = os.path.join(out, path)
+        (removed,) = [i for i, (w, p, _) in enumerate(log) if w == "unlink" and p == where]
+        folder = os.path.dirname(where)
+        assert any(
+            (w == "fsync" and p == folder) or w in ("syncfs", "sync")
+            for w, p, _ in log[removed + 1 : replaced]
+        ), f"the removal of {path} is not on disk before the manifest forgets it"
