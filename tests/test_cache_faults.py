@@ -11,9 +11,13 @@ from __future__ import annotations
 import os
 import pickle
 import random
+import re
 import shutil
 import sqlite3
+import string
 import subprocess
+import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -505,3 +509,110 @@ def test_a_database_found_damaged_in_the_middle_of_a_run_keeps_no_half_record(
         clean = tmp_path / f"clean-{round_}"
         build_into(seeds, clean, cache=tmp_path / f"cc-{round_}", **settings)
         assert files_of(output) == files_of(clean), round_
+
+
+def test_two_output_folders_sharing_a_cache_folder_keep_their_own_work(tmp_path: Path) -> None:
+    """README: "each pair of seeds and output folders has its own database". The same seeds
+    built into two output folders with different base URLs, through one cache folder, in turn:
+    a run after the other folder's finds its own work done (it writes nothing), and each
+    folder holds what a clean build of it gives; so also after an edit (the two share the
+    serialized items of `items/`)."""
+    seeds, shared = tmp_path / "seeds", tmp_path / "shared-cache"
+    write_corpus(seeds, CORPUS_SIZE, seed=8)
+    sites = {"a": "https://a.example.org/feeds/", "b": "https://news.example.net/"}
+
+    def run(site: str) -> Report:
+        return build_into(seeds, tmp_path / site, cache=shared, limit=10, base_url=sites[site])
+
+    assert run("a").written and run("b").written
+    assert len(list(shared.glob("*.sqlite"))) == 2, "one database for each pair"
+    again = run("a")
+    assert (again.written, again.parsed, again.notices) == ((), 0, ())
+    assert b"https://a.example.org/feeds/" in (tmp_path / "a" / "all.rss.xml").read_bytes()
+    for site in sites:
+        assert_same_as_clean_build(seeds, tmp_path / site, tmp_path, site, base_url=sites[site])
+    edit(seeds, 5)
+    for site in ("b", "a"):
+        report = run(site)
+        assert report.parsed == 1 and report.written and report.notices == (), site
+        assert_same_as_clean_build(
+            seeds, tmp_path / site, tmp_path, f"{site}-edited", base_url=sites[site]
+        )
+
+
+def test_two_seeds_folders_alike_but_for_their_bytes_sharing_a_cache_and_an_output(
+    tmp_path: Path,
+) -> None:
+    """The mirror case: one output folder, one cache folder, two seeds folders whose record
+    files have the same names, sizes and mtimes but other titles. Built from one, the other,
+    the first again and the second again: each time what a clean build of that folder gives,
+    never the other's records."""
+    first, second = tmp_path / "seeds-x", tmp_path / "seeds-y"
+    write_corpus(first, CORPUS_SIZE, seed=3)
+    shutil.copytree(first, second)
+    swap = str.maketrans(
+        string.ascii_lowercase + string.ascii_uppercase,
+        string.ascii_uppercase + string.ascii_lowercase,
+    )
+    for record in sorted(second.rglob("*.md")):
+        text = record.read_text()
+        title = re.search(r"(?m)^title: (.*)$", text)
+        assert title is not None
+        record.write_text(text.replace(title[0], "title: " + title[1].translate(swap), 1))
+        twin = (first / record.relative_to(second)).stat()
+        os.utime(record, ns=(twin.st_atime_ns, twin.st_mtime_ns))
+        assert (record.stat().st_size, record.stat().st_mtime_ns) == (
+            twin.st_size,
+            twin.st_mtime_ns,
+        )
+        assert record.read_bytes() != (first / record.relative_to(second)).read_bytes()
+    output, shared = tmp_path / "output", tmp_path / "shared-cache"
+    for round_, seeds in enumerate((first, second, first, second)):
+        report = build_into(seeds, output, cache=shared, limit=10)
+        assert report.written and report.notices == (), round_
+        assert report.parsed == (CORPUS_SIZE if round_ < 2 else 0), "its own database's records"
+        assert_same_as_clean_build(seeds, output, tmp_path, f"{seeds.name}-{round_}")
+
+
+def test_a_cache_locked_for_less_than_the_wait_is_waited_for(
+    built: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """README: another process holding the cache's lock "for more than 2 seconds" has it put
+    aside; for less, the run waits and uses it: no word, and only the changed record is read.
+    A connection of its own (as another process's) holds `BEGIN EXCLUSIVE` for half a second
+    from before the build starts; the build ends after the lock is let go."""
+    from feeds.cache import LOCK_WAIT
+
+    seeds, output, cache = built
+    (database,) = cache.glob("*.sqlite")
+    hold = 0.5
+    assert hold < LOCK_WAIT
+    holding, released = threading.Event(), []
+
+    def holder() -> None:
+        db = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("BEGIN EXCLUSIVE")
+            holding.set()
+            time.sleep(hold)
+            db.execute("ROLLBACK")
+            released.append(time.monotonic())
+        finally:
+            db.close()
+
+    edit(seeds, 6)
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert holding.wait(10), "the lock was never taken"
+        report = build_into(seeds, output, cache=cache, limit=10)
+        ended = time.monotonic()
+    finally:
+        thread.join()
+    assert report.notices == ()
+    assert report.parsed == 1, "the cache on disk was used: only the changed record is read"
+    assert report.written
+    assert ended >= released[0], "the build did not wait for the lock"
+    assert_same_as_clean_build(seeds, output, tmp_path, "short-lock")
+    again = build_into(seeds, output, cache=cache, limit=10)
+    assert (again.notices, again.written, again.parsed) == ((), (), 0), "the cache kept the run"
