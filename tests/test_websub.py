@@ -158,6 +158,25 @@ def test_a_hub_that_never_answers_costs_a_warning_and_its_connection(silent: Loo
     assert silent.hung_up.wait(TIMEOUT)
 
 
+def test_a_name_lookup_that_hangs_costs_a_warning_within_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`getaddrinfo` takes no timeout: a resolver that never answers must not hold the build."""
+    looked_up = threading.Event()
+
+    def hangs(*args: object, **kwargs: object) -> object:
+        looked_up.set()
+        time.sleep(2 * WITHIN)
+        raise socket.gaierror("no answer")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hangs)
+    hub = "http://hub.example.org/hub"
+    problem, elapsed = timed(hub, ["http://localhost:8000/all.rss.xml"])
+    assert looked_up.is_set(), "the name was looked up"
+    assert problem == late(hub)
+    assert elapsed < WITHIN
+
+
 def test_the_deadline_covers_every_batch_together() -> None:
     pausing = Loopback(pause)
     try:
