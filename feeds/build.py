@@ -521,6 +521,8 @@ def _read_and_collect(
             fresh.add(stat.path)
         complete = complete and not outcome.retry
         parsed += encoded is not None or read_earlier
+        if stat.size < 0 and cache:  # skipped: kept too, for a delta run to compare and count
+            encoded = codec.encode_outcome(outcome)
         if encoded is not None and cache:
             read.append((stat, encoded))
             if len(read) >= STORE_EVERY:  # a few at a time: they take memory

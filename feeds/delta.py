@@ -28,7 +28,8 @@ that, it declines (`Declined`) and the build goes the full way, which writes the
 - a topic whose displayed name changes (it is in the items of all its articles), or a topic
   group that appears or goes while related articles name it (their items gain or lose it);
 - more than `MAX_CHANGED` files changed, or share URLs with the changed ones; a file that
-  cannot be read, or is skipped (a FIFO: its problem is said on every run);
+  cannot be read (a skipped entry, a FIFO or a link to nowhere, is followed: its outcome comes
+  from the scan, and its problem is said on every run, as the full way says it);
 - a damaged index (a row whose checksum is wrong, day counts that do not add up to the group's
   members, a page's rows other than its day counts say).
 
@@ -259,8 +260,6 @@ def _read_changes(
 ) -> tuple[dict[str, FileOutcome], dict[str, FileOutcome]]:
     """The old outcomes of the files that changed or went, and the new ones of those that
     changed or came (read now; `parsed` gets them encoded, for the cache)."""
-    if stats.skips:
-        raise Declined("a file is skipped (not a regular file): its problem is said every run")
     # Only folders whose digest moved are compared, file by file, as sets of (path, size, mtime).
     stored, digests = index.folders(), stats.digests()
     folders = {f for f, d in digests.items() if stored.get(f) != d} | (stored.keys() - digests)
@@ -271,6 +270,11 @@ def _read_changes(
     came = set(now).difference(before)  # changed or new
     went = before.difference(now)  # changed or gone
     changed = [s for s, key in zip(part, now, strict=True) if key in came]  # in the scan's order
+    # A skipped entry's problem may change while its path, size and mtime do not (a link whose
+    # target went): it is made again from the scan on every run (it is never opened).
+    listed = {s.path for s in changed}
+    changed += [stats[i] for i in stats.skips if stats.paths[i] not in listed]
+    changed.sort(key=lambda s: position(s.path))
     present = {path for path, _, _ in came}
     gone = sorted(path for path, _, _ in went if path not in present)
     if len(changed) + len(gone) > MAX_CHANGED:
@@ -285,7 +289,9 @@ def _read_changes(
     for stat, (outcome, encoded) in zip(
         changed, ingest(config.seeds, changed, {}, tick, outlines=True), strict=True
     ):
-        if outcome.retry or encoded is None:
+        if stat.size < 0:  # skipped, never opened (a FIFO): its outcome follows from the scan
+            encoded = codec.encode_outcome(outcome)
+        elif outcome.retry or encoded is None:
             raise Declined(f"{stat.path} could not be read")
         new[stat.path] = outcome
         parsed.append((stat, encoded))
@@ -628,7 +634,14 @@ def _report(
     full build gives them)."""
     old, new = outcomes
     by_file = sorted(index.problems().items(), key=lambda found: position(found[0]))
-    recent = [p for path in sorted(new, key=position) for p in new[path].problems]
+    # What the files read now say, and every skipped entry (a FIFO, a link to nowhere), changed
+    # or not: the full way says them on every run that does work, as the scan finds them.
+    skipped = {stats.paths[i]: problem for i, problem in stats.skips.items()}
+    said: dict[str, tuple[Problem, ...]] = {
+        path: (problem,) for path, problem in skipped.items() if problem is not None
+    }
+    said.update((path, outcome.problems) for path, outcome in new.items())
+    recent = [p for path in sorted(said, key=position) for p in said[path]]
     # Duplicate notes are in the order of their files' names (`collect._dedupe`); the notes of
     # the files collected now replace theirs (a sort keeps each file's own order).
     notes = sorted(
@@ -656,7 +669,7 @@ def _report(
         problems=(*(p for _, found in by_file for p in found), *config_warnings),
         duplicate_notes=tuple(notes),
         recent=(*recent, *config_warnings, *fresh),
-        parsed=len(new),
+        parsed=sum(path not in skipped for path in new),
         groups=groups,
         written=(),
         unchanged=0,

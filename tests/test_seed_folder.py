@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from feeds.errors import ConfigError
+from feeds.synthetic import write_corpus
 from tests.helpers import SEEDS, build_into, files_of, write_record
 
 SEED = next(SEEDS.iterdir())
@@ -116,6 +117,42 @@ def test_a_link_to_a_folder_is_not_followed_and_said_on_every_run(
         published = files_of(tmp_path / "out")
         assert b"Only behind a link" not in published["all.rss.xml"]
         assert not any(path.startswith("topics/linked") for path in published)
+
+
+def test_odd_entries_do_not_send_the_runs_after_a_change_the_full_way(
+    odd_seeds: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A FIFO, a socket, a link to nowhere or a name that is not UTF-8 is skipped as the scan
+    finds it: a run after a few new records, or after such an entry comes or goes, reads only
+    what changed, says every skipped entry's problem again, and counts as a build from scratch
+    does."""
+    from feeds.cache import Cache
+
+    write_corpus(odd_seeds / "news", 40, seed=3)
+    output, cache = tmp_path / "out", tmp_path / "cache"
+    build_into(odd_seeds, output, cache=cache)
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the full way: every record's outcome decoded")
+
+    changes: list[Callable[[], object]] = [
+        lambda: write_corpus(odd_seeds / "news", 2, seed=4, start=100),
+        lambda: os.mkfifo(odd_seeds / "news" / "late-fifo.md"),
+        lambda: (odd_seeds / "loop-a.md").unlink(),  # loop-b.md now points to nowhere
+        lambda: (odd_seeds / "news" / "late-fifo.md").unlink(),
+    ]
+    for step, change in enumerate(changes):
+        change()
+        with monkeypatch.context() as patch:
+            patch.setattr(Cache, "outcomes", refuse)
+            report = build_into(odd_seeds, output, cache=cache)
+        clean = build_into(odd_seeds, tmp_path / f"clean-{step}", cache=tmp_path / f"c-{step}")
+        assert files_of(output) == files_of(tmp_path / f"clean-{step}"), step
+        counts = ("files_read", "files_ignored", "records", "accepted", "rejected", "duplicates")
+        assert [getattr(report, n) for n in counts] == [getattr(clean, n) for n in counts], step
+        assert report.problems == clean.problems, step
+        assert [str(p) for p in report.recent] == [str(p) for p in clean.recent], step
+        assert report.parsed == (2 if step == 0 else 0), step
 
 
 def _as_nobody(run: Callable[[], object]) -> int:
