@@ -270,15 +270,16 @@ def _read_changes(
     came = set(now).difference(before)  # changed or new
     went = before.difference(now)  # changed or gone
     changed = [s for s, key in zip(part, now, strict=True) if key in came]  # in the scan's order
-    # A skipped entry's problem may change while its path, size and mtime do not (a link whose
-    # target went): it is made again from the scan on every run (it is never opened).
-    listed = {s.path for s in changed}
-    changed += [stats[i] for i in stats.skips if stats.paths[i] not in listed]
-    changed.sort(key=lambda s: position(s.path))
     present = {path for path, _, _ in came}
     gone = sorted(path for path, _, _ in went if path not in present)
     if len(changed) + len(gone) > MAX_CHANGED:
         raise Declined("too much changed")
+    # A skipped entry's problem may change while its path, size and mtime do not (a link whose
+    # target went): it is made again from the scan on every run (never opened, it costs no
+    # reading, and is not counted as a change).
+    listed = {s.path for s in changed}
+    changed += [stats[i] for i in stats.skips if stats.paths[i] not in listed]
+    changed.sort(key=lambda s: position(s.path))
     old = index.outcomes(sorted({s.path for s in changed} | set(gone)))
 
     def tick(done: int) -> None:
