@@ -15,7 +15,7 @@ import pytest
 
 from feeds import parallel
 from feeds.synthetic import write_corpus
-from tests.helpers import build_into, files_of
+from tests.helpers import BASE_URL, build_into, files_of
 
 T = TypeVar("T")
 
@@ -145,6 +145,61 @@ sys.exit(main(["build", "--seeds", "{tmp_path / "seeds"}", "--output", "{tmp_pat
         "stopped and the output stays as it was\n"
     )
     assert not (tmp_path / "out" / "all.rss.xml").exists()
+
+
+def test_a_worker_killed_while_it_makes_files_exits_75_and_changes_no_feed(
+    tmp_path: Path,
+) -> None:
+    """The out-of-memory killer takes a worker that makes pages, in a run that makes every page
+    again (a setting changed): exit 75, every feed as it was, nothing left behind; the next run
+    publishes what a clean build does."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "out", tmp_path / "cache"
+    write_corpus(seeds, 300, seed=3)
+    build_into(seeds, output, cache=cache)
+    before = files_of(output)
+    config = tmp_path / "feeds.yaml"
+    config.write_text("defaults:\n  limit: 7\n")
+    args = ["build", "--seeds", str(seeds), "--output", str(output), "--cache", str(cache)]
+    args += ["--config", str(config), "--base-url", BASE_URL]
+    probe = f"""
+import os, signal, sys
+import feeds.build
+from feeds.cli import main
+
+build = sys.modules["feeds.build"]  # the module: the package's `build` is its function
+parent = os.getpid()
+os.cpu_count = lambda: 2
+build.PARALLEL_WORK = 0  # every page made by workers
+real = build._make_batch
+
+def dies_on_one(stager, batch):
+    if os.getpid() != parent and any(item.path == "all.rss.xml" for item in batch):
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+    return real(stager, batch)
+
+build._make_batch = dies_on_one
+sys.exit(main({args!r}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 75, done.stderr
+    assert done.stderr == (
+        "feeds: a worker process ended without an answer (out of memory, or killed); the run "
+        "stopped and the output stays as it was\n"
+    )
+    after = files_of(output)
+    assert {p: d for p, d in after.items() if not p.startswith(".")} == {
+        p: d for p, d in before.items() if not p.startswith(".")
+    }
+    assert not [p for p in after if p.endswith(".tmp")], "nothing staged is left"
+    again = subprocess.run(
+        [sys.executable, "-m", "feeds", *args], capture_output=True, text=True, check=False
+    )
+    assert again.returncode == 0, again.stderr
+    clean = tmp_path / "clean"
+    build_into(seeds, clean, cache=tmp_path / "clean-cache", limit=7)
+    assert files_of(output) == files_of(clean)
 
 
 def test_an_error_in_a_worker_reaches_the_caller_and_leaves_nothing_behind() -> None:
