@@ -78,6 +78,11 @@ def _sync(path: Path | str, flags: int) -> None:
         os.close(fd)
 
 
+def sync_folder(path: Path | str) -> None:
+    """Wait until the names made or removed in folder `path` are on disk."""
+    _sync(path, os.O_RDONLY | os.O_DIRECTORY)
+
+
 def _sync_any(path: Path | str) -> None:
     _sync(path, os.O_RDONLY | (os.O_DIRECTORY if os.path.isdir(path) else 0))
 

@@ -2,7 +2,8 @@
 
 The lock is an `flock` on the output folder itself: the kernel releases it when the process ends,
 however it ends, so a lock left by a killed run never blocks the next one. Forked workers close
-their copy of it at once: a worker that outlives a killed build by a moment (it finishes the
+their copy of it at once: a worker is killed with its build (`parallel._end_with`), but where
+the kernel cannot do that, a worker that outlives a killed build by a moment (it finishes the
 batch at hand) must not hold the lock for the next run.
 """
 
@@ -33,7 +34,7 @@ os.register_at_fork(after_in_child=_close_in_child)
 @contextmanager
 def output_lock(output: Path) -> Iterator[None]:
     try:
-        output.mkdir(parents=True, exist_ok=True)
+        _make_durably(output)
         fd = os.open(output, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as e:
         raise OutputError(f"cannot use {output} as the output folder: {e.strerror or e}") from e
@@ -49,3 +50,17 @@ def output_lock(output: Path) -> Iterator[None]:
     finally:
         _HELD.discard(fd)
         os.close(fd)  # closing the last descriptor releases the lock
+
+
+def _make_durably(output: Path) -> None:
+    """The output folder, made with its parents when missing, and flushed into the folder that
+    holds each one made: a first build's files are flushed into their folders, and a power cut
+    must not take the folders themselves away."""
+    if output.is_dir():
+        return
+    from feeds import files  # not for the runs that find it: they need nothing else of it
+
+    missing = [folder for folder in (output, *output.parents) if not folder.exists()]
+    output.mkdir(parents=True, exist_ok=True)
+    for folder in reversed(missing):  # the outermost first
+        files.sync_folder(folder.parent)

@@ -644,3 +644,28 @@ def test_a_file_whose_bytes_did_not_change_is_not_rewritten(tmp_path: Path) -> N
     assert report.written == ()
     assert files_of(output) == after, "the same bytes"
     assert _stats(output) == stats_after, "and not one file rewritten"
+
+
+def test_a_first_build_makes_its_output_folder_durably(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files of a first build are flushed into their folders; the output folder itself, and
+    each folder made to hold it, is flushed into its parent, so a power cut cannot take the
+    whole site away. A build into a folder that is there flushes none of its parents."""
+    real_fsync = os.fsync
+    flushed: list[str] = []
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        flushed.append(os.readlink(f"/proc/self/fd/{fd}"))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    base = os.path.realpath(tmp_path)
+    output = tmp_path / "site" / "public" / "feeds"
+    build_into(SEEDS, output, cache=tmp_path / "cache")
+    parents = [base, f"{base}/site", f"{base}/site/public"]
+    assert [path for path in flushed if path in parents] == parents, "outermost first"
+    flushed.clear()
+    build_into(SEEDS, output, cache=tmp_path / "cache", base_url="https://other.example/")
+    assert flushed, "the second build wrote files"
+    assert not set(flushed) & set(parents)
