@@ -5,10 +5,11 @@
   rendered again;
 - the state of the last complete build, so a run with nothing changed stops at once.
 
-One database per pair of seeds and output folders (`records-<digest>.sqlite`): two builds that
-share a cache folder never take each other's records, whatever their files' names, sizes and
-times. Values are plain data with a checksum (`codec.py`): a damaged or planted value is a miss,
-never wrong output and never code that runs.
+One database per pair of seeds and output folders (`records-<digest>.sqlite`), and one item
+store (`items-<digest>`): two builds that share a cache folder never take each other's records,
+whatever their files' names, sizes and times, nor prune each other's items. Values are plain
+data with a checksum (`codec.py`): a damaged or planted value is a miss, never wrong output and
+never code that runs.
 
 The cache only saves work: a build's output never depends on it. So a cache that cannot be used
 costs one warning (`notices`), never the build. A database that is damaged or from another
@@ -97,8 +98,18 @@ def default_cache_folder(output: Path) -> Path:
 
 def database_path(folder: Path, seeds: Path, output: Path) -> Path:
     """The cache's database for this pair of seeds and output folders."""
+    return folder / f"records-{_pair(seeds, output)}.sqlite"
+
+
+def items_path(folder: Path, seeds: Path, output: Path) -> Path:
+    """The item store's folder for this pair of seeds and output folders (`itemstore.py`): a
+    pair's runs prune and rewrite its days' files, which must not be another pair's."""
+    return folder / f"items-{_pair(seeds, output)}"
+
+
+def _pair(seeds: Path, output: Path) -> str:
     pair = f"{seeds.resolve()}\0{output.resolve()}".encode("utf-8", "surrogateescape")
-    return folder / f"records-{hashlib.sha256(pair).hexdigest()[:16]}.sqlite"
+    return hashlib.sha256(pair).hexdigest()[:16]
 
 
 def outputs_as_recorded(database: Path, found: Callable[[str], tuple[int, int]]) -> bool | None:
@@ -159,6 +170,7 @@ class IndexAbout:
 class Cache:
     def __init__(self, folder: Path, seeds: Path, output: Path) -> None:
         self.folder = folder
+        self.items = items_path(folder, seeds, output)  # the item store's
         self.notices: list[str] = []  # what went wrong with the cache, said once each
         self._path = database_path(folder, seeds, output)
         self._memory = False

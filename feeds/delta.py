@@ -150,7 +150,7 @@ def run(
         return None
     parsed: list[tuple[FileStat, tuple[bytes, bytes]]] = []
     reader = OutcomeReader(cache.database)
-    store = ItemStore(cache.folder / "items")
+    store = ItemStore(cache.items)
     try:
         with cache.transaction():
             return _plan(

@@ -70,3 +70,9 @@ def ctrl_c_reaches_it() -> None:
     background by a shell ignores SIGINT, and so would the child (Python then never raises
     KeyboardInterrupt)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def item_store(cache: Path) -> Path:
+    """The item store's folder in cache folder `cache` (one pair of seeds and output uses it)."""
+    (found,) = cache.glob("items-*")
+    return found

@@ -27,7 +27,7 @@ import pytest
 
 from feeds import Report, itemstore
 from feeds.synthetic import write_corpus
-from tests.helpers import build_into, files_of
+from tests.helpers import build_into, files_of, item_store
 
 CORPUS_SIZE = 60
 
@@ -112,7 +112,7 @@ def test_a_flipped_byte_in_a_stored_item_is_never_published(
     built: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
     seeds, output, cache = built
-    for path in (cache / "items").glob("*.items"):
+    for path in item_store(cache).glob("*.items"):
         data = path.read_bytes()
         at = data.rindex(b"<title>") + len(b"<title>")  # inside an item, not the index
         path.write_bytes(data[:at] + b"X" + data[at + 1 :])
@@ -139,7 +139,7 @@ def test_planted_pickles_never_run(built: tuple[Path, Path, Path], tmp_path: Pat
     with sqlite3.connect(database) as db:
         db.execute("UPDATE files SET outcome = ?", (payload,))
         db.execute("UPDATE meta SET value = ? WHERE key != 'schema'", (payload,))
-    for path in (cache / "items").glob("*.items"):
+    for path in item_store(cache).glob("*.items"):
         path.write_bytes(len(payload).to_bytes(8, "big") + payload)
     edit(seeds, 3)
     build_into(seeds, output, cache=cache, limit=10)
@@ -250,7 +250,7 @@ def test_planted_values_with_a_right_checksum_are_misses(
         db.execute("UPDATE meta SET value = ? WHERE key = 'report'", (wrong,))
         db.execute("UPDATE files SET outcome = ?", (deep,))
     record = itemstore._RECORD
-    for path in (cache / "items").glob("*.items"):  # the real keys, with impossible lengths
+    for path in item_store(cache).glob("*.items"):  # the real keys, with impossible lengths
         data = path.read_bytes()
         size = int.from_bytes(data[:8], "big") * record.size
         index = b"".join(
@@ -299,7 +299,7 @@ def test_articles_whose_texts_the_cache_lost_are_read_from_their_records_again(
     (database,) = cache.glob("*.sqlite")
     with sqlite3.connect(database) as db:
         TEXT_DAMAGES[damage](db)
-    shutil.rmtree(cache / "items")
+    shutil.rmtree(item_store(cache))
     edit(seeds, 7)
     report = build_into(seeds, output, cache=cache, limit=10)
     assert report.parsed == 1  # one record read: the others' outlines came from the cache
@@ -471,7 +471,7 @@ def test_an_index_that_points_at_outlines_the_cache_lost_is_left_for_the_full_wa
     edited = sorted(p.relative_to(seeds).as_posix() for p in seeds.rglob("*.md"))[2]
     with sqlite3.connect(database) as db:
         db.execute("UPDATE files SET outcome = substr(outcome, 1, 10) WHERE path != ?", (edited,))
-    shutil.rmtree(cache / "items")
+    shutil.rmtree(item_store(cache))
     edit(seeds, 2)
     report = build_into(seeds, output, cache=cache, limit=10)
     # Every file read in this run: the edited one before the run went the full way, then each
@@ -526,6 +526,7 @@ def test_two_output_folders_sharing_a_cache_folder_keep_their_own_work(tmp_path:
 
     assert run("a").written and run("b").written
     assert len(list(shared.glob("*.sqlite"))) == 2, "one database for each pair"
+    assert len(list(shared.glob("items-*"))) == 2, "and one item store: neither prunes the other"
     again = run("a")
     assert (again.written, again.parsed, again.notices) == ((), 0, ())
     assert b"https://a.example.org/feeds/" in (tmp_path / "a" / "all.rss.xml").read_bytes()

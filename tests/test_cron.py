@@ -21,7 +21,7 @@ import pytest
 
 from feeds.lock import output_lock
 from feeds.synthetic import write_corpus
-from tests.helpers import BASE_URL, SEEDS, build_into, files_of, write_record
+from tests.helpers import BASE_URL, SEEDS, build_into, files_of, item_store, write_record
 
 
 def feeds_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -188,7 +188,7 @@ def test_a_damaged_item_store_changes_nothing(tmp_path: Path) -> None:
     build_into(seeds, output, cache=cache)
     rng = random.Random(11)
     for round_, damage in enumerate([lambda d: d[: len(d) // 2], lambda d: b"junk" * 99, None]):
-        stored = sorted((cache / "items").glob("*.items"))
+        stored = sorted(item_store(cache).glob("*.items"))
         assert stored, "archive months keep their items"
         for path in stored:
             if damage:
@@ -286,13 +286,13 @@ def test_the_item_store_forgets_months_no_archive_shows(tmp_path: Path) -> None:
         "publishedDateTime: 2023-05-04T10:00:00Z\ntopics: [AI]",
     )
     build_into(seeds, output, cache=cache)
-    names = {p.name for p in (cache / "items").iterdir()}  # a file per day
+    names = {p.name for p in item_store(cache).iterdir()}  # a file per day
     assert "2023-05-04.items" in names
     assert {name[:7] for name in names} == {"2023-05", "2024-01"}
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}\.items", name) for name in names)
     old.unlink()
     build_into(seeds, output, cache=cache)
-    assert {p.name[:7] for p in (cache / "items").iterdir()} == {"2024-01"}
+    assert {p.name[:7] for p in item_store(cache).iterdir()} == {"2024-01"}
     assert not (output / "all" / "2023-05.rss.xml").exists()
 
 
