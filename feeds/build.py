@@ -14,6 +14,7 @@ import contextlib
 import gc
 import hashlib
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
@@ -320,6 +321,9 @@ def _publish_once(
         store.close()
         reader.close()
     store.prune(stored_months(planned))
+    # Before `items-<digest>`, every pair sharing the cache folder kept its items in `items`:
+    # read by nobody now, and a third of a site's size.
+    shutil.rmtree(cache.folder / "items", ignore_errors=True)
     return report, fresh, indexed
 
 

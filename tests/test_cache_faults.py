@@ -511,12 +511,24 @@ def test_a_database_found_damaged_in_the_middle_of_a_run_keeps_no_half_record(
         assert files_of(output) == files_of(clean), round_
 
 
+def test_the_item_store_of_earlier_versions_is_removed(tmp_path: Path) -> None:
+    """Before one store per pair, a cache folder kept its items in `items/`: a third of a site's
+    size that nothing reads any more."""
+    seeds, cache = tmp_path / "seeds", tmp_path / "cache"
+    write_corpus(seeds, CORPUS_SIZE, seed=8)
+    (cache / "items").mkdir(parents=True)
+    (cache / "items" / "2024-01-02.items").write_bytes(b"\0" * 64)
+    build_into(seeds, tmp_path / "out", cache=cache, limit=10)
+    assert not (cache / "items").exists()
+    assert list(item_store(cache).glob("*.items")), "the pair's own store is where items are"
+
+
 def test_two_output_folders_sharing_a_cache_folder_keep_their_own_work(tmp_path: Path) -> None:
     """README: "each pair of seeds and output folders has its own database". The same seeds
     built into two output folders with different base URLs, through one cache folder, in turn:
     a run after the other folder's finds its own work done (it writes nothing), and each
-    folder holds what a clean build of it gives; so also after an edit (the two share the
-    serialized items of `items/`)."""
+    folder holds what a clean build of it gives; so also after an edit (each has its own item
+    store, `items-<digest>`)."""
     seeds, shared = tmp_path / "seeds", tmp_path / "shared-cache"
     write_corpus(seeds, CORPUS_SIZE, seed=8)
     sites = {"a": "https://a.example.org/feeds/", "b": "https://news.example.net/"}
