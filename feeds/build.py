@@ -14,7 +14,6 @@ import contextlib
 import gc
 import hashlib
 import os
-import shutil
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
@@ -322,8 +321,11 @@ def _publish_once(
         reader.close()
     store.prune(stored_months(planned))
     # Before `items-<digest>`, every pair sharing the cache folder kept its items in `items`:
-    # read by nobody now, and a third of a site's size.
-    shutil.rmtree(cache.folder / "items", ignore_errors=True)
+    # read by nobody now, and a third of a site's size. Its day files and temporary files go,
+    # and the folder if that was all: `--cache` may name a folder that holds other things.
+    ItemStore(cache.folder / "items").prune(set())
+    with contextlib.suppress(OSError):
+        (cache.folder / "items").rmdir()
     return report, fresh, indexed
 
 

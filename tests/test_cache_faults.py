@@ -521,6 +521,13 @@ def test_the_item_store_of_earlier_versions_is_removed(tmp_path: Path) -> None:
     build_into(seeds, tmp_path / "out", cache=cache, limit=10)
     assert not (cache / "items").exists()
     assert list(item_store(cache).glob("*.items")), "the pair's own store is where items are"
+    # A `--cache` folder may hold other things: a folder of that name that is not only items
+    # loses its items, and keeps the rest.
+    (cache / "items").mkdir()
+    (cache / "items" / "2024-01-02.items").write_bytes(b"\0" * 64)
+    (cache / "items" / "notes.txt").write_text("mine")
+    build_into(seeds, tmp_path / "out", cache=cache, limit=12)  # the full way again
+    assert [p.name for p in (cache / "items").iterdir()] == ["notes.txt"]
 
 
 def test_two_output_folders_sharing_a_cache_folder_keep_their_own_work(tmp_path: Path) -> None:
