@@ -439,8 +439,9 @@ def _made(
     if not in_workers:
         yield from map(make, ordered)
         return
-    from feeds.parallel import ordered_map
+    from feeds.parallel import give_back_memory, ordered_map
 
+    give_back_memory()  # what the reading, indexing and planning freed: the workers come next
     big = [batch for batch in ordered if _work(batch) >= BIG_BATCH]
     for new_workers, work in ((True, big), (False, ordered[len(big) :])):
         yield from ordered_map(make, work, min_items=2, fresh=new_workers)

@@ -301,7 +301,14 @@ class Index:
         (`ArticleKeys.content`, by `id`) is put in `keys`, when given: the plan takes it from
         there."""
         self.clear()
-        members = Members(ArticleKeys(collection, "", keys))
+        article_keys = ArticleKeys(collection, "", keys)
+        # Every article's key first, in one pass: made while the rows are, these (which live
+        # on) would be scattered among the rows' short-lived objects, and the memory those
+        # leave could not be given back (24 MB of 472 at 300,000 records).
+        for listed in (*(group.articles for group in collection.groups), collection.kept):
+            for article in listed:
+                article_keys.content(article)
+        members = Members(article_keys)
         db = self.db
         # Loaded first, indexed after: faster than keeping the indexes up to date row by row.
         for name in _SECONDARY:

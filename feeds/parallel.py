@@ -127,16 +127,26 @@ def _end_with(parent: int) -> None:
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
-def _find_prctl() -> Callable[..., int] | None:
-    """Linux's prctl(2), from the symbols the interpreter has loaded already (no look-up)."""
+def give_back_memory() -> None:
+    """Hand the memory the C heap holds free back to the system (glibc's `malloc_trim`): before
+    workers are forked, what this process freed (reading, indexing, planning) would otherwise
+    stay in its resident memory for the rest of the build (13 MB at 300,000 records)."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _from_libc(name: str) -> Callable[..., int] | None:
+    """A C library function, from the symbols the interpreter has loaded already (no look-up):
+    None on a system without it (`prctl` is Linux's, `malloc_trim` glibc's)."""
     try:
-        function: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):  # not Linux
+        function: Callable[..., int] = getattr(ctypes.CDLL(None, use_errno=True), name)
+    except (OSError, AttributeError):
         return None
     return function
 
 
-_prctl = _find_prctl()
+_prctl = _from_libc("prctl")
+_malloc_trim = _from_libc("malloc_trim")
 
 
 def _run_chunk(start: int, end: int) -> list[Any]:
