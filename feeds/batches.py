@@ -10,7 +10,7 @@ together (in one worker, sharing their items), and batches go in stages.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from feeds.pages import Page
@@ -53,6 +53,10 @@ class Planned:
         return self.batch.stage
 
 
-def stored_months(planned: Iterable[Planned]) -> set[str]:
-    """The months whose items the item store keeps: those with archive pages."""
-    return {p.batch.month for p in planned if p.batch.month}
+def noting_months(planned: Iterable[Planned], months: set[str]) -> Iterator[Planned]:
+    """The `planned` files one by one, each month whose items the item store keeps (those with
+    archive pages) added to `months` on the way: the plan need not be held whole to know them."""
+    for item in planned:
+        if item.batch.month:
+            months.add(item.batch.month)
+        yield item

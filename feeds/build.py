@@ -15,9 +15,10 @@ import gc
 import hashlib
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -294,7 +295,7 @@ def _publish_once(
     (`_put_in_place`); also whether it was indexed."""
     # Imported here, not above: a run with nothing to do never renders, and these modules
     # (feedgen, lxml, nh3, markdown-it) are most of its start-up time.
-    from feeds.batches import stored_months
+    from feeds.batches import noting_months
     from feeds.cache import OutcomeReader
     from feeds.complete import Completer
     from feeds.itemstore import ItemStore
@@ -308,10 +309,11 @@ def _publish_once(
     # writing a big site's index takes much (200 MB more at 300,000 records) while it lasts.
     keys: dict[int, bytes] = {}
     indexed = stats is not None and _keep_index(checked, stats, cache, keys)
-    planned = [
-        *plan(checked.collection, config, store, whole, keys),
-        *plan_site(listings(checked.collection), config),
-    ]
+    # One file at a time, held by nobody here: the files made are let go as they are recorded
+    # (`_put_in_place`), when a cold build's process is at its biggest.
+    months: set[str] = set()
+    pages = plan(checked.collection, config, store, whole, keys)
+    planned = noting_months(chain(pages, plan_site(listings(checked.collection), config)), months)
     try:
         report, fresh = _put_in_place(
             config, planned, None, outputs, cache, checked.report, progress
@@ -319,7 +321,7 @@ def _publish_once(
     finally:
         store.close()
         reader.close()
-    store.prune(stored_months(planned))
+    store.prune(months)
     # Before `items-<digest>`, every pair sharing the cache folder kept its items in `items`:
     # read by nobody now, and a third of a site's size. Its day files and temporary files go,
     # and the folder if that was all: `--cache` may name a folder that holds other things.
@@ -331,7 +333,7 @@ def _publish_once(
 
 def _put_in_place(
     config: Config,
-    planned: list[Planned],
+    planned: Iterable[Planned],
     changing: Set[str] | None,
     outputs: Mapping[str, Known],
     cache: Cache,
@@ -372,8 +374,10 @@ def _put_in_place(
         publisher.abort()
         raise
     cache.put(MANIFEST_DIGEST, published.manifest)
-    for batch in batches.values():  # stat after `finish`: the files are in place now
-        for item in batch:
+    # Stat after `finish`: the files are in place now. Each batch let go once recorded: a
+    # cold build's plan makes way for what the next run needs of it.
+    while batches:
+        for item in batches.popitem()[1]:
             fresh[item.path] = (item.fingerprint, *found(item.path))
     if report_claimed:  # recorded too, to be recognized as ours (its fingerprint: none)
         fresh[REPORT_PATH] = ("", *found(REPORT_PATH))
