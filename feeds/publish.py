@@ -245,7 +245,7 @@ class Publisher:
         stager = self.stager
         self._writeback.wait()
         try:  # the new bytes on disk before any takes its real name
-            files.flush([stager.temporary(path) for path in self._staged])
+            files.flush(_Temporaries(stager, self._staged))
         except OSError as e:
             raise OutputError(f"cannot write to {self.output}: {e.strerror or e}") from e
         for path in self._staged:
@@ -350,6 +350,24 @@ class Publisher:
                 files.replace(target, chunks, mode=mode, temporary=temporary, durable=True)
         except OSError as e:
             raise OutputError(f"cannot write {target}: {e.strerror or e}") from e
+
+
+class _Temporaries(Collection[str]):
+    """The temporary names of the files staged, each made when asked: `files.flush` looks at
+    one when there are many (it flushes their file system), and a cold build of 1,000,000
+    records stages 440,000 files, whose names made at once took 44 MB."""
+
+    def __init__(self, stager: Stager, staged: list[str]) -> None:
+        self._stager, self._staged = stager, staged
+
+    def __len__(self) -> int:
+        return len(self._staged)
+
+    def __iter__(self) -> Iterator[str]:
+        return map(self._stager.temporary, self._staged)
+
+    def __contains__(self, name: object) -> bool:
+        return any(name == temporary for temporary in self)
 
 
 def _manifest_text(files: list[str], runs: Iterable[str]) -> list[bytes]:
