@@ -322,12 +322,7 @@ def _publish_once(
         store.close()
         reader.close()
     store.prune(months)
-    # Before `items-<digest>`, every pair sharing the cache folder kept its items in `items`:
-    # read by nobody now, and a third of a site's size. Its day files and temporary files go,
-    # and the folder if that was all: `--cache` may name a folder that holds other things.
-    ItemStore(cache.folder / "items").prune(set())
-    with contextlib.suppress(OSError):
-        (cache.folder / "items").rmdir()
+    cache.forget_shared_item_store()
     return report, fresh, indexed
 
 

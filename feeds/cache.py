@@ -301,6 +301,18 @@ class Cache:
         with self._transaction():
             self._db.executemany("DELETE FROM files WHERE path = ?", gone)
 
+    def forget_shared_item_store(self) -> None:
+        """Before `items-<digest>`, every pair sharing the cache folder kept its items in
+        `items`: read by nobody now, and a third of a site's size. Its day files and temporary
+        files go, and the folder if that was all: `--cache` may name a folder that holds other
+        things."""
+        from feeds.itemstore import ItemStore  # only runs that render need it
+
+        shared = self.folder / "items"
+        ItemStore(shared).prune(set())
+        with contextlib.suppress(OSError):
+            shared.rmdir()
+
     # -- output files ----------------------------------------------------------------------------
 
     @_guarded(lambda: False)
