@@ -81,11 +81,15 @@ def collect(
     kinds: Sequence[str] = ("all", "topics", "providers"),
     filters: Filters = NO_FILTERS,
     custom: Sequence[CustomFeed] = (),
+    newest: datetime | None = None,
 ) -> Collection:
     """Group the articles. `kinds` names the built-in groups wanted; `filters` applies to every
-    feed (after duplicates are resolved); each custom feed adds its own group."""
+    feed (after duplicates are resolved); each custom feed adds its own group. `max_age_days`
+    counts back from the newest article (`newest_article`): of `articles`, or `newest` when
+    they are part of a corpus whose newest is known (`delta.py` collects the changed records)."""
     deduped, duplicates, kept_instead = _dedupe(articles)
-    newest = max((a.published for a in deduped), default=None)
+    if newest is None:
+        newest = max((a.published for a in deduped), default=None)
     # In feed order from the start: each group's share then needs no real sorting.
     wanted = filters.predicate(newest)
     kept = tuple(a for a in newest_first(deduped) if wanted(a))
@@ -111,6 +115,12 @@ def collect(
     return Collection(
         tuple(groups), duplicates, topics, warnings, kept_instead, spellings, known, kept
     )
+
+
+def newest_article(articles: Sequence[Article]) -> datetime | None:
+    """The time of the newest of the articles once duplicates are resolved: what `max_age_days`
+    counts back from."""
+    return max((a.published for a in _dedupe(articles)[0]), default=None)
 
 
 def _custom_groups(

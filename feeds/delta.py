@@ -9,6 +9,10 @@ with them (directly or through each other: duplicates and related mentions are d
 those files alone). What differs between the two collections is what changed in each group;
 spellings and known names are counted in and out by the same difference.
 
+A `max_age_days` of every feed counts back from the newest article: when a newer one comes, the
+articles the feeds chose from that are older than the days now kept (the index's rows of them)
+are collected with the changed files, on both sides, as they were kept and as they are not.
+
 A custom feed whose settings changed, or that is new, chooses its articles again by its filters
 from the index's rows of every article the feeds choose from (`index.KEPT`); one no longer
 configured goes with its pages. The configuration's warnings (a filter's name that no article
@@ -21,10 +25,10 @@ that, it declines (`Declined`) and the build goes the full way, which writes the
 - no index for this code and configuration (other than its custom feeds: the last build went
   the full way without finishing, its cache was in memory, or a setting changed that every
   feed depends on), or an output file is not as the last build left it;
-- a filter of every feed that counts days back from the newest article (`max_age_days`: when
-  the newest moves, so do all pages), or a custom feed sorted by heat; a custom feed's
-  `max_age_days` while a filter applies to every feed (the index's rows of the articles the
-  feeds choose from are not all articles then, and the newest may not be among them);
+- a custom feed sorted by heat; a `max_age_days` (of every feed, or of a custom feed) while
+  another filter applies to every feed (the index's rows of the articles the feeds choose from
+  may then lack the newest article, which the days count back from); the newest article
+  changed or gone (the next newest may be anywhere, and the articles it keeps come back);
 - a topic whose displayed name changes (it is in the items of all its articles), or a topic
   group that appears or goes while related articles name it (their items gain or lose it);
 - more than `MAX_CHANGED` files changed, or share URLs with the changed ones; a file that
@@ -49,7 +53,7 @@ from typing import TYPE_CHECKING
 
 from feeds import codec
 from feeds.cache import Cache, IndexAbout, OutcomeReader
-from feeds.collect import Collection, Group, GroupKind, collect, most_common
+from feeds.collect import Collection, Group, GroupKind, collect, most_common, newest_article
 from feeds.config import Config
 from feeds.filters import NO_FILTERS, CustomFeed, config_warnings, facts
 from feeds.fingerprints import ArticleKeys, file_fingerprint, page_digest, settings_key
@@ -63,6 +67,7 @@ from feeds.index import (
     from_micros,
     index_about,
     mentioned_topics,
+    micros,
 )
 from feeds.ingest import ingest
 from feeds.itemstore import ItemStore
@@ -174,15 +179,15 @@ def run(
 
 
 def _supported(config: Config) -> bool:
-    """Not a filter of every feed that counts days back from the newest article (all pages move
-    with it), nor a custom feed sorted by heat. A custom feed's `max_age_days` counts from the
-    newest article of all: the index's rows of the articles the feeds choose from (`KEPT`) are
-    all only when no filter applies to every feed."""
+    """Not a custom feed sorted by heat. A `max_age_days` counts back from the newest article
+    of all, which the index's rows of the articles the feeds choose from (`KEPT`) hold only when
+    no other filter applies to every feed."""
     dated = any(feed.filters.max_age_days is not None for feed in config.custom)
+    only_days = replace(config.filters, max_age_days=None) == NO_FILTERS
     return (
-        config.filters.max_age_days is None
+        (config.filters.max_age_days is None or only_days)
         and all(feed.sort == "newest" for feed in config.custom)
-        and (not dated or config.filters == NO_FILTERS)
+        and (not dated or only_days)
     )
 
 
@@ -210,19 +215,24 @@ def _plan(
     old, new = _read_changes(config, stats, index, progress, parsed)
     # The files that share a URL with them: how duplicates and related mentions resolve is
     # decided among these alone, so both sides are collected with them.
-    sharing = sorted(_around(index, old, new))
-    around = index.outcomes(sharing)
-    if len(around) != len(sharing):  # the index names a file the cache lost
-        raise codec.Damaged("a record file's outcome is missing")
-    same = [a for o in around.values() for a in o.articles]
-    olds = [*(a for o in old.values() for a in o.articles), *same]
-    news = [*(a for o in new.values() for a in o.articles), *same]
+    around = _outcomes(index, _around(index, old, new))
+    olds, news = _sides(old, new, around)
+    # A filter of every feed that counts days back from the newest article: when a newer one
+    # comes, the articles it leaves behind go too, with the records that share their URLs.
+    window: tuple[datetime | None, datetime | None] = (None, None)
+    if config.filters.max_age_days is not None:
+        window, leaving = _window(index, config, olds, news)
+        if leaving.keys() - around.keys() - old.keys() - new.keys():
+            around = _outcomes(index, _around(index, old, new, leaving))
+            olds, news = _sides(old, new, around)
     old_sub, new_sub = (
-        collect(a, kinds=config.groups, filters=config.filters, custom=following)
-        for a in (olds, news)
+        collect(a, kinds=config.groups, filters=config.filters, custom=following, newest=at)
+        for a, at in zip((olds, news), window, strict=True)
     )
     groups = {g.gid: g for g in index.groups()}
     changes, newest, moved = _regroup(index, groups, old_sub, new_sub, dated)
+    if config.filters.max_age_days is not None and window[1] != newest:
+        raise codec.Damaged("the index's newest article is not the corpus's")
     if moved:
         again |= {feed.slug for feed in dated}
     ended = about.feeds.keys() - feeds.keys()
@@ -499,17 +509,23 @@ def _provider_header(index: Index, indexed: Indexed, name: str) -> Group:
     return replace(group, name=name, provider=Provider(group.key, name, domain, logo))
 
 
-def _around(index: Index, old: dict[str, FileOutcome], new: dict[str, FileOutcome]) -> set[str]:
-    """The unchanged record files that share a URL with the changed ones, directly or through
-    each other (a record, a duplicate, a related article of one URL are all decided together)."""
+def _around(
+    index: Index,
+    old: dict[str, FileOutcome],
+    new: dict[str, FileOutcome],
+    also: Mapping[str, FileOutcome] | None = None,
+) -> set[str]:
+    """The unchanged record files that share a URL with the changed ones (and with those of
+    `also`, which are among the files given back), directly or through each other (a record, a
+    duplicate, a related article of one URL are all decided together)."""
     changed = old.keys() | new.keys()
     urls = {
         url
-        for outcome in (*old.values(), *new.values())
+        for outcome in (*old.values(), *new.values(), *(also or {}).values())
         for article in outcome.articles
         for url in (article.url, *(r.url for r in article.related))
     }
-    found: set[str] = set()
+    found: set[str] = set((also or {}).keys() - changed)
     seen: set[str] = set()
     while urls:
         seen |= urls
@@ -519,6 +535,49 @@ def _around(index: Index, old: dict[str, FileOutcome], new: dict[str, FileOutcom
             raise Declined("too many records share their URLs with the changed ones")
         urls = index.urls_in(more) - seen
     return found
+
+
+def _outcomes(index: Index, paths: set[str]) -> dict[str, FileOutcome]:
+    found = index.outcomes(sorted(paths))
+    if len(found) != len(paths):  # the index names a file the cache lost
+        raise codec.Damaged("a record file's outcome is missing")
+    return found
+
+
+def _sides(
+    old: dict[str, FileOutcome], new: dict[str, FileOutcome], around: dict[str, FileOutcome]
+) -> tuple[list[Article], list[Article]]:
+    """The articles collected as they were and as they are: the changed files' and, on both
+    sides, those of the files around them."""
+    same = [a for o in around.values() for a in o.articles]
+    olds = [*(a for o in old.values() for a in o.articles), *same]
+    news = [*(a for o in new.values() for a in o.articles), *same]
+    return olds, news
+
+
+def _window(
+    index: Index, config: Config, olds: list[Article], news: list[Article]
+) -> tuple[tuple[datetime | None, datetime | None], dict[str, FileOutcome]]:
+    """The newest article's time before and now, for a `max_age_days` of every feed, and the
+    record files of the articles the feeds chose from that are older than it keeps now. The
+    index's newest of those articles is the corpus's newest: no other filter applies to every
+    feed (`_supported`). When the newest article itself changed or went, the next one may be
+    anywhere in the archive, and the articles it keeps may come back: the full way finds them."""
+    known = index.newest(KEPT)
+    before = None if known is None else from_micros(known)
+    had, has = newest_article(olds), newest_article(news)
+    if had is not None and (before is None or had > before):
+        raise codec.Damaged("an article newer than the index's newest")
+    if had is not None and had == before and (has is None or has < had):
+        raise Declined("the newest article changed or went")
+    now = max((t for t in (before, has) if t is not None), default=None)
+    oldest = config.filters.oldest(now)
+    if now == before or oldest is None or before is None:
+        return (before, now), {}
+    paths = index.kept_before(micros(oldest))
+    if len(paths) > MAX_CHANGED:
+        raise Declined("too many articles are older than the feeds keep now")
+    return (before, now), _outcomes(index, paths)
 
 
 def _update_names(

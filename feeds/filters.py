@@ -52,7 +52,7 @@ class Filters:
         no_topics = {identity_key(t) for t in self.topics_none}
         any_providers = {provider_key(p) for p in self.providers_any}
         no_providers = {provider_key(p) for p in self.providers_none}
-        oldest = _days_before(newest, self.max_age_days) if newest and self.max_age_days else None
+        oldest = self.oldest(newest)
 
         def matches(found: Facts) -> bool:
             topics, providers = found.topics, found.providers
@@ -71,6 +71,11 @@ class Filters:
             )
 
         return matches
+
+    def oldest(self, newest: datetime | None) -> datetime | None:
+        """The time of the oldest article `max_age_days` keeps, counted back from `newest` (the
+        corpus's newest article); None: no limit."""
+        return _days_before(newest, self.max_age_days) if newest and self.max_age_days else None
 
     def names(self) -> dict[str, tuple[str, ...]]:
         """The topic and provider names the filters mention, by key, to check they exist."""

@@ -513,6 +513,27 @@ class Index:
             for (gid,) in groups.fetchall()
         )
 
+    def kept_before(self, time: int) -> set[str]:
+        """The record files of the articles the feeds choose from (`KEPT`) older than `time`,
+        each row checked, and their number on each day whole before it against the day counts:
+        a row lost would leave its article in the feeds."""
+        columns = "time, url, modified, day, path, i, j, content, provider, check_"
+        query = f"SELECT {columns} FROM members WHERE gid = {KEPT} AND time < ?"
+        rows = [checked_row(KEPT, *row) for row in self.db.execute(query, (time,))]
+        at = from_micros(time)
+        last = f"{at.year:04d}-{at.month:02d}-{at.day:02d}"  # the day of `time`, not whole before
+        counts = self.day_counts(KEPT)
+        expected = {
+            day: n
+            for month in counts.months
+            if month <= last[:7]
+            for day, n in counts.days(month).items()
+            if day < last
+        }
+        if dict(Counter(row.day for row in rows if row.day < last)) != expected:
+            raise codec.Damaged("the index counts the articles to choose from apart")
+        return {row.path for row in rows}
+
     def problems(self) -> dict[str, tuple[Problem, ...]]:
         return {
             path: tuple(map(codec.problem_from_plain, codec.load(blob)))

@@ -417,6 +417,41 @@ def test_a_damaged_choice_is_never_followed(
     assert_same_as_clean_build(seeds, output, tmp_path, "choice-after", **settings)
 
 
+# The articles a window of days for every feed leaves behind are found in those rows too.
+WINDOW_DAMAGES: dict[str, str] = {
+    "an article gone from the choice": (
+        "DELETE FROM members WHERE gid = -1 AND time = (SELECT min(time) FROM members "
+        "WHERE gid = -1)"
+    ),
+    "an article moved to another file": (
+        "UPDATE members SET path = 'elsewhere.md' WHERE gid = -1 AND time = (SELECT min(time) "
+        "FROM members WHERE gid = -1)"
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", WINDOW_DAMAGES, ids=list(WINDOW_DAMAGES))
+def test_a_damaged_choice_never_keeps_an_article_the_window_left(
+    tmp_path: Path, damage: str
+) -> None:
+    """With `max_age_days` for every feed, a record newer than every other moves the window:
+    the articles it leaves behind, taken from the index's rows of the articles the feeds choose
+    from, go from every feed. A row lost or changed would keep one there: the run goes the full
+    way instead, and its output is a clean build's."""
+    from feeds.filters import Filters
+
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, CORPUS_SIZE, seed=8)
+    window = {"filters": Filters(max_age_days=3650)}  # every record now; none after 2100
+    build_into(seeds, output, cache=cache, limit=10, **window)
+    _damage(cache, WINDOW_DAMAGES[damage])
+    newer = "webUrl: https://x.example/later.html\ntitle: Later\npublishedDateTime: 2100-01-01"
+    (seeds / "later.md").write_text(f"---\n{newer}\n---\n", encoding="utf-8")
+    report = build_into(seeds, output, cache=cache, limit=10, **window)
+    assert report.parsed == 1 and not report.notices
+    assert_same_as_clean_build(seeds, output, tmp_path, "window", **window)
+
+
 FOLDER_DAMAGES: dict[str, str] = {
     "digests garbled": "UPDATE folders SET digest = x'00'",
     "digests forgotten": "DELETE FROM folders",

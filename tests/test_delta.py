@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -359,6 +361,7 @@ class Corpus:
         self.seeds, self.rng = seeds, rng
         self.names: list[str] = []
         self.serial = 0
+        self.latest = datetime(2024, 7, 1, tzinfo=UTC)  # `newer` records come after every other
 
     def record(self, url: str | None = None) -> str:
         rng = self.rng
@@ -428,6 +431,15 @@ class Corpus:
             name = f"d{self.serial + 1:04d}.md"
             write_record(self.seeds, name, self.record(url))
             self.names.append(name)
+
+    def newer(self) -> None:
+        """A record newer than every other, as cron brings them in: the newest article moves."""
+        self.latest += timedelta(days=self.rng.randrange(0, 9), hours=self.rng.randrange(1, 24))
+        name = f"n{self.serial + 1:04d}.md"
+        published = f"publishedDateTime: {self.latest:%Y-%m-%dT%H:00:00Z}"
+        text = re.sub(r"publishedDateTime: \S+", published, self.record(), count=1)
+        write_record(self.seeds, name, text)
+        self.names.append(name)
 
     def break_one(self) -> None:
         """A record with a time no one can read: rejected, with its reason in the report."""
@@ -511,6 +523,44 @@ def test_any_sequence_of_changes_gives_a_cold_builds_output(
         # The index a delta run updated is the one a full build writes.
         assert _index(cache) == _index(cold.parent / "cache"), f"step {step}"
     assert delta_runs >= 3, "the index served some of the runs"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_window_of_days_for_every_feed_follows_the_newest_article(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """`max_age_days` in the filters of every feed: each record newer than every other moves
+    the window, and the articles it leaves behind go from every feed (the mentions of their URLs
+    show again). Whatever changes, the output and the index are a cold build's; the runs that
+    do not change the newest article itself go the delta way."""
+    rng = random.Random(seed)
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    corpus = Corpus(seeds, rng)
+    for _ in range(40):
+        corpus.add()
+    settings: dict[str, Any] = {"limit": 3, "split_months_over": 5}
+    settings["filters"] = Filters(max_age_days=rng.choice([10, 20, 40]))
+    full = _count_full_runs(monkeypatch)
+    delta_runs = 0
+    operations: list[Callable[[], None]] = [
+        corpus.newer, corpus.newer, corpus.newer, corpus.add, corpus.edit, corpus.delete,
+        corpus.duplicate,
+    ]  # fmt: skip
+    for step in range(12):
+        if rng.random() < 0.3:  # custom feeds too, some with their own window
+            settings["custom"] = rng.choice(FEEDS)
+        for _ in range(rng.randrange(1, 4)):
+            rng.choice(operations)()
+        config = Config(seeds=seeds, output=output, cache=cache, base_url=BASE_URL, **settings)
+        before = full[0]
+        report = pipeline.build(config)
+        delta_runs += full[0] == before
+        assert not report.notices, report.notices
+        cold = _cold(config, tmp_path / f"cold-{step}")
+        assert files_of(output) == files_of(cold), f"step {step}"
+        assert report.problems == _report_of(cold.parent / "cache").problems, f"step {step}"
+        assert _index(cache) == _index(cold.parent / "cache"), f"step {step}"
+    assert delta_runs >= 6, "the index served most of the runs"
 
 
 def _index(cache: Path) -> dict[str, list[Any]]:
