@@ -38,9 +38,18 @@ class Group:
     key: str  # identity: topic key, provider key, or "all"
     name: str  # display name
     slug: str
-    articles: tuple[Article, ...]  # newest first, ties by URL; every one, not just the newest
+    # Newest first, ties by URL (a custom feed sorted by heat: hottest first, `by_heat`); every
+    # one, not just the newest.
+    articles: tuple[Article, ...]
     provider: Provider | None = None  # on provider groups: the publisher, with its logo
     description: str | None = None  # on custom groups, when the configuration gives one
+
+    @property
+    def newest(self) -> datetime | None:
+        """The time of its newest article: its first, but in a custom feed sorted by heat."""
+        if self.kind is GroupKind.CUSTOM:
+            return max((a.published for a in self.articles), default=None)
+        return self.articles[0].published if self.articles else None
 
     @property
     def path(self) -> str:

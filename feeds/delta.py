@@ -13,6 +13,10 @@ A `max_age_days` of every feed counts back from the newest article: when a newer
 articles the feeds chose from that are older than the days now kept (the index's rows of them)
 are collected with the changed files, on both sides, as they were kept and as they are not.
 
+A custom feed sorted by heat follows the changed records as any group does, but its pages are
+cut from all its members, ranked by heat (their facts), as a full build cuts them: it costs what
+the feed holds.
+
 A custom feed whose settings changed, or that is new, chooses its articles again by its filters
 from the index's rows of every article the feeds choose from (`index.KEPT`); one no longer
 configured goes with its pages. The configuration's warnings (a filter's name that no article
@@ -25,10 +29,10 @@ that, it declines (`Declined`) and the build goes the full way, which writes the
 - no index for this code and configuration (other than its custom feeds: the last build went
   the full way without finishing, its cache was in memory, or a setting changed that every
   feed depends on), or an output file is not as the last build left it;
-- a custom feed sorted by heat; a `max_age_days` (of every feed, or of a custom feed) while
-  another filter applies to every feed (the index's rows of the articles the feeds choose from
-  may then lack the newest article, which the days count back from); the newest article
-  changed or gone (the next newest may be anywhere, and the articles it keeps come back);
+- a `max_age_days` (of every feed, or of a custom feed) while another filter applies to every
+  feed (the index's rows of the articles the feeds choose from may then lack the newest
+  article, which the days count back from); the newest article changed or gone (the next
+  newest may be anywhere, and the articles it keeps come back);
 - a topic whose displayed name changes (it is in the items of all its articles), or a topic
   group that appears or goes while related articles name it (their items gain or lose it);
 - more than `MAX_CHANGED` files changed, or share URLs with the changed ones; a file that
@@ -49,7 +53,7 @@ from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import datetime
 from operator import itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from feeds import codec
 from feeds.cache import Cache, IndexAbout, OutcomeReader
@@ -63,6 +67,7 @@ from feeds.index import (
     Index,
     Indexed,
     Members,
+    Row,
     feed_keys,
     from_micros,
     index_about,
@@ -72,7 +77,7 @@ from feeds.index import (
 from feeds.ingest import ingest
 from feeds.itemstore import ItemStore
 from feeds.model import Article, FileOutcome, FileStat, Problem, Provider
-from feeds.pages import Cut, DayCounts, Page, cuts, near
+from feeds.pages import Cut, DayCounts, Page, cuts, near, pages
 from feeds.paths import REPORT_PATH
 from feeds.remake import Batches, Wanted
 from feeds.report import Report
@@ -179,16 +184,16 @@ def run(
 
 
 def _supported(config: Config) -> bool:
-    """Not a custom feed sorted by heat. A `max_age_days` counts back from the newest article
-    of all, which the index's rows of the articles the feeds choose from (`KEPT`) hold only when
-    no other filter applies to every feed."""
+    """A `max_age_days` counts back from the newest article of all, which the index's rows of
+    the articles the feeds choose from (`KEPT`) hold only when no other filter applies to every
+    feed."""
     dated = any(feed.filters.max_age_days is not None for feed in config.custom)
     only_days = replace(config.filters, max_age_days=None) == NO_FILTERS
-    return (
-        (config.filters.max_age_days is None or only_days)
-        and all(feed.sort == "newest" for feed in config.custom)
-        and (not dated or only_days)
-    )
+    return (config.filters.max_age_days is None or only_days) and (not dated or only_days)
+
+
+def _sorted_by_heat(config: Config) -> set[tuple[GroupKind, str]]:
+    return {(GroupKind.CUSTOM, feed.slug) for feed in config.custom if feed.sort == "heat"}
 
 
 def _plan(
@@ -219,7 +224,8 @@ def _plan(
     olds, news = _sides(old, new, around)
     # A filter of every feed that counts days back from the newest article: when a newer one
     # comes, the articles it leaves behind go too, with the records that share their URLs.
-    window: tuple[datetime | None, datetime | None] = (None, None)
+    # (Without one, or with an empty corpus, each side is counted back from its own newest.)
+    window = _Window(None, None)
     if config.filters.max_age_days is not None:
         window, leaving = _window(index, config, olds, news)
         if leaving.keys() - around.keys() - old.keys() - new.keys():
@@ -227,11 +233,11 @@ def _plan(
             olds, news = _sides(old, new, around)
     old_sub, new_sub = (
         collect(a, kinds=config.groups, filters=config.filters, custom=following, newest=at)
-        for a, at in zip((olds, news), window, strict=True)
+        for a, at in ((olds, window.before), (news, window.now))
     )
     groups = {g.gid: g for g in index.groups()}
     changes, newest, moved = _regroup(index, groups, old_sub, new_sub, dated)
-    if config.filters.max_age_days is not None and window[1] != newest:
+    if config.filters.max_age_days is not None and window.now != newest:
         raise codec.Damaged("the index's newest article is not the corpus's")
     if moved:
         again |= {feed.slug for feed in dated}
@@ -241,7 +247,13 @@ def _plan(
 
     ordered = sorted(groups.values(), key=_place)
     headers = _headers(ordered)
-    wanted, dropped = _pages(config, index, groups, changes, outputs)
+    by_heat = {g.gid for g in ordered if (g.group.kind, g.group.key) in _sorted_by_heat(config)}
+    timed = {gid: change for gid, change in changes.items() if gid not in by_heat}
+    wanted, dropped = _pages(config, index, groups, timed, outputs)
+    for gid in changes.keys() & by_heat:
+        more, gone = _pages_by_heat(config, index, groups[gid], outputs)
+        wanted += more
+        dropped.update(gone)
     site = list(plan_site(_listings(ordered), config))
     places = {g.gid: place for place, g in enumerate(ordered)}
     batches = Batches(config, headers, index, (dict(new), reader), store)
@@ -538,6 +550,7 @@ def _around(
 
 
 def _outcomes(index: Index, paths: set[str]) -> dict[str, FileOutcome]:
+    """The stored outcomes of record files the index names; `Damaged` when one is missing."""
     found = index.outcomes(sorted(paths))
     if len(found) != len(paths):  # the index names a file the cache lost
         raise codec.Damaged("a record file's outcome is missing")
@@ -555,15 +568,22 @@ def _sides(
     return olds, news
 
 
+class _Window(NamedTuple):
+    """The time of the corpus's newest article, as the last run left it and now."""
+
+    before: datetime | None
+    now: datetime | None
+
+
 def _window(
     index: Index, config: Config, olds: list[Article], news: list[Article]
-) -> tuple[tuple[datetime | None, datetime | None], dict[str, FileOutcome]]:
+) -> tuple[_Window, dict[str, FileOutcome]]:
     """The newest article's time before and now, for a `max_age_days` of every feed, and the
     record files of the articles the feeds chose from that are older than it keeps now. The
     index's newest of those articles is the corpus's newest: no other filter applies to every
     feed (`_supported`). When the newest article itself changed or went, the next one may be
     anywhere in the archive, and the articles it keeps may come back: the full way finds them."""
-    known = index.newest(KEPT)
+    known = index.kept_newest()
     before = None if known is None else from_micros(known)
     had, has = newest_article(olds), newest_article(news)
     if had is not None and (before is None or had > before):
@@ -573,11 +593,11 @@ def _window(
     now = max((t for t in (before, has) if t is not None), default=None)
     oldest = config.filters.oldest(now)
     if now == before or oldest is None or before is None:
-        return (before, now), {}
+        return _Window(before, now), {}
     paths = index.kept_before(micros(oldest))
     if len(paths) > MAX_CHANGED:
         raise Declined("too many articles are older than the feeds keep now")
-    return (before, now), _outcomes(index, paths)
+    return _Window(before, now), _outcomes(index, paths)
 
 
 def _update_names(
@@ -636,12 +656,20 @@ def _pages(
         whole = change.gone or change.all_pages
         months = None if whole else near(change.before, change.after, change.months(), limit)
         old_sub, old = cuts(change.before, months, split, limit, archives)
-        if change.gone:  # its every page goes with it
+        if change.gone:  # its every page goes with it, however they were cut
             ended = (None, *old)
             dropped.update({Page(change.gone, (), p).path(f): p for p in ended for f in formats})
+            dropped.update(_archive_files(outputs, change.gone))
             continue
         group = groups[gid].group
         new_sub, new = cuts(change.after, months, split, limit, archives)
+        if whole:  # the last run may have cut them otherwise (a feed sorted by heat until now)
+            made = {Page(group, (), p).path(f) for p in new for f in formats}
+            dropped.update(
+                (path, period)
+                for path, period in _archive_files(outputs, group).items()
+                if path not in made
+            )
         touched = change.touched()
         for cut, in_period in ((new_sub, 0), *new.values()):
             period, older, first, stop = cut
@@ -667,6 +695,57 @@ def _pages(
         ended = tuple(old.keys() - new.keys())
         dropped.update({Page(group, (), p).path(f): p for p in ended for f in formats})
     return wanted, dropped
+
+
+class _Ranked(NamedTuple):
+    """A member of a feed sorted by heat, in its place: what `pages.pages` cuts pages by."""
+
+    row: Row
+    day: str
+    month: str
+
+
+def _pages_by_heat(
+    config: Config, index: Index, indexed: Indexed, outputs: Mapping[str, tuple[str, int, int]]
+) -> tuple[list[Wanted], dict[str, str | None]]:
+    """`_pages` of a changed feed sorted by heat: its pages cut from all its members, ranked as
+    a full build ranks them (`filters.by_heat`, their heat from their facts) and cut by the
+    same function (`pages.pages`); those whose fingerprint moved, and the files of its pages
+    that are no more (the last run's, as `outputs` has them). It costs what the feed holds."""
+    gid, group = indexed.gid, indexed.group
+    rows = index.rows(gid, None, 0, indexed.items)
+    heat = index.heats(gid)
+    if len(rows) != indexed.items or len(heat) != len(rows):
+        raise codec.Damaged("the index counts a feed's members apart")
+
+    def rank(row: Row) -> tuple[int, float, str]:
+        return (-(heat[row.time, row.url] or 0), -from_micros(row.time).timestamp(), row.url)
+
+    ranked = tuple(_Ranked(r, r.day, r.day[:7]) for r in sorted(rows, key=rank))
+    settings = settings_key(config)
+    wanted: list[Wanted] = []
+    kept: set[str] = set()
+    for page in pages(replace(group, articles=cast(tuple[Article, ...], ranked)), config):
+        listed = tuple(cast(_Ranked, a).row for a in page.articles)
+        content = page_digest(group, page.period, page.older, b"".join(r.content for r in listed))
+        page = replace(page, articles=())
+        kept.update(page.path(fmt) for fmt in config.formats)
+        if any(
+            outputs.get(page.path(fmt), ("",))[0] != file_fingerprint(settings, fmt, content)
+            for fmt in config.formats
+        ):
+            wanted.append(Wanted(gid, page, (page.period, 0, len(listed)), content, listed))
+    dropped = {path: p for path, p in _archive_files(outputs, group).items() if path not in kept}
+    return wanted, dropped
+
+
+def _archive_files(outputs: Mapping[str, object], group: Group) -> dict[str, str | None]:
+    """The files of a group's archive pages that the last run left, with their period
+    (`2024-05` of `custom/hot/2024-05.rss.xml`)."""
+    folder = group.path + "/"
+    return {
+        path: path[len(folder) :].partition(".")[0] for path in outputs if path.startswith(folder)
+    }
 
 
 def _may_differ(old: Cut | None, new: Cut, touched: set[str]) -> bool:

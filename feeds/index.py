@@ -314,7 +314,7 @@ class Index:
         for name in _SECONDARY:
             db.execute(f"DROP INDEX IF EXISTS {name}")
         for gid, group in enumerate(collection.groups):
-            newest = micros(group.articles[0].published) if group.articles else None
+            newest = None if (at := group.newest) is None else micros(at)
             header = header_to_plain(Indexed(gid, group, len(group.articles), newest))
             db.execute("INSERT INTO groups VALUES (?, ?)", (gid, header))
             db.executemany(_INSERT_MEMBER, members.rows(group.articles, gid, group))
@@ -513,26 +513,59 @@ class Index:
             for (gid,) in groups.fetchall()
         )
 
+    def heats(self, gid: int) -> dict[tuple[int, str], int | None]:
+        """The heat of each member of a group, by (time, URL), from its facts (`KEPT`'s rows):
+        what a feed sorted by heat orders its members by."""
+        columns = ", ".join(
+            f"k.{c}" for c in ("time", "url", "modified", "day", "path", "i", "j", "content")
+        )
+        query = (
+            f"SELECT {columns}, k.provider, k.check_ FROM members m JOIN members k "
+            f"ON k.gid = {KEPT} AND k.time = m.time AND k.url = m.url WHERE m.gid = ?"
+        )
+        found = {}
+        for row in self.db.execute(query, (gid,)):
+            checked = checked_row(KEPT, *row)
+            found[checked.time, checked.url] = facts_from_plain(row[8], checked.time).heat
+        return found
+
+    def kept_newest(self) -> int | None:
+        """The time of the newest article the feeds choose from (`KEPT`), its day's rows checked
+        and counted against the day counts: a row lost would make an older article the newest."""
+        counts = self.day_counts(KEPT)
+        if not counts.months:
+            if self.newest(KEPT) is not None:
+                raise codec.Damaged("the index counts the articles to choose from apart")
+            return None
+        day, n = next(iter(counts.days(next(iter(counts.months))).items()))
+        rows = self._kept("time >= ?", period_span(day)[0])
+        if len(rows) != n or any(row.day != day for row in rows):
+            raise codec.Damaged("the index counts the articles to choose from apart")
+        return max(row.time for row in rows)
+
     def kept_before(self, time: int) -> set[str]:
         """The record files of the articles the feeds choose from (`KEPT`) older than `time`,
-        each row checked, and their number on each day whole before it against the day counts:
-        a row lost would leave its article in the feeds."""
-        columns = "time, url, modified, day, path, i, j, content, provider, check_"
-        query = f"SELECT {columns} FROM members WHERE gid = {KEPT} AND time < ?"
-        rows = [checked_row(KEPT, *row) for row in self.db.execute(query, (time,))]
+        each row checked, and every day's up to the day of `time` counted against the day
+        counts: a row lost would leave its article in the feeds."""
         at = from_micros(time)
-        last = f"{at.year:04d}-{at.month:02d}-{at.day:02d}"  # the day of `time`, not whole before
+        last = f"{at.year:04d}-{at.month:02d}-{at.day:02d}"
+        rows = self._kept("time < ?", period_span(last)[1])  # to the end of that day
         counts = self.day_counts(KEPT)
         expected = {
             day: n
             for month in counts.months
             if month <= last[:7]
             for day, n in counts.days(month).items()
-            if day < last
+            if day <= last
         }
-        if dict(Counter(row.day for row in rows if row.day < last)) != expected:
+        if dict(Counter(row.day for row in rows)) != expected:
             raise codec.Damaged("the index counts the articles to choose from apart")
-        return {row.path for row in rows}
+        return {row.path for row in rows if row.time < time}
+
+    def _kept(self, where: str, value: int) -> list[Row]:
+        columns = "time, url, modified, day, path, i, j, content, provider, check_"
+        query = f"SELECT {columns} FROM members WHERE gid = {KEPT} AND {where}"
+        return [checked_row(KEPT, *row) for row in self.db.execute(query, (value,))]
 
     def problems(self) -> dict[str, tuple[Problem, ...]]:
         return {

@@ -28,12 +28,15 @@ if TYPE_CHECKING:
 
 class Wanted(NamedTuple):
     """A page to make again: its group, the page (without its articles), where its rows are
-    (`Index.rows`: period, skip, count) and its content digest (`page_digest`)."""
+    (`Index.rows`: period, skip, count) and its content digest (`page_digest`); or its rows
+    themselves (`listed`), when they are not a stretch of the group's newest-first order (a
+    feed sorted by heat)."""
 
     gid: int
     page: Page
     rows: tuple[str | None, int, int]
     content: bytes
+    listed: tuple[Row, ...] | None = None
 
 
 class StandIns:
@@ -188,7 +191,7 @@ class Batches:
         articles = StandIns(self.decoded, self.reader)
         grouped = []
         for place, page in wanted:
-            rows = self.index.rows(page.gid, *page.rows)
+            rows = self.index.rows(page.gid, *page.rows) if page.listed is None else page.listed
             grouped.append(
                 (place, replace(page.page, articles=tuple(map(articles.stand_in, rows))))
             )

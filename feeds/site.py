@@ -51,10 +51,7 @@ class Listing(NamedTuple):
 
 
 def listings(collection: Collection) -> list[Listing]:
-    return [
-        Listing(g, len(g.articles), g.articles[0].published if g.articles else None)
-        for g in collection.groups
-    ]
+    return [Listing(g, len(g.articles), g.newest) for g in collection.groups]
 
 
 def plan_site(feeds: Sequence[Listing], config: Config) -> Iterator[Planned]:

@@ -452,6 +452,45 @@ def test_a_damaged_choice_never_keeps_an_article_the_window_left(
     assert_same_as_clean_build(seeds, output, tmp_path, "window", **window)
 
 
+# Records at these times, a window of 5 days; then one more, and a row lost before it came.
+WINDOW_MOVES: dict[str, tuple[list[str], str, str]] = {
+    # The newest article's row: the next one looks like the newest, the window starts too early
+    # and lets in the new record, older than the window really keeps.
+    "the newest article's row lost": (["01-06T00", "01-10T00"], "n1", "01-04T00"),
+    # A row on the day the window now starts, before its time: the article must leave.
+    "a row lost on the day the window starts": (
+        ["01-05T06", "01-07T00", "01-09T00"],
+        "n0",
+        "01-10T12",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", WINDOW_MOVES, ids=list(WINDOW_MOVES))
+def test_a_lost_row_never_moves_the_window_wrong(tmp_path: Path, damage: str) -> None:
+    """The rows a window of days is moved by (the newest article, the articles older than it
+    keeps now) are counted against the day counts, the newest's day and every day up to the
+    window's start: a row lost sends the run the full way, whose output is a clean build's."""
+    from feeds.filters import Filters
+
+    times, lost, new = WINDOW_MOVES[damage]
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    for n, at in enumerate(times):
+        record = f"webUrl: https://x.example/n{n}\ntitle: n{n}\npublishedDateTime: 2024-{at}:00:00Z"
+        (seeds / f"n{n}.md").parent.mkdir(parents=True, exist_ok=True)
+        (seeds / f"n{n}.md").write_text(f"---\n{record}\n---\n", encoding="utf-8")
+    window = {"filters": Filters(max_age_days=5)}
+    build_into(seeds, output, cache=cache, limit=1, **window)
+    _damage(cache, f"DELETE FROM members WHERE gid = -1 AND url = 'https://x.example/{lost}'")
+    record = f"webUrl: https://x.example/new\ntitle: new\npublishedDateTime: 2024-{new}:00:00Z"
+    (seeds / "new.md").write_text(f"---\n{record}\n---\n", encoding="utf-8")
+    report = build_into(seeds, output, cache=cache, limit=1, **window)
+    assert report.parsed == 1 and not report.notices
+    clean = tmp_path / "clean"
+    build_into(seeds, clean, cache=tmp_path / "clean-cache", limit=1, **window)
+    assert files_of(output) == files_of(clean)
+
+
 FOLDER_DAMAGES: dict[str, str] = {
     "digests garbled": "UPDATE folders SET digest = x'00'",
     "digests forgotten": "DELETE FROM folders",

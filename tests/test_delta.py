@@ -320,6 +320,33 @@ def test_a_feed_of_the_last_days_follows_new_records_and_the_newest_one(
         assert files_of(config.output) == files_of(_cold(config, tmp_path / f"cold-{step}"))
 
 
+def test_a_feed_sorted_by_heat_follows_new_records_and_edits(
+    with_feeds: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed sorted by heat is cut by heat, not by time: a record hotter than every other goes
+    first and pushes one into the archive of its own month; one cooled down goes the other way,
+    to the end of its month's archive page, or the archive of a month it alone held (which goes
+    with it). The runs read only the changed records, and their output is a cold build's."""
+    hot = CustomFeed("hot", "Hot", filters=Filters(min_heat=1), sort="heat")
+    config = replace(with_feeds, custom=(*with_feeds.custom, hot))
+    pipeline.build(config)
+    old = sorted(config.seeds.rglob("*.md"))[7]
+    text = old.read_text(encoding="utf-8")
+    steps: list[Callable[[], object]] = [
+        lambda: write_record(config.seeds, "hot.md", _record("hot", "2029-12-20") + "\nheat: 9999"),
+        lambda: old.write_text(re.sub(r"heat: \d+", "heat: 99999", text), encoding="utf-8"),
+        lambda: write_record(config.seeds, "hot.md", _record("hot", "2029-12-20") + "\nheat: 1"),
+        lambda: (config.seeds / "hot.md").unlink(),
+    ]
+    for step, change in enumerate(steps):
+        change()
+        report = _delta_build(config, monkeypatch)
+        assert not report.notices
+        changed = (*report.written, *report.removed)
+        assert any(path.startswith("custom/hot") for path in changed), step
+        assert files_of(config.output) == files_of(_cold(config, tmp_path / f"cold-{step}"))
+
+
 def _record(name: str, day: str) -> str:
     return (
         f"webUrl: https://x.example/{name}.html\ntitle: {name}\npublishedDateTime: {day}T00:00:00Z"
@@ -383,6 +410,8 @@ class Corpus:
             f"topics: {sorted({rng.choice(TOPICS) for _ in range(rng.randrange(0, 3))})!r}",
             f"quality: {rng.randrange(100)}",
         ]
+        if rng.random() < 0.7:  # a few heats, so that feeds sorted by heat have ties
+            lines.append(f"heat: {rng.choice([0, 5, 50, 100, rng.randrange(1000)])}")
         if rng.random() < 0.3:
             lines.append(f"updatedDateTime: 2024-07-{rng.randrange(1, 28):02d}T00:00:00Z")
         if rng.random() < 0.3:  # coverage elsewhere; now and then, of a story with a record
@@ -475,6 +504,9 @@ FEEDS: list[tuple[CustomFeed, ...]] = [
     (CustomFeed("recent", "Recent", filters=Filters(max_age_days=40)),),
     (CustomFeed("recent", "Recent", filters=Filters(max_age_days=40)), CustomFeed("ai", "AI")),
     (CustomFeed("recent", "Recent AI", filters=replace(AI, max_age_days=90)),),
+    # Sorted by heat: a change anywhere in the feed may move any of its pages.
+    (CustomFeed("hot", "Hot", sort="heat"), CustomFeed("ai", "AI", filters=AI)),
+    (CustomFeed("hot", "Hot lately", filters=Filters(max_age_days=40, min_heat=5), sort="heat"),),
 ]
 
 CONFIGS: list[dict[str, Any]] = [
@@ -493,12 +525,7 @@ def test_any_sequence_of_changes_gives_a_cold_builds_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
     rng = random.Random(seed)
-    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
-    corpus = Corpus(seeds, rng)
-    for _ in range(40):
-        corpus.add()
-    # Months of more than 5 members in a group are archived by day: months go over and back.
-    settings: dict[str, Any] = {"limit": 3, "split_months_over": 5}
+    corpus, settings = _started(tmp_path, rng)
     full = _count_full_runs(monkeypatch)
     delta_runs = 0
     operations: list[Callable[[], None]] = [
@@ -512,16 +539,8 @@ def test_any_sequence_of_changes_gives_a_cold_builds_output(
             settings["custom"] = rng.choice(FEEDS)
         for _ in range(rng.randrange(0, 4)):
             rng.choice(operations)()
-        config = Config(seeds=seeds, output=output, cache=cache, base_url=BASE_URL, **settings)
-        before = full[0]
-        report = pipeline.build(config)
-        delta_runs += full[0] == before
-        assert not report.notices, report.notices
-        cold = _cold(config, tmp_path / f"cold-{step}")
-        assert files_of(output) == files_of(cold), f"step {step}"
-        assert report.problems == _report_of(cold.parent / "cache").problems, f"step {step}"
-        # The index a delta run updated is the one a full build writes.
-        assert _index(cache) == _index(cold.parent / "cache"), f"step {step}"
+        config = Config(base_url=BASE_URL, **settings)
+        delta_runs += _built_as_cold(config, tmp_path / f"cold-{step}", full)
     assert delta_runs >= 3, "the index served some of the runs"
 
 
@@ -534,11 +553,7 @@ def test_a_window_of_days_for_every_feed_follows_the_newest_article(
     show again). Whatever changes, the output and the index are a cold build's; the runs that
     do not change the newest article itself go the delta way."""
     rng = random.Random(seed)
-    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
-    corpus = Corpus(seeds, rng)
-    for _ in range(40):
-        corpus.add()
-    settings: dict[str, Any] = {"limit": 3, "split_months_over": 5}
+    corpus, settings = _started(tmp_path, rng)
     settings["filters"] = Filters(max_age_days=rng.choice([10, 20, 40]))
     full = _count_full_runs(monkeypatch)
     delta_runs = 0
@@ -551,16 +566,36 @@ def test_a_window_of_days_for_every_feed_follows_the_newest_article(
             settings["custom"] = rng.choice(FEEDS)
         for _ in range(rng.randrange(1, 4)):
             rng.choice(operations)()
-        config = Config(seeds=seeds, output=output, cache=cache, base_url=BASE_URL, **settings)
-        before = full[0]
-        report = pipeline.build(config)
-        delta_runs += full[0] == before
-        assert not report.notices, report.notices
-        cold = _cold(config, tmp_path / f"cold-{step}")
-        assert files_of(output) == files_of(cold), f"step {step}"
-        assert report.problems == _report_of(cold.parent / "cache").problems, f"step {step}"
-        assert _index(cache) == _index(cold.parent / "cache"), f"step {step}"
+        config = Config(base_url=BASE_URL, **settings)
+        delta_runs += _built_as_cold(config, tmp_path / f"cold-{step}", full)
     assert delta_runs >= 6, "the index served most of the runs"
+
+
+def _started(tmp_path: Path, rng: random.Random) -> tuple[Corpus, dict[str, Any]]:
+    """Forty records, and the settings of the builds to come (where they go)."""
+    corpus = Corpus(tmp_path / "seeds", rng)
+    for _ in range(40):
+        corpus.add()
+    # Months of more than 5 members in a group are archived by day: months go over and back.
+    settings: dict[str, Any] = {"limit": 3, "split_months_over": 5, "seeds": tmp_path / "seeds"}
+    settings.update(output=tmp_path / "output", cache=tmp_path / "cache")
+    return corpus, settings
+
+
+def _built_as_cold(config: Config, cold: Path, full: list[int]) -> bool:
+    """Build; the output, the problems said and the index must be a cold build's (into `cold`).
+    Whether the build went the delta way (`full`: `_count_full_runs`)."""
+    assert config.cache is not None
+    before = full[0]
+    report = pipeline.build(config)
+    delta = full[0] == before
+    assert not report.notices, report.notices
+    output = _cold(config, cold)
+    assert files_of(config.output) == files_of(output), cold.name
+    assert report.problems == _report_of(cold / "cache").problems, cold.name
+    # The index a delta run updated is the one a full build writes.
+    assert _index(config.cache) == _index(cold / "cache"), cold.name
+    return delta
 
 
 def _index(cache: Path) -> dict[str, list[Any]]:
