@@ -76,6 +76,7 @@ CREATE TABLE IF NOT EXISTS names
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS problems (path TEXT PRIMARY KEY, problems BLOB);
 CREATE TABLE IF NOT EXISTS folders (folder TEXT PRIMARY KEY, digest BLOB) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS corpus (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;
 """
 INDEX_TABLE_NAMES = (
     "groups",
@@ -85,6 +86,7 @@ INDEX_TABLE_NAMES = (
     "names",
     "problems",
     "folders",
+    "corpus",
 )  # `index.py`'s
 
 

@@ -77,6 +77,9 @@ class Collection:
     # Every article the feeds choose from (de-duplicated, through the filters of every feed),
     # newest first: what a custom feed whose filters change chooses from again (`delta.py`).
     kept: tuple[Article, ...] = ()
+    # The newest article's time once duplicates are resolved, before any filter (or the time
+    # `collect` was given): what `max_age_days` counts back from.
+    newest: datetime | None = None
 
 
 def newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:
@@ -122,7 +125,7 @@ def collect(
     warnings = config_warnings(known, filters, custom)
     topics = {g.key: g for g in topic_groups}
     return Collection(
-        tuple(groups), duplicates, topics, warnings, kept_instead, spellings, known, kept
+        tuple(groups), duplicates, topics, warnings, kept_instead, spellings, known, kept, newest
     )
 
 

@@ -9,9 +9,10 @@ with them (directly or through each other: duplicates and related mentions are d
 those files alone). What differs between the two collections is what changed in each group;
 spellings and known names are counted in and out by the same difference.
 
-A `max_age_days` of every feed counts back from the newest article: when a newer one comes, the
-articles the feeds chose from that are older than the days now kept (the index's rows of them)
-are collected with the changed files, on both sides, as they were kept and as they are not.
+A `max_age_days` counts back from the newest article of all, whose time the index keeps. With
+one of every feed, when a newer article comes, the articles the feeds chose from that are older
+than the days now kept (the index's rows of them) are collected with the changed files, on both
+sides, as they were kept and as they are not.
 
 A custom feed sorted by heat follows the changed records as any group does, but its pages are
 cut from all its members, ranked by heat (their facts), as a full build cuts them: it costs what
@@ -29,10 +30,9 @@ that, it declines (`Declined`) and the build goes the full way, which writes the
 - no index for this code and configuration (other than its custom feeds: the last build went
   the full way without finishing, its cache was in memory, or a setting changed that every
   feed depends on), or an output file is not as the last build left it;
-- a `max_age_days` (of every feed, or of a custom feed) while another filter applies to every
-  feed (the index's rows of the articles the feeds choose from may then lack the newest
-  article, which the days count back from); the newest article changed or gone (the next
-  newest may be anywhere, and the articles it keeps come back);
+- the newest article made older or gone while a filter of every feed or a `max_age_days`
+  applies (the next newest may be anywhere, among articles the index does not keep, and the
+  articles a longer window keeps come back);
 - a topic whose displayed name changes (it is in the items of all its articles), or a topic
   group that appears or goes while related articles name it (their items gain or lose it);
 - more than `MAX_CHANGED` files changed, or share URLs with the changed ones; a file that
@@ -156,8 +156,6 @@ def run(
     index, about = cache.index(), cache.index_about()
     if index is None or about is None or about.key != config_key(config):
         return None
-    if not _supported(config):
-        return None
     parsed: list[tuple[FileStat, tuple[bytes, bytes]]] = []
     reader = OutcomeReader(cache.database)
     store = ItemStore(cache.items)
@@ -181,15 +179,6 @@ def run(
         return None
     finally:
         read.update(stat.path for stat, _ in parsed)
-
-
-def _supported(config: Config) -> bool:
-    """A `max_age_days` counts back from the newest article of all, which the index's rows of
-    the articles the feeds choose from (`KEPT`) hold only when no other filter applies to every
-    feed."""
-    dated = any(feed.filters.max_age_days is not None for feed in config.custom)
-    only_days = replace(config.filters, max_age_days=None) == NO_FILTERS
-    return (config.filters.max_age_days is None or only_days) and (not dated or only_days)
 
 
 def _sorted_by_heat(config: Config) -> set[tuple[GroupKind, str]]:
@@ -222,24 +211,21 @@ def _plan(
     # decided among these alone, so both sides are collected with them.
     around = _outcomes(index, _around(index, old, new))
     olds, news = _sides(old, new, around)
-    # A filter of every feed that counts days back from the newest article: when a newer one
-    # comes, the articles it leaves behind go too, with the records that share their URLs.
-    # (Without one, or with an empty corpus, each side is counted back from its own newest.)
-    window = _Window(None, None)
-    if config.filters.max_age_days is not None:
-        window, leaving = _window(index, config, olds, news)
-        if leaving.keys() - around.keys() - old.keys() - new.keys():
-            around = _outcomes(index, _around(index, old, new, leaving))
-            olds, news = _sides(old, new, around)
+    # The newest article's time, what a `max_age_days` counts back from; with one of every
+    # feed, when a newer article comes, the articles it leaves behind go too, with the records
+    # that share their URLs.
+    window, leaving = _window(index, config, olds, news)
+    if leaving.keys() - around.keys() - old.keys() - new.keys():
+        around = _outcomes(index, _around(index, old, new, leaving))
+        olds, news = _sides(old, new, around)
     old_sub, new_sub = (
         collect(a, kinds=config.groups, filters=config.filters, custom=following, newest=at)
         for a, at in ((olds, window.before), (news, window.now))
     )
     groups = {g.gid: g for g in index.groups()}
-    changes, newest, moved = _regroup(index, groups, old_sub, new_sub, dated)
-    if config.filters.max_age_days is not None and window.now != newest:
-        raise codec.Damaged("the index's newest article is not the corpus's")
-    if moved:
+    changes = _regroup(index, groups, old_sub, new_sub, dated, window)
+    newest = _newest_now(index, config, window)
+    if newest != window.before:
         again |= {feed.slug for feed in dated}
     ended = about.feeds.keys() - feeds.keys()
     changes.update(_choose_again(index, groups, config, (again, ended), newest))
@@ -343,11 +329,11 @@ def _regroup(
     old: Collection,
     new: Collection,
     dated: Sequence[CustomFeed],
-) -> tuple[dict[int, _Changes], datetime | None, bool]:
+    window: _Window,
+) -> dict[int, _Changes]:
     """Move the changed articles out of and into their groups (`groups` updated: groups that
     appear are added, groups left empty removed), and the custom feeds that count days back from
-    the newest article (`dated`) while it stays. Each changed group's changes; the newest
-    article's time, and whether it moved."""
+    the newest article (`dated`) while it stays (`window`). Each changed group's changes."""
     names = _update_names(index, old, new)
     by_key = {(g.group.kind, g.group.key): g for g in groups.values()}
     names_now: dict[int, str] = {}
@@ -376,20 +362,18 @@ def _regroup(
     rows = Members(ArticleKeys(_headers(sorted(groups.values(), key=_place)), ""))
     # The articles the feeds choose from, with their facts (`index.KEPT`).
     removed, added = _difference({a.url: a for a in old.kept}, {a.url: a for a in new.kept})
-    before = index.newest(KEPT)
     if removed or added:
         by_day = index.day_counts(KEPT)
         index.remove_members(KEPT, removed)
         index.add_kept(added, rows)
         months = {a.month for a in (*removed, *added)}
         index.set_day_counts(KEPT, _moved(by_day, removed, added), months)
-    now = index.newest(KEPT)
-    newest = None if now is None else from_micros(now)
-    for feed in dated if now == before else ():  # a feed's articles are those its test passes
+    # A feed's articles are those its test passes (when the newest moved, it chooses again).
+    for feed in dated if window.now == window.before else ():
         found = by_key.get((GroupKind.CUSTOM, feed.slug))
         if found is None:
             raise codec.Damaged(f"the index lost the custom feed {feed.slug!r}")
-        test = feed.filters.test(newest)
+        test = feed.filters.test(window.now)
         members[found.gid] = (
             {a.url: a for a in removed if test(facts(a))},
             {a.url: a for a in added if test(facts(a))},
@@ -418,7 +402,7 @@ def _regroup(
         index.set_day_counts(gid, change.after, change.months())
         groups[gid] = Indexed(gid, header, items, index.newest(gid))
         index.set_group(groups[gid])
-    return changes, newest, now != before
+    return changes
 
 
 def _difference(
@@ -578,18 +562,22 @@ class _Window(NamedTuple):
 def _window(
     index: Index, config: Config, olds: list[Article], news: list[Article]
 ) -> tuple[_Window, dict[str, FileOutcome]]:
-    """The newest article's time before and now, for a `max_age_days` of every feed, and the
-    record files of the articles the feeds chose from that are older than it keeps now. The
-    index's newest of those articles is the corpus's newest: no other filter applies to every
-    feed (`_supported`). When the newest article itself changed or went, the next one may be
-    anywhere in the archive, and the articles it keeps may come back: the full way finds them."""
-    known = index.kept_newest()
+    """The newest article's time before and now (of all: the index keeps it), and with a
+    `max_age_days` of every feed, the record files of the articles the feeds chose from that
+    are older than it keeps now. When the newest article itself changed or went, the next one
+    may be anywhere in the archive: where no filter applies to every feed, the rows of the
+    articles the feeds choose from (all of them) say it once updated (`_newest_now`); where
+    one does and the days are counted back from it, the articles it keeps may be outside the
+    index: the full way finds them."""
+    known = index.corpus_newest()
     before = None if known is None else from_micros(known)
     had, has = newest_article(olds), newest_article(news)
     if had is not None and (before is None or had > before):
         raise codec.Damaged("an article newer than the index's newest")
     if had is not None and had == before and (has is None or has < had):
-        raise Declined("the newest article changed or went")
+        if config.filters != NO_FILTERS or _counts_days(config):
+            raise Declined("the newest article changed or went")
+        return _Window(before, None), {}
     now = max((t for t in (before, has) if t is not None), default=None)
     oldest = config.filters.oldest(now)
     if now == before or oldest is None or before is None:
@@ -598,6 +586,27 @@ def _window(
     if len(paths) > MAX_CHANGED:
         raise Declined("too many articles are older than the feeds keep now")
     return _Window(before, now), _outcomes(index, paths)
+
+
+def _counts_days(config: Config) -> bool:
+    """Whether a filter counts days back from the newest article."""
+    every = (config.filters, *(feed.filters for feed in config.custom))
+    return any(filters.max_age_days is not None for filters in every)
+
+
+def _newest_now(index: Index, config: Config, window: _Window) -> datetime | None:
+    """The newest article's time now, kept in the index; checked against the rows of the
+    articles the feeds choose from where they must hold it (no filter of every feed but a
+    `max_age_days`, which always keeps the newest): a row lost is damage."""
+    newest = window.now
+    if replace(config.filters, max_age_days=None) == NO_FILTERS:
+        kept = index.newest(KEPT)
+        found = None if kept is None else from_micros(kept)
+        if window.now is not None and found != window.now:
+            raise codec.Damaged("the index's newest article is not the corpus's")
+        newest = found
+    index.set_corpus_newest(None if newest is None else micros(newest))
+    return newest
 
 
 def _update_names(

@@ -24,7 +24,10 @@ the cache's database (its tables are created and dropped with the cache's own):
 - `problems`: each record file's problems, in order, for the report;
 - `folders`: a digest of the names, sizes and mtimes of each seeds folder's own files, as the
   `files` table has them (`Scan.digests`): a folder whose digest did not change is not compared
-  file by file. A damaged digest only costs its folder's comparison, and is written again.
+  file by file. A damaged digest only costs its folder's comparison, and is written again;
+- `corpus`: the time of the newest article of all (`Collection.newest`), sealed: what a
+  `max_age_days` counts back from. The rows of `KEPT` hold it only while no filter applies to
+  every feed (or only a `max_age_days`).
 """
 
 from __future__ import annotations
@@ -330,6 +333,7 @@ class Index:
             ((path, _problems(found)) for path, found in problems),
         )
         db.executemany("INSERT INTO folders VALUES (?, ?)", folders.items())
+        self.set_corpus_newest(None if collection.newest is None else micros(collection.newest))
 
     def clear(self) -> None:
         for table in INDEX_TABLE_NAMES:  # created with the cache's own (`cache.py`)
@@ -529,19 +533,20 @@ class Index:
             found[checked.time, checked.url] = facts_from_plain(row[8], checked.time).heat
         return found
 
-    def kept_newest(self) -> int | None:
-        """The time of the newest article the feeds choose from (`KEPT`), its day's rows checked
-        and counted against the day counts: a row lost would make an older article the newest."""
-        counts = self.day_counts(KEPT)
-        if not counts.months:
-            if self.newest(KEPT) is not None:
-                raise codec.Damaged("the index counts the articles to choose from apart")
-            return None
-        day, n = next(iter(counts.days(next(iter(counts.months))).items()))
-        rows = self._kept("time >= ?", period_span(day)[0])
-        if len(rows) != n or any(row.day != day for row in rows):
-            raise codec.Damaged("the index counts the articles to choose from apart")
-        return max(row.time for row in rows)
+    def corpus_newest(self) -> int | None:
+        """The time of the newest article of all (`Collection.newest`); None: there is none."""
+        row = self.db.execute("SELECT value FROM corpus WHERE key = 'newest'").fetchone()
+        found = codec.load(row[0]) if row else None
+        if not (isinstance(found, list) and len(found) == 2 and found[0] == "newest"):
+            raise codec.Damaged("the index lost the newest article's time")
+        if found[1] is not None and type(found[1]) is not int:
+            raise codec.Damaged(f"not a time: {found[1]!r}")
+        return found[1]
+
+    def set_corpus_newest(self, time: int | None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO corpus VALUES ('newest', ?)", (codec.dump(["newest", time]),)
+        )
 
     def kept_before(self, time: int) -> set[str]:
         """The record files of the articles the feeds choose from (`KEPT`) older than `time`,

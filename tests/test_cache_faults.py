@@ -326,6 +326,8 @@ INDEX_DAMAGES: dict[str, str] = {
     ),
     "months' days garbled, their totals kept": "UPDATE days SET counts = x'00' WHERE month != ''",
     "URLs given to another file": "UPDATE urls SET path = 'elsewhere.md'",
+    "the newest article's time garbled": "UPDATE corpus SET value = x'00'",
+    "the newest article's time forgotten": "DELETE FROM corpus",
 }
 
 
