@@ -233,7 +233,8 @@ def _plan(
 
     ordered = sorted(groups.values(), key=_place)
     headers = _headers(ordered)
-    by_heat = {g.gid for g in ordered if (g.group.kind, g.group.key) in _sorted_by_heat(config)}
+    heat_sorted = _sorted_by_heat(config)
+    by_heat = {g.gid for g in ordered if (g.group.kind, g.group.key) in heat_sorted}
     timed = {gid: change for gid, change in changes.items() if gid not in by_heat}
     wanted, dropped = _pages(config, index, groups, timed, outputs)
     for gid in changes.keys() & by_heat:
@@ -665,14 +666,17 @@ def _pages(
         whole = change.gone or change.all_pages
         months = None if whole else near(change.before, change.after, change.months(), limit)
         old_sub, old = cuts(change.before, months, split, limit, archives)
-        if change.gone:  # its every page goes with it, however they were cut
+        if change.gone:  # its every page goes with it
             ended = (None, *old)
             dropped.update({Page(change.gone, (), p).path(f): p for p in ended for f in formats})
-            dropped.update(_archive_files(outputs, change.gone))
+            if change.gone.kind is GroupKind.CUSTOM:  # it may have been sorted by heat
+                dropped.update(_archive_files(outputs, change.gone))
             continue
         group = groups[gid].group
         new_sub, new = cuts(change.after, months, split, limit, archives)
-        if whole:  # the last run may have cut them otherwise (a feed sorted by heat until now)
+        # A custom feed chosen again may have been cut otherwise (sorted by heat until now): its
+        # archive files are looked up among the last run's (not every group's: it reads them all).
+        if whole and group.kind is GroupKind.CUSTOM:
             made = {Page(group, (), p).path(f) for p in new for f in formats}
             dropped.update(
                 (path, period)
