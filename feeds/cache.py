@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS members
     (gid INTEGER, time INTEGER, url TEXT, modified INTEGER, day TEXT, path TEXT, i INTEGER,
      j INTEGER, content BLOB, provider BLOB, check_ INTEGER, PRIMARY KEY (gid, time DESC, url))
     WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS members_day ON members (day) WHERE gid != -1;  -- -1: index.KEPT
+CREATE INDEX IF NOT EXISTS members_day ON members (day) WHERE gid >= 0;  -- groups' rows
 CREATE TABLE IF NOT EXISTS days
     (gid INTEGER, month TEXT, counts BLOB, PRIMARY KEY (gid, month)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS urls (url TEXT, path TEXT, check_ INTEGER);

@@ -13,7 +13,7 @@ Pure: plain data in, plain data out. Two rules are decided here and nowhere else
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -77,6 +77,11 @@ class Collection:
     # Every article the feeds choose from (de-duplicated, through the filters of every feed),
     # newest first: what a custom feed whose filters change chooses from again (`delta.py`).
     kept: tuple[Article, ...] = ()
+    # The others once duplicates are resolved, newest first: those the filters of every feed
+    # leave out (none without such filters). With `kept`, every article the newest may be:
+    # when it goes, a delta run finds the next one among both, and a window of days that moves
+    # back takes those it now keeps from these.
+    left_out: tuple[Article, ...] = ()
     # The newest article's time once duplicates are resolved, before any filter (or the time
     # `collect` was given): what `max_age_days` counts back from.
     newest: datetime | None = None
@@ -104,7 +109,7 @@ def collect(
         newest = max((a.published for a in deduped), default=None)
     # In feed order from the start: each group's share then needs no real sorting.
     wanted = filters.predicate(newest)
-    kept = tuple(a for a in newest_first(deduped) if wanted(a))
+    kept, left_out = _split(newest_first(deduped), wanted, filters != NO_FILTERS)
     mentions = _related_mentions(kept)
     spellings = {
         **(_spellings(GroupKind.TOPIC, kept) if "topics" in kinds else {}),
@@ -125,8 +130,30 @@ def collect(
     warnings = config_warnings(known, filters, custom)
     topics = {g.key: g for g in topic_groups}
     return Collection(
-        tuple(groups), duplicates, topics, warnings, kept_instead, spellings, known, kept, newest
+        tuple(groups),
+        duplicates,
+        topics,
+        warnings,
+        kept_instead,
+        spellings,
+        known,
+        kept,
+        left_out,
+        newest,
     )
+
+
+def _split(
+    articles: tuple[Article, ...], wanted: Callable[[Article], bool], filtered: bool
+) -> tuple[tuple[Article, ...], tuple[Article, ...]]:
+    """The articles the filters of every feed keep, and those they leave out."""
+    if not filtered:
+        return articles, ()
+    kept: list[Article] = []
+    left_out: list[Article] = []
+    for article in articles:
+        (kept if wanted(article) else left_out).append(article)
+    return tuple(kept), tuple(left_out)
 
 
 def newest_article(articles: Sequence[Article]) -> datetime | None:

@@ -12,7 +12,11 @@ spellings and known names are counted in and out by the same difference.
 A `max_age_days` counts back from the newest article of all, whose time the index keeps. With
 one of every feed, when a newer article comes, the articles the feeds chose from that are older
 than the days now kept (the index's rows of them) are collected with the changed files, on both
-sides, as they were kept and as they are not.
+sides, as they were kept and as they are not. When the newest article is deleted or made
+older, the next one is found among the changed files and the index's rows of every article
+(`index.KEPT` and `index.LEFT_OUT`), and the articles a window moved back keeps again (the
+`LEFT_OUT` rows of those days) are collected the same way, as they were left out and as they are
+kept.
 
 A custom feed sorted by heat follows the changed records as any group does, but its pages are
 cut from all its members, ranked by heat (their facts), as a full build cuts them: it costs what
@@ -30,12 +34,10 @@ that, it declines (`Declined`) and the build goes the full way, which writes the
 - no index for this code and configuration (other than its custom feeds: the last build went
   the full way without finishing, its cache was in memory, or a setting changed that every
   feed depends on), or an output file is not as the last build left it;
-- the newest article made older or gone while a filter of every feed or a `max_age_days`
-  applies (the next newest may be anywhere, among articles the index does not keep, and the
-  articles a longer window keeps come back);
 - a topic whose displayed name changes (it is in the items of all its articles), or a topic
   group that appears or goes while related articles name it (their items gain or lose it);
-- more than `MAX_CHANGED` files changed, or share URLs with the changed ones; a file that
+- more than `MAX_CHANGED` files changed, share URLs with the changed ones, or hold articles a
+  moved window brings in or leaves behind; a file that
   cannot be read (a skipped entry, a FIFO or a link to nowhere, is followed: its outcome comes
   from the scan, and its problem is said on every run, as the full way says it);
 - a damaged index (a row whose checksum is wrong, day counts that do not add up to the group's
@@ -59,10 +61,11 @@ from feeds import codec
 from feeds.cache import Cache, IndexAbout, OutcomeReader
 from feeds.collect import Collection, Group, GroupKind, collect, most_common, newest_article
 from feeds.config import Config
-from feeds.filters import NO_FILTERS, CustomFeed, config_warnings, facts
+from feeds.filters import CustomFeed, config_warnings, facts
 from feeds.fingerprints import ArticleKeys, file_fingerprint, page_digest, settings_key
 from feeds.index import (
     KEPT,
+    LEFT_OUT,
     MENTIONED,
     Index,
     Indexed,
@@ -89,6 +92,7 @@ if TYPE_CHECKING:
     from feeds.batches import Planned
 
 MAX_CHANGED = 1_000
+POOLS = (KEPT, LEFT_OUT)  # every article, once duplicates are resolved
 
 Progress = Callable[[str, int, int], None]
 
@@ -214,9 +218,9 @@ def _plan(
     # The newest article's time, what a `max_age_days` counts back from; with one of every
     # feed, when a newer article comes, the articles it leaves behind go too, with the records
     # that share their URLs.
-    window, leaving = _window(index, config, olds, news)
-    if leaving.keys() - around.keys() - old.keys() - new.keys():
-        around = _outcomes(index, _around(index, old, new, leaving))
+    window, moving = _window(index, config, (olds, news), old.keys() | new.keys() | around.keys())
+    if moving.keys() - around.keys() - old.keys() - new.keys():
+        around = _outcomes(index, _around(index, old, new, moving))
         olds, news = _sides(old, new, around)
     old_sub, new_sub = (
         collect(a, kinds=config.groups, filters=config.filters, custom=following, newest=at)
@@ -224,7 +228,7 @@ def _plan(
     )
     groups = {g.gid: g for g in index.groups()}
     changes = _regroup(index, groups, old_sub, new_sub, dated, window)
-    newest = _newest_now(index, config, window)
+    newest = _newest_now(index, window)
     if newest != window.before:
         again |= {feed.slug for feed in dated}
     ended = about.feeds.keys() - feeds.keys()
@@ -361,14 +365,10 @@ def _regroup(
                 sides = members.setdefault(found.gid, ({}, {}))
                 sides[which].update((a.url, a) for a in group.articles)
     rows = Members(ArticleKeys(_headers(sorted(groups.values(), key=_place)), ""))
-    # The articles the feeds choose from, with their facts (`index.KEPT`).
-    removed, added = _difference({a.url: a for a in old.kept}, {a.url: a for a in new.kept})
-    if removed or added:
-        by_day = index.day_counts(KEPT)
-        index.remove_members(KEPT, removed)
-        index.add_kept(added, rows)
-        months = {a.month for a in (*removed, *added)}
-        index.set_day_counts(KEPT, _moved(by_day, removed, added), months)
+    # The articles the feeds choose from, with their facts (`index.KEPT`), and those the
+    # filters of every feed leave out (`index.LEFT_OUT`).
+    _repool(index, LEFT_OUT, old.left_out, new.left_out, rows)
+    removed, added = _repool(index, KEPT, old.kept, new.kept, rows)
     # A feed's articles are those its test passes (when the newest moved, it chooses again).
     for feed in dated if window.now == window.before else ():
         found = by_key.get((GroupKind.CUSTOM, feed.slug))
@@ -404,6 +404,25 @@ def _regroup(
         groups[gid] = Indexed(gid, header, items, index.newest(gid))
         index.set_group(groups[gid])
     return changes
+
+
+def _repool(
+    index: Index,
+    gid: int,
+    old: Sequence[Article],
+    new: Sequence[Article],
+    rows: Members,
+) -> tuple[list[Article], list[Article]]:
+    """Move the changed articles out of and into `KEPT` or `LEFT_OUT`, and count their days;
+    the articles removed and added."""
+    removed, added = _difference({a.url: a for a in old}, {a.url: a for a in new})
+    if removed or added:
+        by_day = index.day_counts(gid)
+        index.remove_members(gid, removed)
+        (index.add_kept if gid == KEPT else index.add_left_out)(added, rows)
+        months = {a.month for a in (*removed, *added)}
+        index.set_day_counts(gid, _moved(by_day, removed, added), months)
+    return removed, added
 
 
 def _difference(
@@ -561,53 +580,52 @@ class _Window(NamedTuple):
 
 
 def _window(
-    index: Index, config: Config, olds: list[Article], news: list[Article]
+    index: Index,
+    config: Config,
+    sides: tuple[list[Article], list[Article]],
+    collected: Set[str],
 ) -> tuple[_Window, dict[str, FileOutcome]]:
     """The newest article's time before and now (of all: the index keeps it), and with a
-    `max_age_days` of every feed, the record files of the articles the feeds chose from that
-    are older than it keeps now. When the newest article itself changed or went, the next one
-    may be anywhere in the archive: where no filter applies to every feed, the rows of the
-    articles the feeds choose from (all of them) say it once updated (`_newest_now`); where
-    one does and the days are counted back from it, the articles it keeps may be outside the
-    index: the full way finds them."""
+    `max_age_days` of every feed, the record files of the articles whose days it moves in or
+    out: a newer article leaves behind those the feeds chose from that are older than it keeps
+    now; when the newest article changed or went, the next one (the newest of the `collected`
+    files' articles as they are, and of the index's rows of every other one) may keep older
+    ones that the filters left out. `sides`: the collected files' articles before and now."""
+    olds, news = sides
     known = index.corpus_newest()
     before = None if known is None else from_micros(known)
     had, has = newest_article(olds), newest_article(news)
     if had is not None and (before is None or had > before):
         raise codec.Damaged("an article newer than the index's newest")
     if had is not None and had == before and (has is None or has < had):
-        if config.filters != NO_FILTERS or _counts_days(config):
-            raise Declined("the newest article changed or went")
-        return _Window(before, None), {}
-    now = max((t for t in (before, has) if t is not None), default=None)
-    oldest = config.filters.oldest(now)
-    if now == before or oldest is None or before is None:
+        rest = index.newest_besides(collected)
+        now = _latest(has, None if rest is None else from_micros(rest))
+    else:
+        now = _latest(before, has)
+    since, until = config.filters.oldest(before), config.filters.oldest(now)
+    if now == before or since is None or until is None:
         return _Window(before, now), {}
-    paths = index.kept_before(micros(oldest))
+    if until > since:
+        paths = index.kept_before(micros(until))
+    else:
+        paths = index.left_out_between(micros(until), micros(since))
     if len(paths) > MAX_CHANGED:
-        raise Declined("too many articles are older than the feeds keep now")
+        raise Declined("too many articles come into the feeds' days or leave them")
     return _Window(before, now), _outcomes(index, paths)
 
 
-def _counts_days(config: Config) -> bool:
-    """Whether a filter counts days back from the newest article."""
-    every = (config.filters, *(feed.filters for feed in config.custom))
-    return any(filters.max_age_days is not None for filters in every)
+def _latest(*times: datetime | None) -> datetime | None:
+    return max((t for t in times if t is not None), default=None)
 
 
-def _newest_now(index: Index, config: Config, window: _Window) -> datetime | None:
-    """The newest article's time now, kept in the index; checked against the rows of the
-    articles the feeds choose from where they must hold it (no filter of every feed but a
-    `max_age_days`, which always keeps the newest): a row lost is damage."""
-    newest = window.now
-    if replace(config.filters, max_age_days=None) == NO_FILTERS:
-        kept = index.newest(KEPT)
-        found = None if kept is None else from_micros(kept)
-        if window.now is not None and found != window.now:
-            raise codec.Damaged("the index's newest article is not the corpus's")
-        newest = found
-    index.set_corpus_newest(None if newest is None else micros(newest))
-    return newest
+def _newest_now(index: Index, window: _Window) -> datetime | None:
+    """The newest article's time now, kept in the index; checked against the rows of every
+    article (the feeds choose from them or the filters leave them out): a row lost is damage."""
+    found = _latest(*(None if t is None else from_micros(t) for t in map(index.newest, POOLS)))
+    if found != window.now:
+        raise codec.Damaged("the index's newest article is not the corpus's")
+    index.set_corpus_newest(None if found is None else micros(found))
+    return found
 
 
 def _update_names(

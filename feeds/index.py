@@ -12,11 +12,14 @@ the cache's database (its tables are created and dropped with the cache's own):
   provider groups, its provider (the group's domain and logo are its newest members'). Under
   the number `KEPT`, not a group's: every article the feeds choose from (`Collection.kept`),
   with what filters test of it (`filters.Facts`) in place of a provider: a custom feed whose
-  filters change chooses its articles from these rows again;
-- `days`: how many members each group (and `KEPT`) has on each day, newest first, by month: a
-  row of every month's total, and a row per month of its days (what its pages are cut from,
-  `pages.cuts`), kept by delta runs as they add and remove members: a change reads and writes
-  its months' rows and the group's totals, not its whole history;
+  filters change chooses its articles from these rows again. Under `LEFT_OUT`, the articles the
+  filters of every feed leave out (once duplicates are resolved), without facts or content key:
+  with `KEPT`'s, every article the newest may be, and those a window of days that moves back
+  keeps again;
+- `days`: how many members each group (and `KEPT`, `LEFT_OUT`) has on each day, newest first,
+  by month: a row of every month's total, and a row per month of its days (what its pages are
+  cut from, `pages.cuts`), kept by delta runs as they add and remove members: a change reads
+  and writes its months' rows and the group's totals, not its whole history;
 - `urls`: every URL each record file holds, its records' and their related articles': the other
   places a changed URL may be (duplicates, mentions);
 - `names`: how many articles spell each topic's and provider's name each way, and how many name
@@ -26,8 +29,7 @@ the cache's database (its tables are created and dropped with the cache's own):
   `files` table has them (`Scan.digests`): a folder whose digest did not change is not compared
   file by file. A damaged digest only costs its folder's comparison, and is written again;
 - `corpus`: the time of the newest article of all (`Collection.newest`), sealed: what a
-  `max_age_days` counts back from. The rows of `KEPT` hold it only while no filter applies to
-  every feed (or only a `max_age_days`).
+  `max_age_days` counts back from; the newest of the rows of `KEPT` and `LEFT_OUT`.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import hashlib
 import sqlite3
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -54,18 +56,21 @@ from feeds.text import identity_key
 
 # The number under which `members` keeps every article the feeds choose from, with its facts.
 KEPT = -1
+# The number under which it keeps the articles the filters of every feed leave out.
+LEFT_OUT = -2
 _SECONDARY = {
-    # Not of the rows of `KEPT` (a sixth of them), which no look-up by day asks for.
-    "members_day": f"CREATE INDEX members_day ON members (day) WHERE gid != {KEPT}",
+    # Only of groups' rows (not `KEPT`'s nor `LEFT_OUT`'s), which no look-up by day asks for.
+    "members_day": "CREATE INDEX members_day ON members (day) WHERE gid >= 0",
     "urls_url": "CREATE INDEX urls_url ON urls (url)",
     "urls_path": "CREATE INDEX urls_path ON urls (path)",
 }
 _INSERT_MEMBER = "INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _SET_DAYS = "INSERT OR REPLACE INTO days VALUES (?, ?, ?)"
+_ROW = "time, url, modified, day, path, i, j, content, provider, check_"  # read back: `checked_row`
 # Every article of a day some group shows, once (`OutcomeReader.day_members`).
 DAY_MEMBERS = (
     "SELECT gid, time, url, modified, day, path, i, j, content, provider, check_ "
-    f"FROM members WHERE day = ? AND gid != {KEPT} GROUP BY path, i, j"
+    "FROM members WHERE day = ? AND gid >= 0 GROUP BY path, i, j"
 )
 KNOWN = "known:"  # `names` rows of `Collection.known`: kind "known:topics", spelling ""
 # How many related articles shown in provider groups name each topic (by key): their items
@@ -166,16 +171,7 @@ class Members:
             yield (gid, *part, provider, _check(gid, provider, crc))
 
     def _article(self, article: Article) -> tuple[tuple[Any, ...], int]:
-        assert article.place is not None  # only outlines are indexed: they know their place
-        part = (
-            micros(article.published),
-            article.url,
-            micros(article.last_modified),
-            article.day,
-            article.source,
-            *article.place,
-            self.keys.content(article),
-        )
+        part = _part(article, self.keys.content(article))
         crc = self._checks.get(id(article))
         if crc is None:
             crc = self._checks[id(article)] = _article_check(*part)
@@ -188,6 +184,13 @@ class Members:
             blob = facts_to_plain(facts(article))
             yield (KEPT, *part, blob, _check(KEPT, blob, crc))
 
+    def left_out_rows(self, articles: Iterable[Article]) -> Iterator[tuple[Any, ...]]:
+        """The rows of `LEFT_OUT`: where the articles are and when, not what their items depend
+        on (no page shows them: that changes with groups they are not in) nor their facts."""
+        for article in articles:
+            part = _part(article, b"")
+            yield (LEFT_OUT, *part, None, _check(LEFT_OUT, None, _article_check(*part)))
+
     def _provider(self, article: Article) -> bytes | None:
         if article.provider is None:
             return None
@@ -196,6 +199,20 @@ class Members:
             found = codec.dump(codec.provider_to_plain(article.provider))
             self._providers[id(article.provider)] = found
         return found
+
+
+def _part(article: Article, content: bytes) -> tuple[Any, ...]:
+    """An article's row but for its group, provider and checksum."""
+    assert article.place is not None  # only outlines are indexed: they know their place
+    return (
+        micros(article.published),
+        article.url,
+        micros(article.last_modified),
+        article.day,
+        article.source,
+        *article.place,
+        content,
+    )
 
 
 def _article_check(
@@ -231,6 +248,11 @@ def facts_from_plain(blob: bytes, time: int) -> Facts:
         return Facts(frozenset(topics), frozenset(providers), *found)
     except (TypeError, ValueError) as e:
         raise codec.Damaged(f"not an article's facts: {e}") from e
+
+
+def _day(time: int) -> str:
+    at = from_micros(time)
+    return f"{at.year:04d}-{at.month:02d}-{at.day:02d}"
 
 
 def _problems(problems: Iterable[Problem]) -> bytes:
@@ -324,6 +346,8 @@ class Index:
             self.set_day_counts(gid, _day_counts(group.articles))
         self.add_kept(collection.kept, members)
         self.set_day_counts(KEPT, _day_counts(collection.kept))
+        self.add_left_out(collection.left_out, members)
+        self.set_day_counts(LEFT_OUT, _day_counts(collection.left_out))
         db.executemany("INSERT INTO urls VALUES (?, ?, ?)", urls_of(articles))
         for statement in _SECONDARY.values():
             db.execute(statement)
@@ -481,14 +505,13 @@ class Index:
     def rows(self, gid: int, period: str | None, skip: int, count: int) -> list[Row]:
         """`count` members of a group past the first `skip`, newest first: of all its members
         (`period` None) or of one month or day."""
-        columns = "time, url, modified, day, path, i, j, content, provider, check_"
         if period is None:
-            query = f"SELECT {columns} FROM members WHERE gid = ? ORDER BY time DESC, url"
+            query = f"SELECT {_ROW} FROM members WHERE gid = ? ORDER BY time DESC, url"
             found = self.db.execute(f"{query} LIMIT ? OFFSET ?", (gid, count, skip))
         else:
             start, end = period_span(period)
             query = (
-                f"SELECT {columns} FROM members WHERE gid = ? AND time >= ? AND time < ? "
+                f"SELECT {_ROW} FROM members WHERE gid = ? AND time >= ? AND time < ? "
                 "ORDER BY time DESC, url LIMIT ? OFFSET ?"
             )
             found = self.db.execute(query, (gid, start, end, count, skip))
@@ -507,7 +530,7 @@ class Index:
         `limit` members of that month or newer."""
         start, _ = period_span(month)
         groups = self.db.execute(
-            f"SELECT DISTINCT gid FROM members WHERE day >= ? AND day < ? AND gid != {KEPT}",
+            "SELECT DISTINCT gid FROM members WHERE day >= ? AND day < ? AND gid >= 0",
             (month, month + "~"),
         )
         # Counted up to `limit + 1` only: a big group has hundreds of thousands of members.
@@ -549,28 +572,55 @@ class Index:
         )
 
     def kept_before(self, time: int) -> set[str]:
-        """The record files of the articles the feeds choose from (`KEPT`) older than `time`,
-        each row checked, and every day's up to the day of `time` counted against the day
-        counts: a row lost would leave its article in the feeds."""
-        at = from_micros(time)
-        last = f"{at.year:04d}-{at.month:02d}-{at.day:02d}"
-        rows = self._kept("time < ?", period_span(last)[1])  # to the end of that day
-        counts = self.day_counts(KEPT)
+        """The record files of the articles the feeds choose from (`KEPT`) older than `time`:
+        a row lost would leave its article in the feeds (`_counted`)."""
+        rows = self._counted(KEPT, None, _day(time))
+        return {row.path for row in rows if row.time < time}
+
+    def left_out_between(self, start: int, end: int) -> set[str]:
+        """The record files of the articles the filters of every feed leave out (`LEFT_OUT`)
+        from `start` to before `end`: a row lost would keep its article out (`_counted`)."""
+        rows = self._counted(LEFT_OUT, _day(start), _day(end - 1))
+        return {row.path for row in rows if start <= row.time < end}
+
+    def newest_besides(self, paths: Set[str]) -> int | None:
+        """The time of the newest article (of `KEPT` and `LEFT_OUT`: every one, once duplicates
+        are resolved) of a record file not among `paths`; None: there is none. The rows of its
+        day and every later one are counted (`_counted`): a row lost would make an older one
+        the newest."""
+        found: int | None = None
+        for gid in (KEPT, LEFT_OUT):
+            query = f"SELECT {_ROW} FROM members WHERE gid = ? ORDER BY time DESC"
+            for values in self.db.execute(query, (gid,)):
+                row = checked_row(gid, *values)
+                if row.path not in paths:
+                    found = row.time if found is None else max(found, row.time)
+                    break
+        since = None if found is None else _day(found)
+        for gid in (KEPT, LEFT_OUT):
+            self._counted(gid, since, None)
+        return found
+
+    def _counted(self, gid: int, first: str | None, last: str | None) -> list[Row]:
+        """The rows of `KEPT` or `LEFT_OUT` on the days from `first` to `last` (None: from the
+        first, to the last), each checked, and as many on each day as the day counts say."""
+        query, values = f"SELECT {_ROW} FROM members WHERE gid = ?", [gid]
+        if first:
+            query, values = query + " AND time >= ?", [*values, period_span(first)[0]]
+        if last:
+            query, values = query + " AND time < ?", [*values, period_span(last)[1]]
+        rows = [checked_row(gid, *row) for row in self.db.execute(query, values)]
+        counts = self.day_counts(gid)
         expected = {
             day: n
             for month in counts.months
-            if month <= last[:7]
+            if (first is None or month >= first[:7]) and (last is None or month <= last[:7])
             for day, n in counts.days(month).items()
-            if day <= last
+            if (first is None or day >= first) and (last is None or day <= last)
         }
         if dict(Counter(row.day for row in rows)) != expected:
             raise codec.Damaged("the index counts the articles to choose from apart")
-        return {row.path for row in rows if row.time < time}
-
-    def _kept(self, where: str, value: int) -> list[Row]:
-        columns = "time, url, modified, day, path, i, j, content, provider, check_"
-        query = f"SELECT {columns} FROM members WHERE gid = {KEPT} AND {where}"
-        return [checked_row(KEPT, *row) for row in self.db.execute(query, (value,))]
+        return rows
 
     def problems(self) -> dict[str, tuple[Problem, ...]]:
         return {
@@ -633,6 +683,9 @@ class Index:
 
     def add_kept(self, articles: Iterable[Article], members: Members) -> None:
         self.db.executemany(_INSERT_MEMBER, members.kept_rows(articles))
+
+    def add_left_out(self, articles: Iterable[Article], members: Members) -> None:
+        self.db.executemany(_INSERT_MEMBER, members.left_out_rows(articles))
 
     def add_group(self, group: Group) -> Indexed:
         """A group that appears, empty for now: its number is a new one, never one a group had

@@ -493,6 +493,42 @@ def test_a_lost_row_never_moves_the_window_wrong(tmp_path: Path, damage: str) ->
     assert files_of(output) == files_of(clean)
 
 
+# Records at these times (n0, n1, n2), a window of 5 days; the newest (n2) deleted, and a row of
+# the articles the filters leave out (`index.LEFT_OUT`, gid -2) lost before.
+WINDOW_MOVES_BACK: dict[str, str] = {
+    # The next newest's row: an older one looks like the newest, the window starts too early.
+    "the next newest article's row lost": "n1",
+    # A row of a day the window moves back over: its article would stay out.
+    "a row lost where the window comes back to": "n0",
+}
+
+
+@pytest.mark.parametrize("damage", WINDOW_MOVES_BACK, ids=list(WINDOW_MOVES_BACK))
+def test_a_lost_row_never_moves_the_window_back_wrong(tmp_path: Path, damage: str) -> None:
+    """When the newest article goes, the next one and the articles the window keeps again are
+    found in the index's rows of the articles the filters left out; those rows are counted
+    against their day counts: a row lost sends the run the full way, whose output is a clean
+    build's (both articles are in the feeds again)."""
+    from feeds.filters import Filters
+
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    for n, at in enumerate(["01-01T00", "01-03T00", "01-10T00"]):
+        record = f"webUrl: https://x.example/n{n}\ntitle: n{n}\npublishedDateTime: 2024-{at}:00:00Z"
+        (seeds / f"n{n}.md").parent.mkdir(parents=True, exist_ok=True)
+        (seeds / f"n{n}.md").write_text(f"---\n{record}\n---\n", encoding="utf-8")
+    window = {"filters": Filters(max_age_days=5)}
+    build_into(seeds, output, cache=cache, limit=5, **window)
+    lost = WINDOW_MOVES_BACK[damage]
+    _damage(cache, f"DELETE FROM members WHERE gid = -2 AND url = 'https://x.example/{lost}'")
+    (seeds / "n2.md").unlink()
+    report = build_into(seeds, output, cache=cache, limit=5, **window)
+    assert not report.notices
+    clean = tmp_path / "clean"
+    build_into(seeds, clean, cache=tmp_path / "clean-cache", limit=5, **window)
+    assert files_of(output) == files_of(clean)
+    assert (output / "all.rss.xml").read_text(encoding="utf-8").count("<item>") == 2
+
+
 FOLDER_DAMAGES: dict[str, str] = {
     "digests garbled": "UPDATE folders SET digest = x'00'",
     "digests forgotten": "DELETE FROM folders",

@@ -320,6 +320,43 @@ def test_a_feed_of_the_last_days_follows_new_records_and_the_newest_one(
         assert files_of(config.output) == files_of(_cold(config, tmp_path / f"cold-{step}"))
 
 
+def test_the_newest_article_retracted_or_dated_back_moves_every_window_back(
+    with_feeds: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a window of days for every feed (and another filter of every feed, so that the next
+    newest article may be one the feeds leave out), the newest record deleted or its time moved
+    back moves the window back: the older articles it keeps again come back into the feeds. The
+    runs read no other record's outcome, and their output is a cold build's."""
+    hot = CustomFeed("hot", "Hot lately", filters=Filters(max_age_days=7), sort="heat")
+    config = replace(
+        with_feeds,
+        filters=Filters(max_age_days=30, min_quality=10),
+        custom=(*with_feeds.custom, hot),
+    )
+    seeds = config.seeds
+    dated = {"early": "2029-12-10", "later": "2029-12-25", "newest": "2030-01-20"}
+    for name, day in dated.items():
+        write_record(seeds, f"{name}.md", _record(name, day) + "\nquality: 50")
+    pipeline.build(config)
+    early = "https://x.example/early.html"
+    assert early not in _ids(config.output / "all.rss.xml")  # 41 days before the newest
+    steps: list[Callable[[], object]] = [
+        lambda: (seeds / "newest.md").unlink(),  # published by mistake: the window moves back
+        lambda: write_record(seeds, "later.md", _record("later", "2029-11-01") + "\nquality: 5"),
+    ]
+    for step, change in enumerate(steps):
+        change()
+        report = _delta_build(config, monkeypatch)
+        assert not report.notices
+        assert report.parsed == step  # the deleted file is not read; the edited one is
+        assert early in _ids(config.output / "all.rss.xml"), step
+        assert files_of(config.output) == files_of(_cold(config, tmp_path / f"cold-{step}"))
+
+
+def _ids(feed: Path) -> list[str]:
+    return [entry.id for entry in feedparser.parse(feed.read_bytes()).entries]
+
+
 def test_a_feed_sorted_by_heat_follows_new_records_and_edits(
     with_feeds: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -470,6 +507,22 @@ class Corpus:
         write_record(self.seeds, name, text)
         self.names.append(name)
 
+    def retract(self) -> None:
+        """The newest record deleted (published by mistake), or its time corrected back: the
+        newest article moves back, and a window of days with it."""
+        newest = [name for name in self.names if name.startswith("n")]
+        if not newest:
+            return
+        name = max(newest, key=self._published)
+        if self.rng.random() < 0.5:
+            self.names.remove(name)
+            (self.seeds / name).unlink()
+        else:
+            earlier = self._published(name) - timedelta(days=self.rng.randrange(0, 30), hours=1)
+            text = self._front_matter(name)
+            published = f"publishedDateTime: {earlier:%Y-%m-%dT%H:00:00Z}"
+            write_record(self.seeds, name, re.sub(r"publishedDateTime: \S+", published, text))
+
     def break_one(self) -> None:
         """A record with a time no one can read: rejected, with its reason in the report."""
         name = f"b{self.serial + 1:04d}.md"
@@ -477,9 +530,17 @@ class Corpus:
         write_record(self.seeds, name, text)
         self.names.append(name)
 
-    def _url(self, name: str) -> str:
+    def _front_matter(self, name: str) -> str:
         text = (self.seeds / name).read_text(encoding="utf-8")
-        return text.split("webUrl: ", 1)[1].split("\n", 1)[0]
+        return text.removeprefix("---\n").split("\n---\n", 1)[0]
+
+    def _url(self, name: str) -> str:
+        return self._front_matter(name).split("webUrl: ", 1)[1].split("\n", 1)[0]
+
+    def _published(self, name: str) -> datetime:
+        found = re.search(r"publishedDateTime: (\S+)", self._front_matter(name))
+        assert found is not None
+        return datetime.fromisoformat(found[1])
 
 
 AI = Filters(topics_any=("AI", "Robots"))  # no article is about robots: a warning
@@ -531,7 +592,7 @@ def test_any_sequence_of_changes_gives_a_cold_builds_output(
     delta_runs = 0
     operations: list[Callable[[], None]] = [
         corpus.add, corpus.add, corpus.add, corpus.edit, corpus.edit, corpus.delete,
-        corpus.rename, corpus.duplicate, corpus.break_one,
+        corpus.rename, corpus.duplicate, corpus.break_one, corpus.newer, corpus.retract,
     ]  # fmt: skip
     for step in range(14):
         if step == 7:  # the configuration changes too
@@ -565,7 +626,7 @@ def test_a_window_of_days_for_every_feed_follows_the_newest_article(
     delta_runs = 0
     operations: list[Callable[[], None]] = [
         corpus.newer, corpus.newer, corpus.newer, corpus.add, corpus.edit, corpus.delete,
-        corpus.duplicate,
+        corpus.duplicate, corpus.retract, corpus.retract,
     ]  # fmt: skip
     for step in range(12):
         if rng.random() < 0.3:  # custom feeds too, some with their own window
@@ -616,11 +677,11 @@ def _index(cache: Path) -> dict[str, list[Any]]:
             "groups": sorted(codec.load(h) for (h,) in db.execute("SELECT header FROM groups")),
             "members": sorted(
                 db.execute(
-                    "SELECT time, url, modified, day, path, i, j, content, ifnull(provider, x'') "
-                    "FROM members"
+                    "SELECT min(gid, 0), time, url, modified, day, path, i, j, content, "
+                    "ifnull(provider, x'') FROM members"
                 )
             ),
-            "kept": sorted(db.execute("SELECT month, counts FROM days WHERE gid = -1")),
+            "kept": sorted(db.execute("SELECT gid, month, counts FROM days WHERE gid < 0")),
             "urls": sorted(db.execute("SELECT url, path, check_ FROM urls")),
             "names": sorted(db.execute("SELECT kind, key, spelling, n FROM names")),
             "problems": sorted(
