@@ -18,6 +18,12 @@ older, the next one is found among the changed files and the index's rows of eve
 `LEFT_OUT` rows of those days) are collected the same way, as they were left out and as they are
 kept.
 
+A topic whose displayed name (its most common spelling) changes is in the items of all its
+articles: the record files of its members are collected with the changed ones, on both sides as
+they are, and the rows of every article that names it are written again in every group that
+shows it (what its items depend on names the topic), as if it went and came back: its pages, in
+every group, are fingerprinted again, and its items made again. It costs what the topic holds.
+
 A custom feed sorted by heat follows the changed records as any group does, but its pages are
 cut from all its members, ranked by heat (their facts), as a full build cuts them: it costs what
 the feed holds.
@@ -34,10 +40,10 @@ that, it declines (`Declined`) and the build goes the full way, which writes the
 - no index for this code and configuration (other than its custom feeds: the last build went
   the full way without finishing, its cache was in memory, or a setting changed that every
   feed depends on), or an output file is not as the last build left it;
-- a topic whose displayed name changes (it is in the items of all its articles), or a topic
-  group that appears or goes while related articles name it (their items gain or lose it);
-- more than `MAX_CHANGED` files changed, share URLs with the changed ones, or hold articles a
-  moved window brings in or leaves behind; a file that
+- a topic whose displayed name changes, or a topic group that appears or goes, while related
+  articles name it (their items, in providers' feeds, say it or gain or lose it);
+- more than `MAX_CHANGED` files changed, share URLs with the changed ones, hold articles a
+  moved window brings in or leaves behind, or hold a renamed topic's articles; a file that
   cannot be read (a skipped entry, a FIFO or a link to nowhere, is followed: its outcome comes
   from the scan, and its problem is said on every run, as the full way says it);
 - a damaged index (a row whose checksum is wrong, day counts that do not add up to the group's
@@ -51,7 +57,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import datetime
 from operator import itemgetter
@@ -87,6 +93,7 @@ from feeds.report import Report
 from feeds.scan import Scan, position
 from feeds.site import Listing, plan_site
 from feeds.slugs import provider_slug, topic_slug
+from feeds.text import identity_key
 
 if TYPE_CHECKING:
     from feeds.batches import Planned
@@ -222,12 +229,17 @@ def _plan(
     if moving.keys() - around.keys() - old.keys() - new.keys():
         around = _outcomes(index, _around(index, old, new, moving))
         olds, news = _sides(old, new, around)
-    old_sub, new_sub = (
-        collect(a, kinds=config.groups, filters=config.filters, custom=following, newest=at)
-        for a, at in ((olds, window.before), (news, window.now))
-    )
+    sides = _collect_sides(config, following, (olds, news), window)
     groups = {g.gid: g for g in index.groups()}
-    changes = _regroup(index, groups, old_sub, new_sub, dated, window)
+    # A topic whose displayed name changes is in the items of all its articles: their files are
+    # collected too (on both sides, as they are), and their rows written again.
+    renamed = _renamed_topics(index, groups, _names_after(index, *sides))
+    if named := _files_of(index, groups, renamed).keys() - around.keys() - old.keys() - new.keys():
+        also = {**moving, **_outcomes(index, named)}
+        around = _outcomes(index, _around(index, old, new, also))
+        sides = _collect_sides(config, following, _sides(old, new, around), window)
+    new_sub = sides[1]
+    changes = _regroup(index, groups, sides, dated, window, renamed)
     newest = _newest_now(index, window)
     if newest != window.before:
         again |= {feed.slug for feed in dated}
@@ -328,25 +340,78 @@ def _headers(ordered: list[Indexed]) -> Collection:
     )
 
 
+def _collect_sides(
+    config: Config,
+    following: Sequence[CustomFeed],
+    sides: tuple[list[Article], list[Article]],
+    window: _Window,
+) -> tuple[Collection, Collection]:
+    """The collected files' articles collected as they were (the window as it was) and as they
+    are, with the custom feeds that follow the changed records (`following`)."""
+    old, new = (
+        collect(a, kinds=config.groups, filters=config.filters, custom=following, newest=at)
+        for a, at in zip(sides, window, strict=True)
+    )
+    return old, new
+
+
+def _renamed_topics(
+    index: Index, groups: dict[int, Indexed], names: dict[tuple[GroupKind, str], Counter[str]]
+) -> dict[int, str]:
+    """The topic groups whose displayed name (the most common spelling) changes, by number,
+    with their name now. Declined when related articles name one: their items in providers'
+    feeds would say it too."""
+    by_key = {(g.group.kind, g.group.key): g for g in groups.values()}
+    renamed = {}
+    for (kind, key), counts in names.items():
+        known = by_key.get((kind, key))
+        if kind is GroupKind.TOPIC and known and counts and most_common(counts) != known.group.name:
+            if index.known(MENTIONED, key):
+                raise Declined(
+                    f"the name of {known.group.name} changes, and related articles say it"
+                )
+            renamed[known.gid] = most_common(counts)
+    return renamed
+
+
+def _files_of(index: Index, groups: dict[int, Indexed], gids: Iterable[int]) -> dict[str, None]:
+    """The record files of the groups' members (in order), as many as their groups count."""
+    files: dict[str, None] = {}
+    for gid in gids:
+        rows = index.rows(gid, None, 0, groups[gid].items)
+        if len(rows) != groups[gid].items:
+            raise codec.Damaged("the index counts a group's members apart")
+        files.update(dict.fromkeys(row.path for row in rows))
+        if len(files) > MAX_CHANGED:
+            raise Declined("a topic whose name changes has too many articles")
+    return files
+
+
 def _regroup(
     index: Index,
     groups: dict[int, Indexed],
-    old: Collection,
-    new: Collection,
+    collected: tuple[Collection, Collection],
     dated: Sequence[CustomFeed],
     window: _Window,
+    renamed: Mapping[int, str],
 ) -> dict[int, _Changes]:
     """Move the changed articles out of and into their groups (`groups` updated: groups that
     appear are added, groups left empty removed), and the custom feeds that count days back from
-    the newest article (`dated`) while it stays (`window`). Each changed group's changes."""
-    names = _update_names(index, old, new)
+    the newest article (`dated`) while it stays (`window`); give the `renamed` topics their name
+    now, and write again the rows of the articles that name them. Each changed group's changes."""
+    old, new = collected
+    names = _names_after(index, old, new)
+    index.add_names(old.spellings, old.known + mentioned_topics(old), -1)
+    index.add_names(new.spellings, new.known + mentioned_topics(new))
+    for gid, name in renamed.items():
+        groups[gid] = groups[gid]._replace(group=replace(groups[gid].group, name=name))
     by_key = {(g.group.kind, g.group.key): g for g in groups.values()}
     names_now: dict[int, str] = {}
     for (kind, key), counts in names.items():
         known = by_key.get((kind, key))
         if known and counts and most_common(counts) != known.group.name:
-            if kind is GroupKind.TOPIC:  # its name is in the items of all its articles
-                raise Declined(f"the name of {known.group.name} changes")
+            if kind is GroupKind.TOPIC:  # found by `_renamed_topics`, on the same counts
+                raise codec.Damaged(f"the name of {known.group.name} changes unseen")
             names_now[known.gid] = most_common(counts)  # only its own pages say it
         if bool(known) != bool(counts):
             _appear_or_go(index, kind, key)
@@ -369,6 +434,10 @@ def _regroup(
     # filters of every feed leave out (`index.LEFT_OUT`).
     _repool(index, LEFT_OUT, old.left_out, new.left_out, rows)
     removed, added = _repool(index, KEPT, old.kept, new.kept, rows)
+    # The articles that name a renamed topic, in each group that shows them now.
+    renamed_keys = {groups[gid].group.key for gid in renamed}
+    named = [a for a in new.kept if not renamed_keys.isdisjoint(map(identity_key, a.topics))]
+    shown = {by_key[g.kind, g.key].gid: _among(g.articles, named) for g in new.groups}
     # A feed's articles are those its test passes (when the newest moved, it chooses again).
     for feed in dated if window.now == window.before else ():
         found = by_key.get((GroupKind.CUSTOM, feed.slug))
@@ -379,19 +448,27 @@ def _regroup(
             {a.url: a for a in removed if test(facts(a))},
             {a.url: a for a in added if test(facts(a))},
         )
+        shown[found.gid] = [a for a in named if test(facts(a))]
     changes: dict[int, _Changes] = {}
     for gid, sides in members.items():
         gone, came = _difference(*sides)
         if gone or came:
             by_day = _day_counts(index, groups[gid])
             changes[gid] = _Changes(gone, came, by_day, _moved(by_day, gone, came))
+    if named:  # their rows written again, with what their items depend on now
+        moved = {a.url for a in (*removed, *added)}
+        again = [a for a in named if a.url not in moved]
+        index.remove_members(KEPT, again)
+        index.add_kept(again, rows)
+        for gid, articles in shown.items():
+            _write_again(index, groups[gid], changes, articles)
     for gid, change in changes.items():
         indexed = groups[gid]
         index.remove_members(gid, change.removed)
         index.add_members(indexed, change.added, rows)
         items = indexed.items + len(change.added) - len(change.removed)
         header = _provider_header(index, indexed, names_now.get(gid, indexed.group.name))
-        change.all_pages = indexed.items > 0 and header != indexed.group
+        change.all_pages = indexed.items > 0 and (header != indexed.group or gid in renamed)
         if items <= 0 and header.kind in (GroupKind.TOPIC, GroupKind.PROVIDER):
             change.before.read()  # its every page goes: all its days, before their rows do
             index.drop_group(gid)
@@ -404,6 +481,29 @@ def _regroup(
         groups[gid] = Indexed(gid, header, items, index.newest(gid))
         index.set_group(groups[gid])
     return changes
+
+
+def _among(articles: Sequence[Article], wanted: Sequence[Article]) -> list[Article]:
+    """Those of `articles` that are among `wanted` (the same objects)."""
+    ids = {id(a) for a in wanted}
+    return [a for a in articles if id(a) in ids] if ids else []
+
+
+def _write_again(
+    index: Index, indexed: Indexed, changes: dict[int, _Changes], articles: Sequence[Article]
+) -> None:
+    """The group's rows of `articles`, members before and now, written again: as if they went
+    and came back (their pages are fingerprinted again), unless they go or come anyway."""
+    if not articles:
+        return
+    change = changes.get(indexed.gid)
+    if change is None:
+        by_day = _day_counts(index, indexed)
+        change = changes[indexed.gid] = _Changes([], [], by_day, by_day)
+    moved = {a.url for a in (*change.removed, *change.added)}
+    again = [a for a in articles if a.url not in moved]
+    change.removed += again
+    change.added += again
 
 
 def _repool(
@@ -628,10 +728,10 @@ def _newest_now(index: Index, window: _Window) -> datetime | None:
     return found
 
 
-def _update_names(
+def _names_after(
     index: Index, old: Collection, new: Collection
 ) -> dict[tuple[GroupKind, str], Counter[str]]:
-    """Count the changed files' names out and in; the spellings of each name they have, after."""
+    """The spellings of each name the changed files have, once they are counted out and in."""
     after = {}
     for kind_key in old.spellings.keys() | new.spellings.keys():
         counts = index.spellings(*kind_key)
@@ -640,8 +740,6 @@ def _update_names(
         if any(n < 0 for n in counts.values()):
             raise Declined("the index counts fewer names than the changed files had")  # a bug
         after[kind_key] = Counter({name: n for name, n in counts.items() if n})
-    index.add_names(old.spellings, old.known + mentioned_topics(old), -1)
-    index.add_names(new.spellings, new.known + mentioned_topics(new))
     return after
 
 
