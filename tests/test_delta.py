@@ -173,6 +173,27 @@ def test_new_records_are_published_without_reading_any_other_records_outcome(
     assert len(report.written) + report.unchanged == len(owned)
 
 
+def test_more_changed_records_than_a_delta_run_takes_go_the_full_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delta run costs what it collects: past `MAX_CHANGED` record files, the full way is
+    taken instead (its cost is the archive's, but bounded), with the same output."""
+    import feeds.delta
+
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 100, seed=1)
+    config = Config(seeds=seeds, output=output, cache=cache, base_url=BASE_URL, limit=10)
+    pipeline.build(config)
+    monkeypatch.setattr(feeds.delta, "MAX_CHANGED", 3)
+    full = _count_full_runs(monkeypatch)
+    for step, count in enumerate([3, 4]):
+        write_corpus(seeds, count, seed=2, start=10_000 + 10 * step)
+        before = full[0]
+        report = pipeline.build(config)
+        assert (report.parsed, full[0] - before) == (count, step)  # the second: the full way
+        assert files_of(output) == files_of(_cold(config, tmp_path / f"cold-{step}"))
+
+
 def _delta_build(config: Config, monkeypatch: pytest.MonkeyPatch) -> Report:
     """A build that must not decode every record's outcome (the full way)."""
 
