@@ -47,7 +47,9 @@ that, it declines (`Declined`) and the build goes the full way, which writes the
   cannot be read (a skipped entry, a FIFO or a link to nowhere, is followed: its outcome comes
   from the scan, and its problem is said on every run, as the full way says it);
 - a damaged index (a row whose checksum is wrong, day counts that do not add up to the group's
-  members, a page's rows other than its day counts say).
+  members, a page's rows other than its day counts say, groups other than the topics and
+  providers it counts names of and the custom feeds configured, a renamed topic's spelling
+  counts other than its articles give).
 
 The property test (`tests/test_delta.py`) checks sequences of every kind of change against a
 cold build.
@@ -98,11 +100,12 @@ from feeds.text import identity_key
 if TYPE_CHECKING:
     from feeds.batches import Planned
 
-# Record files a delta run collects (changed, sharing URLs with them, moved in or out by a
-# window, holding a renamed topic's articles) before it goes the full way instead. The delta way
-# costs what it collects, about 3.5 KB and 1.7 ms a file, beside what every run holds: 10,000 new
-# records at 100,000 took 26 s and 140 MB, the full way 41 s and 221 MB (which grow with the
-# archive). A few thousand keep a run within 300 MB at 1,000,000 records.
+# Record files a delta run collects for each reason (changed; sharing URLs with them; moved in
+# or out by a window; holding a renamed topic's articles: each counted on its own, so a run may
+# collect a few times as many) before it goes the full way instead. The delta way costs what it
+# collects, about 3.5 KB and 1.7 ms a file, beside what every run holds: 10,000 new records at
+# 100,000 took 26 s and 140 MB, the full way 41 s and 221 MB (which grow with the archive). A few
+# thousand keep a run within 300 MB at 1,000,000 records.
 MAX_CHANGED = 5_000
 POOLS = (KEPT, LEFT_OUT)  # every article, once duplicates are resolved
 
@@ -228,14 +231,16 @@ def _plan(
     around = _outcomes(index, _around(index, old, new))
     olds, news = _sides(old, new, around)
     # The newest article's time, what a `max_age_days` counts back from; with one of every
-    # feed, when a newer article comes, the articles it leaves behind go too, with the records
-    # that share their URLs.
+    # feed, when it moves, the articles whose days it moves in or out (`moving`) come or go
+    # too, with the records that share their URLs.
     window, moving = _window(index, config, (olds, news), old.keys() | new.keys() | around.keys())
     if moving.keys() - around.keys() - old.keys() - new.keys():
         around = _outcomes(index, _around(index, old, new, moving))
         olds, news = _sides(old, new, around)
     sides = _collect_sides(config, following, (olds, news), window)
     groups = {g.gid: g for g in index.groups()}
+    ended = about.feeds.keys() - feeds.keys()
+    _check_groups(index, groups, config, again | ended)
     # A topic whose displayed name changes is in the items of all its articles: their files are
     # collected too (on both sides, as they are), and their rows written again.
     renamed = _renamed_topics(index, groups, _names_after(index, *sides))
@@ -248,7 +253,6 @@ def _plan(
     newest = _newest_now(index, window)
     if newest != window.before:
         again |= {feed.slug for feed in dated}
-    ended = about.feeds.keys() - feeds.keys()
     changes.update(_choose_again(index, groups, config, (again, ended), newest))
     index.replace_files(old.keys() | new.keys(), new, parsed)
 
@@ -345,6 +349,22 @@ def _headers(ordered: list[Indexed]) -> Collection:
     )
 
 
+def _check_groups(
+    index: Index, groups: dict[int, Indexed], config: Config, chosen: Set[str]
+) -> None:
+    """`Damaged` unless the index has the groups a full build would make of it: every topic and
+    provider whose spellings it counts, the group of all news, and the custom feeds, but those
+    chosen again or gone (`chosen`), which may or may not have one."""
+    have = {(g.group.kind, g.group.key) for g in groups.values()}
+    have -= {(GroupKind.CUSTOM, slug) for slug in chosen}
+    want = index.named() | {(GroupKind.CUSTOM, f.slug) for f in config.custom}
+    want -= {(GroupKind.CUSTOM, slug) for slug in chosen}
+    if GroupKind.ALL in config.groups:
+        want.add((GroupKind.ALL, "all"))
+    if have != want:
+        raise codec.Damaged("the index's groups are not those its names and settings give")
+
+
 def _collect_sides(
     config: Config,
     following: Sequence[CustomFeed],
@@ -409,6 +429,11 @@ def _regroup(
     index.add_names(old.spellings, old.known + mentioned_topics(old), -1)
     index.add_names(new.spellings, new.known + mentioned_topics(new))
     for gid, name in renamed.items():
+        # All its articles are collected: the index's counts of its spellings must be theirs
+        # (a count moved from one spelling to another would rename it in every item).
+        kind_key = (GroupKind.TOPIC, groups[gid].group.key)
+        if names.get(kind_key) != new.spellings.get(kind_key):
+            raise codec.Damaged("the index counts a topic's spellings apart")
         groups[gid] = groups[gid]._replace(group=replace(groups[gid].group, name=name))
     by_key = {(g.group.kind, g.group.key): g for g in groups.values()}
     names_now: dict[int, str] = {}
@@ -416,7 +441,7 @@ def _regroup(
         known = by_key.get((kind, key))
         if known and counts and most_common(counts) != known.group.name:
             if kind is GroupKind.TOPIC:  # found by `_renamed_topics`, on the same counts
-                raise codec.Damaged(f"the name of {known.group.name} changes unseen")
+                raise Declined(f"the name of {known.group.name} changes unseen")  # a bug
             names_now[known.gid] = most_common(counts)  # only its own pages say it
         if bool(known) != bool(counts):
             _appear_or_go(index, kind, key)
@@ -442,7 +467,8 @@ def _regroup(
     # The articles that name a renamed topic, in each group that shows them now.
     renamed_keys = {groups[gid].group.key for gid in renamed}
     named = [a for a in new.kept if not renamed_keys.isdisjoint(map(identity_key, a.topics))]
-    shown = {by_key[g.kind, g.key].gid: _among(g.articles, named) for g in new.groups}
+    showing = [g for g in new.groups if g.articles] if named else []  # each has its gid: above
+    shown = {by_key[g.kind, g.key].gid: _among(g.articles, named) for g in showing}
     # A feed's articles are those its test passes (when the newest moved, it chooses again).
     for feed in dated if window.now == window.before else ():
         found = by_key.get((GroupKind.CUSTOM, feed.slug))
@@ -616,7 +642,8 @@ def _moved(counts: DayCounts, removed: list[Article], added: list[Article]) -> D
 def _appear_or_go(index: Index, kind: GroupKind, key: str) -> None:
     """Decline when a group that appears or goes would change other pages than its own: a
     topic that related articles name (their items gain or lose its category). (A name a
-    filter gives that starts or stops being known is checked in `_update_names`.)"""
+    filter gives that starts or stops being known is said from the names counted after,
+    `_config_warnings`.)"""
     if kind is GroupKind.TOPIC and index.known(MENTIONED, key):
         raise Declined(f"the topic {key!r} appears or goes, and related articles name it")
 

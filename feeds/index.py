@@ -450,6 +450,12 @@ class Index:
         query = "SELECT spelling, n FROM names WHERE kind = ? AND key = ?"
         return Counter(dict(self.db.execute(query, (kind.value, key)).fetchall()))
 
+    def named(self) -> set[tuple[GroupKind, str]]:
+        """The topics and providers whose spellings are counted: those with a group."""
+        query = "SELECT DISTINCT kind, key FROM names WHERE kind IN (?, ?) AND n > 0"
+        kinds = (GroupKind.TOPIC.value, GroupKind.PROVIDER.value)
+        return {(GroupKind(kind), key) for kind, key in self.db.execute(query, kinds)}
+
     def known(self, kind: str, key: str) -> int:
         query = "SELECT n FROM names WHERE kind = ? AND key = ? AND spelling = ''"
         row = self.db.execute(query, (KNOWN + kind, key)).fetchone()

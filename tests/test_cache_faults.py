@@ -27,7 +27,7 @@ import pytest
 
 from feeds import Report, itemstore
 from feeds.synthetic import write_corpus
-from tests.helpers import build_into, files_of, item_store
+from tests.helpers import build_into, files_of, item_store, write_record
 
 CORPUS_SIZE = 60
 
@@ -527,6 +527,55 @@ def test_a_lost_row_never_moves_the_window_back_wrong(tmp_path: Path, damage: st
     build_into(seeds, clean, cache=tmp_path / "clean-cache", limit=5, **window)
     assert files_of(output) == files_of(clean)
     assert (output / "all.rss.xml").read_text(encoding="utf-8").count("<item>") == 2
+
+
+def test_a_damaged_spelling_count_never_renames_a_topic(tmp_path: Path) -> None:
+    """A topic is shown by its most common spelling, counted in the index. A count moved from
+    one spelling to another (the sum of its counts stays right) would rename the topic in the
+    item of every article about it; when a run finds a topic renamed, it has all its articles
+    at hand and checks the counts against them: damaged, the run goes the full way."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    for n in range(4):
+        record = f"webUrl: https://x.example/{n}\ntitle: {n}\npublishedDateTime: 2024-05-1{n}"
+        write_record(seeds, f"{n}.md", record + ("\ntopics: [Deep sea]" if n else ""))
+    build_into(seeds, output, cache=cache, limit=10)
+    _damage(cache, "UPDATE names SET spelling = 'Deep Sea' WHERE spelling = 'Deep sea'")
+    edit(seeds, 0)  # the record without the topic: the topic's count is not touched
+    (seeds / "4.md").write_text(
+        "---\nwebUrl: https://x.example/4\ntitle: 4\npublishedDateTime: 2024-05-20\n"
+        "topics: [Deep sea]\n---\n",
+        encoding="utf-8",
+    )
+    report = build_into(seeds, output, cache=cache, limit=10)
+    assert not report.notices
+    assert_same_as_clean_build(seeds, output, tmp_path, "spelling")
+    assert ">Deep sea</category>" in (output / "all.rss.xml").read_text(encoding="utf-8")
+
+
+# Groups numbered as a full build numbers them: all news 0, then the topics, ..., the custom feeds.
+GROUP_LOSSES: dict[str, str] = {
+    "a topic's": "DELETE FROM groups WHERE gid = 1",
+    "a custom feed's": "DELETE FROM groups WHERE gid = (SELECT max(gid) FROM groups)",
+}
+
+
+@pytest.mark.parametrize("lost", GROUP_LOSSES, ids=list(GROUP_LOSSES))
+def test_a_group_lost_from_the_index_is_never_left_out(tmp_path: Path, lost: str) -> None:
+    """The index's groups are checked against the topics and providers it counts names of and
+    the custom feeds configured: a group lost (here an unchanged one, the custom feed without
+    articles) sends the run the full way, never to a site that lacks its feed."""
+    from feeds.filters import CustomFeed, Filters
+
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, CORPUS_SIZE, seed=8)
+    feeds = {"custom": (CustomFeed("none", "None", filters=Filters(type="x")),)}
+    build_into(seeds, output, cache=cache, limit=10, **feeds)
+    _damage(cache, GROUP_LOSSES[lost])
+    record = "webUrl: https://x.example/new\ntitle: New\npublishedDateTime: 2024-05-20"
+    write_record(seeds, "new.md", record)  # in no topic, by no provider: no group it is in lost
+    report = build_into(seeds, output, cache=cache, limit=10, **feeds)
+    assert not report.notices
+    assert_same_as_clean_build(seeds, output, tmp_path, "lost-group", **feeds)
 
 
 FOLDER_DAMAGES: dict[str, str] = {
