@@ -625,7 +625,7 @@ class Index:
             if (first is None or day >= first) and (last is None or day <= last)
         }
         if dict(Counter(row.day for row in rows)) != expected:
-            raise codec.Damaged("the index counts the articles to choose from apart")
+            raise codec.Damaged("the index counts the articles of a day apart")
         return rows
 
     def problems(self) -> dict[str, tuple[Problem, ...]]:
