@@ -75,6 +75,7 @@ from feeds.index import (
     KEPT,
     LEFT_OUT,
     MENTIONED,
+    POOLS,
     Index,
     Indexed,
     Members,
@@ -107,7 +108,6 @@ if TYPE_CHECKING:
 # 100,000 took 26 s and 140 MB, the full way 41 s and 221 MB (which grow with the archive). A few
 # thousand keep a run within 300 MB at 1,000,000 records.
 MAX_CHANGED = 5_000
-POOLS = (KEPT, LEFT_OUT)  # every article, once duplicates are resolved
 
 Progress = Callable[[str, int, int], None]
 
@@ -244,7 +244,7 @@ def _plan(
     # A topic whose displayed name changes is in the items of all its articles: their files are
     # collected too (on both sides, as they are), and their rows written again.
     renamed = _renamed_topics(index, groups, _names_after(index, *sides))
-    if named := _files_of(index, groups, renamed).keys() - around.keys() - old.keys() - new.keys():
+    if named := _files_of(index, groups, renamed) - around.keys() - old.keys() - new.keys():
         also = {**moving, **_outcomes(index, named)}
         around = _outcomes(index, _around(index, old, new, also))
         sides = _collect_sides(config, following, _sides(old, new, around), window)
@@ -399,14 +399,14 @@ def _renamed_topics(
     return renamed
 
 
-def _files_of(index: Index, groups: dict[int, Indexed], gids: Iterable[int]) -> dict[str, None]:
-    """The record files of the groups' members (in order), as many as their groups count."""
-    files: dict[str, None] = {}
+def _files_of(index: Index, groups: dict[int, Indexed], gids: Iterable[int]) -> set[str]:
+    """The record files of the groups' members, as many as their groups count."""
+    files: set[str] = set()
     for gid in gids:
         rows = index.rows(gid, None, 0, groups[gid].items)
         if len(rows) != groups[gid].items:
             raise codec.Damaged("the index counts a group's members apart")
-        files.update(dict.fromkeys(row.path for row in rows))
+        files.update(row.path for row in rows)
         if len(files) > MAX_CHANGED:
             raise Declined("a topic whose name changes has too many articles")
     return files
@@ -468,7 +468,8 @@ def _regroup(
     renamed_keys = {groups[gid].group.key for gid in renamed}
     named = [a for a in new.kept if not renamed_keys.isdisjoint(map(identity_key, a.topics))]
     showing = [g for g in new.groups if g.articles] if named else []  # each has its gid: above
-    shown = {by_key[g.kind, g.key].gid: _among(g.articles, named) for g in showing}
+    ids = {id(a) for a in named}
+    shown = {by_key[g.kind, g.key].gid: [a for a in g.articles if id(a) in ids] for g in showing}
     # A feed's articles are those its test passes (when the newest moved, it chooses again).
     for feed in dated if window.now == window.before else ():
         found = by_key.get((GroupKind.CUSTOM, feed.slug))
@@ -512,12 +513,6 @@ def _regroup(
         groups[gid] = Indexed(gid, header, items, index.newest(gid))
         index.set_group(groups[gid])
     return changes
-
-
-def _among(articles: Sequence[Article], wanted: Sequence[Article]) -> list[Article]:
-    """Those of `articles` that are among `wanted` (the same objects)."""
-    ids = {id(a) for a in wanted}
-    return [a for a in articles if id(a) in ids] if ids else []
 
 
 def _write_again(

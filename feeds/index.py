@@ -58,6 +58,7 @@ from feeds.text import identity_key
 KEPT = -1
 # The number under which it keeps the articles the filters of every feed leave out.
 LEFT_OUT = -2
+POOLS = (KEPT, LEFT_OUT)  # every article, once duplicates are resolved
 _SECONDARY = {
     # Only of groups' rows (not `KEPT`'s nor `LEFT_OUT`'s), which no look-up by day asks for.
     "members_day": "CREATE INDEX members_day ON members (day) WHERE gid >= 0",
@@ -595,7 +596,7 @@ class Index:
         day and every later one are counted (`_counted`): a row lost would make an older one
         the newest."""
         found: int | None = None
-        for gid in (KEPT, LEFT_OUT):
+        for gid in POOLS:
             query = f"SELECT {_ROW} FROM members WHERE gid = ? ORDER BY time DESC"
             for values in self.db.execute(query, (gid,)):
                 row = checked_row(gid, *values)
@@ -603,7 +604,7 @@ class Index:
                     found = row.time if found is None else max(found, row.time)
                     break
         since = None if found is None else _day(found)
-        for gid in (KEPT, LEFT_OUT):
+        for gid in POOLS:
             self._counted(gid, since, None)
         return found
 
