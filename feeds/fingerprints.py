@@ -40,6 +40,15 @@ def settings_key(config: Config) -> str:
     return repr(general)
 
 
+def item_settings(config: Config) -> str:
+    """The settings an item's bytes depend on, beside its article and topics: where the site is
+    (its topics' categories link to their feeds) and whether topics get feeds (without, a topic
+    is named without a link). The others shape the pages around the items: a new title, `limit`
+    or `ttl` makes every page again from the items kept in the store, not every item (a test
+    changes each setting in turn against a cold build)."""
+    return repr((config.base_url, "topics" in config.groups))
+
+
 def file_fingerprint(settings: str, fmt: str, content: bytes) -> str:
     """The fingerprint of a page's file: the code, the settings, the format and `content`. 128
     bits, as the articles' keys it is made of: a cold build plans a file for every page, and a
@@ -50,8 +59,8 @@ def file_fingerprint(settings: str, fmt: str, content: bytes) -> str:
 
 class ArticleKeys:
     """What an article's item depends on, besides the format: its URL, the record file it came
-    from and that file's revision, the names and slugs of its topics; with the code and settings
-    for `item`, the key of its serialized item in the store."""
+    from and that file's revision, the names and slugs of its topics; with the code and the
+    settings items depend on (`item_settings`), the key of its serialized item in the store."""
 
     def __init__(
         self, collection: Collection, prefix: str, known: dict[int, bytes] | None = None

@@ -5,11 +5,11 @@ One file per day of the archive months, `<day>.items` (`2024-05-31.items`), hold
 all that day's articles that any page shows (a changed article costs its day's file; a delta run
 adds its changed articles' items to the file, `add`, and their older items stay), keyed by a
 digest of everything the item's bytes depend on (the article's revision, its topics' names and
-slugs, the settings, the code): a stale item is never found, only missed. A file is written whole
-to a temporary name and renamed, so a reader sees the old file or the new one. Anything missing,
-unreadable or damaged is a miss: the item is made again, the output is the same. Each item is
-checked against its checksum before use, so a damaged byte is never published; the index is plain
-data, so a planted file can make feeds do work, never run code.
+slugs, the settings items depend on, the code): a stale item is never found, only missed. A file
+is written whole to a temporary name and renamed, so a reader sees the old file or the new one.
+Anything missing, unreadable or damaged is a miss: the item is made again, the output is the
+same. Each item is checked against its checksum before use, so a damaged byte is never
+published; the index is plain data, so a planted file can make feeds do work, never run code.
 
 File layout: 8 bytes (big-endian count of items), the index: one fixed-size record per item
 (`_RECORD`: the key's length, the key padded to `_KEY` bytes, the item's offset into the data,

@@ -19,7 +19,13 @@ from feeds.collect import Collection
 from feeds.config import Config
 from feeds.document import Category, FeedDoc, Item
 from feeds.feedgen_writer import atom_items, atom_page, rss_and_atom_items, rss_items, rss_page
-from feeds.fingerprints import ArticleKeys, content_digest, file_fingerprint, settings_key
+from feeds.fingerprints import (
+    ArticleKeys,
+    content_digest,
+    file_fingerprint,
+    item_settings,
+    settings_key,
+)
 from feeds.items import items_of
 from feeds.itemstore import ItemStore
 from feeds.jsonfeed import json_items, json_page
@@ -102,7 +108,7 @@ def plan_pages(
     (a delta run): each day's articles of these pages, for the days kept in the store, whose
     lacking items are added to their day's file (`_Renderer`)."""
     settings = settings_key(config)
-    keys = ArticleKeys(collection, f"{CODE_DIGEST}|{settings}", known)
+    keys = ArticleKeys(collection, f"{CODE_DIGEST}|{item_settings(config)}", known)
     made_whole = whole or _as_they_are
     renderer = _Renderer(collection, config, keys, store, days, made_whole, add_to_days)
     for index, page in grouped:

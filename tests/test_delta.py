@@ -30,7 +30,7 @@ from feeds.pages import Cut, DayCounts, cuts, near, pages
 from feeds.paths import MANIFEST_PATH
 from feeds.report import Report
 from feeds.synthetic import write_corpus
-from tests.helpers import BASE_URL, files_of, write_record
+from tests.helpers import BASE_URL, files_of, item_store, write_record
 
 pipeline = sys.modules["feeds.build"]  # the module: `feeds.build` is its function
 
@@ -820,3 +820,86 @@ def test_an_edited_article_adds_its_items_to_its_day_without_reading_the_days_ot
 def _cold(config: Config, folder: Path) -> Path:
     pipeline.build(replace(config, output=folder / "output", cache=folder / "cache"))
     return folder / "output"
+
+
+# Every setting but where the input, output and cache are, with another value. A setting added
+# to `Config` must be added here: the test below says whether items depend on it.
+CHANGED_SETTINGS: dict[str, Any] = {
+    "base_url": "https://other.example.org/news/",
+    "title": "Other news",
+    "description": "Other news, by topic.",
+    "site_url": "https://www.example.org/",
+    "language": "de",
+    "logo": "https://example.org/logo.png",
+    "icon": "https://example.org/icon.png",
+    "author": "The desk",
+    "limit": 2,
+    "formats": ("rss", "json"),
+    "archives": False,
+    "split_months_over": 2,
+    "ttl": 30,
+    "groups": ("all", "providers"),
+    "filters": Filters(min_quality=40),
+    "custom": (CustomFeed("ai", "AI", filters=Filters(topics_any=("AI",))),),
+    "websub_hub": "http://127.0.0.1:9/hub",
+}
+# The settings an item's bytes depend on (`fingerprints.item_settings`): a change of any other
+# makes pages again from the items kept, not items.
+ITEMS_DEPEND_ON = {"base_url", "groups", "filters", "custom"}
+
+
+MENTION = """\
+title: A record with a mention
+webUrl: https://alpha.example/record
+publishedDateTime: 2024-01-01T00:30:00Z
+topics: [AI]
+related:
+  - title: Coverage elsewhere
+    webUrl: https://beta.example/mention
+    publishedDateTime: 2024-01-01T00:20:00Z
+    provider: {name: Beta, domain: beta.example}
+    topics: [Quiet topic]
+"""
+
+
+def test_every_setting_is_tried() -> None:
+    from dataclasses import fields
+
+    settings = {f.name for f in fields(Config)} - {"seeds", "output", "cache"}
+    assert settings == CHANGED_SETTINGS.keys()
+
+
+@pytest.mark.parametrize("name", sorted(CHANGED_SETTINGS))
+def test_a_changed_setting_gives_a_cold_builds_output_and_remakes_items_only_for_it(
+    tmp_path: Path, name: str
+) -> None:
+    """A setting changed in `feeds.yaml`: the output is a cold build's, byte for byte; items
+    are made again only when they depend on it (a topic's category links to its feed), the
+    others are taken from the item store, whose day files stay as they were."""
+    seeds = tmp_path / "seeds"
+    write_corpus(seeds, 40, seed=7)
+    # Shown in its provider's feed, a related article names a topic no record names: a
+    # category without a link when topics get no feeds, none when they do.
+    write_record(seeds, "mention.md", MENTION)
+    before = Config(
+        seeds=seeds,
+        output=tmp_path / "output",
+        cache=tmp_path / "cache",
+        base_url=BASE_URL,
+        limit=4,
+        split_months_over=6,
+    )
+    pipeline.build(before)
+    store = item_store(tmp_path / "cache")
+    days = {p.name: (p.stat().st_ino, p.read_bytes()) for p in store.glob("*.items")}
+    assert days
+    after = replace(before, **{name: CHANGED_SETTINGS[name]})
+    report = pipeline.build(after)
+    assert report.written and not report.notices
+    assert files_of(after.output) == files_of(_cold(after, tmp_path / "cold"))
+    now = {p.name: (p.stat().st_ino, p.read_bytes()) for p in store.glob("*.items")}
+    kept = {day for day in days.keys() & now.keys() if days[day] == now[day]}
+    if name in ITEMS_DEPEND_ON - {"filters", "custom"}:
+        assert not kept, "every item was made again"
+    elif name not in ITEMS_DEPEND_ON:
+        assert kept == days.keys() & now.keys(), "no item was made again"
