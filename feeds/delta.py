@@ -66,7 +66,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple, cast
 
 from feeds import codec
-from feeds.cache import Cache, IndexAbout, OutcomeReader
+from feeds.cache import Cache, IndexAbout, OutcomeReader, OutputRows
 from feeds.collect import Collection, Group, GroupKind, collect, most_common, newest_article
 from feeds.config import Config
 from feeds.filters import CustomFeed, config_warnings, facts
@@ -897,11 +897,14 @@ def _pages_by_heat(
 
 def _archive_files(outputs: Mapping[str, object], group: Group) -> dict[str, str | None]:
     """The files of a group's archive pages that the last run left, with their period
-    (`2024-05` of `custom/hot/2024-05.rss.xml`)."""
+    (`2024-05` of `custom/hot/2024-05.rss.xml`). Looked up in the group's folder alone: a big
+    site's outputs, read whole, take more memory than the rest of a delta run."""
     folder = group.path + "/"
-    return {
-        path: path[len(folder) :].partition(".")[0] for path in outputs if path.startswith(folder)
-    }
+    if isinstance(outputs, OutputRows):
+        paths = outputs.paths_in(group.path)
+    else:
+        paths = [path for path in outputs if path.startswith(folder)]
+    return {path: path[len(folder) :].partition(".")[0] for path in paths}
 
 
 def _may_differ(old: Cut | None, new: Cut, touched: set[str]) -> bool:

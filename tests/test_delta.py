@@ -195,13 +195,15 @@ def test_more_changed_records_than_a_delta_run_takes_go_the_full_way(
 
 
 def _delta_build(config: Config, monkeypatch: pytest.MonkeyPatch) -> Report:
-    """A build that must not decode every record's outcome (the full way)."""
+    """A build that must not decode every record's outcome (the full way), nor read every
+    output file's record (a big site's take more memory than the rest of a delta run)."""
 
     def refuse(*args: object) -> None:
-        raise AssertionError("a delta run decodes no unchanged record's outcome")
+        raise AssertionError("a delta run reads no unchanged record's outcome nor every output")
 
     with monkeypatch.context() as patch:
         patch.setattr(Cache, "outcomes", refuse)
+        patch.setattr(Cache, "output_fingerprints", refuse)
         return pipeline.build(config)
 
 
