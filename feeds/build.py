@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING
 from feeds import codec
 from feeds._version import CODE_DIGEST
 from feeds.beside import beside
-from feeds.cache import Cache, Known, database_path, default_cache_folder, outputs_as_recorded
+from feeds.cache import (
+    Cache,
+    Known,
+    OutputRows,
+    database_path,
+    default_cache_folder,
+    outputs_as_recorded,
+)
 from feeds.config import Config
 from feeds.errors import ConfigError
 from feeds.filters import warnings_in_place
@@ -134,11 +141,10 @@ def _build(
     # A few records changed: the index of the last build says which pages they touch. Not when
     # the last run did not finish: a delta run killed before it published left its changes in
     # the index.
-    outputs: Mapping[str, Known] = cache.output_rows()
+    rows = cache.output_rows()  # read a row at a time: a delta run asks for few
+    outputs: Mapping[str, Known] = rows
     read: set[str] = set()  # the files a delta run read, should it go the full way after all
-    found = (
-        _delta(config, stats, cache, last, outputs, progress, read) if last and in_place else None
-    )
+    found = _delta(config, stats, cache, last, rows, progress, read) if last and in_place else None
     indexed = False
     if found is not None:
         report, fresh, subscribed = found
@@ -171,7 +177,7 @@ def _delta(
     stats: Scan,
     cache: Cache,
     last: Report,
-    outputs: Mapping[str, Known],
+    outputs: OutputRows,
     progress: Progress | None,
     read: set[str],
 ) -> tuple[Report, dict[str, Known], set[str]] | None:

@@ -160,7 +160,7 @@ def run(
     stats: Scan,
     cache: Cache,
     last: Report,
-    outputs: Mapping[str, tuple[str, int, int]],
+    outputs: OutputRows,
     progress: Progress | None,
     read: set[str],
 ) -> Delta | None:
@@ -211,7 +211,7 @@ def _plan(
     progress: Progress | None,
     indexed: tuple[Index, IndexAbout],
     last: Report,
-    outputs: Mapping[str, tuple[str, int, int]],
+    outputs: OutputRows,
     parsed: list[tuple[FileStat, tuple[bytes, bytes]]],
     reader: OutcomeReader,
     store: ItemStore,
@@ -795,7 +795,7 @@ def _pages(
     index: Index,
     groups: dict[int, Indexed],
     changes: dict[int, _Changes],
-    outputs: Mapping[str, tuple[str, int, int]],
+    outputs: OutputRows,
 ) -> tuple[list[Wanted], dict[str, str | None]]:
     """The pages of changed groups whose fingerprint moved; and the files of pages that are no
     more, with their period."""
@@ -862,7 +862,7 @@ class _Ranked(NamedTuple):
 
 
 def _pages_by_heat(
-    config: Config, index: Index, indexed: Indexed, outputs: Mapping[str, tuple[str, int, int]]
+    config: Config, index: Index, indexed: Indexed, outputs: OutputRows
 ) -> tuple[list[Wanted], dict[str, str | None]]:
     """`_pages` of a changed feed sorted by heat: its pages cut from all its members, ranked as
     a full build ranks them (`filters.by_heat`, their heat from their facts) and cut by the
@@ -895,16 +895,12 @@ def _pages_by_heat(
     return wanted, dropped
 
 
-def _archive_files(outputs: Mapping[str, object], group: Group) -> dict[str, str | None]:
+def _archive_files(outputs: OutputRows, group: Group) -> dict[str, str | None]:
     """The files of a group's archive pages that the last run left, with their period
     (`2024-05` of `custom/hot/2024-05.rss.xml`). Looked up in the group's folder alone: a big
     site's outputs, read whole, take more memory than the rest of a delta run."""
     folder = group.path + "/"
-    if isinstance(outputs, OutputRows):
-        paths = outputs.paths_in(group.path)
-    else:
-        paths = [path for path in outputs if path.startswith(folder)]
-    return {path: path[len(folder) :].partition(".")[0] for path in paths}
+    return {path: path[len(folder) :].partition(".")[0] for path in outputs.paths_in(group.path)}
 
 
 def _may_differ(old: Cut | None, new: Cut, touched: set[str]) -> bool:
