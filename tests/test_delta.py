@@ -178,13 +178,13 @@ def test_more_changed_records_than_a_delta_run_takes_go_the_full_way(
 ) -> None:
     """A delta run costs what it collects: past `MAX_CHANGED` record files, the full way is
     taken instead (its cost is the archive's, but bounded), with the same output."""
-    import feeds.delta
+    import feeds.declined
 
     seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
     write_corpus(seeds, 100, seed=1)
     config = Config(seeds=seeds, output=output, cache=cache, base_url=BASE_URL, limit=10)
     pipeline.build(config)
-    monkeypatch.setattr(feeds.delta, "MAX_CHANGED", 3)
+    monkeypatch.setattr(feeds.declined, "MAX_CHANGED", 3)
     full = _count_full_runs(monkeypatch)
     for step, count in enumerate([3, 4]):
         write_corpus(seeds, count, seed=2, start=10_000 + 10 * step)
