@@ -480,7 +480,7 @@ class OutcomeReader:
 
     def day_members(self, day: str) -> list[tuple[Any, ...]]:
         """The rows of the articles of `day` that some group shows, from the index
-        (`index.Row` and its checksum, `index.DAY_MEMBERS`)."""
+        (`index_rows.Row` and its checksum, `index.DAY_MEMBERS`)."""
         from feeds.index import DAY_MEMBERS
 
         if self.database is None:

@@ -15,7 +15,8 @@ from feeds.cache import OutputRows
 from feeds.collect import Group, GroupKind
 from feeds.config import Config
 from feeds.fingerprints import file_fingerprint, page_digest, settings_key
-from feeds.index import Index, Indexed, Row, from_micros
+from feeds.index import Index
+from feeds.index_rows import Indexed, Row, from_micros
 from feeds.model import Article
 from feeds.pages import Cut, Page, cuts, near, pages
 from feeds.regroup import Changes

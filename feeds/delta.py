@@ -14,7 +14,7 @@ one of every feed, when a newer article comes, the articles the feeds chose from
 than the days now kept (the index's rows of them) are collected with the changed files, on both
 sides, as they were kept and as they are not. When the newest article is deleted or made
 older, the next one is found among the changed files and the index's rows of every article
-(`index.KEPT` and `index.LEFT_OUT`), and the articles a window moved back keeps again (the
+(`index_rows.KEPT` and `index_rows.LEFT_OUT`), and the articles a window moved back keeps again (the
 `LEFT_OUT` rows of those days) are collected the same way, as they were left out and as they are
 kept.
 
@@ -29,7 +29,7 @@ cut from all its members, ranked by heat (their facts), as a full build cuts the
 the feed holds.
 
 A custom feed whose settings changed, or that is new, chooses its articles again by its filters
-from the index's rows of every article the feeds choose from (`index.KEPT`); one no longer
+from the index's rows of every article the feeds choose from (`index_rows.KEPT`); one no longer
 configured goes with its pages. The configuration's warnings (a filter's name that no article
 gives) are said again from the names the index knows, with the line and place of their filter
 now: a comment or a reordering in `feeds.yaml` costs a rewritten report, no more.
@@ -74,7 +74,8 @@ from feeds.collect import Collection, GroupKind, collect
 from feeds.config import Config
 from feeds.declined import Declined, at_most_changed
 from feeds.filters import CustomFeed, config_warnings
-from feeds.index import Index, Indexed, feed_keys, from_micros, index_about
+from feeds.index import Index, feed_keys, index_about
+from feeds.index_rows import Indexed, from_micros
 from feeds.ingest import ingest
 from feeds.itemstore import ItemStore
 from feeds.model import Article, FileOutcome, FileStat, Problem

@@ -36,29 +36,43 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from feeds import codec
 from feeds._version import CODE_DIGEST
 from feeds.cache import INDEX_TABLE_NAMES, IndexAbout
 from feeds.collect import Collection, Group, GroupKind, group_provider_details
 from feeds.config import Config
-from feeds.filters import Facts, facts
+from feeds.filters import Facts
 from feeds.fingerprints import ArticleKeys
+from feeds.index_rows import (
+    KEPT,
+    KNOWN,
+    LEFT_OUT,
+    POOLS,
+    Indexed,
+    Members,
+    Row,
+    checked_row,
+    day_counts_of,
+    day_of,
+    facts_from_plain,
+    header_from_plain,
+    header_to_plain,
+    member_check,
+    mentioned_topics,
+    micros,
+    period_span,
+    problems_to_plain,
+    url_check,
+    urls_of,
+)
 from feeds.model import Article, FileOutcome, FileStat, Problem
 from feeds.pages import DayCounts
-from feeds.text import identity_key
 
-# The number under which `members` keeps every article the feeds choose from, with its facts.
-KEPT = -1
-# The number under which it keeps the articles the filters of every feed leave out.
-LEFT_OUT = -2
-POOLS = (KEPT, LEFT_OUT)  # every article, once duplicates are resolved
 _SECONDARY = {
     # Only of groups' rows (not `KEPT`'s nor `LEFT_OUT`'s), which no look-up by day asks for.
     "members_day": "CREATE INDEX members_day ON members (day) WHERE gid >= 0",
@@ -73,13 +87,6 @@ DAY_MEMBERS = (
     "SELECT gid, time, url, modified, day, path, i, j, content, provider, check_ "
     "FROM members WHERE day = ? AND gid >= 0 GROUP BY path, i, j"
 )
-KNOWN = "known:"  # `names` rows of `Collection.known`: kind "known:topics", spelling ""
-# How many related articles shown in provider groups name each topic (by key): their items
-# gain or lose the topic's category when its group appears or goes.
-MENTIONED = "mentioned"
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 def index_about(config: Config) -> IndexAbout:
@@ -97,211 +104,6 @@ def config_key(config: Config) -> str:
 def feed_keys(config: Config) -> dict[str, str]:
     """Each custom feed's settings, by slug, as a digest."""
     return {f.slug: hashlib.sha256(repr(f).encode()).hexdigest() for f in config.custom}
-
-
-def micros(time: datetime) -> int:
-    return (time - _EPOCH) // _MICROSECOND
-
-
-def from_micros(value: int) -> datetime:
-    return _EPOCH + value * _MICROSECOND
-
-
-def period_span(period: str) -> tuple[int, int]:
-    """The times of a month (`2024-05`) or a day (`2024-05-31`): from its first microsecond to
-    the next one's."""
-    try:
-        if len(period) not in (7, 10):
-            raise ValueError(period)
-        year, number = int(period[:4]), int(period[5:7])
-        start = datetime(year, number, int(period[8:] or 1), tzinfo=UTC)
-    except ValueError as e:
-        raise codec.Damaged(f"not a month or a day: {period!r}") from e
-    try:
-        if len(period) == 10:
-            end = start + timedelta(days=1)
-        else:
-            end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
-    except (ValueError, OverflowError):  # the last month or day of year 9999
-        return micros(start), micros(datetime.max.replace(tzinfo=UTC)) + 1
-    return micros(start), micros(end)
-
-
-class Indexed(NamedTuple):
-    """A group as the index knows it: its header (a `Group` without articles), how many
-    articles it shows, the newest one's time."""
-
-    gid: int
-    group: Group
-    items: int
-    newest: int | None
-
-
-class Row(NamedTuple):
-    """One member of a group: enough to fingerprint its pages, find it in its file, and take
-    its items from the store without decoding it."""
-
-    time: int
-    url: str
-    modified: int  # `Article.last_modified`
-    day: str
-    path: str
-    i: int
-    j: int
-    content: bytes
-
-
-class Members:
-    """Makes articles' rows in groups' `members`, each with its checksum (a damaged value is
-    found when it is read). An article is in four or five groups: its row's checksum (most of
-    writing a full build's index) is made once. Only that is kept, not the row: the rows kept
-    took 30 MB more at 100,000 records while the index was written, to save a second."""
-
-    def __init__(self, keys: ArticleKeys) -> None:
-        self.keys = keys
-        self._checks: dict[int, int] = {}  # id(article) -> the checksum of its row's part
-        self._providers: dict[int, bytes] = {}  # a few hundred, shared by many articles
-
-    def rows(
-        self, articles: Iterable[Article], gid: int, group: Group
-    ) -> Iterator[tuple[Any, ...]]:
-        of_provider = group.kind is GroupKind.PROVIDER
-        for article in articles:
-            part, crc = self._article(article)
-            provider = self._provider(article) if of_provider else None
-            yield (gid, *part, provider, _check(gid, provider, crc))
-
-    def _article(self, article: Article) -> tuple[tuple[Any, ...], int]:
-        part = _part(article, self.keys.content(article))
-        crc = self._checks.get(id(article))
-        if crc is None:
-            crc = self._checks[id(article)] = _article_check(*part)
-        return part, crc
-
-    def kept_rows(self, articles: Iterable[Article]) -> Iterator[tuple[Any, ...]]:
-        """The rows of `KEPT`: each article's, with its facts where a provider would be."""
-        for article in articles:
-            part, crc = self._article(article)
-            blob = facts_to_plain(facts(article))
-            yield (KEPT, *part, blob, _check(KEPT, blob, crc))
-
-    def left_out_rows(self, articles: Iterable[Article]) -> Iterator[tuple[Any, ...]]:
-        """The rows of `LEFT_OUT`: where the articles are and when, not what their items depend
-        on (no page shows them: that changes with groups they are not in) nor their facts."""
-        for article in articles:
-            part = _part(article, b"")
-            yield (LEFT_OUT, *part, None, _check(LEFT_OUT, None, _article_check(*part)))
-
-    def _provider(self, article: Article) -> bytes | None:
-        if article.provider is None:
-            return None
-        found = self._providers.get(id(article.provider))
-        if found is None:
-            found = codec.dump(codec.provider_to_plain(article.provider))
-            self._providers[id(article.provider)] = found
-        return found
-
-
-def _part(article: Article, content: bytes) -> tuple[Any, ...]:
-    """An article's row but for its group, provider and checksum."""
-    assert article.place is not None  # only outlines are indexed: they know their place
-    return (
-        micros(article.published),
-        article.url,
-        micros(article.last_modified),
-        article.day,
-        article.source,
-        *article.place,
-        content,
-    )
-
-
-def _article_check(
-    time: int, url: str, modified: int, day: str, path: str, i: int, j: int, content: bytes
-) -> int:
-    text = f"{time}\0{url}\0{modified}\0{day}\0{path}\0{i}\0{j}\0"
-    return zlib.crc32(content, zlib.crc32(_utf8(text)))
-
-
-def _check(gid: int, provider: bytes | None, article: int) -> int:
-    return zlib.crc32(b"%d\0" % gid + (provider or b""), article)
-
-
-def checked_row(gid: int, *row: Any) -> Row:
-    """A row of `members` read back (with its provider and checksum): `Damaged` when the
-    checksum finds it changed."""
-    *values, provider, check = row
-    if _check(gid, provider, _article_check(*values)) != check:
-        raise codec.Damaged("a damaged row in the index")
-    return Row(*values)
-
-
-def facts_to_plain(found: Facts) -> bytes:
-    """An article's facts but its time (its row's): sorted, so that equal facts are equal bytes."""
-    return codec.dump([sorted(found.topics), sorted(found.providers), *found[2:7]])
-
-
-def facts_from_plain(blob: bytes, time: int) -> Facts:
-    try:
-        topics, providers, *rest = codec.load(blob)
-        category, kind, quality, published, heat = rest
-        found = (category, kind, quality, published, heat, from_micros(time))
-        return Facts(frozenset(topics), frozenset(providers), *found)
-    except (TypeError, ValueError) as e:
-        raise codec.Damaged(f"not an article's facts: {e}") from e
-
-
-def _day(time: int) -> str:
-    at = from_micros(time)
-    return f"{at.year:04d}-{at.month:02d}-{at.day:02d}"
-
-
-def _problems(problems: Iterable[Problem]) -> bytes:
-    return codec.dump([codec.problem_to_plain(p) for p in problems])
-
-
-def _utf8(text: str) -> bytes:
-    return text.encode("utf-8", "surrogateescape")
-
-
-def _day_counts(articles: Iterable[Article]) -> DayCounts:
-    return DayCounts.of(dict(sorted(Counter(a.day for a in articles).items(), reverse=True)))
-
-
-def urls_of(outcome_articles: Iterable[Article]) -> Iterator[tuple[str, str, int]]:
-    """(URL, record file, checksum) of each article and related article."""
-    for article in outcome_articles:
-        for url in (article.url, *(r.url for r in article.related)):
-            yield url, article.source, zlib.crc32(_utf8(f"{url}\0{article.source}"))
-
-
-def mentioned_topics(collection: Collection) -> Counter[tuple[str, str]]:
-    """`MENTIONED` counts of a collection: the topics of the related articles it shows."""
-    return Counter(
-        (MENTIONED, identity_key(topic))
-        for group in collection.groups
-        if group.kind is GroupKind.PROVIDER
-        for article in group.articles
-        if article.place is not None and article.place[1] >= 0
-        for topic in article.topics
-    )
-
-
-def header_to_plain(indexed: Indexed) -> bytes:
-    group = indexed.group
-    provider = codec.provider_to_plain(group.provider) if group.provider else None
-    about = [group.kind.value, group.key, group.name, group.slug, provider, group.description]
-    return codec.dump([*about, indexed.items, indexed.newest])
-
-
-def header_from_plain(gid: int, blob: bytes) -> Indexed:
-    try:
-        kind, key, name, slug, provider, description, items, newest = codec.load(blob)
-        known = codec.provider_from_plain(provider) if provider is not None else None
-        group = Group(GroupKind(kind), key, name, slug, (), known, description)
-        return Indexed(gid, group, int(items), None if newest is None else int(newest))
-    except (TypeError, ValueError) as e:
-        raise codec.Damaged(f"not a group: {e}") from e
 
 
 class Index:
@@ -344,18 +146,18 @@ class Index:
             header = header_to_plain(Indexed(gid, group, len(group.articles), newest))
             db.execute("INSERT INTO groups VALUES (?, ?)", (gid, header))
             db.executemany(_INSERT_MEMBER, members.rows(group.articles, gid, group))
-            self.set_day_counts(gid, _day_counts(group.articles))
+            self.set_day_counts(gid, day_counts_of(group.articles))
         self.add_kept(collection.kept, members)
-        self.set_day_counts(KEPT, _day_counts(collection.kept))
+        self.set_day_counts(KEPT, day_counts_of(collection.kept))
         self.add_left_out(collection.left_out, members)
-        self.set_day_counts(LEFT_OUT, _day_counts(collection.left_out))
+        self.set_day_counts(LEFT_OUT, day_counts_of(collection.left_out))
         db.executemany("INSERT INTO urls VALUES (?, ?, ?)", urls_of(articles))
         for statement in _SECONDARY.values():
             db.execute(statement)
         self.add_names(collection.spellings, collection.known + mentioned_topics(collection))
         db.executemany(
             "INSERT INTO problems VALUES (?, ?)",
-            ((path, _problems(found)) for path, found in problems),
+            ((path, problems_to_plain(found)) for path, found in problems),
         )
         db.executemany("INSERT INTO folders VALUES (?, ?)", folders.items())
         self.set_corpus_newest(None if collection.newest is None else micros(collection.newest))
@@ -443,7 +245,7 @@ class Index:
 
     def _checked(self, query: str, value: str) -> Iterator[tuple[str, str]]:
         for url, path, check in self.db.execute(query, (value,)):
-            if zlib.crc32(_utf8(f"{url}\0{path}")) != check:
+            if url_check(url, path) != check:
                 raise codec.Damaged("a damaged row in the index")
             yield url, path
 
@@ -581,13 +383,13 @@ class Index:
     def kept_before(self, time: int) -> set[str]:
         """The record files of the articles the feeds choose from (`KEPT`) older than `time`:
         a row lost would leave its article in the feeds (`_counted`)."""
-        rows = self._counted(KEPT, None, _day(time))
+        rows = self._counted(KEPT, None, day_of(time))
         return {row.path for row in rows if row.time < time}
 
     def left_out_between(self, start: int, end: int) -> set[str]:
         """The record files of the articles the filters of every feed leave out (`LEFT_OUT`)
         from `start` to before `end`: a row lost would keep its article out (`_counted`)."""
-        rows = self._counted(LEFT_OUT, _day(start), _day(end - 1))
+        rows = self._counted(LEFT_OUT, day_of(start), day_of(end - 1))
         return {row.path for row in rows if start <= row.time < end}
 
     def newest_besides(self, paths: Set[str]) -> int | None:
@@ -603,7 +405,7 @@ class Index:
                 if row.path not in paths:
                     found = row.time if found is None else max(found, row.time)
                     break
-        since = None if found is None else _day(found)
+        since = None if found is None else day_of(found)
         for gid in POOLS:
             self._counted(gid, since, None)
         return found
@@ -654,7 +456,7 @@ class Index:
                 raise
 
         def check(*row: Any) -> int:
-            return _check(gid, None, _article_check(*row))
+            return member_check(gid, None, *row)
 
         db.create_function("chosen", 10, chosen)
         db.create_function("member_check", 8, check)
@@ -740,5 +542,5 @@ class Index:
         self.db.executemany("INSERT INTO urls VALUES (?, ?, ?)", urls_of(articles))
         self.db.executemany(
             "INSERT INTO problems VALUES (?, ?)",
-            [(path, _problems(o.problems)) for path, o in new.items() if o.problems],
+            [(path, problems_to_plain(o.problems)) for path, o in new.items() if o.problems],
         )

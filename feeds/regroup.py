@@ -25,7 +25,8 @@ from feeds.config import Config
 from feeds.declined import Declined, at_most_changed
 from feeds.filters import CustomFeed, facts
 from feeds.fingerprints import ArticleKeys
-from feeds.index import KEPT, LEFT_OUT, MENTIONED, Index, Indexed, Members, mentioned_topics
+from feeds.index import Index
+from feeds.index_rows import KEPT, LEFT_OUT, MENTIONED, Indexed, Members, mentioned_topics
 from feeds.model import Article, Provider
 from feeds.pages import DayCounts
 from feeds.slugs import provider_slug, topic_slug
@@ -181,8 +182,8 @@ def regroup(
                 sides = members.setdefault(found.gid, ({}, {}))
                 sides[which].update((a.url, a) for a in group.articles)
     rows = Members(ArticleKeys(group_headers(sorted(groups.values(), key=collection_place)), ""))
-    # The articles the feeds choose from, with their facts (`index.KEPT`), and those the
-    # filters of every feed leave out (`index.LEFT_OUT`).
+    # The articles the feeds choose from, with their facts (`index_rows.KEPT`), and those the
+    # filters of every feed leave out (`index_rows.LEFT_OUT`).
     _repool(index, LEFT_OUT, old.left_out, new.left_out, rows)
     removed, added = _repool(index, KEPT, old.kept, new.kept, rows)
     # The articles that name a renamed topic, in each group that shows them now.
@@ -299,7 +300,7 @@ def choose_again(
 ) -> dict[int, Changes]:
     """Custom feeds whose settings changed or that are new, or whose cut-off moved with the
     newest article (the first of `feeds`), choose their articles again, by their filters, from
-    every article the feeds choose from (`index.KEPT`): every one of their pages may differ.
+    every article the feeds choose from (`index_rows.KEPT`): every one of their pages may differ.
     Those no longer configured (the second) go with their pages."""
     again, ended = feeds
     custom = {g.group.key: g for g in groups.values() if g.group.kind is GroupKind.CUSTOM}

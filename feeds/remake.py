@@ -17,7 +17,8 @@ from feeds.cache import OutcomeReader
 from feeds.collect import Collection
 from feeds.config import Config
 from feeds.fingerprints import file_fingerprint, settings_key
-from feeds.index import Index, Row, checked_row, from_micros
+from feeds.index import Index
+from feeds.index_rows import Row, checked_row, from_micros
 from feeds.itemstore import ItemStore
 from feeds.model import Article, FileOutcome
 from feeds.pages import Page

@@ -12,7 +12,8 @@ from feeds import codec
 from feeds.collect import newest_article
 from feeds.config import Config
 from feeds.declined import at_most_changed
-from feeds.index import POOLS, Index, from_micros, micros
+from feeds.index import Index
+from feeds.index_rows import POOLS, from_micros, micros
 from feeds.model import Article
 
 

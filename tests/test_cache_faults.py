@@ -387,7 +387,7 @@ def test_a_months_days_lost_or_counted_apart_are_damage_never_fewer_members() ->
         index.day_counts(7).days("2024-05")
 
 
-# What a custom feed chooses from when its filters change (`index.KEPT`, gid -1).
+# What a custom feed chooses from when its filters change (`index_rows.KEPT`, gid -1).
 CHOICE_DAMAGES: dict[str, str] = {
     "facts changed": "UPDATE members SET provider = provider || x'00' WHERE gid = -1",
     "an article gone from the choice": (
@@ -494,7 +494,7 @@ def test_a_lost_row_never_moves_the_window_wrong(tmp_path: Path, damage: str) ->
 
 
 # Records at these times (n0, n1, n2), a window of 5 days; the newest (n2) deleted, and a row of
-# the articles the filters leave out (`index.LEFT_OUT`, gid -2) lost before.
+# the articles the filters leave out (`index_rows.LEFT_OUT`, gid -2) lost before.
 WINDOW_MOVES_BACK: dict[str, str] = {
     # The next newest's row: an older one looks like the newest, the window starts too early.
     "the next newest article's row lost": "n1",
