@@ -4,7 +4,8 @@ A planned file whose fingerprint (and size and mtime) did not change since the l
 made again; an item whose key is in the item store is not serialized again. A fingerprint must
 change whenever the bytes could: it covers the code (`CODE_DIGEST`), every setting that shapes
 the output, the format, the page's place in its archive chain, its group, and for each item the
-article's URL, its record file and that file's revision, and its topics' names and slugs.
+article's URL, its record file, that file's revision and which of the file's articles it is,
+and its topics' names and slugs.
 """
 
 from __future__ import annotations
@@ -59,8 +60,9 @@ def file_fingerprint(settings: str, fmt: str, content: bytes) -> str:
 
 class ArticleKeys:
     """What an article's item depends on, besides the format: its URL, the record file it came
-    from and that file's revision, the names and slugs of its topics; with the code and the
-    settings items depend on (`item_settings`), the key of its serialized item in the store."""
+    from, that file's revision and which of its articles it is (`_which`), the names and slugs
+    of its topics; with the code and the settings items depend on (`item_settings`), the key of
+    its serialized item in the store."""
 
     def __init__(
         self, collection: Collection, prefix: str, known: dict[int, bytes] | None = None
@@ -78,7 +80,8 @@ class ArticleKeys:
             topics = [self.collection.topics.get(identity_key(t)) for t in article.topics]
             names = [(t.name, t.slug) for t in topics if t]
             # A digest: pages join these (and the index keeps one per group an article is in).
-            text = f"|{article.url}|{article.revision}|{article.source}|{names}"
+            which = _which(article)
+            text = f"|{article.url}|{article.revision}|{article.source}|{which}|{names}"
             key = hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).digest()
             self.known[id(article)] = key
         return key
@@ -94,6 +97,16 @@ class ArticleKeys:
             digest = hashlib.sha256(self.prefix + self.content(article)).digest()
             self._items[id(article)] = digest
         return digest
+
+
+def _which(article: Article) -> str:
+    """Which of its file's articles `article` is. A record and another record's mention of its
+    URL (`related`) share the URL, the file and its revision, not their items: once one's item
+    was kept, the other's page took it from the store. An outline knows its place in its file;
+    a whole article (the cache in memory) is told apart by all it holds."""
+    if article.place is not None:
+        return repr(article.place)
+    return hashlib.blake2b(repr(article).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def content_digest(page: Page, keys: ArticleKeys) -> bytes:
