@@ -262,10 +262,10 @@ def _left_out(checked: Checked, config: Config, error: ItemError) -> Checked:
     what += " (a bug in feeds; please report it)" if error.bug else ""
     articles, rejected, problem = [], 0, None
     for article in checked.articles:
-        if article.source == error.source and article.url == error.url:
+        if error.of_record(article):
             rejected, problem = 1, Problem(error.source, what)
             continue
-        if article.source == error.source and any(r.url == error.url for r in article.related):
+        if error.of_mention_in(article):
             related = tuple(r for r in article.related if r.url != error.url)
             article = replace(article, related=related)
             problem = problem or Problem(error.source, what, "related", level=Level.WARNING)

@@ -80,7 +80,7 @@ class Completer:
                 for j, r in related_there.items()
             )
         ):
-            raise ItemError(article.source, article.url, CHANGED, bug=False)
+            raise ItemError(article.source, article.url, CHANGED, False, article.place)
         revision, texts = codec.texts_of(outcome)
         if revision == article.revision:  # else only this article's place was checked
             self._keep(article.source, (revision, texts))

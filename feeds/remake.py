@@ -79,7 +79,7 @@ class StandIns:
             assert stand_in.place is not None
             found = self._at(stand_in.source, *stand_in.place)
             if found is None or found.url != stand_in.url:
-                raise ItemError(stand_in.source, stand_in.url, LOST, bug=False)
+                raise ItemError(stand_in.source, stand_in.url, LOST, False, stand_in.place)
             outlines.append(found)
         return outlines
 

@@ -39,9 +39,34 @@ class ItemError(Exception):
     record that changed while the build ran. The build leaves the article out, rejects its
     record with this message and goes on."""
 
-    def __init__(self, source: str, url: str, what: str, bug: bool = True) -> None:
-        super().__init__(source, url, what, bug)  # the arguments: it crosses from a worker whole
+    def __init__(
+        self,
+        source: str,
+        url: str,
+        what: str,
+        bug: bool = True,
+        place: tuple[int, int] | None = None,
+    ) -> None:
+        # The arguments: it crosses from a worker whole.
+        super().__init__(source, url, what, bug, place)
         self.source, self.url, self.what, self.bug = source, url, what, bug
+        # Which of the file's articles (`Article.place`), when known: a record and another
+        # record's mention of its URL may be in one file, and only one's item failed.
+        self.place = place
+
+    def of_record(self, article: Article) -> bool:
+        """Whether the item that could not be made is this record's own."""
+        if article.source != self.source or article.url != self.url:
+            return False
+        return self.place is None or article.place is None or article.place == self.place
+
+    def of_mention_in(self, article: Article) -> bool:
+        """Whether it is a related article of this record's (its related articles of that URL
+        are one article, by the duplicate rule)."""
+        place, there = self.place, article.place
+        if place is not None and there is not None and (place[1] < 0 or place[0] != there[0]):
+            return False
+        return article.source == self.source and any(r.url == self.url for r in article.related)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +326,8 @@ class _Renderer:
                 except ItemError:
                     raise
                 except Exception as e:
-                    raise ItemError(article.source, article.url, f"{type(e).__name__}: {e}") from e
+                    what = f"{type(e).__name__}: {e}"
+                    raise ItemError(article.source, article.url, what, place=article.place) from e
             raise  # they fail only together: not one record's doing
 
     def _make_together(self, articles: Sequence[Article], formats: Sequence[str]) -> None:

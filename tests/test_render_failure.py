@@ -101,3 +101,55 @@ def test_the_run_after_a_build_that_left_an_article_out_still_says_why(
     assert visible(tmp_path / "out") == visible(tmp_path / "cold")
     assert any("Edited" in text.decode() for text in visible(tmp_path / "out").values())
     assert cold.rejected == 1
+
+
+# One file: a record left out by the filters (quality 5), and another record's mention of its
+# URL, shown in the record's place in its provider's feed.
+RECORD_AND_MENTION = """\
+- webUrl: https://alpha.example/1
+  title: Record one
+  quality: 50
+  publishedDateTime: 2024-01-20T10:00:00Z
+  provider: {name: Alpha, domain: alpha.example}
+  related:
+    - webUrl: https://alpha.example/2
+      title: Mention of two
+      publishedDateTime: 2024-01-05T12:00:00Z
+      provider: {name: Alpha, domain: alpha.example}
+- webUrl: https://alpha.example/2
+  title: Full record two
+  quality: 5
+  publishedDateTime: 2024-01-05T09:00:00Z
+  provider: {name: Alpha, domain: alpha.example}
+"""
+
+
+def test_a_mention_that_cannot_be_made_leaves_the_record_of_its_url_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An item that fails names which of its file's articles it is: the mention is dropped
+    (with a warning), not the record of the same URL in the same file, which the filters left
+    out and which stays accepted."""
+    from feeds.filters import Filters
+
+    real = feeds.items.item_html
+
+    def breaks_on_the_mention(article: Article) -> str:
+        if article.title == "Mention of two":
+            raise ValueError("a bug met on a mention")
+        return real(article)
+
+    monkeypatch.setattr(feeds.items, "item_html", breaks_on_the_mention)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "both.yaml").write_text(RECORD_AND_MENTION, encoding="utf-8")
+    report = build_into(
+        seeds, tmp_path / "out", cache=tmp_path / "cache", filters=Filters(min_quality=10)
+    )
+    assert (report.accepted, report.rejected) == (2, 0)
+    assert [str(p) for p in report.warnings if p.field == "related"] == [
+        "both.yaml: warning: related: could not be written into a feed: "
+        "ValueError: a bug met on a mention (a bug in feeds; please report it)"
+    ]
+    feed = (tmp_path / "out" / "providers" / "alpha-example.rss.xml").read_text()
+    assert "Record one" in feed and "two" not in feed
