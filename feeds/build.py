@@ -308,7 +308,7 @@ def _publish_once(
     from feeds.render import plan
     from feeds.site import listings, plan_site
 
-    store = ItemStore(cache.items)
+    store = ItemStore(cache.item_store())
     reader = OutcomeReader(cache.database)
     whole = Completer(config.seeds, reader).wholes
     # Indexed first: this process holds the least now (not the plan, nor the files made), and

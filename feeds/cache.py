@@ -303,6 +303,26 @@ class Cache:
         with self._transaction():
             self._db.executemany("DELETE FROM files WHERE path = ?", gone)
 
+    def item_store(self) -> Path:
+        """The item store's folder (`itemstore.py`), made ready for a run that renders. A file
+        that took its name is removed, and the store started afresh; a folder that cannot be
+        made or written is said (once: the store then only misses, and every run makes every
+        item again), unless the whole cache cannot be used, which is said already."""
+        path = self.items
+        try:
+            if path.exists() and not path.is_dir():
+                path.unlink()
+                self._say(f"the item store {path} was not a folder; it is started afresh")
+            path.mkdir(parents=True, exist_ok=True)
+            if not os.access(path, os.W_OK | os.X_OK):
+                raise PermissionError(13, "it cannot be written")
+        except OSError as e:
+            if not self._memory:
+                self._say(
+                    f"the item store {path} cannot be used ({_why(e)}); every item is made again"
+                )
+        return path
+
     def forget_shared_item_store(self) -> None:
         """Before `items-<digest>`, every pair sharing the cache folder kept its items in
         `items`: read by nobody now, and a third of a site's size. Its day files and temporary

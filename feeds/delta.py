@@ -142,7 +142,7 @@ def run(
         return None
     parsed: list[tuple[FileStat, tuple[bytes, bytes]]] = []
     reader = OutcomeReader(cache.database)
-    store = ItemStore(cache.items)
+    store = ItemStore(cache.item_store())
     try:
         with cache.transaction():
             return _plan(

@@ -181,6 +181,39 @@ def test_a_cache_path_that_is_a_file(tmp_path: Path) -> None:
     assert_same_as_clean_build(seeds, tmp_path / "output", tmp_path, "file")
 
 
+def test_an_item_store_that_is_not_a_folder(built: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """A file that took the item store's name is removed, and said once: the store starts
+    afresh and serves the next runs (without the warning, it would only miss, silently)."""
+    seeds, output, cache = built
+    store = item_store(cache)
+    shutil.rmtree(store)
+    store.write_text("not a folder")
+    edit(seeds, 4)
+    report = build_into(seeds, output, cache=cache, limit=10)
+    assert report.notices == (f"the item store {store} was not a folder; it is started afresh",)
+    assert_same_as_clean_build(seeds, output, tmp_path, "store-file")
+    assert store.is_dir() and any(store.glob("*.items"))
+    edit(seeds, 5)
+    assert not build_into(seeds, output, cache=cache, limit=10).notices
+
+
+def test_an_item_store_that_cannot_be_written(
+    built: tuple[Path, Path, Path], small_mount: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """The item store on a read-only file system (a link to it), the database usable: said,
+    and every item is made again; the output is a clean build's."""
+    seeds, output, cache = built
+    store = item_store(cache)
+    shutil.rmtree(store)
+    store.symlink_to(small_mount("ro,size=1m"))
+    edit(seeds, 4)
+    report = build_into(seeds, output, cache=cache, limit=10)
+    assert report.notices == (
+        f"the item store {store} cannot be used (it cannot be written); every item is made again",
+    )
+    assert_same_as_clean_build(seeds, output, tmp_path, "store-read-only")
+
+
 def test_a_cache_locked_by_another_process(built: tuple[Path, Path, Path], tmp_path: Path) -> None:
     seeds, output, cache = built
     (database,) = cache.glob("*.sqlite")
