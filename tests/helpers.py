@@ -76,3 +76,25 @@ def item_store(cache: Path) -> Path:
     """The item store's folder in cache folder `cache` (one pair of seeds and output uses it)."""
     (found,) = cache.glob("items-*")
     return found
+
+
+# One file, two articles of one URL: a record (quality 5, which a `min_quality` leaves out) and
+# another record's mention of it, with a title, time and place of its own. Where the record is
+# left out, its provider's feed shows the mention in its place.
+RECORD_AND_ITS_MENTION = """\
+- webUrl: https://alpha.example/1
+  title: Record one
+  quality: 50
+  publishedDateTime: 2024-01-20T10:00:00Z
+  provider: {name: Alpha, domain: alpha.example}
+  related:
+    - webUrl: https://alpha.example/2
+      title: Mention of two
+      publishedDateTime: 2024-01-05T12:00:00Z
+      provider: {name: Alpha, domain: alpha.example}
+- webUrl: https://alpha.example/2
+  title: Full record two
+  quality: 5
+  publishedDateTime: 2024-01-05T09:00:00Z
+  provider: {name: Alpha, domain: alpha.example}
+"""

@@ -30,7 +30,13 @@ from feeds.pages import Cut, DayCounts, cuts, near, pages
 from feeds.paths import MANIFEST_PATH
 from feeds.report import Report
 from feeds.synthetic import write_corpus
-from tests.helpers import BASE_URL, files_of, item_store, write_record
+from tests.helpers import (
+    BASE_URL,
+    RECORD_AND_ITS_MENTION,
+    files_of,
+    item_store,
+    write_record,
+)
 
 pipeline = sys.modules["feeds.build"]  # the module: `feeds.build` is its function
 
@@ -943,26 +949,7 @@ def test_a_changed_setting_gives_a_cold_builds_output_and_remakes_items_only_for
         assert kept == days.keys() & now.keys(), "no item was made again"
 
 
-# One file, two articles of one URL: a record, and another record's mention of it (its own
-# title, time and provider). A filter that leaves the record out shows the mention instead.
-ONE_URL_TWICE = """\
-- webUrl: https://alpha.example/1
-  title: Record one
-  quality: 50
-  publishedDateTime: 2024-01-20T10:00:00Z
-  provider: {name: Alpha, domain: alpha.example}
-  related:
-    - webUrl: https://alpha.example/2
-      title: Mention of two
-      publishedDateTime: 2024-01-05T12:00:00Z
-      provider: {name: Alpha, domain: alpha.example}
-- webUrl: https://alpha.example/2
-  title: Full record two
-  quality: 5
-  publishedDateTime: 2024-01-05T09:00:00Z
-  provider: {name: Alpha, domain: alpha.example}
-"""
-ALPHA = "provider: {name: Alpha, domain: alpha.example}"
+ALPHA_PROVIDER = "provider: {name: Alpha, domain: alpha.example}"
 
 
 @pytest.mark.parametrize(
@@ -992,8 +979,8 @@ def test_a_record_and_a_mention_of_its_url_in_one_file_keep_their_own_items(
         monkeypatch.setattr(Cache, "_open", locked)
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    (seeds / "one-url-twice.yaml").write_text(ONE_URL_TWICE, encoding="utf-8")
-    write_record(seeds, "g.md", _record("g", "2024-01-21") + "\nquality: 50\n" + ALPHA)
+    (seeds / "one-url-twice.yaml").write_text(RECORD_AND_ITS_MENTION, encoding="utf-8")
+    write_record(seeds, "g.md", _record("g", "2024-01-21") + "\nquality: 50\n" + ALPHA_PROVIDER)
     window = Filters(max_age_days=20) if change.startswith("a newer") else Filters()
     config = Config(
         seeds=seeds,

@@ -10,7 +10,7 @@ import pytest
 import feeds.items
 from feeds.model import Article
 from feeds.synthetic import write_corpus
-from tests.helpers import SEEDS, build_into, files_of, write_record
+from tests.helpers import RECORD_AND_ITS_MENTION, SEEDS, build_into, files_of, write_record
 
 
 def visible(folder: Path) -> dict[str, bytes]:
@@ -103,27 +103,6 @@ def test_the_run_after_a_build_that_left_an_article_out_still_says_why(
     assert cold.rejected == 1
 
 
-# One file: a record left out by the filters (quality 5), and another record's mention of its
-# URL, shown in the record's place in its provider's feed.
-RECORD_AND_MENTION = """\
-- webUrl: https://alpha.example/1
-  title: Record one
-  quality: 50
-  publishedDateTime: 2024-01-20T10:00:00Z
-  provider: {name: Alpha, domain: alpha.example}
-  related:
-    - webUrl: https://alpha.example/2
-      title: Mention of two
-      publishedDateTime: 2024-01-05T12:00:00Z
-      provider: {name: Alpha, domain: alpha.example}
-- webUrl: https://alpha.example/2
-  title: Full record two
-  quality: 5
-  publishedDateTime: 2024-01-05T09:00:00Z
-  provider: {name: Alpha, domain: alpha.example}
-"""
-
-
 def test_a_mention_that_cannot_be_made_leaves_the_record_of_its_url_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -142,7 +121,7 @@ def test_a_mention_that_cannot_be_made_leaves_the_record_of_its_url_alone(
     monkeypatch.setattr(feeds.items, "item_html", breaks_on_the_mention)
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    (seeds / "both.yaml").write_text(RECORD_AND_MENTION, encoding="utf-8")
+    (seeds / "both.yaml").write_text(RECORD_AND_ITS_MENTION, encoding="utf-8")
     report = build_into(
         seeds, tmp_path / "out", cache=tmp_path / "cache", filters=Filters(min_quality=10)
     )
