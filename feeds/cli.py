@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _config(args: argparse.Namespace) -> Config:
     if args.base_url is not None:
-        absolute_url(args.base_url, "--base-url")
+        absolute_url(args.base_url, "--base-url", base=True)
     return load_config(args.config).with_overrides(
         seeds=getattr(args, "path", None) or args.seeds,
         output=args.output,

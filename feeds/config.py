@@ -66,6 +66,8 @@ class Config:
         if not self.formats or any(f not in FORMATS for f in self.formats):
             choices = ", ".join(FORMATS)
             raise ConfigError(f"defaults.formats: must be a list drawn from {choices}")
+        if len(set(self.formats)) != len(self.formats):  # two files of one name
+            raise ConfigError(f"defaults.formats: names a format twice: {self.formats!r}")
         if twice := duplicate_slug(self.custom):
             first, second = twice
             slug = self.custom[second].slug
@@ -101,23 +103,31 @@ def load_config(path: Path | None) -> Config:
 
 
 def _base_url(url: str, key: str) -> str:
-    absolute_url(url, key)
+    absolute_url(url, key, base=True)
     return url if url.endswith("/") else url + "/"
 
 
-def absolute_url(url: str, key: str) -> None:
-    if problem := url_problem(url):
+def absolute_url(url: str, key: str, base: bool = False) -> None:
+    if problem := url_problem(url, base):
         raise ConfigError(f"{key}: {problem}")
 
 
-def url_problem(url: str) -> str | None:
-    """What is wrong with a URL the configuration gives, if anything."""
+def url_problem(url: str, base: bool = False) -> str | None:
+    """What is wrong with a URL the configuration gives, if anything. A `base` URL (where the
+    output is published) has no query or fragment: every feed's URL is it followed by a path."""
     try:
         parts = urlsplit(url)
-    except ValueError:  # "https://[bad": a bracketed host that is not one
+        parts.port  # noqa: B018 (read for its check: a port browsers cannot use)
+    except ValueError:  # "https://[bad": a bracketed host that is not one; a port past 65535
         parts = urlsplit("")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() or not c.isprintable() for c in url)
+    ):
         return f"must be an absolute http(s) URL, not {url!r}"
+    if base and (parts.query or parts.fragment or url.endswith(("?", "#"))):
+        return f"must not have a query or a fragment (feed URLs follow it), not {url!r}"
     return None
 
 

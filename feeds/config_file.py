@@ -126,11 +126,15 @@ def _text(r: _Reader, node: yaml.Node, key: str) -> str:
     return text
 
 
-def _url(r: _Reader, node: yaml.Node, key: str) -> str:
+def _url(r: _Reader, node: yaml.Node, key: str, base: bool = False) -> str:
     text = _text(r, node, key)
-    if problem := url_problem(text):
+    if problem := url_problem(text, base):
         raise r.fail(node, key, problem)
     return text
+
+
+def _base_url(r: _Reader, node: yaml.Node, key: str) -> str:
+    return _url(r, node, key, base=True)
 
 
 def _path(r: _Reader, node: yaml.Node, key: str) -> Path:
@@ -170,6 +174,8 @@ def _choices(allowed: tuple[str, ...]) -> Convert:
         names = _names(r, node, key)
         if not names or any(n not in allowed for n in names):
             raise r.fail(node, key, f"must be a list drawn from {', '.join(allowed)}")
+        if twice := next((n for i, n in enumerate(names) if n in names[:i]), None):
+            raise r.fail(node, key, f"names {twice} twice")
         return names
 
     return convert
@@ -253,7 +259,7 @@ def _sort(r: _Reader, node: yaml.Node, key: str) -> str:
 _SECTIONS: dict[str, Any] = {
     "site": {
         "title": ("title", _text),
-        "base_url": ("base_url", _url),
+        "base_url": ("base_url", _base_url),
         "url": ("site_url", _url),
         "description": ("description", _text),
         "language": ("language", _text),

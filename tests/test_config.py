@@ -16,7 +16,7 @@ import pytest
 
 from feeds.build import check
 from feeds.cli import main
-from feeds.config import load_config
+from feeds.config import Config, load_config
 from feeds.errors import ConfigError
 from feeds.model import Article
 from feeds.synthetic import write_corpus
@@ -192,6 +192,7 @@ MISTAKES = [
         "defaults:\n  formats: [rss, pdf]\n",
         "2: defaults.formats: must be a list drawn from rss, atom, json",
     ),
+    ("defaults:\n  formats: [rss, rss]\n", "2: defaults.formats: names rss twice"),
     (
         "defaults:\n  archives: sometimes\n",
         "2: defaults.archives: must be true or false, not 'sometimes'",
@@ -203,6 +204,24 @@ MISTAKES = [
     (
         "site:\n  base_url: 'https://[example.org/'\n",
         "2: site.base_url: must be an absolute http(s) URL, not 'https://[example.org/'",
+    ),
+    (
+        "site:\n  base_url: 'https://news.example/feeds/?x=1'\n",
+        "2: site.base_url: must not have a query or a fragment (feed URLs follow it), "
+        "not 'https://news.example/feeds/?x=1'",
+    ),
+    (
+        "site:\n  base_url: 'https://news.example/#top'\n",
+        "2: site.base_url: must not have a query or a fragment (feed URLs follow it), "
+        "not 'https://news.example/#top'",
+    ),
+    (
+        "site:\n  base_url: 'https://news.example/our feeds/'\n",
+        "2: site.base_url: must be an absolute http(s) URL, not 'https://news.example/our feeds/'",
+    ),
+    (
+        "site:\n  base_url: 'https://news.example:99999/'\n",
+        "2: site.base_url: must be an absolute http(s) URL, not 'https://news.example:99999/'",
     ),
     ("groups:\n  tags: true\n", "2: groups.tags: unknown group (known: all, topics, providers)"),
     (
@@ -414,3 +433,15 @@ def test_a_comment_costs_what_no_change_costs_and_a_warning_follows_its_line(
     assert [str(w) for w in report.warnings] == [f"{config_file}:5: {warning}"]
     stored = json.loads((tmp_path / "out" / ".feeds-report.json").read_text())
     assert [w["path"] for w in stored["warnings"]] == [f"{config_file}:5"], stored
+
+
+def test_the_same_mistakes_given_in_python_or_on_the_command_line(tmp_path: Path) -> None:
+    """`Config` checks what any caller gives it: a format named twice would make two files of
+    one name; a base URL with a query or fragment would make every feed's URL the same page."""
+    with pytest.raises(ConfigError, match=r"defaults\.formats: names a format twice"):
+        Config(formats=("rss", "rss"))
+    with pytest.raises(ConfigError, match=r"site\.base_url: must not have a query or a fragment"):
+        Config(base_url="https://news.example/?x=1")
+    code = main(["build", "--seeds", str(SEEDS), "--output", str(tmp_path / "out"),
+                 "--base-url", "https://news.example/#top"])  # fmt: skip
+    assert code == 2 and not (tmp_path / "out").exists()
