@@ -47,6 +47,7 @@ MAX_HEAT = 10**9
 # for 20,000 characters, hours for a megabyte).
 MAX_NAME_LENGTH = 200
 _SPACE = re.compile(r"\s")
+_PLAIN_HOST = re.compile(r"[a-z0-9.-]+")  # a domain that needs no URL parser's look (nor nh3)
 # The usual URL, accepted the quick way: http(s), a host of two or more letter-digit-hyphen labels
 # ending in a name (not a number, which would make it an IPv4 address), a port of at most four
 # digits, no white space. A host with an `xn--` label (Punycode, which may be invalid) is not usual.
@@ -300,7 +301,16 @@ class _Checker:
             host = urlsplit("//" + text).hostname if text else None
         except ValueError:  # "[bad": a bracketed host that is not one
             host = None
-        if not host or host != text:
+        # Shown as the provider's name and link when it has no other: nothing invisible, no
+        # spaces, and a host browsers can read (`exa mple.com` and a bidi override pass
+        # `urlsplit`; a zero-width space is one more provider of the same look).
+        if (
+            not host
+            or host != text
+            or display_name(text) != text
+            or _SPACE.search(text)
+            or (not _PLAIN_HOST.fullmatch(text) and _unresolvable(f"http://{text}/"))
+        ):
             raise _Reject(field, f"must be a domain name like example.com, not {_describe(value)}")
         return text
 

@@ -448,3 +448,28 @@ def test_hidden_files_and_folders_are_neither_counted_nor_read_nor_published(
     assert (report.records, report.accepted, report.problems) == (2, 2, ())
     assert opened == ["second.md"]
     assert b"Second story" in published()["all.rss.xml"]
+
+
+@pytest.mark.parametrize(
+    "domain",
+    ["example\u200b.com", "exa mple.com", "moc.elpmaxe\u202e", "exa\u00a0mple.com", "a|b.com"],
+)
+def test_a_domain_with_invisible_characters_or_spaces_is_ignored_with_a_warning(
+    tmp_path: Path, domain: str
+) -> None:
+    """A provider's domain is its identity, and its name and link when it has no other: one
+    that looks like another (a zero-width space), or that no browser can read (a space, a bidi
+    override), is dropped with a warning, and the provider is known by its name."""
+    (tmp_path / "a.md").write_text(
+        f"---\n{RECORD}provider: {{name: Example, domain: {json.dumps(domain)}}}\n---\n",
+        encoding="utf-8",
+    )
+    checked = check(Config(seeds=tmp_path))
+    (problem,) = checked.report.problems
+    assert str(problem) == (
+        f"a.md:5: warning: provider.domain: must be a domain name like example.com, "
+        f"not {domain!r}; ignored"
+    )
+    (article,) = checked.articles
+    assert article.provider is not None
+    assert (article.provider.name, article.provider.domain) == ("Example", None)
