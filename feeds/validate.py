@@ -47,7 +47,6 @@ MAX_HEAT = 10**9
 # for 20,000 characters, hours for a megabyte).
 MAX_NAME_LENGTH = 200
 _SPACE = re.compile(r"\s")
-_PLAIN_HOST = re.compile(r"[a-z0-9.-]+")  # a domain that needs no URL parser's look (nor nh3)
 # The usual URL, accepted the quick way: http(s), a host of two or more letter-digit-hyphen labels
 # ending in a name (not a number, which would make it an IPv4 address), a port of at most four
 # digits, no white space. A host with an `xn--` label (Punycode, which may be invalid) is not usual.
@@ -124,8 +123,7 @@ class _Checker:
         text = self.text(value, field)
         if text is None:
             raise _Reject(field, "is missing")
-        plain = _PLAIN_URL.fullmatch(text)
-        if plain and "xn--" not in plain[1].lower():  # the usual case, without `urlsplit`
+        if _is_plain(text):  # the usual case, without `urlsplit`
             return text
         try:
             parts = urlsplit(text)
@@ -309,7 +307,7 @@ class _Checker:
             or host != text
             or display_name(text) != text
             or _SPACE.search(text)
-            or (not _PLAIN_HOST.fullmatch(text) and _unresolvable(f"http://{text}/"))
+            or (not _is_plain(f"http://{text}/") and _unresolvable(f"http://{text}/"))
         ):
             raise _Reject(field, f"must be a domain name like example.com, not {_describe(value)}")
         return text
@@ -399,6 +397,12 @@ def _parse_iso_time(text: str, field: str) -> datetime:
 
 def _looks_iso(text: str) -> bool:
     return len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit()
+
+
+def _is_plain(url: str) -> bool:
+    """Whether `url` is the usual kind (`_PLAIN_URL`), which needs no URL parser's look."""
+    plain = _PLAIN_URL.fullmatch(url)
+    return plain is not None and "xn--" not in plain[1].lower()
 
 
 def _unresolvable(url: str) -> str | None:

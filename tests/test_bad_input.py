@@ -452,7 +452,15 @@ def test_hidden_files_and_folders_are_neither_counted_nor_read_nor_published(
 
 @pytest.mark.parametrize(
     "domain",
-    ["example\u200b.com", "exa mple.com", "moc.elpmaxe\u202e", "exa\u00a0mple.com", "a|b.com"],
+    [
+        "example\u200b.com",
+        "exa mple.com",
+        "moc.elpmaxe\u202e",
+        "exa\u00a0mple.com",
+        "a|b.com",
+        "1.2.3.256",
+        "xn--zz.com",
+    ],
 )
 def test_a_domain_with_invisible_characters_or_spaces_is_ignored_with_a_warning(
     tmp_path: Path, domain: str
