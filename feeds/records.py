@@ -48,7 +48,7 @@ class _RecordLoader(_BaseLoader):  # type: ignore[valid-type,misc]
             if tag == _STR:
                 return value
             if tag == _INT and _DECIMAL.fullmatch(value):
-                return int(value)
+                return whole_number(value)
             if tag == _BOOL and value in _BOOLEANS:
                 return _BOOLEANS[value]
             if tag == _NULL and value in ("", "~", "null"):
@@ -69,6 +69,33 @@ _DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _BOOLEANS = {"true": True, "false": False, "True": True, "False": False}
 
 
+class LongNumber(str):
+    """A whole number written with more digits than Python reads (4300, its guard against slow
+    conversions), kept as its text: validation then refuses the one field that holds it, where
+    the loader would have refused the whole file and every other record in it."""
+
+    __slots__ = ()
+
+
+def whole_number(text: str) -> int | LongNumber:
+    try:
+        return int(text)
+    except ValueError:
+        return LongNumber(text)
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | LongNumber:
+    """PyYAML's integers (`1_000`, `0x1F` too), or the text of one too long to read."""
+    try:
+        number: int = yaml.SafeLoader.construct_yaml_int(loader, node)
+    except ValueError as e:
+        if "digits" not in str(e):  # `!!int 0x`: not a number at all, which the file is refused for
+            raise
+        return LongNumber(loader.construct_scalar(node))
+    return number
+
+
+_RecordLoader.add_constructor(_INT, _construct_int)
 _RecordLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -206,11 +233,9 @@ def _parse_front_matter(text: str, name: str) -> RawRecord:
 def _parse_data_file(text: str, name: str, *, json_syntax: bool) -> tuple[RawRecord, ...]:
     if json_syntax:
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_int=whole_number)
         except json.JSONDecodeError as e:
             raise _FileError(f"JSON syntax error: {e.msg}", e.lineno) from e
-        except ValueError as e:  # "Exceeds the limit (4300 digits) for integer string conversion"
-            raise _FileError(_TOO_MANY_DIGITS) from e
         except RecursionError as e:
             raise _FileError("JSON is nested too deeply") from e
     else:
@@ -255,18 +280,13 @@ def _load_yaml(text: str, *, first_line: int) -> Any:
         raise _FileError(f"YAML error: {e}") from e
     except RecursionError as e:
         raise _FileError("YAML is nested too deeply") from e
-    except ValueError as e:
-        if "digits" in str(e):  # Python refuses int() of more than 4300 digits
-            raise _FileError(_TOO_MANY_DIGITS) from e
-        raise _FileError(f"YAML has a !!tagged value that cannot be made: {e}") from e
-    except (TypeError, IndexError, OverflowError) as e:  # PyYAML's own constructors
+    except (ValueError, TypeError, IndexError, OverflowError) as e:  # PyYAML's own constructors
         raise _FileError(f"YAML has a !!tagged value that cannot be made: {e}") from e
     if "&" in text and expands_beyond(data, limit=len(text) + 64):  # see safe_yaml.py
         raise _FileError("YAML aliases expand to more values than the file holds (alias bomb?)")
     return data
 
 
-_TOO_MANY_DIGITS = "holds a number with more than 4300 digits, which no field can use"
 _TAG = re.compile(r"tag '([^']+)'")
 _TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import dateutil.parser
 
 from feeds.model import Article, Image, Level, Problem, Provider
-from feeds.records import RawRecord
+from feeds.records import LongNumber, RawRecord
 from feeds.text import (
     collapse_spaces,
     display_name,
@@ -180,6 +180,8 @@ class _Checker:
             return None
 
     def integer(self, value: Any, field: str) -> int:
+        if isinstance(value, LongNumber):
+            raise _Reject(field, f"is {_describe(value)}, too long to read")
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise _Reject(field, f"must be a whole number, not {_describe(value)}")
         try:
@@ -435,6 +437,8 @@ def _describe(value: Any) -> str:
         return "a list"
     if isinstance(value, bool):
         return f"{str(value).lower()}"
+    if isinstance(value, LongNumber):
+        return f"a number of {sum(c.isdigit() for c in value):,} digits"
     try:
         shown = repr(value)
     except ValueError:  # an integer of more than 4300 digits cannot even be written out

@@ -228,28 +228,37 @@ def test_a_bug_costs_one_record_not_the_file(
     assert (outcome.records, outcome.rejected) == (3, 1)
 
 
-def test_a_number_python_cannot_read_costs_only_its_file(tmp_path: Path) -> None:
-    """Python refuses to read a number of more than 4300 digits: that file is rejected, and the
-    build goes on."""
+def test_a_number_python_cannot_read_costs_only_its_field(tmp_path: Path) -> None:
+    """Python refuses to read a number of more than 4300 digits. The field that holds one is
+    refused like any wrong value (an optional one is ignored with a warning), and the other
+    records of its file stay: the loader once refused the whole file."""
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    (seeds / "good.md").write_text(f"---\n{RECORD}---\n")
-    (seeds / "huge-number.json").write_text(
-        '{"title": "T", "webUrl": "https://example.com/n", "publishedDateTime": "2020", "heat": '
-        + "9" * 5000
-        + "}"
+    huge = "9" * 5000
+    (seeds / "list.json").write_text(
+        '[{"title": "J", "webUrl": "https://example.com/j", "publishedDateTime": "2020-01-02T00:00:00Z",'
+        f' "heat": -{huge}}},'
+        ' {"title": "K", "webUrl": "https://example.com/k", "publishedDateTime": "2020-01-03T00:00:00Z"}]'
     )
-    (seeds / "huge-number.yaml").write_text(f"title: T\nheat: {'9' * 5000}\n")
+    (seeds / "list.yaml").write_text(
+        "- {title: Y, webUrl: 'https://example.com/y', publishedDateTime: 2020-01-04T00:00:00Z,"
+        f" quality: 1_{huge}}}\n"
+        "- title: &t Z\n  webUrl: https://example.com/z\n  publishedDateTime: 2020-01-05T00:00:00Z\n"
+        f"  images: [{{url: 'https://example.com/z.png', width: {huge}}}]\n  alias: *t\n"
+    )
     report = build_into(seeds, tmp_path / "out")
     assert [str(p) for p in report.problems] == [
-        f"huge-number.{suffix}: error: holds a number with more than 4300 digits, which no field "
-        "can use"
-        for suffix in ("json", "yaml")
+        "list.json (item 1): warning: heat: is a number of 5,000 digits, too long to read; ignored",
+        "list.yaml (item 1): warning: quality: is a number of 5,001 digits, too long to read; "
+        "ignored",
+        "list.yaml (item 2): warning: images[0].width: is a number of 5,000 digits, too long to "
+        "read; ignored",
     ]
-    assert (report.accepted, report.rejected) == (1, 2)
-    assert (
-        xml(tmp_path / "out/all.rss.xml").findtext("channel/item/link") == "https://example.com/t"
-    )
+    assert (report.accepted, report.rejected) == (4, 0)
+    channel = xml(tmp_path / "out/all.rss.xml").find("channel")
+    assert channel is not None
+    assert [item.findtext("title") for item in channel.iter("item")] == ["Z", "Y", "K", "J"]
+    assert channel.find("item/enclosure").get("url") == "https://example.com/z.png"
 
 
 def test_markup_written_as_entities_reaches_no_title(tmp_path: Path) -> None:
