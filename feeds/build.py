@@ -67,8 +67,14 @@ class Checked:
 
 
 def check(config: Config, cache: Cache | None = None, progress: Progress | None = None) -> Checked:
-    """Read and validate every record of `config.seeds`; write nothing but the cache."""
-    stats = _scan(config)
+    """Read and validate every record of `config.seeds`, or the one record file it names;
+    write nothing but the cache."""
+    if config.seeds.is_file():  # `feeds check article.md`: that file alone, named as it is
+        record = config.seeds
+        config = replace(config, seeds=record.parent)
+        stats = _scan_one(record.parent, record.name)
+    else:
+        stats = _scan(config)
     with _collectable_afterwards():
         checked = _check(config, stats, cache, progress)
     notices = (*checked.report.notices, *_not_followed(stats))
@@ -610,6 +616,13 @@ def _scan(config: Config) -> Scan:
             f"the seeds folder {str(where)!r} cannot be read ({e.strerror or e}); nothing was "
             "written, the feeds stay as they were"
         ) from e
+
+
+def _scan_one(folder: Path, name: str) -> Scan:
+    stats = Scan()
+    entry = (folder / name).stat()
+    stats.add(name, entry.st_size, entry.st_mtime_ns)
+    return stats
 
 
 def _state(config: Config, stats: Scan) -> str:

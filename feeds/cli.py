@@ -67,8 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if progress:
             progress.close()
-    _tell(report, args)
-    failed = report.rejected and (args.command == "check" or args.strict)
+    failed = bool(report.rejected) and (args.command == "check" or args.strict)
+    _tell(report, args, failed=failed)
     return REJECTED if failed else OK
 
 
@@ -133,11 +133,15 @@ def _list(collection: Collection, config: Config, *, as_json: bool) -> int:
     return OK
 
 
-def _tell(report: Report, args: argparse.Namespace) -> None:
+def _tell(report: Report, args: argparse.Namespace, *, failed: bool = False) -> None:
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     out = sys.stderr if args.json else sys.stdout
-    for problem in report.recent:  # the others were said when their files were read
+    # Exit 1 says "records were rejected", and cron mails what was printed: such a run names
+    # every rejection, also those of files unchanged since the run that said them. Others say
+    # what they read; the rest was said when its files were read.
+    said = report.rejections if args.quiet and failed else report.recent
+    for problem in said:
         if not args.quiet or problem.level is Level.ERROR:
             print(problem, file=out)
     if report.earlier and not args.quiet:
@@ -177,7 +181,9 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd = commands.add_parser("check", help="validate the records only; write nothing")
     list_cmd = commands.add_parser("list", help="every feed, its items, newest item and URL")
     serve_cmd = commands.add_parser("serve", help="build, then preview output/ on localhost")
-    check_cmd.add_argument("path", nargs="?", type=Path, help="records to check (--seeds)")
+    check_cmd.add_argument(
+        "path", nargs="?", type=Path, help="a folder of records (--seeds), or one record file"
+    )
     for sub in (parser, build_cmd, check_cmd, list_cmd, serve_cmd):
         _common_options(sub, with_output=sub in (parser, build_cmd, serve_cmd))
     serve_cmd.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1")

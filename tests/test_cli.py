@@ -74,7 +74,14 @@ def test_rejections_are_printed_and_only_strict_fails(tmp_path: Path) -> None:
     assert relaxed.returncode == 0
     assert "missing-title.md: error: title: is missing or empty\n" in relaxed.stdout
     assert "warning" not in relaxed.stdout  # -q shows rejections only
-    assert invoke("build", "--strict", *args).returncode == 1
+    again = invoke("build", *args)  # nothing changed: said before, not again
+    assert (again.returncode, again.stdout) == (0, "")
+    # Exit 1 names its reason, also when every rejected file is as the last run left it (it
+    # said nothing, the exit alone in cron's mail).
+    strict = invoke("build", "--strict", *args)
+    assert strict.returncode == 1
+    assert strict.stdout == relaxed.stdout
+    assert len(strict.stdout.splitlines()) == 24
 
 
 def test_check_validates_without_writing(tmp_path: Path) -> None:
@@ -85,6 +92,33 @@ def test_check_validates_without_writing(tmp_path: Path) -> None:
     )
     assert list(tmp_path.iterdir()) == []
     assert invoke("check", str(SEEDS)).returncode == 0  # PATH is the same as --seeds
+
+
+def test_check_takes_one_record_file(tmp_path: Path) -> None:
+    """`feeds check article.md` checks that file alone, named as it is; it once said "not a
+    folder" with exit 2."""
+    rejected = invoke("check", str(BAD / "impossible-date.md"), cwd=tmp_path)
+    assert (rejected.returncode, rejected.stdout.splitlines()) == (
+        1,
+        [
+            "impossible-date.md:4: error: publishedDateTime: is not a possible date: "
+            "'2020-02-30T00:00:00Z' (day is out of range for month)",
+            "1 file (0 ignored, 1 parsed): 1 record, 0 accepted, 1 rejected, 0 duplicates",
+        ],
+    )
+    listed = invoke("check", "--json", str(BAD / "api-export.json"), cwd=tmp_path)
+    report = json.loads(listed.stdout)
+    assert (listed.returncode, report["records"]["found"], report["rejections"][0]["path"]) == (
+        1,
+        2,
+        "api-export.json (item 2)",
+    )
+    ignored = invoke("check", str(BAD / "notes.html"), cwd=tmp_path)
+    assert (ignored.returncode, ignored.stdout) == (
+        0,
+        "1 file (1 ignored, 1 parsed): 0 records, 0 accepted, 0 rejected, 0 duplicates\n",
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_json_report_goes_to_stdout(tmp_path: Path) -> None:
