@@ -172,6 +172,7 @@ def _article(a: Article) -> list[Any]:
         a.is_published,
         a.source,
         a.revision,
+        a.item,
     ]
 
 
@@ -198,7 +199,7 @@ def _to_article(
     """The article whole from its outline and `texts`; without them, an outline at `place`.
     `seen`: the file names and revisions decoded from its file so far, shared, not copied."""
     (url, published, updated, provider, topics, related, category, kind, quality, heat,
-     is_published, source, revision) = v  # fmt: skip
+     is_published, source, revision, item) = v  # fmt: skip
     title, excerpt, body, images, amp_url, related_texts = texts or _NO_TEXTS
     source, revision = _text(source), _text(revision)
     if seen is not None:
@@ -234,6 +235,7 @@ def _to_article(
         source,
         revision,
         place,
+        _int(item),
     )
 
 
@@ -295,8 +297,10 @@ def _maybe_text(value: Any) -> str | None:
 
 
 def _maybe_int(value: Any) -> int | None:
-    if value is None:
-        return None
+    return None if value is None else _int(value)
+
+
+def _int(value: Any) -> int:
     if type(value) is not int:
         raise TypeError(f"expected a whole number, found {type(value).__name__}")
     return value

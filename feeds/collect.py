@@ -216,7 +216,7 @@ def _dedupe(
     problems = tuple(
         Problem(
             article.source,
-            f"same webUrl as {winners[article.url].source}, which was kept "
+            f"{_which(article)} webUrl as {_where(winners[article.url])}, which was kept "
             "(changed later or sorts first)",
             "webUrl",
             level=Level.WARNING,
@@ -224,6 +224,15 @@ def _dedupe(
         for article in losers
     )
     return list(winners.values()), problems, tuple(winners[a.url].source for a in losers)
+
+
+def _which(article: Article) -> str:
+    """Which record of its file a note is about: the file alone says it unless it is a list."""
+    return f"item {article.item} has the same" if article.item else "same"
+
+
+def _where(article: Article) -> str:
+    return f"{article.source} (item {article.item})" if article.item else article.source
 
 
 def _related_mentions(kept: Sequence[Article]) -> list[Article]:

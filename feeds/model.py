@@ -67,6 +67,9 @@ class Article:
     # body, images, AMP URL), which only the items that are made need (`complete.py`). Where
     # they are in its file's outcome: (the article's index, the related article's index or -1).
     place: tuple[int, int] | None = field(default=None, compare=False, repr=False)
+    # Which record of a list file it is (1 for the first; 0 in a file of one record, and for a
+    # related article): what a note about it names.
+    item: int = field(default=0, compare=False, repr=False)
     # The month and day (UTC) of its archive page, `2024-05` or `2024-05-31` (`pages.py`):
     # asked for every page that shows it.
     month: str = field(init=False, repr=False, compare=False)

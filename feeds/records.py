@@ -137,7 +137,12 @@ class RawRecord:
     body: str | None = None
     text: str = ""  # the YAML it was read from, to find lines in: only a problem needs them
     first_line: int = 1  # the file's line number of the text's first line
-    label: str = ""  # where in the file, for list files: "item 3"
+    item: int = 0  # where in the file, for list files: 1 for the first record
+
+    @property
+    def label(self) -> str:
+        """Where in the file, as messages say it: "item 3" (nothing for a file of one record)."""
+        return f"item {self.item}" if self.item else ""
 
     def line_of(self, key: str) -> int | None:
         """The line of top-level key `key` in the file, if known."""
@@ -252,7 +257,7 @@ def _parse_data_file(text: str, name: str, *, json_syntax: bool) -> tuple[RawRec
     records = []
     for i, item in enumerate(data, start=1):
         # A non-mapping item is kept as an empty record so validation rejects it with its position.
-        records.append(RawRecord(name, item if isinstance(item, dict) else {}, label=f"item {i}"))
+        records.append(RawRecord(name, item if isinstance(item, dict) else {}, item=i))
     return tuple(records)
 
 

@@ -345,6 +345,7 @@ class _Checker:
             related=self.related(data.get("related"), "related") if with_related else (),
             source=self.raw.path,
             revision=self.revision,
+            item=self.raw.item if with_related else 0,
             **fields,
         )
 

@@ -10,6 +10,7 @@ import contextlib
 import io
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -357,6 +358,48 @@ def test_of_two_duplicates_changed_at_the_same_time_the_file_that_sorts_first_is
         assert titles == ["Told by a"], name
     (item,) = json.loads((tmp_path / "out/all.json").read_text())["items"]
     assert (item["title"], item["url"]) == ("Told by a", "https://example.com/story")
+
+
+def test_a_duplicate_in_a_list_file_is_named_by_its_item(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A news-search export holds many records in one file: a duplicate note says which of
+    them, as a rejection does ("same webUrl as export.yaml" named neither). A run that reads
+    only the files that changed gives the same notes."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    day = "publishedDateTime: 2024-05-01T00:00:00Z"
+    (seeds / "export.yaml").write_text(
+        f"- {{title: A, webUrl: 'https://example.com/a', {day}}}\n"
+        f"- {{title: B, webUrl: 'https://example.com/b', {day}}}\n"
+        f"- {{title: A again, webUrl: 'https://example.com/a', {day}}}\n"
+    )
+    later = "publishedDateTime: 2024-05-02T00:00:00Z"
+    (seeds / "z.md").write_text(
+        f"---\ntitle: B later\nwebUrl: https://example.com/b\n{later}\n---\n"
+    )
+    cache = {"cache": tmp_path / "cache"}
+    first = build_into(seeds, tmp_path / "out", **cache)
+    kept_first = (
+        "export.yaml: warning: webUrl: item 3 has the same webUrl as export.yaml (item 1), which "
+        "was kept (changed later or sorts first)"
+    )
+    assert [str(p) for p in first.duplicate_notes] == [
+        "export.yaml: warning: webUrl: item 2 has the same webUrl as z.md, which was kept "
+        "(changed later or sorts first)",
+        kept_first,
+    ]
+    (seeds / "z.md").unlink()
+    (seeds / "new.md").write_text(f"---\ntitle: N\nwebUrl: https://example.com/n\n{later}\n---\n")
+    # The full way would call `_check`: not taken.
+    monkeypatch.setattr(sys.modules["feeds.build"], "_check", None)
+    again = build_into(seeds, tmp_path / "out", **cache)
+    monkeypatch.undo()
+    assert again.parsed == 1  # new.md read, export.yaml's outline taken from the cache
+    assert [str(p) for p in again.duplicate_notes] == [kept_first]
+    cold = build_into(seeds, tmp_path / "cold", cache=tmp_path / "cold-cache")
+    assert cold.duplicate_notes == again.duplicate_notes
+    assert files_of(tmp_path / "out") == files_of(tmp_path / "cold")
 
 
 def test_a_record_keeps_at_most_50_images_and_50_related_articles(tmp_path: Path) -> None:
