@@ -13,7 +13,7 @@ from feeds._version import __version__
 from feeds.build import build, check
 from feeds.config import DEFAULT_BASE_URL, Config, absolute_url, load_config
 from feeds.errors import ConfigError, LockHeld, OutputError, WorkerDied
-from feeds.model import Level
+from feeds.model import Level, one_line
 from feeds.progress import ProgressBar
 from feeds.report import Report, count
 
@@ -151,7 +151,7 @@ def _tell(report: Report, args: argparse.Namespace, *, failed: bool = False) -> 
             file=out,
         )
     for notice in report.notices if not args.quiet else ():
-        print(f"feeds: warning: {notice}", file=out)
+        print(one_line(f"feeds: warning: {notice}"), file=out)
     if report.hub_problem:
         print(f"feeds: warning: {report.hub_problem}", file=out)
     for path in report.refused:

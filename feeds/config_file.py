@@ -35,6 +35,11 @@ def read_config(path: Path) -> Config:
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else 0
         raise ConfigError(f"{path}:{line}: YAML error: {e.problem}") from e
+    except yaml.reader.ReaderError as e:  # its words run to two lines, and give no line
+        line = text.count("\n", 0, e.position) + 1
+        raise ConfigError(
+            f"{path}:{line}: holds a control character YAML does not allow ({chr(e.character)!r})"
+        ) from e
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: YAML error: {e}") from e
     if root is None:
@@ -91,10 +96,17 @@ class _Reader:
         if not isinstance(node, yaml.MappingNode):
             raise self.fail(node, key or "file", "must be a set of 'key: value' lines")
         pairs: list[tuple[str, yaml.Node, yaml.Node]] = []
+        lines: dict[str, int] = {}
         for k, v in node.value:
             if not isinstance(k, yaml.ScalarNode):
                 raise self.fail(k, key or "file", "keys must be plain names")
-            pairs.append((str(k.value), k, v))
+            name = str(k.value)
+            if name in lines:  # YAML keeps the last silently: a second `custom:` hid the first
+                where = f"{key}.{name}" if key else name
+                first = lines[name]
+                raise self.fail(k, where, f"is given twice (also on line {first}); give it once")
+            lines[name] = k.start_mark.line + 1
+            pairs.append((name, k, v))
         return pairs
 
     def section(self, node: yaml.Node, prefix: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +125,14 @@ class _Reader:
         return values
 
     def value(self, node: yaml.Node, key: str) -> Any:
-        return self._constructor.construct_object(node, deep=True)
+        try:
+            return self._constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, KeyError, AttributeError, TypeError, OverflowError):
+            # A tag the value does not fit (`!!bool maybe`), or one that builds objects: PyYAML
+            # raises what no caller expects, in several lines.
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            shown = f"{tag} {node.value!r}" if isinstance(node, yaml.ScalarNode) else tag
+            raise self.fail(node, key, f"{shown} cannot be made; write a plain value") from None
 
 
 def _text(r: _Reader, node: yaml.Node, key: str) -> str:

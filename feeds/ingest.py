@@ -47,7 +47,7 @@ def ingest_file(seeds: Path, name: str) -> FileOutcome:
         failed = (result.problem,)
         return FileOutcome(name, records=1, rejected=1, problems=failed, retry=result.transient)
     articles: list[Article] = []
-    problems: list[Problem] = []
+    problems: list[Problem] = list(result.warnings)
     for raw in result.records:
         try:
             checked = validate(raw, result.revision)

@@ -6,6 +6,7 @@ absolute http(s) URL, its text carries no XML-illegal characters, its times are 
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -139,7 +140,20 @@ class Problem:
     def __str__(self) -> str:
         where = self.path + (f":{self.line}" if self.line else "")
         what = f"{self.field}: " if self.field else ""
-        return f"{where}: {self.level.value}: {what}{self.message}"
+        return one_line(f"{where}: {self.level.value}: {what}{self.message}")
+
+
+# What must not reach a terminal or a log as itself: control characters (a line end in a file's
+# name made one problem two lines, the second forged; ESC sequences recolour or clear the
+# screen), the Unicode line and paragraph separators, and the bidi controls that reorder a line.
+_NOT_ON_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(text: str) -> str:
+    """`text` as one printable line: those characters written as escapes (`\\n`, `\\x1b`)."""
+    if text.isascii() and text.isprintable():
+        return text
+    return _NOT_ON_ONE_LINE.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
 
 
 class FileStat(NamedTuple):

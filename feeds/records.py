@@ -11,18 +11,19 @@ import json
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from feeds.model import Problem
+from feeds.model import Level, Problem
 from feeds.safe_yaml import MAX_DEPTH, MAX_FILE_BYTES, expands_beyond, too_deep
 from feeds.scan import FRONT_MATTER_SUFFIXES, is_record
 
 LIST_KEYS = ("news", "value")  # the shapes news-search API exports use
+_RECORD_KEYS = frozenset({"webUrl", "title", "publishedDateTime"})
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -84,18 +85,48 @@ def whole_number(text: str) -> int | LongNumber:
         return LongNumber(text)
 
 
-def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | LongNumber:
+@dataclass(frozen=True, slots=True)
+class Mistagged:
+    """A value whose explicit tag it does not fit (`!!int abc`, `!!bool maybe`), kept as its
+    text: validation refuses the one field that holds it (an ignored field, `secured` too,
+    costs nothing). PyYAML raises there, and the whole file was refused, its text (a secret
+    too) in the message; or, where it raises what no loader expects, called a bug."""
+
+    tag: str
+    text: str
+
+    @property
+    def short_tag(self) -> str:
+        return self.tag.replace("tag:yaml.org,2002:", "!!")
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | LongNumber | Mistagged:
     """PyYAML's integers (`1_000`, `0x1F` too), or the text of one too long to read."""
     try:
         number: int = yaml.SafeLoader.construct_yaml_int(loader, node)
     except ValueError as e:
-        if "digits" not in str(e):  # `!!int 0x`: not a number at all, which the file is refused for
-            raise
-        return LongNumber(loader.construct_scalar(node))
+        text = loader.construct_scalar(node)
+        return LongNumber(text) if "digits" in str(e) else Mistagged(node.tag, str(text))
     return number
 
 
+def _tolerant(construct: Callable[[yaml.SafeLoader, yaml.ScalarNode], Any]) -> Callable[..., Any]:
+    def constructor(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError, IndexError):
+            return Mistagged(node.tag, str(node.value))
+
+    return constructor
+
+
 _RecordLoader.add_constructor(_INT, _construct_int)
+for _tag, _construct in (
+    (_FLOAT, yaml.SafeLoader.construct_yaml_float),
+    (_BOOL, yaml.SafeLoader.construct_yaml_bool),
+    ("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_timestamp),
+):
+    _RecordLoader.add_constructor(_tag, _tolerant(_construct))
 _RecordLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -157,6 +188,7 @@ class FileResult:
     ignored: bool = False
     revision: str = ""  # a digest of the file's bytes: changes whenever they do
     transient: bool = False  # the problem may go away without the file changing (permissions)
+    warnings: tuple[Problem, ...] = ()  # about the file as a whole, said before its records'
 
 
 def read_file(path: Path, name: str) -> FileResult:
@@ -165,7 +197,7 @@ def read_file(path: Path, name: str) -> FileResult:
         return FileResult(name, ignored=True)
     try:
         data = _read_bytes(path)
-        text = _decode(data)
+        text, cleaned = _printable(_decode(data), name)
         if suffix in FRONT_MATTER_SUFFIXES:
             records: tuple[RawRecord, ...] = (_parse_front_matter(text, name),)
         else:
@@ -173,7 +205,29 @@ def read_file(path: Path, name: str) -> FileResult:
     except _FileError as e:
         problem = Problem(name, e.message, line=e.line)
         return FileResult(name, problem=problem, transient=e.transient)
-    return FileResult(name, records=records, revision=hashlib.sha256(data).hexdigest()[:24])
+    revision = hashlib.sha256(data).hexdigest()[:24]
+    return FileResult(name, records=records, revision=revision, warnings=cleaned)
+
+
+# What YAML refuses to read anywhere in a document (PyYAML's `Reader.NON_PRINTABLE`): control
+# characters but tab and line ends, DEL, the C1 controls but NEL, surrogates, U+FFFE and U+FFFF.
+# JSON refuses them in its strings too.
+_UNPRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _printable(text: str, name: str) -> tuple[str, tuple[Problem, ...]]:
+    """The text without the characters YAML refuses, and a warning when it had some: one stray
+    control character (pasted from a word processor) cost the whole file. Line ends stay, so
+    lines are where they were."""
+    first = _UNPRINTABLE.search(text)
+    if first is None:
+        return text, ()
+    found = len(_UNPRINTABLE.findall(text))
+    line = text.count("\n", 0, first.start()) + 1
+    message = f"{found} control character(s) that YAML and XML cannot carry were removed"
+    return _UNPRINTABLE.sub("", text), (Problem(name, message, line=line, level=Level.WARNING),)
 
 
 class _FileError(Exception):
@@ -246,10 +300,12 @@ def _parse_data_file(text: str, name: str, *, json_syntax: bool) -> tuple[RawRec
     else:
         data = _load_yaml(text, first_line=1)
     if isinstance(data, dict):
-        listed = next((data[k] for k in LIST_KEYS if isinstance(data.get(k), list)), None)
-        if listed is None:
+        lists = [data[key] for key in LIST_KEYS if isinstance(data.get(key), list)]
+        # An export's wrapper holds the records (both lists, when it has both); a mapping with a
+        # record's own fields is a record, whatever else it holds (a list named `value`).
+        if not lists or not _RECORD_KEYS.isdisjoint(data):
             return (RawRecord(name, data, None, text),)
-        data = listed
+        data = [record for listed in lists for record in listed]
     if not isinstance(data, list):
         raise _FileError(f"holds {_kind(data)}, not a record or a list of records", 1)
     if not data:
@@ -285,8 +341,10 @@ def _load_yaml(text: str, *, first_line: int) -> Any:
         raise _FileError(f"YAML error: {e}") from e
     except RecursionError as e:
         raise _FileError("YAML is nested too deeply") from e
-    except (ValueError, TypeError, IndexError, OverflowError) as e:  # PyYAML's own constructors
-        raise _FileError(f"YAML has a !!tagged value that cannot be made: {e}") from e
+    except (ValueError, TypeError, IndexError, OverflowError, KeyError, AttributeError) as e:
+        # PyYAML's own constructors, on a value its tag does not fit. Their words quote the
+        # value, which may be a secret (`secured: !!set ...`): not said.
+        raise _FileError("YAML has a !!tagged value that cannot be made") from e
     if "&" in text and expands_beyond(data, limit=len(text) + 64):  # see safe_yaml.py
         raise _FileError("YAML aliases expand to more values than the file holds (alias bomb?)")
     return data
@@ -297,12 +355,13 @@ _TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 
 
 def _top_level_lines(yaml_text: str, *, first_line: int) -> dict[str, int]:
-    """Line of each top-level key, so a rejection can point at it."""
+    """Line of each top-level key, so a rejection can point at it: of a key given twice, the
+    last, whose value YAML keeps."""
     lines: dict[str, int] = {}
     for offset, line in enumerate(yaml_text.split("\n")):
         m = _TOP_KEY.match(line)
         if m:
-            lines.setdefault(m.group(1), offset + first_line)
+            lines[m.group(1)] = offset + first_line
     return lines
 
 

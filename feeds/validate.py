@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import dateutil.parser
 
 from feeds.model import Article, Image, Level, Problem, Provider
-from feeds.records import LongNumber, RawRecord
+from feeds.records import LongNumber, Mistagged, RawRecord
 from feeds.text import (
     collapse_spaces,
     display_name,
@@ -440,6 +440,8 @@ def _describe(value: Any) -> str:
         return f"{str(value).lower()}"
     if isinstance(value, LongNumber):
         return f"a number of {sum(c.isdigit() for c in value):,} digits"
+    if isinstance(value, Mistagged):
+        return f"{value.text!r} (tagged {value.short_tag}, which it is not)"
     try:
         shown = repr(value)
     except ValueError:  # an integer of more than 4300 digits cannot even be written out

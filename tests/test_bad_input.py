@@ -22,7 +22,17 @@ from feeds.cli import main
 from feeds.config import Config
 from feeds.records import FileResult, RawRecord
 from feeds.validate import Validated
-from tests.helpers import BASE_URL, CORPUS, NS, build_into, contents_of, feeds_of, files_of, xml
+from tests.helpers import (
+    BASE_URL,
+    CORPUS,
+    NS,
+    build_into,
+    contents_of,
+    feeds_of,
+    files_of,
+    write_record,
+    xml,
+)
 
 BAD = Path(__file__).parent / "bad_records"
 
@@ -72,7 +82,7 @@ EXPECTED = [
     "out-of-range-updated.md:5: warning: updatedDateTime: must be a time in the years 1000 to 9998 (UTC), not '9999-12-31T23:00:00-05:00'; ignored",
     "relative-url.md:3: error: webUrl: must be an absolute http(s) URL like https://example.com/a; no host",
     "scheme-relative-url.md:3: error: webUrl: must be an absolute http(s) URL like https://example.com/a; no scheme",
-    "tagged-value.md: error: YAML has a !!tagged value that cannot be made: invalid literal for int() with base 16: ''",
+    "tagged-value.md:5: warning: quality: must be a whole number, not '0x' (tagged !!int, which it is not); ignored",
     "title-not-text.md:2: error: title: must be text, not a list",
     "unclosed-front-matter.md:1: error: front matter is not closed: no second '---' line after line 1",
     "unparsable-url.md:3: error: webUrl: must be a URL with a well-formed host (invalid port number)",
@@ -358,6 +368,121 @@ def test_of_two_duplicates_changed_at_the_same_time_the_file_that_sorts_first_is
         assert titles == ["Told by a"], name
     (item,) = json.loads((tmp_path / "out/all.json").read_text())["items"]
     assert (item["title"], item["url"]) == ("Told by a", "https://example.com/story")
+
+
+def test_a_value_its_tag_does_not_fit_costs_only_its_field_and_no_secret_is_said(
+    tmp_path: Path,
+) -> None:
+    """`!!bool maybe`, `!!int 12abc`, `!!timestamp yesterday`: PyYAML raises on each. A
+    `secured` token so tagged reached the report (published beside the feeds) and the cache in
+    the loader's words, and `!!bool` or `!!timestamp` anywhere was called a bug in feeds. Now
+    such a value is refused in its field like any wrong value, and an ignored field (`secured`)
+    costs nothing."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for tag in ("int", "float", "bool", "timestamp"):
+        (seeds / f"secret-{tag}.md").write_text(
+            f"---\ntitle: {tag}\nwebUrl: https://example.com/{tag}\n"
+            f"publishedDateTime: 2020-06-08T23:17:00Z\nsecured: !!{tag} S3CRET-{tag}\n---\n"
+        )
+    (seeds / "tagged.md").write_text(
+        "---\ntitle: T\nwebUrl: https://example.com/t\npublishedDateTime: 2020-06-08T23:17:00Z\n"
+        "published: !!bool maybe\nquality: !!int 12abc\nheat: !!float warm\n---\n"
+    )
+    (seeds / "when.md").write_text(
+        "---\ntitle: W\nwebUrl: https://example.com/w\npublishedDateTime: !!timestamp yesterday\n"
+        "---\n"
+    )
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        code = main(
+            ["build", "--seeds", str(seeds), "--output", str(tmp_path / "out"), "--cache",
+             str(tmp_path / "cache"), "--json"]
+        )  # fmt: skip
+    report = json.loads(stdout.getvalue())
+    assert code == 0
+    assert [(p["path"], p["line"], p["field"], p["message"]) for p in report["warnings"]] == [
+        ("tagged.md", 6, "quality", "must be a whole number, not '12abc' (tagged !!int, which it "
+         "is not); ignored"),
+        ("tagged.md", 7, "heat", "must be a whole number, not 'warm' (tagged !!float, which it "
+         "is not); ignored"),
+        ("tagged.md", 5, "published", "must be true or false, not 'maybe' (tagged !!bool, which "
+         "it is not); ignored"),
+    ]  # fmt: skip
+    assert [(p["path"], p["line"], p["field"], p["message"]) for p in report["rejections"]] == [
+        ("when.md", 4, "publishedDateTime", "must be text, not 'yesterday' (tagged !!timestamp, "
+         "which it is not)")
+    ]  # fmt: skip
+    assert report["records"] == {"found": 6, "accepted": 5, "rejected": 1, "duplicate": 0}
+    everything = [*(tmp_path / "out").rglob("*"), *(tmp_path / "cache").rglob("*")]
+    assert [p for p in everything if p.is_file() and b"S3CRET" in p.read_bytes().upper()] == []
+    assert "S3CRET" not in stdout.getvalue().upper()
+
+
+def test_every_record_of_an_export_is_read_and_a_record_with_a_list_named_value_is_one(
+    tmp_path: Path,
+) -> None:
+    """An object with both a `news` and a `value` list lost the second's records, uncounted; a
+    record with a list field named `value` was taken for an export, itself lost."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    day = '"publishedDateTime": "2020-06-08T23:17:00Z"'
+    records = [f'{{"title": "{t}", "webUrl": "https://example.com/{t}", {day}}}' for t in "NVW"]
+    (seeds / "both.json").write_text(
+        f'{{"news": [{records[0]}], "value": [{records[1]}, {records[2]}]}}'
+    )
+    (seeds / "single.yaml").write_text(
+        "title: S\nwebUrl: https://example.com/S\npublishedDateTime: 2020-06-07T00:00:00Z\n"
+        "value: [high, medium]\nnews: [{title: not a record}]\n"
+    )
+    report = build_into(seeds, tmp_path / "out")
+    assert (report.records, report.accepted, report.rejected, report.problems) == (4, 4, 0, ())
+    items = json.loads((tmp_path / "out/all.json").read_text())["items"]
+    assert [item["title"] for item in items] == ["N", "V", "W", "S"]
+
+
+def test_a_raw_control_character_is_removed_and_costs_no_record(tmp_path: Path) -> None:
+    """A control character written as itself (pasted from a word processor), not escaped: YAML
+    and JSON refuse to read the file, and every record in it was rejected. It is removed, with
+    a warning on its line, as an escaped one is."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    day = "publishedDateTime: 2020-06-08T23:17:00Z"
+    (seeds / "bell.md").write_text(
+        f"---\ntitle: Ring\x07ing\nwebUrl: https://example.com/m\n{day}\n---\n"
+    )
+    (seeds / "list.yaml").write_text(
+        f"- {{title: First, webUrl: 'https://example.com/y1', {day}}}\n"
+        f"- {{title: 'Sec\x1b[2Jond\x7f', webUrl: 'https://example.com/y2', {day}}}\n"
+    )
+    (seeds / "api.json").write_text(
+        '{"title": "J\x01SON", "webUrl": "https://example.com/j", '
+        '"publishedDateTime": "2020-06-08T23:17:00Z"}'
+    )
+    report = build_into(seeds, tmp_path / "out")
+    assert [str(p) for p in report.problems] == [
+        "api.json:1: warning: 1 control character(s) that YAML and XML cannot carry were removed",
+        "bell.md:2: warning: 1 control character(s) that YAML and XML cannot carry were removed",
+        "list.yaml:2: warning: 2 control character(s) that YAML and XML cannot carry were removed",
+    ]
+    assert (report.accepted, report.rejected) == (4, 0)
+    items = json.loads((tmp_path / "out/all.json").read_text())["items"]
+    assert sorted(item["title"] for item in items) == ["First", "JSON", "Ringing", "Sec[2Jond"]
+
+
+def test_a_field_given_twice_is_pointed_at_where_its_value_was_taken(tmp_path: Path) -> None:
+    """YAML keeps the last of two keys: the problem names that one's line (it named the
+    first, whose value was not the one refused)."""
+    seeds = tmp_path / "seeds"
+    write_record(
+        seeds,
+        "twice.md",
+        "title: T\nquality: 5\nwebUrl: https://example.com/t\npublishedDateTime: 2020-06-08T23:17:00Z\n"
+        "quality: 500\n",
+    )
+    assert [str(p) for p in build_into(seeds, tmp_path / "out").problems] == [
+        "twice.md:6: warning: quality: must be between 0 and 100, not 500; ignored"
+    ]
 
 
 def test_a_duplicate_in_a_list_file_is_named_by_its_item(

@@ -81,14 +81,31 @@ def test_rejections_are_printed_and_only_strict_fails(tmp_path: Path) -> None:
     strict = invoke("build", "--strict", *args)
     assert strict.returncode == 1
     assert strict.stdout == relaxed.stdout
-    assert len(strict.stdout.splitlines()) == 24
+    assert len(strict.stdout.splitlines()) == 23
+
+
+def test_a_problem_is_one_line_whatever_its_file_is_named(tmp_path: Path) -> None:
+    """A record file's name with a line end and terminal escapes: its problem was printed as
+    two lines, the second forged ("all is well"), and the escapes reached the terminal."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    name = "x.md\nall is well\x1b[31m\u202e.md"
+    write_record(
+        seeds, name, "title: T\nwebUrl: javascript:x\npublishedDateTime: 2020-01-01T00:00:00Z\n"
+    )
+    result = invoke("check", str(seeds))
+    assert result.stdout.splitlines() == [
+        "x.md\\nall is well\\x1b[31m\\u202e.md:3: error: webUrl: must be an absolute http(s) URL, "
+        "not a 'javascript' one",
+        "1 file (0 ignored, 1 parsed): 1 record, 0 accepted, 1 rejected, 0 duplicates",
+    ]
 
 
 def test_check_validates_without_writing(tmp_path: Path) -> None:
     result = invoke("check", "--seeds", str(BAD), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == (
-        "33 files (1 ignored, 33 parsed): 33 records, 9 accepted, 24 rejected, 0 duplicates"
+        "33 files (1 ignored, 33 parsed): 33 records, 10 accepted, 23 rejected, 0 duplicates"
     )
     assert list(tmp_path.iterdir()) == []
     assert invoke("check", str(SEEDS)).returncode == 0  # PATH is the same as --seeds

@@ -248,6 +248,34 @@ MISTAKES = [
     ("custom: {title: A}\n", "1: custom: must be a list of feeds"),
     ("filters:\n  topics: {any: 3}\n", "2: filters.topics.any: must be a list of names, not 3"),
     ("site: [\n", "2: YAML error: expected the node content, but found '<stream end>'"),
+    # A tag its value does not fit, or one that builds objects: PyYAML raised what no caller
+    # expected (exit 70, "a bug in feeds").
+    (
+        "defaults:\n  archives: !!bool maybe\n",
+        "2: defaults.archives: !!bool 'maybe' cannot be made; write a plain value",
+    ),
+    (
+        "defaults:\n  limit: !!int abc\n",
+        "2: defaults.limit: !!int 'abc' cannot be made; write a plain value",
+    ),
+    (
+        "site:\n  title: !custom x\n",
+        "2: site.title: !custom 'x' cannot be made; write a plain value",
+    ),
+    (
+        "custom:\n  - title: !!python/object/apply:os.system [ls]\n",
+        "2: custom[0].title: !!python/object/apply:os.system cannot be made; write a plain value",
+    ),
+    # YAML keeps the last of two keys: a second `custom:` hid the first's feeds.
+    (
+        "custom:\n  - title: A\ndefaults:\n  limit: 5\ncustom:\n  - title: B\n",
+        "5: custom: is given twice (also on line 1); give it once",
+    ),
+    (
+        "defaults:\n  limit: 5\n  limit: 6\n",
+        "3: defaults.limit: is given twice (also on line 2); give it once",
+    ),
+    ("site:\n  title: a\x00b\n", "2: holds a control character YAML does not allow ('\\x00')"),
 ]
 
 
@@ -371,9 +399,7 @@ def test_a_comment_or_an_order_changes_nothing_and_one_feed_s_filter_remakes_tha
     monkeypatch.setattr(feeds.render._Renderer, "page_bytes", counting)
     monkeypatch.setattr(os, "cpu_count", lambda: 1)  # made here, where they are counted
     config_file = tmp_path / "feeds.yaml"
-    text = readme_example().replace(
-        "paths:", "paths:\n  cache: cache\n  output: out\n  seeds: seeds\n#"
-    )
+    text = readme_example().replace("  # cache: .feeds-cache", "  cache: cache  #")
     config_file.write_text(text)
     (tmp_path / "seeds").symlink_to(site / "seeds")
     build(load_config(config_file))
