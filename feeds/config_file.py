@@ -70,8 +70,11 @@ def _read(path: Path) -> str:
         raise ConfigError(f"{path}: is larger than {MAX_FILE_BYTES // 1024} KB")
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: is not UTF-8 text (byte {e.start} cannot be decoded)") from e
+    except UnicodeDecodeError as e:  # said as a record file's is
+        line = data[: e.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}:{line}: is not UTF-8 text (byte 0x{data[e.start]:02x} cannot be decoded)"
+        ) from e
 
 
 # -- the file's shape ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Literal, NamedTuple
 
 from feeds.model import Article, Level, Problem
-from feeds.text import domain_key, identity_key
+from feeds.text import domain_key, host_identity, identity_key
 
 Sort = Literal["newest", "heat"]
 
@@ -131,7 +131,7 @@ class CustomFeed:
 def provider_key(name: str) -> str:
     """A provider named in a filter: by domain (`www.cnbc.com`, `cnbc.com`) or by name (`CNBC`)."""
     text = domain_key(name)
-    return text if "." in text else identity_key(name)
+    return host_identity(text) if "." in text else identity_key(name)
 
 
 def _days_before(newest: datetime, days: int) -> datetime | None:

@@ -54,6 +54,27 @@ def domain_key(text: str) -> str:
     return unicodedata.normalize("NFKC", text.strip()).lower().removeprefix("www.")
 
 
+@lru_cache(maxsize=1 << 12)  # a few hundred providers, named a hundred thousand times
+def host_identity(domain: str) -> str:
+    """A provider's identity from its domain (as `domain_key` gives it): one host however it is
+    written, without the dot that ends a fully qualified name (`example.com.`) and with its
+    Punycode labels read (`xn--bcher-kva.de` is `bücher.de`, as browsers show it)."""
+    host = domain.removesuffix(".")
+    if "xn--" not in host:
+        return host
+    return unicodedata.normalize("NFKC", ".".join(map(_label_read, host.split(".")))).lower()
+
+
+def _label_read(label: str) -> str:
+    if not label.startswith("xn--"):
+        return label
+    try:
+        read = label[4:].encode("ascii").decode("punycode")
+    except UnicodeError:  # not Punycode after all: the label as written
+        return label
+    return read or label
+
+
 @lru_cache(maxsize=1 << 16)  # a corpus names a few hundred topics, a hundred thousand times
 def identity_key(name: str) -> str:
     """One identity for names that look the same: ` AI `, `ai` and `Ai`; `Café` in NFC or NFD;

@@ -22,6 +22,7 @@ from feeds.text import (
     collapse_spaces,
     display_name,
     domain_key,
+    host_identity,
     html_to_text,
     identity_key,
     strip_xml_illegal,
@@ -289,7 +290,7 @@ class _Checker:
             raise _Reject(field, "has neither a name nor a domain")
         logos = self.images(value.get("images"), f"{field}.images")
         return Provider(
-            key=domain or identity_key(name),
+            key=host_identity(domain) if domain else identity_key(name),
             name=name or domain,
             domain=domain,
             logo=logos[0] if logos else None,

@@ -325,7 +325,7 @@ def test_a_configuration_that_is_no_text_file_is_refused(tmp_path: Path) -> None
     huge.write_text("# padding\n" * 200_000)
     expected = {
         fifo: f"{fifo}: is not a regular file",
-        latin: f"{latin}: is not UTF-8 text (byte 18 cannot be decoded)",
+        latin: f"{latin}:2: is not UTF-8 text (byte 0xe9 cannot be decoded)",
         huge: f"{huge}: is larger than 1024 KB",
     }
     for path, message in expected.items():

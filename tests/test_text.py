@@ -14,6 +14,7 @@ from feeds import build
 from feeds.build import check
 from feeds.collect import GroupKind
 from feeds.config import Config, load_config
+from feeds.filters import CustomFeed, Filters
 from feeds.text import display_name, html_to_text, identity_key
 from tests.helpers import BASE_URL, build_into, write_record, xml
 
@@ -126,6 +127,32 @@ def test_look_alike_topics_and_providers_make_one_feed(tmp_path: Path) -> None:
         if path.is_file():
             text = path.read_text(encoding="utf-8")
             assert not set(BIDI_CONTROLS + "\u200b") & set(text), path
+
+
+def test_one_host_however_written_is_one_provider(tmp_path: Path) -> None:
+    """`p.example.` (a fully qualified name) is `p.example`; `xn--bcher-kva.de` is `bücher.de`,
+    as browsers show it: each made a provider, and a feed, of its own. A filter naming either
+    spelling picks both."""
+    seeds = tmp_path / "seeds"
+    domains = ["p.example", "P.Example.", "www.p.example.", "bücher.de", "xn--bcher-kva.de"]
+    for i, domain in enumerate(domains):
+        write_record(
+            seeds,
+            f"{i}.md",
+            f"title: T{i}\nwebUrl: https://example.com/{i}\n"
+            f"publishedDateTime: 2020-01-0{i + 1}T00:00:00Z\nprovider: {{domain: '{domain}'}}\n",
+        )
+    feed = CustomFeed("books", "Books", filters=Filters(providers_any=("XN--BCHER-KVA.DE",)))
+    groups = check(Config(seeds=seeds, custom=(feed,))).collection.groups
+    assert sorted(
+        (g.kind.value, g.slug, len(g.articles))
+        for g in groups
+        if g.kind in (GroupKind.PROVIDER, GroupKind.CUSTOM)
+    ) == [
+        ("custom", "books", 2),
+        ("providers", "bucher-de--de69bbc29a59bc1f", 2),
+        ("providers", "p-example", 3),
+    ]
 
 
 def test_control_characters_in_the_configuration_are_cleaned(tmp_path: Path) -> None:
