@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from feeds.model import Level, Problem
-from feeds.safe_yaml import MAX_DEPTH, MAX_FILE_BYTES, expands_beyond, too_deep
+from feeds.safe_yaml import MAX_DEPTH, MAX_FILE_BYTES, deeper_than, expands_beyond, too_deep
 from feeds.scan import FRONT_MATTER_SUFFIXES, is_record
 
 LIST_KEYS = ("news", "value")  # the shapes news-search API exports use
@@ -297,6 +297,9 @@ def _parse_data_file(text: str, name: str, *, json_syntax: bool) -> tuple[RawRec
             raise _FileError(f"JSON syntax error: {e.msg}", e.lineno) from e
         except RecursionError as e:
             raise _FileError("JSON is nested too deeply") from e
+        brackets = text.count("[") + text.count("{")
+        if brackets > MAX_DEPTH and deeper_than(data, MAX_DEPTH):  # as YAML: a record nests 3 or 4
+            raise _FileError(f"JSON is nested more than {MAX_DEPTH} levels deep")
     else:
         data = _load_yaml(text, first_line=1)
     if isinstance(data, dict):

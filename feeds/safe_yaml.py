@@ -69,6 +69,18 @@ def nodes_expand_beyond(node: yaml.Node, limit: int) -> bool:
     return _more_than(limit, node, _nodes)
 
 
+def deeper_than(data: Any, levels: int) -> bool:
+    """Whether built data (dicts, lists: JSON's) nests more than `levels` deep, walked without
+    recursion; only lists and dicts are visited."""
+    stack = [(data, 1)] if isinstance(data, dict | list) else []
+    while stack:
+        value, depth = stack.pop()
+        if depth > levels:
+            return True
+        stack.extend((v, depth + 1) for v in _values(value) if isinstance(v, dict | list))
+    return False
+
+
 def _more_than(limit: int, root: Any, inside: Callable[[Any], Iterable[Any]]) -> bool:
     """Whether `root` and all that is `inside` it, walked without recursion, pass `limit`."""
     stack, count = [root], 0

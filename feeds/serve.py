@@ -317,6 +317,8 @@ class _File:
             return None
         if when.tzinfo is None:  # `-0000`: the date is in UTC, from a sender that did not say so
             when = when.replace(tzinfo=UTC)
+        if when.timestamp() > time.time():  # later than now: not a valid date (RFC 9110 §13.1.3)
+            return None
         return etag if self.last_modified <= when.timestamp() else None
 
 

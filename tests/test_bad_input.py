@@ -164,6 +164,14 @@ RECORD = "title: T\nwebUrl: https://example.com/t\npublishedDateTime: 2020-01-01
             "deep-keys.yaml: error: YAML is nested more than 64 levels deep",
         ),
         (
+            "deep.json",  # read whole, as YAML 64 levels deep is not: the same limit now
+            '{"title": "T", "webUrl": "https://e.com/d", "publishedDateTime": "2020", "x": '
+            + "[" * 65
+            + "]" * 65
+            + "}",
+            "deep.json: error: JSON is nested more than 64 levels deep",
+        ),
+        (
             "empty-list.yaml",
             "news: []\n",
             "empty-list.yaml:1: error: holds an empty list: no records",
@@ -191,6 +199,7 @@ RECORD = "title: T\nwebUrl: https://example.com/t\npublishedDateTime: 2020-01-01
         "deep-block",
         "deep-one-line",
         "deep-keys",
+        "deep-json",
         "empty-list",
         "many-topics",
         "comment-bomb",
