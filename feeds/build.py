@@ -40,7 +40,7 @@ from feeds.lock import output_lock
 from feeds.model import Article, FileStat, Level, Problem
 from feeds.paths import REPORT_PATH
 from feeds.report import Report
-from feeds.scan import Scan, scan
+from feeds.scan import Scan, change_stamp, scan
 
 if TYPE_CHECKING:
     from feeds.batches import Batch, Planned
@@ -621,7 +621,7 @@ def _scan(config: Config) -> Scan:
 def _scan_one(folder: Path, name: str) -> Scan:
     stats = Scan()
     entry = (folder / name).stat()
-    stats.add(name, entry.st_size, entry.st_mtime_ns)
+    stats.add(name, entry.st_size, change_stamp(entry))
     return stats
 
 
@@ -629,7 +629,7 @@ def _state(config: Config, stats: Scan) -> str:
     """Everything a build's output depends on, short of reading a file: if this is unchanged since
     the last complete build, and its outputs are still in place, there is nothing to do."""
     digest = hashlib.sha256(f"{CODE_DIGEST}|{config!r}|{len(stats)}|".encode())
-    for folder, found in stats.digests().items():  # of its files' names, sizes and mtimes
+    for folder, found in stats.digests().items():  # of its files' names, sizes and stamps
         digest.update(folder.encode("utf-8", "surrogateescape") + b"\0" + found)
     return digest.hexdigest()
 

@@ -1,6 +1,6 @@
 """What a build remembers between runs, in SQLite, outside the output folder (never published).
 
-- per record file: its size, mtime and outcome, so an unchanged file is not read again;
+- per record file: its size, change stamp and outcome, so an unchanged file is not read again;
 - per output file: a fingerprint of everything it was rendered from, so an unchanged feed is not
   rendered again;
 - the state of the last complete build, so a run with nothing changed stops at once.
@@ -53,8 +53,8 @@ R = TypeVar("R")
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
 CREATE TABLE IF NOT EXISTS files
-    (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, outcome BLOB, texts BLOB);
-CREATE INDEX IF NOT EXISTS files_stat ON files (path, size, mtime_ns);
+    (path TEXT PRIMARY KEY, size INTEGER, stamp INTEGER, outcome BLOB, texts BLOB);
+CREATE INDEX IF NOT EXISTS files_stat ON files (path, size, stamp);
 CREATE TABLE IF NOT EXISTS outputs
     (path TEXT PRIMARY KEY, fingerprint TEXT, size INTEGER, mtime_ns INTEGER);
 """
@@ -268,12 +268,12 @@ class Cache:
         current = {s.path: s for s in stats}
         found: dict[str, FileOutcome] = {}
         self._stored = []
-        for path, size, mtime, blob in self._db.execute(
-            "SELECT path, size, mtime_ns, outcome FROM files"
+        for path, size, stamp, blob in self._db.execute(
+            "SELECT path, size, stamp, outcome FROM files"
         ):
             self._stored.append(path)
             stat = current.get(path)
-            if stat is not None and (stat.size, stat.mtime_ns) == (size, mtime):
+            if stat is not None and (stat.size, stat.stamp) == (size, stamp):
                 try:  # the outlines share the scan's path (a million at a big site)
                     found[path] = codec.decode_outcome(blob, name=stat.path)
                 except codec.Damaged:  # a damaged row only costs a re-read
@@ -286,7 +286,7 @@ class Cache:
         with self._transaction():
             self._db.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                ((s.path, s.size, s.mtime_ns, *blobs) for s, blobs in read),
+                ((s.path, s.size, s.stamp, *blobs) for s, blobs in read),
             )
 
     @property

@@ -262,7 +262,7 @@ def _read_changes(
 ) -> tuple[dict[str, FileOutcome], dict[str, FileOutcome]]:
     """The old outcomes of the files that changed or went, and the new ones of those that
     changed or came (read now; `parsed` gets them encoded, for the cache)."""
-    # Only folders whose digest moved are compared, file by file, as sets of (path, size, mtime).
+    # Only folders whose digest moved are compared, file by file, as sets of (path, size, stamp).
     stored, digests = index.folders(), stats.digests()
     folders = {f for f, d in digests.items() if stored.get(f) != d} | (stored.keys() - digests)
     index.set_folders({folder: digests.get(folder) for folder in folders})
@@ -275,7 +275,7 @@ def _read_changes(
     present = {path for path, _, _ in came}
     gone = sorted(path for path, _, _ in went if path not in present)
     at_most_changed(len(changed) + len(gone), "too much changed")
-    # A skipped entry's problem may change while its path, size and mtime do not (a link whose
+    # A skipped entry's problem may change while its path, size and stamp do not (a link whose
     # target went): it is made again from the scan on every run (never opened, it costs no
     # reading, and is not counted as a change).
     listed = {s.path for s in changed}

@@ -25,7 +25,7 @@ the cache's database (its tables are created and dropped with the cache's own):
 - `names`: how many articles spell each topic's and provider's name each way, and how many name
   each key at all (`Collection.spellings`, `Collection.known`);
 - `problems`: each record file's problems, in order, for the report;
-- `folders`: a digest of the names, sizes and mtimes of each seeds folder's own files, as the
+- `folders`: a digest of the names, sizes and change stamps of each seeds folder's own files, as the
   `files` table has them (`Scan.digests`): a folder whose digest did not change is not compared
   file by file. A damaged digest only costs its folder's comparison, and is written again;
 - `corpus`: the time of the newest article of all (`Collection.newest`), sealed: what a
@@ -200,15 +200,15 @@ class Index:
         return {folder: digest for folder, digest in rows if isinstance(folder, str)}
 
     def file_stats(self, folders: Iterable[str]) -> set[tuple[str, int, int]]:
-        """The (path, size, mtime) of each record file the cache has in these folders (not in
+        """The (path, size, change stamp) of each record file the cache has in these folders (not in
         their sub-folders): a range of the table's primary key each."""
         found: set[tuple[str, int, int]] = set()
         for folder in folders:
             if folder:  # byte order: every `folder/...` sorts from `folder/` to `folder0`
-                query = "SELECT path, size, mtime_ns FROM files WHERE path >= ? AND path < ?"
+                query = "SELECT path, size, stamp FROM files WHERE path >= ? AND path < ?"
                 rows = self.db.execute(query, (folder + "/", folder + "0"))
             else:
-                rows = self.db.execute("SELECT path, size, mtime_ns FROM files")
+                rows = self.db.execute("SELECT path, size, stamp FROM files")
             found.update(
                 row
                 for row in rows
@@ -536,7 +536,7 @@ class Index:
             self.db.executemany(f"DELETE FROM {table} WHERE path = ?", gone)
         self.db.executemany(
             "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
-            [(s.path, s.size, s.mtime_ns, *blobs) for s, blobs in encoded],
+            [(s.path, s.size, s.stamp, *blobs) for s, blobs in encoded],
         )
         articles = [a for outcome in new.values() for a in outcome.articles]
         self.db.executemany("INSERT INTO urls VALUES (?, ?, ?)", urls_of(articles))

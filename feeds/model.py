@@ -163,7 +163,7 @@ class FileStat(NamedTuple):
 
     path: str  # relative to the seeds folder, with `/`
     size: int
-    mtime_ns: int
+    stamp: int  # changes whenever its mtime or its ctime does (`scan.change_stamp`)
     skip: Problem | None = None  # why the file is not opened: said instead of reading it
 
 

@@ -31,8 +31,8 @@ def is_record(name: str) -> bool:
 
 
 class Scan(Sequence[FileStat]):
-    """Every entry found, in order, kept in columns (a path list, sizes and mtimes in arrays; a
-    `FileStat` is made when asked for): a million entries cost a third of the memory of as
+    """Every entry found, in order, kept in columns (a path list, sizes and change stamps in
+    arrays; a `FileStat` is made when asked for): a million entries cost a third of the memory of as
     many tuples. Also where each folder's own entries are in that order (`spans`, by folder
     relative to the seeds folder, "" for itself), so that a folder whose entries did not change
     since a run can be known by its digest alone (`digests`)."""
@@ -40,7 +40,7 @@ class Scan(Sequence[FileStat]):
     def __init__(self) -> None:
         self.paths: list[str] = []
         self.sizes = array("q")  # -1: skipped, never opened (`skips` says why)
-        self.mtimes = array("q")
+        self.stamps = array("q")
         self.skips: dict[int, Problem | None] = {}  # by position
         self.spans: dict[str, list[tuple[int, int]]] = {}
         self.links: list[str] = []  # links to folders, which are not followed (`_walk`)
@@ -56,24 +56,24 @@ class Scan(Sequence[FileStat]):
     def __getitem__(self, i: int | slice) -> FileStat | list[FileStat]:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
-        return FileStat(self.paths[i], self.sizes[i], self.mtimes[i], self.skips.get(i))
+        return FileStat(self.paths[i], self.sizes[i], self.stamps[i], self.skips.get(i))
 
     def __iter__(self) -> Iterator[FileStat]:
         skips = self.skips
-        for i, entry in enumerate(zip(self.paths, self.sizes, self.mtimes, strict=True)):
+        for i, entry in enumerate(zip(self.paths, self.sizes, self.stamps, strict=True)):
             yield FileStat(*entry, skips.get(i)) if skips else FileStat(*entry)
 
-    def add(self, path: str, size: int, mtime_ns: int) -> None:
+    def add(self, path: str, size: int, stamp: int) -> None:
         self.paths.append(path)
         self.sizes.append(size)
-        self.mtimes.append(mtime_ns)
+        self.stamps.append(stamp)
 
     def skip(self, path: str, problem: Problem | None) -> None:
         self.skips[len(self.paths)] = problem
         self.add(path, -1, -1)
 
     def digests(self) -> dict[str, bytes]:
-        """Each folder's digest of its own entries' names, sizes and mtimes."""
+        """Each folder's digest of its own entries' names, sizes and change stamps."""
         if self._digests is None:
             self._digests = {folder: self._digest(spans) for folder, spans in self.spans.items()}
         return self._digests
@@ -87,12 +87,25 @@ class Scan(Sequence[FileStat]):
         # One sequence whatever sub-folders sit among the files (an empty one that comes or
         # goes changes nothing); column by column: a line per file would cost twice as much.
         digest = hashlib.blake2b(sum(b - a for a, b in spans).to_bytes(8, "big"), digest_size=16)
-        for column in (self.sizes, self.mtimes):
+        for column in (self.sizes, self.stamps):
             for start, stop in spans:
                 digest.update(column[start:stop])
         paths = "\0".join(path for start, stop in spans for path in self.paths[start:stop])
         digest.update(paths.encode("utf-8", "surrogateescape"))
         return digest.digest()
+
+
+def change_stamp(st: os.stat_result) -> int:
+    """What tells that a record file changed, with its size: its mtime and its ctime, mixed in
+    one number that moves when either does. The mtime alone missed a `chmod 000` (the file,
+    unreadable now, stayed published), an edit put back to the old mtime (`touch -r`, `cp -p`,
+    `tar x`) and a file swapped for another of the same size and mtime; each moves the ctime,
+    which no program can set. (A `chmod` or a restore that changes nothing costs a re-read.)"""
+    return (st.st_mtime_ns ^ (st.st_ctime_ns * _MIX)) & _INT63
+
+
+_MIX = 0x9E3779B97F4A7C15  # odd: multiplying by it keeps every bit of the ctime
+_INT63 = (1 << 63) - 1  # an array("q") holds it
 
 
 def position(path: str) -> tuple[str, ...]:
@@ -152,7 +165,7 @@ def _walk(folder: str, prefix: str, stats: Scan) -> None:
             skip(shown, _problem(shown, f"cannot be read: {e.strerror or e}"))
             continue
         if is_regular(st.st_mode) and shown == name:
-            add(name, st.st_size, st.st_mtime_ns)
+            add(name, st.st_size, change_stamp(st))
         elif shown != name:
             skip(shown, _problem(shown, "has a name that is not UTF-8; rename it to read it"))
         else:

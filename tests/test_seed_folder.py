@@ -20,7 +20,7 @@ import pytest
 
 from feeds.errors import ConfigError
 from feeds.synthetic import write_corpus
-from tests.helpers import SEEDS, build_into, files_of, write_record
+from tests.helpers import SEEDS, build_into, build_unpowered, can_drop_power, files_of, write_record
 
 SEED = next(SEEDS.iterdir())
 
@@ -203,6 +203,52 @@ def _read_again_once_it_can_be(tmp_path: Path) -> None:
     fixed = build_into(seeds, output, cache=cache)
     assert (fixed.accepted, fixed.rejected, fixed.parsed) == (1, 0, 1)
     assert (output / "topics" / "ai.rss.xml").exists()
+
+
+@pytest.mark.skipif(not can_drop_power, reason="needs root, and setpriv")
+def test_a_record_made_unreadable_leaves_the_feeds(tmp_path: Path) -> None:
+    """`chmod 000` changes neither its size nor its mtime: its outcome was taken from the cache
+    and it stayed in every feed, where a cold build rejects it. Its ctime moved. (Built as root
+    without the power to read any file, as a user would.)"""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "out", tmp_path / "cache"
+    record = seeds / "record.md"
+    write_record(seeds, "other.md", "title: Other\nwebUrl: https://example.com/other\n"
+                 "publishedDateTime: 2020-01-01T00:00:00Z\n")  # fmt: skip
+    shutil.copy(SEED, record)
+
+    seed_url = b"https://www.cnbc.com/"
+    assert build_unpowered(seeds, output, cache)["records"] == {
+        "found": 2,
+        "accepted": 2,
+        "rejected": 0,
+        "duplicate": 0,
+    }
+    assert seed_url in (output / "all.rss.xml").read_bytes()
+    record.chmod(0o000)
+    report = build_unpowered(seeds, output, cache)
+    assert report["records"] == {"found": 2, "accepted": 1, "rejected": 1, "duplicate": 0}
+    assert report["rejections"][0]["message"] == "cannot be read: Permission denied"
+    assert seed_url not in (output / "all.rss.xml").read_bytes()
+    assert not (output / "topics" / "ai.rss.xml").exists()
+
+
+def test_an_edit_that_puts_back_the_old_mtime_is_seen(tmp_path: Path) -> None:
+    """`touch -r`, `cp -p`, `tar x`: a record edited to the same size, its old mtime put back.
+    Its ctime moved (no program can set it)."""
+    seeds = tmp_path / "seeds"
+    record = write_record(seeds, "a.md", "title: Alpha\nwebUrl: https://example.com/a\n"
+                          "publishedDateTime: 2020-01-01T00:00:00Z\n")  # fmt: skip
+    build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
+    before = record.stat()
+    record.write_text(record.read_text().replace("Alpha", "Gamma"))
+    os.utime(record, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (record.stat().st_size, record.stat().st_mtime_ns) == (
+        before.st_size,
+        before.st_mtime_ns,
+    )
+    report = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
+    assert report.parsed == 1
+    assert b"<title>Gamma</title>" in (tmp_path / "out/all.rss.xml").read_bytes()
 
 
 def test_a_seeds_folder_that_cannot_be_listed_stops_the_run_and_keeps_the_feeds(
