@@ -38,7 +38,7 @@ from feeds.errors import ConfigError
 from feeds.filters import warnings_in_place
 from feeds.lock import output_lock
 from feeds.model import Article, FileStat, Level, Problem
-from feeds.paths import REPORT_PATH
+from feeds.paths import MANIFEST_PATH, REPORT_PATH
 from feeds.report import Report
 from feeds.scan import Scan, change_stamp, scan
 
@@ -651,9 +651,13 @@ def _last_report(cache: Cache) -> Report | None:
 
 def _outputs_in_place(cache: Cache, checked: Callable[[], bool | None], config: Config) -> bool:
     """Whether every output file is as the last run recorded it: the answer of the check run
-    beside the scan, else the cache's own."""
+    beside the scan, else the cache's own; and the manifest of them there (the cache records
+    no stat of it: one deleted stayed gone until the files owned changed; the full way, which
+    knows its files by the cache's record of them, writes it again)."""
     answer = checked()
-    return cache.outputs_in_place(_found_in(config.output)) if answer is None else answer
+    if answer is None:
+        answer = cache.outputs_in_place(_found_in(config.output))
+    return answer and os.path.isfile(os.path.join(config.output, MANIFEST_PATH))
 
 
 def _found_in(output: Path) -> Callable[[str], tuple[int, int]]:

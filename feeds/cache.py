@@ -169,6 +169,11 @@ class IndexAbout:
     feeds: dict[str, str]
 
 
+_LEFT_UNWRITABLE = (
+    "had files beside it that no run can write (left by a run that found it read-only)"
+)
+
+
 class Cache:
     def __init__(self, folder: Path, seeds: Path, output: Path) -> None:
         self.folder = folder
@@ -189,8 +194,11 @@ class Cache:
             # Locked, read-only, full, not a folder: go without; unless something that is not a
             # database file took its name, which is cleared away like a damaged database.
             if isinstance(e, sqlite3.OperationalError) and not self._taken():
-                return self._in_memory(e)
-            self._forget()  # damaged: start afresh
+                if not self._left_unwritable():
+                    return self._in_memory(e)
+                self._forget(_LEFT_UNWRITABLE)
+            else:
+                self._forget()  # damaged: start afresh
         except OSError as e:
             return self._in_memory(e)
         try:
@@ -230,8 +238,17 @@ class Cache:
         """Whether one of the database's names holds something other than a file."""
         return any(p.exists() and not p.is_file() for p in self._files_of_database())
 
-    def _forget(self) -> None:
-        self._say(f"the cache {self._path} was damaged; it is started afresh")
+    def _left_unwritable(self) -> bool:
+        """Whether the database can be written but a file SQLite keeps beside it cannot: made
+        by a run that found the database read-only (SQLite gives them its mode), they would
+        keep every run from using it once it is writable again."""
+        database, *beside = self._files_of_database()
+        return os.access(database, os.W_OK) and any(
+            p.exists() and not os.access(p, os.W_OK) for p in beside
+        )
+
+    def _forget(self, why: str = "was damaged") -> None:
+        self._say(f"the cache {self._path} {why}; it is started afresh")
         for path in self._files_of_database():
             with contextlib.suppress(OSError):
                 path.rmdir() if path.is_dir() else path.unlink(missing_ok=True)
@@ -247,6 +264,9 @@ class Cache:
             error, sqlite3.OperationalError
         ):
             self._forget()
+            self._db = self._connect()
+        elif self._left_unwritable():
+            self._forget(_LEFT_UNWRITABLE)
             self._db = self._connect()
         else:
             self._db = self._in_memory(error)

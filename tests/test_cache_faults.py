@@ -27,7 +27,14 @@ import pytest
 
 from feeds import Report, itemstore
 from feeds.synthetic import write_corpus
-from tests.helpers import build_into, files_of, item_store, write_record
+from tests.helpers import (
+    build_into,
+    build_unpowered,
+    can_drop_power,
+    files_of,
+    item_store,
+    write_record,
+)
 
 CORPUS_SIZE = 60
 
@@ -246,6 +253,36 @@ def small_mount(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
     yield mount
     for point in mounts:
         subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+@pytest.mark.skipif(not can_drop_power, reason="needs root, and setpriv")
+def test_a_database_made_read_only_for_a_run_is_used_again_once_it_is_writable(
+    tmp_path: Path,
+) -> None:
+    """During the run that found the database read-only, SQLite made its `-shm` file with the
+    database's mode: once the database was writable again, every run said "cannot be used" and
+    went without. Those leftovers are cleared: one run starts the cache afresh, the next uses
+    it."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 20, seed=5)
+    assert build_unpowered(seeds, output, cache)["notices"] == []
+    (database,) = cache.glob("*.sqlite")
+    database.chmod(0o444)
+    edit(seeds, 1)
+    (notice,) = build_unpowered(seeds, output, cache)["notices"]
+    assert "cannot be used (attempt to write a readonly database)" in notice
+    database.chmod(0o644)
+    edit(seeds, 2)
+    (notice,) = build_unpowered(seeds, output, cache)["notices"]
+    assert notice == (
+        f"the cache {database} had files beside it that no run can write (left by a run that "
+        "found it read-only); it is started afresh"
+    )
+    edit(seeds, 3)
+    report = build_unpowered(seeds, output, cache)
+    assert (report["notices"], report["files_parsed"]) == ([], 1)
+    build_into(seeds, tmp_path / "clean", cache=tmp_path / "clean-cache")
+    assert files_of(output) == files_of(tmp_path / "clean")
 
 
 def test_a_read_only_cache_folder(small_mount: Callable[[str], Path], tmp_path: Path) -> None:

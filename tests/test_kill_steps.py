@@ -430,6 +430,23 @@ def test_a_delta_run_rewrites_the_manifest_only_when_the_files_it_names_change(
     assert "topics/zeppelin-studies.rss.xml" not in json.loads(manifest.read_text())["files"]
 
 
+def test_a_deleted_manifest_is_written_again_by_a_run_with_nothing_else_to_do(
+    tmp_path: Path,
+) -> None:
+    """The quick "nothing changed" look checked every recorded output but the manifest: it
+    stayed gone until a run changed the files owned. A run that finds it gone goes the full
+    way, which knows its files by the cache's record of them, and writes it again."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 30, seed=4)
+    build_into(seeds, output, cache=cache, limit=5)
+    kept = files_of(output)
+    (output / MANIFEST_PATH).unlink()
+    report = build_into(seeds, output, cache=cache, limit=5)
+    assert (report.refused, report.removed, report.notices) == ((), (), ())
+    assert files_of(output) == kept
+    assert build_into(seeds, output, cache=cache, limit=5).parsed == 0
+
+
 def test_a_name_lost_from_the_manifest_is_a_file_feeds_no_longer_owns(tmp_path: Path) -> None:
     """A manifest still whole but without one of its names (edited by hand): feeds leaves that
     file alone and says so, also on a run that changes other feeds (a delta run keeps the
