@@ -1,8 +1,8 @@
 """Read and validate the seeds folder, one outcome per file, re-reading only files that changed.
 
 A file's outcome (its articles, rejections, warnings, or "ignored") depends on its bytes alone, so
-it is kept in the cache under the file's size and change stamp (`scan.change_stamp`: its mtime
-and ctime); an unchanged file is not read again. A file that could not be read (permissions, a
+it is kept in the cache under the file's size and change stamp (`scan.change_stamp`: its
+ctime); an unchanged file is not read again. A file that could not be read (permissions, a
 link to nowhere) is never kept: it is tried again on the next run, even unchanged. What is not a
 regular file with a UTF-8 name is never opened.
 """

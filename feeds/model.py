@@ -163,7 +163,7 @@ class FileStat(NamedTuple):
 
     path: str  # relative to the seeds folder, with `/`
     size: int
-    stamp: int  # changes whenever its mtime or its ctime does (`scan.change_stamp`)
+    stamp: int  # its ctime: moves with any change, its mtime's too (`scan.change_stamp`)
     skip: Problem | None = None  # why the file is not opened: said instead of reading it
 
 

@@ -101,7 +101,8 @@ class Mistagged:
 
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | LongNumber | Mistagged:
-    """PyYAML's integers (`1_000`, `0x1F` too), or the text of one too long to read."""
+    """PyYAML's integers (`1_000`, `0x1F` too); the text of one too long to read, or of a
+    value tagged `!!int` that is none."""
     try:
         number: int = yaml.SafeLoader.construct_yaml_int(loader, node)
     except ValueError as e:

@@ -96,16 +96,14 @@ class Scan(Sequence[FileStat]):
 
 
 def change_stamp(st: os.stat_result) -> int:
-    """What tells that a record file changed, with its size: its mtime and its ctime, mixed in
-    one number that moves when either does. The mtime alone missed a `chmod 000` (the file,
-    unreadable now, stayed published), an edit put back to the old mtime (`touch -r`, `cp -p`,
-    `tar x`) and a file swapped for another of the same size and mtime; each moves the ctime,
-    which no program can set. (A `chmod` or a restore that changes nothing costs a re-read.)"""
-    return (st.st_mtime_ns ^ (st.st_ctime_ns * _MIX)) & _INT63
-
-
-_MIX = 0x9E3779B97F4A7C15  # odd: multiplying by it keeps every bit of the ctime
-_INT63 = (1 << 63) - 1  # an array("q") holds it
+    """What tells that a record file changed, with its size: its ctime. The kernel sets it to
+    the present whenever the mtime changes, and with every other change of the file; no program
+    can set it. The mtime alone missed a `chmod 000` (the file, unreadable now, stayed
+    published), an edit put back to its old mtime (`touch -r`, `cp -p`, `tar x`) and a file
+    swapped for another of the same size and mtime. A `chmod` that changes nothing, or a
+    restore from a backup, costs a re-read of the files it touched. (Inlined in `_walk`: a
+    call costs more than the `stat` it reads.)"""
+    return st.st_ctime_ns
 
 
 def position(path: str) -> tuple[str, ...]:
@@ -165,7 +163,7 @@ def _walk(folder: str, prefix: str, stats: Scan) -> None:
             skip(shown, _problem(shown, f"cannot be read: {e.strerror or e}"))
             continue
         if is_regular(st.st_mode) and shown == name:
-            add(name, st.st_size, change_stamp(st))
+            add(name, st.st_size, st.st_ctime_ns)  # `change_stamp(st)`
         elif shown != name:
             skip(shown, _problem(shown, "has a name that is not UTF-8; rename it to read it"))
         else:
