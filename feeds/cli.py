@@ -44,16 +44,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             report = build(config, progress=progress)
     except LockHeld as e:
-        print(f"feeds: {e}", file=sys.stderr)
+        print(one_line(f"feeds: {e}"), file=sys.stderr)
         return LOCKED
     except ConfigError as e:
-        print(f"feeds: {e}", file=sys.stderr)
+        print(one_line(f"feeds: {e}"), file=sys.stderr)
         return USAGE
     except OutputError as e:
-        print(f"feeds: output not writable: {e}", file=sys.stderr)
+        print(one_line(f"feeds: output not writable: {e}"), file=sys.stderr)
         return OUTPUT
     except WorkerDied as e:
-        print(f"feeds: {e}", file=sys.stderr)
+        print(one_line(f"feeds: {e}"), file=sys.stderr)
         return TRY_AGAIN
     except Exception as e:  # a bug: one line for cron's mail, the traceback on request
         if args.verbose:
@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         hint = "" if args.verbose else "; run again with -v for the details"
         what = f"{type(e).__name__}: {e}"
-        print(f"feeds: internal error (a bug in feeds): {what}{hint}", file=sys.stderr)
+        print(one_line(f"feeds: internal error (a bug in feeds): {what}{hint}"), file=sys.stderr)
         return INTERNAL
     finally:
         if progress:

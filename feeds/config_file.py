@@ -70,10 +70,10 @@ def _read(path: Path) -> str:
         raise ConfigError(f"{path}: is larger than {MAX_FILE_BYTES // 1024} KB")
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:  # said as a record file's is
-        line = data[: e.start].count(b"\n") + 1
+    except UnicodeDecodeError as e:  # said as a record file's is (`e.object`: after a BOM)
+        line = e.object[: e.start].count(b"\n") + 1
         raise ConfigError(
-            f"{path}:{line}: is not UTF-8 text (byte 0x{data[e.start]:02x} cannot be decoded)"
+            f"{path}:{line}: is not UTF-8 text (byte 0x{e.object[e.start]:02x} cannot be decoded)"
         ) from e
 
 

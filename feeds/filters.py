@@ -129,9 +129,11 @@ class CustomFeed:
 
 
 def provider_key(name: str) -> str:
-    """A provider named in a filter: by domain (`www.cnbc.com`, `cnbc.com`) or by name (`CNBC`)."""
+    """A provider named in a filter: by domain (`www.cnbc.com`, `cnbc.com`) or by name (`CNBC`,
+    and `Reuters Inc.`: a dot in a name with spaces makes no domain)."""
     text = domain_key(name)
-    return host_identity(text) if "." in text else identity_key(name)
+    is_domain = "." in text and not any(c.isspace() for c in text)
+    return host_identity(text) if is_domain else identity_key(name)
 
 
 def _days_before(newest: datetime, days: int) -> datetime | None:

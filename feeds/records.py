@@ -264,10 +264,10 @@ def _read_bytes(path: Path) -> bytes:
 def _decode(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")  # a byte-order mark is fine
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
+    except UnicodeDecodeError as e:  # `e.object`: the bytes after a byte-order mark
+        line = e.object[: e.start].count(b"\n") + 1
         raise _FileError(
-            f"is not UTF-8 text (byte 0x{data[e.start]:02x} cannot be decoded)", line
+            f"is not UTF-8 text (byte 0x{e.object[e.start]:02x} cannot be decoded)", line
         ) from e
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

@@ -59,7 +59,8 @@ def host_identity(domain: str) -> str:
     """A provider's identity from its domain (as `domain_key` gives it): one host however it is
     written, without the dot that ends a fully qualified name (`example.com.`) and with its
     Punycode labels read (`xn--bcher-kva.de` is `bücher.de`, as browsers show it)."""
-    host = domain.removesuffix(".")
+    bare = domain.removesuffix(".")
+    host = bare if "." in bare else domain  # `inc.` is no fully qualified name
     if "xn--" not in host:
         return host
     return unicodedata.normalize("NFKC", ".".join(map(_label_read, host.split(".")))).lower()

@@ -494,6 +494,15 @@ def test_a_field_given_twice_is_pointed_at_where_its_value_was_taken(tmp_path: P
     ]
 
 
+def test_a_byte_that_is_not_utf8_is_named_after_a_byte_order_mark_too(tmp_path: Path) -> None:
+    """The decoder counts from after the mark: the byte and line named were three bytes off."""
+    (tmp_path / "marked.md").write_bytes(b"\xef\xbb\xbf---\ntitle: Caf\xe9\n---\n")
+    result = records.read_file(tmp_path / "marked.md", "marked.md")
+    assert str(result.problem) == (
+        "marked.md:2: error: is not UTF-8 text (byte 0xe9 cannot be decoded)"
+    )
+
+
 def test_a_duplicate_in_a_list_file_is_named_by_its_item(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

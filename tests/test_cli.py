@@ -101,6 +101,18 @@ def test_a_problem_is_one_line_whatever_its_file_is_named(tmp_path: Path) -> Non
     ]
 
 
+def test_a_configuration_mistake_is_one_line_whatever_its_key_holds(tmp_path: Path) -> None:
+    """A key with a line end and a terminal escape in it: the message named it as it was."""
+    config = tmp_path / "feeds.yaml"
+    config.write_text('site:\n  "ti\\ntle\\e[31m": 1\n')
+    result = invoke("check", "--config", str(config), str(SEEDS))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"feeds: {config}:2: site.ti\\ntle\\x1b[31m: unknown key (known here: title, base_url, "
+        "url, description, language, logo, icon, author)\n"
+    )
+
+
 def test_check_validates_without_writing(tmp_path: Path) -> None:
     result = invoke("check", "--seeds", str(BAD), cwd=tmp_path)
     assert result.returncode == 1

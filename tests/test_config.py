@@ -320,6 +320,8 @@ def test_a_mistake_exits_2_from_the_command_line_too(tmp_path: Path) -> None:
 
 def test_a_configuration_that_is_no_text_file_is_refused(tmp_path: Path) -> None:
     fifo, latin, huge = tmp_path / "fifo.yaml", tmp_path / "latin.yaml", tmp_path / "huge.yaml"
+    marked = tmp_path / "marked.yaml"  # the byte named is the one at fault, after the BOM too
+    marked.write_bytes(b"\xef\xbb\xbf# one\n# caf\xe9\n")
     os.mkfifo(fifo)  # opening it for reading would wait for a writer: it must not be opened so
     latin.write_bytes("site:\n  title: Caf\xe9\n".encode("latin-1"))
     huge.write_text("# padding\n" * 200_000)
@@ -327,6 +329,7 @@ def test_a_configuration_that_is_no_text_file_is_refused(tmp_path: Path) -> None
         fifo: f"{fifo}: is not a regular file",
         latin: f"{latin}:2: is not UTF-8 text (byte 0xe9 cannot be decoded)",
         huge: f"{huge}: is larger than 1024 KB",
+        marked: f"{marked}:2: is not UTF-8 text (byte 0xe9 cannot be decoded)",
     }
     for path, message in expected.items():
         with pytest.raises(ConfigError) as caught:

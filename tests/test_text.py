@@ -142,16 +142,28 @@ def test_one_host_however_written_is_one_provider(tmp_path: Path) -> None:
             f"title: T{i}\nwebUrl: https://example.com/{i}\n"
             f"publishedDateTime: 2020-01-0{i + 1}T00:00:00Z\nprovider: {{domain: '{domain}'}}\n",
         )
-    feed = CustomFeed("books", "Books", filters=Filters(providers_any=("XN--BCHER-KVA.DE",)))
-    groups = check(Config(seeds=seeds, custom=(feed,))).collection.groups
+    for i, name in enumerate(["Reuters Inc.", "Inc."], start=len(domains)):
+        write_record(
+            seeds,
+            f"{i}.md",
+            f"title: T{i}\nwebUrl: https://example.com/{i}\n"
+            f"publishedDateTime: 2020-01-0{i + 1}T00:00:00Z\nprovider: {{name: '{name}'}}\n",
+        )
+    books = CustomFeed("books", "Books", filters=Filters(providers_any=("XN--BCHER-KVA.DE",)))
+    # A name that ends with a dot is no fully qualified domain name: it keeps its dot.
+    named = CustomFeed("named", "Named", filters=Filters(providers_any=("Reuters Inc.", "INC.")))
+    groups = check(Config(seeds=seeds, custom=(books, named))).collection.groups
     assert sorted(
         (g.kind.value, g.slug, len(g.articles))
         for g in groups
         if g.kind in (GroupKind.PROVIDER, GroupKind.CUSTOM)
     ) == [
         ("custom", "books", 2),
+        ("custom", "named", 2),
         ("providers", "bucher-de--de69bbc29a59bc1f", 2),
+        ("providers", "inc--f7a5cab1bc2118fa", 1),
         ("providers", "p-example", 3),
+        ("providers", "reuters-inc--30720a65cd6a1948", 1),
     ]
 
 
