@@ -40,7 +40,7 @@ from feeds.lock import output_lock
 from feeds.model import Article, FileStat, Level, Problem
 from feeds.paths import MANIFEST_PATH, REPORT_PATH
 from feeds.report import Report
-from feeds.scan import Scan, change_stamp, scan
+from feeds.scan import Scan, scan, scan_file
 
 if TYPE_CHECKING:
     from feeds.batches import Batch, Planned
@@ -69,10 +69,12 @@ class Checked:
 def check(config: Config, cache: Cache | None = None, progress: Progress | None = None) -> Checked:
     """Read and validate every record of `config.seeds`, or the one record file it names;
     write nothing but the cache."""
-    if config.seeds.is_file():  # `feeds check article.md`: that file alone, named as it is
-        record = config.seeds
-        config = replace(config, seeds=record.parent)
-        stats = _scan_one(record.parent, record.name)
+    seeds = config.seeds
+    if not seeds.is_dir() and (seeds.is_symlink() or seeds.exists()):
+        # `feeds check article.md`: that entry alone, named as it is, found as a scan of its
+        # folder finds it (a FIFO, a link to nowhere, a name that is not UTF-8 included).
+        config = replace(config, seeds=seeds.parent)
+        stats = scan_file(seeds)
     else:
         stats = _scan(config)
     with _collectable_afterwards():
@@ -616,13 +618,6 @@ def _scan(config: Config) -> Scan:
             f"the seeds folder {str(where)!r} cannot be read ({e.strerror or e}); nothing was "
             "written, the feeds stay as they were"
         ) from e
-
-
-def _scan_one(folder: Path, name: str) -> Scan:
-    stats = Scan()
-    entry = (folder / name).stat()
-    stats.add(name, entry.st_size, change_stamp(entry))
-    return stats
 
 
 def _state(config: Config, stats: Scan) -> str:

@@ -153,7 +153,7 @@ def _tell(report: Report, args: argparse.Namespace, *, failed: bool = False) -> 
     for notice in report.notices if not args.quiet else ():
         print(one_line(f"feeds: warning: {notice}"), file=out)
     if report.hub_problem:
-        print(f"feeds: warning: {report.hub_problem}", file=out)
+        print(one_line(f"feeds: warning: {report.hub_problem}"), file=out)
     for path in report.refused:
         print(
             f"{path}: warning: not replaced: feeds did not write this file (remove it to let "

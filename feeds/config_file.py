@@ -130,7 +130,8 @@ class _Reader:
     def value(self, node: yaml.Node, key: str) -> Any:
         try:
             return self._constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, KeyError, AttributeError, TypeError, OverflowError):
+        except (yaml.YAMLError, ValueError, KeyError, AttributeError, TypeError, OverflowError,
+                IndexError):  # fmt: skip
             # A tag the value does not fit (`!!bool maybe`), or one that builds objects: PyYAML
             # raises what no caller expects, in several lines.
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")

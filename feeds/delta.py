@@ -369,15 +369,13 @@ def _config_warnings(index: Index, config: Config) -> tuple[Problem, ...]:
 
 
 def _named(config: Config) -> set[tuple[str, str]]:
-    from feeds.filters import provider_key
-    from feeds.text import identity_key
+    from feeds.filters import names_keys
 
     named = set()
     for filters in (config.filters, *(feed.filters for feed in config.custom)):
         for field, names in filters.names().items():
             kind = field.split(".")[0]
-            normal = identity_key if kind == "topics" else provider_key
-            named |= {(kind, normal(name)) for name in names}
+            named |= {(kind, key) for name in names for key in names_keys(kind, name)}
     return named
 
 

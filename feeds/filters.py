@@ -50,8 +50,8 @@ class Filters:
         any_topics = {identity_key(t) for t in self.topics_any}
         all_topics = {identity_key(t) for t in self.topics_all}
         no_topics = {identity_key(t) for t in self.topics_none}
-        any_providers = {provider_key(p) for p in self.providers_any}
-        no_providers = {provider_key(p) for p in self.providers_none}
+        any_providers = {key for p in self.providers_any for key in provider_keys(p)}
+        no_providers = {key for p in self.providers_none for key in provider_keys(p)}
         oldest = self.oldest(newest)
 
         def matches(found: Facts) -> bool:
@@ -128,12 +128,19 @@ class CustomFeed:
     sort: Sort = "newest"
 
 
-def provider_key(name: str) -> str:
-    """A provider named in a filter: by domain (`www.cnbc.com`, `cnbc.com`) or by name (`CNBC`,
-    and `Reuters Inc.`: a dot in a name with spaces makes no domain)."""
+def provider_keys(name: str) -> frozenset[str]:
+    """The identities a provider named in a filter may have: a filter does not say whether it
+    gives a domain (`www.cnbc.com`, `cnbc.com.`, `xn--bcher-kva.de`) or a name (`CNBC`, `A.P.`,
+    `Reuters Inc.`), so both are matched."""
     text = domain_key(name)
-    is_domain = "." in text and not any(c.isspace() for c in text)
-    return host_identity(text) if is_domain else identity_key(name)
+    if "." not in text:
+        return frozenset({identity_key(name)})
+    return frozenset({identity_key(name), text, host_identity(text)})
+
+
+def names_keys(kind: str, name: str) -> frozenset[str]:
+    """The identities a topic or provider named in a filter may have (`kind`: `topics`...)."""
+    return frozenset({identity_key(name)}) if kind == "topics" else provider_keys(name)
 
 
 def _days_before(newest: datetime, days: int) -> datetime | None:
@@ -184,9 +191,8 @@ def config_warnings(
     for where, written in _filter_sets(filters, custom):
         for key, names in written.names().items():
             kind = key.split(".")[0]
-            normal = identity_key if kind == "topics" else provider_key
             for name in names:
-                if not known.get((kind, normal(name))):
+                if not any(known.get((kind, k)) for k in names_keys(kind, name)):
                     warnings.append(
                         Problem(
                             written.origin or "configuration",

@@ -105,9 +105,10 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | Long
     value tagged `!!int` that is none."""
     try:
         number: int = yaml.SafeLoader.construct_yaml_int(loader, node)
-    except ValueError as e:
-        text = loader.construct_scalar(node)
-        return LongNumber(text) if "digits" in str(e) else Mistagged(node.tag, str(text))
+    except (ValueError, IndexError) as e:  # IndexError: `!!int ""`, `!!int -`
+        text = str(loader.construct_scalar(node))
+        too_long = isinstance(e, ValueError) and "digits" in str(e)
+        return LongNumber(text) if too_long else Mistagged(node.tag, text)
     return number
 
 

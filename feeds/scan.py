@@ -139,7 +139,7 @@ def _walk(folder: str, prefix: str, stats: Scan) -> None:
     with os.scandir(folder) as listing:
         entries = [entry for entry in listing if entry.name[0] != "."]
     entries.sort(key=_NAME)
-    start, add, skip, is_regular = len(stats), stats.add, stats.skip, stat.S_ISREG
+    start, add, is_regular = len(stats), stats.add, stat.S_ISREG
     for entry in entries:
         name = prefix + entry.name
         try:
@@ -160,17 +160,44 @@ def _walk(folder: str, prefix: str, stats: Scan) -> None:
         try:
             st = entry.stat()
         except OSError as e:  # a broken or looping link, a file gone since the listing
-            skip(shown, _problem(shown, f"cannot be read: {e.strerror or e}"))
+            _unreadable(stats, shown, e)
             continue
         if is_regular(st.st_mode) and shown == name:
             add(name, st.st_size, st.st_ctime_ns)  # `change_stamp(st)`
-        elif shown != name:
-            skip(shown, _problem(shown, "has a name that is not UTF-8; rename it to read it"))
         else:
-            kind = _KINDS.get(stat.S_IFMT(st.st_mode), "a special file")
-            warning = f"is {kind}, not a regular file; skipped without opening it"
-            skip(name, _problem(name, warning, Level.WARNING))
+            _not_read(stats, name, shown, st)
     _span(stats, prefix, start)
+
+
+def scan_file(path: Path) -> Scan:
+    """One entry, found as the scan of its folder finds it (`feeds check FILE`)."""
+    stats = Scan()
+    name = path.name
+    shown = name if name.isascii() else os.fsencode(name).decode("utf-8", "backslashreplace")
+    try:
+        st = path.stat()
+    except OSError as e:
+        _unreadable(stats, shown, e)
+        return stats
+    if stat.S_ISREG(st.st_mode) and shown == name:
+        stats.add(name, st.st_size, change_stamp(st))
+    else:
+        _not_read(stats, name, shown, st)
+    return stats
+
+
+def _unreadable(stats: Scan, shown: str, e: OSError) -> None:
+    stats.skip(shown, _problem(shown, f"cannot be read: {e.strerror or e}"))
+
+
+def _not_read(stats: Scan, name: str, shown: str, st: os.stat_result) -> None:
+    """An entry that is not opened: its name is not UTF-8, or it is no regular file."""
+    if shown != name:
+        stats.skip(shown, _problem(shown, "has a name that is not UTF-8; rename it to read it"))
+    else:
+        kind = _KINDS.get(stat.S_IFMT(st.st_mode), "a special file")
+        warning = f"is {kind}, not a regular file; skipped without opening it"
+        stats.skip(name, _problem(name, warning, Level.WARNING))
 
 
 def _span(stats: Scan, prefix: str, start: int) -> None:

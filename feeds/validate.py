@@ -442,7 +442,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, LongNumber):
         return f"a number of {sum(c.isdigit() for c in value):,} digits"
     if isinstance(value, Mistagged):
-        return f"{value.text!r} (tagged {value.short_tag}, which it is not)"
+        return f"{_describe(value.text)} (tagged {value.short_tag}, which it is not)"
     try:
         shown = repr(value)
     except ValueError:  # an integer of more than 4300 digits cannot even be written out

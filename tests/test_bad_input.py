@@ -396,7 +396,8 @@ def test_a_value_its_tag_does_not_fit_costs_only_its_field_and_no_secret_is_said
         )
     (seeds / "tagged.md").write_text(
         "---\ntitle: T\nwebUrl: https://example.com/t\npublishedDateTime: 2020-06-08T23:17:00Z\n"
-        "published: !!bool maybe\nquality: !!int 12abc\nheat: !!float warm\n---\n"
+        "published: !!bool maybe\nquality: !!int 12abc\nheat: !!float warm\n"
+        f"excerpt: !!int {'x' * 100_000}\nsecured: !!int ''\n---\n"
     )
     (seeds / "when.md").write_text(
         "---\ntitle: W\nwebUrl: https://example.com/w\npublishedDateTime: !!timestamp yesterday\n"
@@ -411,6 +412,8 @@ def test_a_value_its_tag_does_not_fit_costs_only_its_field_and_no_secret_is_said
     report = json.loads(stdout.getvalue())
     assert code == 0
     assert [(p["path"], p["line"], p["field"], p["message"]) for p in report["warnings"]] == [
+        ("tagged.md", 8, "excerpt", "must be text, not 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+         "xxxxxxxxxxxxxxx… (tagged !!int, which it is not); ignored"),
         ("tagged.md", 6, "quality", "must be a whole number, not '12abc' (tagged !!int, which it "
          "is not); ignored"),
         ("tagged.md", 7, "heat", "must be a whole number, not 'warm' (tagged !!float, which it "

@@ -148,6 +148,17 @@ def test_check_takes_one_record_file(tmp_path: Path) -> None:
         "1 file (1 ignored, 1 parsed): 0 records, 0 accepted, 0 rejected, 0 duplicates\n",
     )
     assert list(tmp_path.iterdir()) == []
+    # Found as a scan of its folder finds it: a name that is not UTF-8 (exit 70 before), a
+    # FIFO ("not a folder", exit 2 before), never opened.
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    (odd / os.fsdecode(b"bad\xffname.md")).write_text("---\ntitle: T\n---\n")
+    os.mkfifo(odd / "pipe.md")
+    said = [invoke("check", str(odd / name)) for name in sorted(os.listdir(odd))]
+    assert [(r.returncode, r.stdout.splitlines()[0]) for r in said] == [
+        (1, "bad\\xffname.md: error: has a name that is not UTF-8; rename it to read it"),
+        (0, "pipe.md: warning: is a FIFO, not a regular file; skipped without opening it"),
+    ]
 
 
 def test_json_report_goes_to_stdout(tmp_path: Path) -> None:

@@ -259,6 +259,10 @@ MISTAKES = [
         "2: defaults.limit: !!int 'abc' cannot be made; write a plain value",
     ),
     (
+        "defaults:\n  limit: !!int ''\n",
+        "2: defaults.limit: !!int '' cannot be made; write a plain value",
+    ),
+    (
         "site:\n  title: !custom x\n",
         "2: site.title: !custom 'x' cannot be made; write a plain value",
     ),

@@ -142,7 +142,7 @@ def test_one_host_however_written_is_one_provider(tmp_path: Path) -> None:
             f"title: T{i}\nwebUrl: https://example.com/{i}\n"
             f"publishedDateTime: 2020-01-0{i + 1}T00:00:00Z\nprovider: {{domain: '{domain}'}}\n",
         )
-    for i, name in enumerate(["Reuters Inc.", "Inc."], start=len(domains)):
+    for i, name in enumerate(["Reuters Inc.", "Inc.", "A.P."], start=len(domains)):
         write_record(
             seeds,
             f"{i}.md",
@@ -151,7 +151,9 @@ def test_one_host_however_written_is_one_provider(tmp_path: Path) -> None:
         )
     books = CustomFeed("books", "Books", filters=Filters(providers_any=("XN--BCHER-KVA.DE",)))
     # A name that ends with a dot is no fully qualified domain name: it keeps its dot.
-    named = CustomFeed("named", "Named", filters=Filters(providers_any=("Reuters Inc.", "INC.")))
+    named = CustomFeed(
+        "named", "Named", filters=Filters(providers_any=("Reuters Inc.", "INC.", "a.p."))
+    )
     groups = check(Config(seeds=seeds, custom=(books, named))).collection.groups
     assert sorted(
         (g.kind.value, g.slug, len(g.articles))
@@ -159,7 +161,8 @@ def test_one_host_however_written_is_one_provider(tmp_path: Path) -> None:
         if g.kind in (GroupKind.PROVIDER, GroupKind.CUSTOM)
     ) == [
         ("custom", "books", 2),
-        ("custom", "named", 2),
+        ("custom", "named", 3),
+        ("providers", "a-p--947bfbd574c9074a", 1),
         ("providers", "bucher-de--de69bbc29a59bc1f", 2),
         ("providers", "inc--f7a5cab1bc2118fa", 1),
         ("providers", "p-example", 3),
