@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from feeds.errors import ConfigError
 from feeds.filters import NO_FILTERS, CustomFeed, Filters
 from feeds.paths import FORMAT_NAMES, FORMATS
+from feeds.uris import NotAUri, as_uri
 
 DEFAULT_BASE_URL = "http://localhost:8000/"
 MAX_AGE_DAYS = 36_525  # a century: a larger `max_age_days` would leave what a datetime can hold
@@ -52,12 +53,15 @@ class Config:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", _base_url(self.base_url, "site.base_url"))
-        urls = (("site.url", self.site_url), ("site.logo", self.logo), ("site.icon", self.icon))
-        for key, url in urls:
-            if url is not None:
-                absolute_url(url, key)
-        if self.websub_hub is not None:
-            absolute_url(self.websub_hub, "websub.hub")
+        urls = {
+            "site_url": "site.url",
+            "logo": "site.logo",
+            "icon": "site.icon",
+            "websub_hub": "websub.hub",
+        }
+        for name, key in urls.items():
+            if (url := getattr(self, name)) is not None:
+                object.__setattr__(self, name, absolute_url(url, key))
         for key, value in (("limit", self.limit), ("split_months_over", self.split_months_over)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(
@@ -103,13 +107,18 @@ def load_config(path: Path | None) -> Config:
 
 
 def _base_url(url: str, key: str) -> str:
-    absolute_url(url, key, base=True)
-    return url if url.endswith("/") else url + "/"
+    uri = absolute_url(url, key, base=True)
+    return uri if uri.endswith("/") else uri + "/"
 
 
-def absolute_url(url: str, key: str, base: bool = False) -> None:
+def absolute_url(url: str, key: str, base: bool = False) -> str:
+    """The URL as feeds carry it (`uris.as_uri`); `ConfigError` when it is none they can."""
     if problem := url_problem(url, base):
         raise ConfigError(f"{key}: {problem}")
+    try:
+        return as_uri(url)
+    except NotAUri as e:
+        raise ConfigError(f"{key}: {e}, not {url!r}") from None
 
 
 def url_problem(url: str, base: bool = False) -> str | None:

@@ -22,7 +22,8 @@ from feeds.filters import CustomFeed, Filters
 from feeds.paths import FORMAT_NAMES
 from feeds.safe_yaml import MAX_DEPTH, MAX_FILE_BYTES, nodes_expand_beyond, too_deep
 from feeds.slugs import slugify
-from feeds.text import strip_bidi_controls, strip_xml_illegal
+from feeds.text import strip_bidi_controls, strip_controls
+from feeds.uris import NotAUri, as_uri
 
 
 def read_config(path: Path) -> Config:
@@ -143,7 +144,7 @@ def _text(r: _Reader, node: yaml.Node, key: str) -> str:
     value = r.value(node, key)
     # Cleaned like record text: it lands in every feed, index.html and feeds.opml, where a control
     # character XML cannot carry breaks the file, and a bidi control reorders what is shown.
-    text = strip_bidi_controls(strip_xml_illegal(value)).strip() if isinstance(value, str) else ""
+    text = strip_bidi_controls(strip_controls(value)).strip() if isinstance(value, str) else ""
     if not text:
         raise r.fail(node, key, f"must be text, not {value!r}")
     return text
@@ -153,7 +154,10 @@ def _url(r: _Reader, node: yaml.Node, key: str, base: bool = False) -> str:
     text = _text(r, node, key)
     if problem := url_problem(text, base):
         raise r.fail(node, key, problem)
-    return text
+    try:
+        return as_uri(text)
+    except NotAUri as e:
+        raise r.fail(node, key, f"{e}, not {text!r}") from None
 
 
 def _base_url(r: _Reader, node: yaml.Node, key: str) -> str:

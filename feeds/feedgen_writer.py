@@ -12,7 +12,7 @@ test in `tests/test_feedgen_quirks.py` that fails if it comes back:
 5. Atom entry links lose `rel`/`type`/`length` (upstream #135/#143): an enclosure becomes a second
    alternate link and readers take the image as the item's link. `_AtomEntryLinks` rewrites them.
 6. Atom `source` lacks `id`/`updated`: `source()` is never called.
-7. lxml raises on control characters: every text passes through `strip_xml_illegal` first.
+7. lxml raises on control characters: every text passes through `strip_controls` first.
 8. `summary()` fills RSS `<description>` and Atom `<summary>` with one string, but the first is
    HTML and the second plain text: a plain excerpt must be escaped for RSS only.
 """
@@ -38,7 +38,7 @@ from lxml import etree
 from feeds.document import FeedDoc, Item, Link
 from feeds.model import Image
 from feeds.paths import FORMATS
-from feeds.text import strip_xml_illegal
+from feeds.text import strip_controls
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
@@ -159,7 +159,7 @@ def _cut_one(item: Item, rss: bool) -> bytes:
 
 
 def _text(value: str) -> str:
-    return strip_xml_illegal(value)  # QUIRK 7
+    return strip_controls(value)  # QUIRK 7
 
 
 def _generator(doc: FeedDoc, *, rss: bool | None) -> Any:

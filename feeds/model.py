@@ -1,7 +1,8 @@
 """The data every later stage works on: validated, immutable articles and the problems found.
 
 An `Article` exists only once its record passed validation (see `validate.py`): its URL is an
-absolute http(s) URL, its text carries no XML-illegal characters, its times are aware and in UTC.
+absolute http(s) URI (`uris.as_uri`), its text carries no control characters
+(`text.strip_controls`), its times are aware and in UTC.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Turn a raw record into an `Article`, or reject it with a reason a curator understands.
 
 Pure: no I/O. Required fields that are missing or wrong reject the record; optional values that are
-wrong are dropped with a warning and the record is kept; text is cleaned of what XML cannot carry.
+wrong are dropped with a warning and the record is kept; text is cleaned of what feeds cannot carry.
 Optional fields are converted through one table (`_optional_fields`), not a chain of ifs.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,14 +20,16 @@ from feeds.model import Article, Image, Level, Problem, Provider
 from feeds.records import LongNumber, Mistagged, RawRecord
 from feeds.text import (
     collapse_spaces,
+    control_count,
     display_name,
     domain_key,
     host_identity,
     html_to_text,
     identity_key,
-    strip_xml_illegal,
-    xml_illegal_count,
+    is_visible,
+    strip_controls,
 )
+from feeds.uris import URI_TEXT, NotAUri, as_uri
 
 # Topics, images and related articles kept per record. A real record has a handful; thousands
 # would make one record cost thousands of feeds.
@@ -48,11 +50,13 @@ MAX_HEAT = 10**9
 # for 20,000 characters, hours for a megabyte).
 MAX_NAME_LENGTH = 200
 _SPACE = re.compile(r"\s")
-# The usual URL, accepted the quick way: http(s), a host of two or more letter-digit-hyphen labels
-# ending in a name (not a number, which would make it an IPv4 address), a port of at most four
-# digits, no white space. A host with an `xn--` label (Punycode, which may be invalid) is not usual.
+# The usual URL, accepted the quick way: http(s), a host of two or more lowercase letter, digit and
+# hyphen labels ending in a name (not a number, which would make it an IPv4 address), a port of at
+# most four digits, then only what a URI holds as itself (`uris.as_uri` writes the others). A host
+# with an `xn--` label (Punycode, which may be invalid) is not usual.
 _PLAIN_URL = re.compile(
-    r"https?://((?:[a-zA-Z0-9-]+\.)+[a-zA-Z][a-zA-Z0-9-]*)\.?(?::[0-9]{1,4})?(?:[/?#]\S*)?"
+    r"https?://((?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*)\.?(?::[0-9]{1,4})?"
+    f"(?:[/?#]{URI_TEXT})?"
 )
 
 
@@ -96,7 +100,7 @@ class _Checker:
     # -- value converters; `field` is the path shown to the curator -----------------------------
 
     def text(self, value: Any, field: str) -> str | None:
-        """Plain text, trimmed, without XML-illegal characters; None when absent or blank."""
+        """Plain text, trimmed, without control characters (`strip_controls`); None when blank."""
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -105,9 +109,9 @@ class _Checker:
             text = str(value).strip()
         except ValueError:  # an integer of more than 4300 digits cannot be written out
             raise _Reject(field, f"must be text, not {_describe(value)}") from None
-        if bad := xml_illegal_count(text):
-            self.warn(field, f"{bad} control character(s) that XML cannot carry were removed")
-            text = strip_xml_illegal(text).strip()
+        if bad := control_count(text):
+            self.warn(field, f"{bad} control character(s) that feeds cannot carry were removed")
+            text = strip_controls(text).strip()
         return text or None
 
     def plain_text(self, value: Any, field: str) -> str | None:
@@ -145,6 +149,10 @@ class _Checker:
             )
         if _SPACE.search(text):
             raise _Reject(field, "must be a URL without spaces (write them as %20)")
+        try:
+            text = as_uri(text)
+        except NotAUri as e:
+            raise _Reject(field, str(e)) from None
         if problem := _unresolvable(text):
             raise _Reject(field, f"must be a URL with a well-formed host ({problem})")
         return text
@@ -273,8 +281,12 @@ class _Checker:
         return tuple(kept.values())
 
     def name(self, value: Any, field: str) -> str | None:
-        """A name as feeds show it (topic, provider): see `display_name`; None when blank."""
-        name = display_name(self.text(value, field) or "")
+        """A name as feeds show it (topic, provider): plain text (it is a feed's title, an item's
+        category or author), see `display_name`; None when blank."""
+        plain, had_markup = html_to_text(self.text(value, field) or "")
+        if had_markup:
+            self.warn(field, "HTML tags were removed; names are plain text")
+        name = display_name(plain)
         if len(name) > MAX_NAME_LENGTH:
             raise _Reject(
                 field, f"is {len(name)} characters long; a name has at most {MAX_NAME_LENGTH}"
@@ -328,7 +340,7 @@ class _Checker:
 
     def article(self, data: Mapping[str, Any], *, prefix: str = "", with_related: bool) -> Article:
         title = self.plain_text(data.get("title"), prefix + "title")
-        if title is None:
+        if title is None or not is_visible(title):  # zero-width spaces alone: no title to show
             raise _Reject(prefix + "title", "is missing or empty")
         published = data.get("publishedDateTime")
         if published is None:
@@ -385,11 +397,17 @@ def validate(raw: RawRecord, revision: str = "") -> Validated:
     return Validated(article, tuple(checker.warnings))
 
 
+# A leap second, `23:59:60`: RFC 3339 times may have one, Python's cannot.
+_LEAP_SECOND = re.compile(r"(?<=[T t][0-9]{2}:[0-9]{2}:)60(?=[.,Z+-]|$)")
+
+
 def _parse_iso_time(text: str, field: str) -> datetime:
     try:
         return datetime.fromisoformat(text)  # fast path: covers the usual ISO 8601 forms
     except ValueError:
         pass
+    if _LEAP_SECOND.search(text):  # taken as the second after it, as POSIX time does
+        return _parse_iso_time(_LEAP_SECOND.sub("59", text), field) + timedelta(seconds=1)
     try:
         return dateutil.parser.isoparse(text)
     except (ValueError, OverflowError) as e:

@@ -46,7 +46,7 @@ EXPECTED = [
     "bad-optional-fields.md:8: warning: published: must be true or false, not 'maybe'; ignored",
     "bad-optional-fields.md:9: warning: topics: must be a list, not 'AI'; ignored",
     "binary.md: error: is a binary file, not a text record",
-    "cleaned-with-warnings.md:2: warning: title: 1 control character(s) that XML cannot carry were removed",
+    "cleaned-with-warnings.md:2: warning: title: 1 control character(s) that feeds cannot carry were removed",
     "cleaned-with-warnings.md:2: warning: title: HTML tags were removed; titles and excerpts are plain text",
     "cleaned-with-warnings.md:4: warning: publishedDateTime: has no time zone offset; taken as UTC",
     "cleaned-with-warnings.md:5: warning: topics[0]: '../../etc' looks like a file path, not a topic name; topic dropped",
@@ -679,3 +679,62 @@ def test_a_domain_with_invisible_characters_or_spaces_is_ignored_with_a_warning(
     (article,) = checked.articles
     assert article.provider is not None
     assert (article.provider.name, article.provider.domain) == ("Example", None)
+
+
+def test_controls_xml_advises_against_are_removed_with_a_warning(tmp_path: Path) -> None:
+    """DEL, the C1 controls and noncharacters are legal XML, but readers take U+0080 to U+009F
+    for Windows-1252 (U+0080 came back as a euro sign) and validators warn: none reaches a feed."""
+    write_record(tmp_path / "seeds", "a.md", RECORD.replace(
+        "title: T", 'title: "C1 \\x80\\x96 DEL \\x7f non \\uFDD0 \\U0001FFFE end"'
+    ) + 'excerpt: "next\\x85line"\ntopics: ["A\\x9bI"]')  # fmt: skip
+    report = build_into(tmp_path / "seeds", tmp_path / "out")
+    assert [str(p) for p in report.problems] == [
+        "a.md:2: warning: title: 5 control character(s) that feeds cannot carry were removed",
+        "a.md:5: warning: excerpt: 1 control character(s) that feeds cannot carry were removed",
+        "a.md:6: warning: topics[0]: 1 control character(s) that feeds cannot carry were removed",
+    ]
+    (item,) = json.loads((tmp_path / "out/all.json").read_text())["items"]
+    assert (item["title"], item["summary"], item["tags"]) == ("C1 DEL non end", "nextline", ["AI"])
+    for path, data in files_of(tmp_path / "out").items():
+        text = data.decode("utf-8")
+        assert not any("\x7f" <= c <= "\x9f" or c in "\ufdd0\U0001fffe" for c in text), path
+
+
+def test_topic_and_provider_names_are_plain_text(tmp_path: Path) -> None:
+    """A name is a feed's title and an item's category or author: markup goes as in titles."""
+    write_record(tmp_path, "a.md", RECORD + 'topics: ["<em>AI</em>", "R&amp;D", "<b></b>"]\n'
+                 'provider: {name: "<b>Wire</b> &amp; Co"}')  # fmt: skip
+    checked = check(Config(seeds=tmp_path))
+    assert [str(p) for p in checked.report.problems] == [
+        "a.md:6: warning: provider.name: HTML tags were removed; names are plain text",
+        "a.md:5: warning: topics[0]: HTML tags were removed; names are plain text",
+        "a.md:5: warning: topics[2]: HTML tags were removed; names are plain text",
+        "a.md:5: warning: topics[2]: is empty; topic dropped",
+    ]
+    (article,) = checked.articles
+    assert article.topics == ("AI", "R&D")
+    assert article.provider is not None and article.provider.name == "Wire & Co"
+
+
+@pytest.mark.parametrize(
+    ("written", "published"),
+    [
+        ("2016-12-31T23:59:60Z", "2017-01-01T00:00:00+00:00"),
+        ("2016-12-31T23:59:60.5Z", "2017-01-01T00:00:00.500000+00:00"),
+        ("2017-01-01T00:59:60+01:00", "2017-01-01T00:00:00+00:00"),
+    ],
+)
+def test_a_leap_second_is_the_second_after_it(tmp_path: Path, written: str, published: str) -> None:
+    """RFC 3339 times may name a leap second, which Python's cannot hold: it is read as POSIX
+    time reads it, and the record is kept."""
+    write_record(tmp_path, "a.md", RECORD.replace("2020-01-01T00:00:00Z", written))
+    checked = check(Config(seeds=tmp_path))
+    assert checked.report.problems == ()
+    (article,) = checked.articles
+    assert article.published.isoformat() == published
+
+
+def test_a_title_of_invisible_characters_is_no_title(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", RECORD.replace("title: T", 'title: "\\u200b\\u2060\\u200e "'))
+    (problem,) = check(Config(seeds=tmp_path)).report.problems
+    assert str(problem) == "a.md:2: error: title: is missing or empty"

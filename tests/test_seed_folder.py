@@ -140,6 +140,10 @@ def test_odd_entries_do_not_send_the_runs_after_a_change_the_full_way(
         lambda: os.mkfifo(odd_seeds / "news" / "late-fifo.md"),
         lambda: (odd_seeds / "loop-a.md").unlink(),  # loop-b.md now points to nowhere
         lambda: (odd_seeds / "news" / "late-fifo.md").unlink(),
+        # Nothing but why an entry is skipped changes: said as it is now.
+        lambda: (odd_seeds / "fifo.md").unlink() or _socket_at(odd_seeds / "fifo.md"),
+        # A name that is not UTF-8, shown with an escape: said in the scan's order.
+        lambda: (odd_seeds / os.fsdecode(b"\xfe.md")).write_bytes(SEED.read_bytes()),
     ]
     for step, change in enumerate(changes):
         change()
@@ -153,6 +157,11 @@ def test_odd_entries_do_not_send_the_runs_after_a_change_the_full_way(
         assert report.problems == clean.problems, step
         assert [str(p) for p in report.recent] == [str(p) for p in clean.recent], step
         assert report.parsed == (2 if step == 0 else 0), step
+
+
+def _socket_at(path: Path) -> None:
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(path))
 
 
 def _as_nobody(run: Callable[[], object]) -> int:

@@ -1,0 +1,144 @@
+"""Every URL a feed carries is a URI (RFC 3986): readers and validators take nothing else.
+
+A record may give its URL as a browser's address bar shows it (`https://bücher.de/ü`, a quote in
+a path): the feeds carry it written as a URI, the way browsers send it. A URL that programs read
+two ways (a backslash) or that would publish a password is refused, naming the file and field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import feedparser
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from feeds.build import check
+from feeds.config import Config
+from feeds.errors import ConfigError
+from feeds.uris import as_uri
+from tests.helpers import NS, build_into, write_record, xml
+
+# RFC 3986's URI, from its grammar: scheme, then only unreserved, reserved and escapes.
+_RFC3986 = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
+)
+
+WRITTEN_AS_URIS = [
+    ("https://bücher.de/a", "https://xn--bcher-kva.de/a"),
+    ("HTTPS://News.Example.COM/a", "https://news.example.com/a"),
+    ("https://ex.com/ü/ñ?ü=ñ#ß", "https://ex.com/%C3%BC/%C3%B1?%C3%BC=%C3%B1#%C3%9F"),
+    ("https://ex.com/q\"uote'<tag>", "https://ex.com/q%22uote'%3Ctag%3E"),
+    ("https://ex.com/{a}|^`", "https://ex.com/%7Ba%7D%7C%5E%60"),
+    ("https://ex.com/100%25/%zz", "https://ex.com/100%25/%25zz"),
+    ("https://ex.com/\u202egnp.exe\u200b", "https://ex.com/%E2%80%AEgnp.exe%E2%80%8B"),
+    ("https://ex.com/[1]", "https://ex.com/%5B1%5D"),
+    ("http://[::1]:8080/a", "http://[::1]:8080/a"),
+]
+
+
+@pytest.mark.parametrize(("written", "carried"), WRITTEN_AS_URIS)
+def test_a_record_url_is_carried_as_a_uri_in_every_format(
+    tmp_path: Path, written: str, carried: str
+) -> None:
+    seeds = tmp_path / "seeds"
+    image = written.split("#")[0].rstrip("/") + ".jpg"
+    record = {"title": "A", "webUrl": written, "publishedDateTime": "2024-05-01T10:00:00Z",
+              "images": [{"url": image}]}  # fmt: skip
+    (seeds / "a.json").parent.mkdir()
+    (seeds / "a.json").write_text(json.dumps(record), encoding="utf-8")
+    report = build_into(seeds, tmp_path / "out")
+    assert report.rejected == 0
+    out = tmp_path / "out"
+    rss = xml(out / "all.rss.xml")
+    assert rss.findtext("channel/item/link") == carried
+    assert rss.findtext("channel/item/guid") == carried
+    enclosure = rss.find("channel/item/enclosure")
+    assert enclosure is not None and _RFC3986.fullmatch(enclosure.get("url", ""))
+    atom = xml(out / "all.atom.xml")
+    assert atom.findtext("atom:entry/atom:id", namespaces=NS) == carried
+    (item,) = json.loads((out / "all.json").read_text())["items"]
+    assert (item["id"], item["url"]) == (carried, carried)
+    for name in ("all.rss.xml", "all.atom.xml"):
+        parsed = feedparser.parse(out / name)
+        assert not parsed.bozo, (name, parsed.get("bozo_exception"))
+        assert parsed.entries[0].link == carried
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://ex.com\\@evil.com/", "must not contain a backslash (browsers read it as /, others do not)"),
+        ("https://ex.com/a\\b", "must not contain a backslash (browsers read it as /, others do not)"),
+        ("https://editor:secret@ex.com/a", "must not carry a user name or password (every reader would see it)"),
+        ("https://" + "ü" * 64 + ".de/a", "must be a URL with a well-formed host (not a valid domain name)"),
+    ],
+)  # fmt: skip
+def test_a_url_read_two_ways_or_carrying_a_password_is_refused(
+    tmp_path: Path, url: str, message: str
+) -> None:
+    write_record(tmp_path, "a.md", f"title: A\nwebUrl: {json.dumps(url)}\n"
+                 "publishedDateTime: 2024-05-01T10:00:00Z\n"
+                 f"images: [{{url: {json.dumps(url + '.jpg')}}}]")  # fmt: skip
+    write_record(tmp_path, "b.md", "title: B\nwebUrl: https://ex.com/b\n"
+                 "publishedDateTime: 2024-05-01T10:00:00Z\n"
+                 f"images: [{{url: {json.dumps(url + '.jpg')}}}]")  # fmt: skip
+    checked = check(Config(seeds=tmp_path))
+    assert [str(p) for p in checked.report.problems] == [
+        f"a.md:3: error: webUrl: {message}",
+        f"b.md:5: warning: images[0].url: {message}; image dropped",
+    ]
+    (article,) = checked.articles
+    assert (article.url, article.images) == ("https://ex.com/b", ())
+
+
+def test_one_url_written_in_two_cases_is_one_article(tmp_path: Path) -> None:
+    """The scheme and host are not case-sensitive: the duplicate rule sees one URL."""
+    write_record(tmp_path, "a.md", "title: A\nwebUrl: HTTPS://EX.COM/a\n"
+                 "publishedDateTime: 2024-05-01T10:00:00Z")  # fmt: skip
+    write_record(tmp_path, "b.md", "title: B\nwebUrl: https://ex.com/a\n"
+                 "publishedDateTime: 2024-05-02T10:00:00Z")  # fmt: skip
+    report = check(Config(seeds=tmp_path)).report
+    assert (report.accepted, report.duplicates) == (1, 1)
+
+
+def test_the_configuration_urls_are_carried_as_uris(tmp_path: Path) -> None:
+    config = Config(base_url="https://bücher.de/nachrichten/ü", logo='https://Ex.com/logo-"a".png')
+    assert config.base_url == "https://xn--bcher-kva.de/nachrichten/%C3%BC/"
+    assert config.logo == "https://ex.com/logo-%22a%22.png"
+    with pytest.raises(ConfigError, match=r"site\.base_url: must not carry a user name"):
+        Config(base_url="https://me:pw@ex.com/")
+
+
+def test_a_base_url_read_two_ways_is_refused_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "feeds.yaml").write_text("site:\n  base_url: 'https://ex.com\\@evil.com/'\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "feeds", "build", "--config", "feeds.yaml", "-q"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "feeds.yaml:2" in done.stderr and "site.base_url: must not contain a backslash" in (
+        done.stderr
+    )
+    assert not (tmp_path / "output").exists()
+
+
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=30).filter(
+    lambda t: "\\" not in t and not any(c.isspace() for c in t)
+)
+
+
+@given(path=_TEXT, host=st.sampled_from(["ex.com", "EX.com", "bücher.de", "[::1]", "1.2.3.4"]))
+def test_as_uri_gives_a_uri_that_means_the_same_and_is_its_own_uri(path: str, host: str) -> None:
+    uri = as_uri(f"https://{host}/{path}")
+    assert _RFC3986.fullmatch(uri), uri
+    assert as_uri(uri) == uri
+    assert unquote(uri.split("/", 3)[3]) == unquote(path)
+    assert urlsplit(uri).hostname == urlsplit(as_uri(f"https://{host}/")).hostname
