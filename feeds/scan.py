@@ -92,6 +92,11 @@ class Scan(Sequence[FileStat]):
                 digest.update(column[start:stop])
         paths = "\0".join(path for start, stop in spans for path in self.paths[start:stop])
         digest.update(paths.encode("utf-8", "surrogateescape"))
+        # Why an entry is skipped may change while nothing else does (a FIFO made a socket, a
+        # link's target gone): its problem, said on every run, must be said as it is now.
+        for at, problem in sorted(self.skips.items()):
+            if problem is not None and any(start <= at < stop for start, stop in spans):
+                digest.update(f"\0{problem}".encode("utf-8", "surrogateescape"))
         return digest.digest()
 
 
@@ -107,9 +112,15 @@ def change_stamp(st: os.stat_result) -> int:
 
 
 def position(path: str) -> tuple[str, ...]:
-    """A sort key that puts paths in the order `scan` finds them: by name within each folder,
-    a sub-folder's entries where its name sorts among its folder's files."""
+    """A sort key that puts paths in the order `scan` finds them: by name as shown (`shown_name`)
+    within each folder, a sub-folder's entries where its name sorts among its folder's files."""
     return tuple(path.split("/"))
+
+
+def shown_name(name: str) -> str:
+    """A name as runs show and keep it: itself when it is UTF-8, else with its bytes that are
+    not written as escapes (`caf\\xe9.md`)."""
+    return name if name.isascii() else os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def scan(seeds: Path) -> Scan:
@@ -139,6 +150,8 @@ def _walk(folder: str, prefix: str, stats: Scan) -> None:
     with os.scandir(folder) as listing:
         entries = [entry for entry in listing if entry.name[0] != "."]
     entries.sort(key=_NAME)
+    if not all(map(str.isascii, map(_NAME, entries))):  # rare: a name may be shown otherwise
+        entries.sort(key=_shown_name_of)
     start, add, is_regular = len(stats), stats.add, stat.S_ISREG
     for entry in entries:
         name = prefix + entry.name
@@ -146,7 +159,7 @@ def _walk(folder: str, prefix: str, stats: Scan) -> None:
             is_folder = entry.is_dir()
         except OSError:  # a link that loops or cannot be followed: an entry that cannot be read
             is_folder = False
-        shown = name if name.isascii() else os.fsencode(name).decode("utf-8", "backslashreplace")
+        shown = shown_name(name)
         if is_folder:
             # A link to a folder is not followed: it may lead back up the tree (a cycle) or out
             # of it (to `/`). The build says so on every run (`Scan.links`).
@@ -173,7 +186,7 @@ def scan_file(path: Path) -> Scan:
     """One entry, found as the scan of its folder finds it (`feeds check FILE`)."""
     stats = Scan()
     name = path.name
-    shown = name if name.isascii() else os.fsencode(name).decode("utf-8", "backslashreplace")
+    shown = shown_name(name)
     try:
         st = path.stat()
     except OSError as e:
@@ -203,9 +216,7 @@ def _not_read(stats: Scan, name: str, shown: str, st: os.stat_result) -> None:
 def _span(stats: Scan, prefix: str, start: int) -> None:
     """The folder's entries from `start` on (up to a sub-folder's, or its end) are its own."""
     if len(stats) > start:
-        folder = prefix[:-1]  # shown as a file of it is, when its name is not UTF-8
-        if not folder.isascii():
-            folder = os.fsencode(folder).decode("utf-8", "backslashreplace")
+        folder = shown_name(prefix[:-1])  # as a file of it is shown
         stats.spans.setdefault(folder, []).append((start, len(stats)))
 
 
@@ -219,3 +230,7 @@ def _problem(path: str, message: str, level: Level = Level.ERROR) -> Problem | N
 
 
 _NAME = operator.attrgetter("name")
+
+
+def _shown_name_of(entry: os.DirEntry[str]) -> str:
+    return shown_name(entry.name)
