@@ -35,6 +35,7 @@ from feeds.cache import (
 )
 from feeds.config import Config
 from feeds.errors import ConfigError
+from feeds.files import resolved
 from feeds.filters import warnings_in_place
 from feeds.lock import output_lock
 from feeds.model import Article, FileStat, Level, Problem
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 STORE_EVERY = 5_000  # outcomes kept in the cache at once while reading
 MANIFEST_DIGEST = "manifest"  # the cache's key of `publish.Published.manifest`
+RUNS_BEGUN = "runs"  # the cache's key of `publish.Publisher.runs`, while a run publishes
 
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -355,7 +357,12 @@ def _put_in_place(
     file the last run left but the `changing` ones."""
     from feeds.publish import Publisher
 
-    publisher = Publisher(config.output, outputs, trusted=cache.get(MANIFEST_DIGEST))
+    publisher = Publisher(
+        config.output,
+        outputs,
+        trusted=cache.get(MANIFEST_DIGEST),
+        begun=cache.get(RUNS_BEGUN) or (),
+    )
     if changing is not None:
         publisher.keep_recorded(but=changing)
     found = _found_in(config.output)
@@ -371,6 +378,9 @@ def _put_in_place(
     report_claimed = publisher.claim(REPORT_PATH)
     gc.freeze()  # the plan too: workers' collections must not write to (and so copy) its pages
     try:
+        # Kept twice, in the cache and the journal (`begin`): a killed run's temporary files are
+        # swept by the next run while either still names it.
+        cache.put(RUNS_BEGUN, publisher.runs)
         publisher.begin()
         # A delta run (`changing` given) makes its files in its own process: its memory is
         # bounded by its work, and each forked worker would add a copy of what it touches.
@@ -383,6 +393,7 @@ def _put_in_place(
         publisher.abort()
         raise
     cache.put(MANIFEST_DIGEST, published.manifest)
+    cache.put(RUNS_BEGUN, [])
     # Stat after `finish`: the files are in place now. Each batch let go once recorded: a
     # cold build's plan makes way for what the next run needs of it.
     while batches:
@@ -584,7 +595,7 @@ def _read_and_collect(
 def _check_layout(seeds: Path, output: Path, cache: Path) -> None:
     """Refuse folders that overlap: feeds would read its own feeds back as records, publish its
     cache, or delete records as stale outputs."""
-    seeds, output, cache = seeds.resolve(), output.resolve(), cache.resolve()
+    seeds, output, cache = resolved(seeds), resolved(output), resolved(cache)
     if output.is_relative_to(seeds):
         where = "is" if output == seeds else "is inside"
         raise ConfigError(

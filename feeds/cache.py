@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from feeds import codec
 from feeds._version import CODE_DIGEST, __version__
+from feeds.files import resolved, why
 from feeds.model import FileOutcome, FileStat
 from feeds.slugs import slugify
 
@@ -93,7 +94,7 @@ INDEX_TABLE_NAMES = (
 def default_cache_folder(output: Path) -> Path:
     """`$XDG_CACHE_HOME/feeds/<output>-<hash>`: one cache per output folder."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    absolute = str(output.resolve())
+    absolute = str(resolved(output))
     digest = hashlib.sha256(absolute.encode()).hexdigest()[:12]
     return base / "feeds" / f"{slugify(absolute)[-40:].strip('-')}-{digest}"
 
@@ -110,7 +111,7 @@ def items_path(folder: Path, seeds: Path, output: Path) -> Path:
 
 
 def _pair(seeds: Path, output: Path) -> str:
-    pair = f"{seeds.resolve()}\0{output.resolve()}".encode("utf-8", "surrogateescape")
+    pair = f"{resolved(seeds)}\0{resolved(output)}".encode("utf-8", "surrogateescape")
     return hashlib.sha256(pair).hexdigest()[:16]
 
 
@@ -492,9 +493,7 @@ class Cache:
 
 
 def _why(error: BaseException) -> str:
-    if isinstance(error, OSError):
-        return error.strerror or str(error)
-    return str(error)
+    return why(error) if isinstance(error, OSError) else str(error)
 
 
 class OutcomeReader:
@@ -552,7 +551,7 @@ class OutcomeReader:
     def _connection(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():
             assert self.database is not None
-            uri = f"{self.database.resolve().as_uri()}?mode=ro"
+            uri = f"{resolved(self.database).as_uri()}?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, timeout=LOCK_WAIT)
             self._pid = os.getpid()
         return self._db

@@ -25,6 +25,25 @@ FSYNC_EACH_MAX = 5_000
 _IN_FLIGHT = 16
 
 
+def why(error: OSError) -> str:
+    """What went wrong, in words: `mkdir` says "File exists" when a file, or a link that loops
+    or leads nowhere, stands where a folder should be."""
+    if isinstance(error, FileExistsError):
+        return "a file or a link to no folder stands where the folder should be"
+    return error.strerror or str(error)
+
+
+def resolved(path: Path) -> Path:
+    """`path` absolute, its links followed; when they loop (Python 3.11's `resolve` raises
+    RuntimeError, later ones OSError), absolute as written: the step that uses the folder
+    reports it as any folder it cannot use (exit 2 for the seeds, 3 for the output; a cache
+    goes without)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return Path(os.path.abspath(path))
+
+
 def stage(temporary: str, chunks: Iterable[bytes], *, mode: int) -> None:
     """A new file `temporary` holding `chunks`, ready to be renamed over the file it stands
     beside. The name must be one nothing else uses (it is created exclusively): cheaper than a

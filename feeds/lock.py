@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from feeds.errors import LockHeld, OutputError
+from feeds.files import why
 
 _HELD: set[int] = set()  # this process's lock descriptors
 
@@ -37,7 +38,7 @@ def output_lock(output: Path) -> Iterator[None]:
         _make_durably(output)
         fd = os.open(output, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as e:
-        raise OutputError(f"cannot use {output} as the output folder: {e.strerror or e}") from e
+        raise OutputError(f"cannot use {output} as the output folder: {why(e)}") from e
     _HELD.add(fd)
     try:
         try:

@@ -40,9 +40,11 @@ made them, and leaves every published file as it was.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import secrets
 import stat
 from collections.abc import Collection, Iterable, Iterator, Mapping, Set
@@ -111,9 +113,14 @@ class Publisher:
     # The digest of the manifest the last run left (`Published.manifest`): a manifest with it
     # is the one that run wrote or checked, and its names are not checked one by one again.
     trusted: str | None = None
+    # The tokens of runs the cache says began and did not finish (`runs`): a killed run's
+    # temporary files are swept even when the journal that named it is gone.
+    begun: Iterable[object] = ()
     stager: Stager = field(init=False)
     _owned: frozenset[str] = frozenset()
     _runs: tuple[str, ...] = ()  # tokens of runs whose temporary files may be left
+    # A damaged manifest or journal may have named a run: temporary files of any run are swept.
+    _any_run: bool = False
     _produced: dict[str, None] = field(default_factory=dict)  # ordered set
     # Set by `keep_recorded`: every owned file is produced too, but these; `_produced` then
     # holds only the others (a delta run's few), not a big site's hundreds of thousands.
@@ -142,7 +149,9 @@ class Publisher:
         self._listing = manifest.files
         if journal.files:
             self._owned |= frozenset(journal.files)
-        self._runs = tuple(dict.fromkeys((*manifest.runs, *journal.runs)))
+        begun = (r for r in self.begun if isinstance(r, str) and _is_token(r))
+        self._runs = tuple(dict.fromkeys((*manifest.runs, *journal.runs, *begun)))
+        self._any_run = bool(manifest.problems or journal.problems)
         self._as_listed = manifest.found and not (
             manifest.problems or manifest.runs or journal.files or journal.problems
         )
@@ -215,14 +224,19 @@ class Publisher:
         self._produced[path] = None
         return True
 
+    @property
+    def runs(self) -> tuple[str, ...]:
+        """The tokens of the runs whose temporary files may be left once this one begins: to be
+        kept (in the cache) before it does, and forgotten once it finished."""
+        return (*self._runs, self.stager.token)
+
     def begin(self) -> None:
         """Say, before writing any file, that every claimed path is ours (step 3): in the
         journal, with this run's token, each owned or claimed path the manifest does not list."""
         unlisted = {path for path in self._produced if path not in self._on_disk}
         if self._owned is not self._on_disk:  # a killed run's journal named more
             unlisted.update(self._owned - self._on_disk)
-        runs = (*self._runs, self.stager.token)
-        self._write(RUNS_PATH, _RUNS_TEMPORARY, _manifest_text(sorted(unlisted), runs))
+        self._write(RUNS_PATH, _RUNS_TEMPORARY, _manifest_text(sorted(unlisted), self.runs))
 
     def add(self, path: str, staged: bool) -> None:
         """The claimed `path`, `staged` by `Stager.stage` (here or in another process): put in
@@ -237,7 +251,8 @@ class Publisher:
         """Drop every staged file, a worker's too: the output stays as it was."""
         self._writeback.wait()
         self._staged.clear()
-        self._sweep((self.stager.token,))
+        with contextlib.suppress(OutputError):  # the failure that stopped the run is the one said
+            self._sweep((self.stager.token,))
 
     def finish(self) -> Published:
         """Put the staged files in place, remove owned files that were not produced this time,
@@ -259,7 +274,7 @@ class Publisher:
         # First: a vanished group's folder may hold a killed run's temporary file, and must end
         # empty, and go. This run's own are renamed by now (a failure to stage or rename one
         # aborts the run, `abort`): with no killed run on record, no folder is looked through.
-        emptied = self._sweep(self._runs)
+        emptied = self._sweep(self._runs, any_run=self._any_run)
         removed, gone = [], sorted(self._not_produced())
         for path in gone:
             # Checked again before acting on it: a manifest taken as it is (`trusted`) was
@@ -311,12 +326,12 @@ class Publisher:
                 f"({e.strerror or e}): a power cut now could undo some of them"
             )
 
-    def _sweep(self, tokens: Iterable[str]) -> set[Path]:
-        """Remove the temporary files that runs with these tokens left, in every folder where
-        this tool writes; the folders it removed some from."""
+    def _sweep(self, tokens: Iterable[str], any_run: bool = False) -> set[Path]:
+        """Remove the temporary files that runs with these tokens (or `any_run`, any run of
+        this tool) left, in every folder where it writes; the folders it removed some from."""
         marks = tuple(f".feeds-{token}." for token in tokens)
         swept: set[Path] = set()
-        if not marks:
+        if not (marks or any_run):
             return swept
         # Each name checked, as above: a trusted manifest's names reach `_produced` too.
         every = (*self._owned, *self._produced)
@@ -328,8 +343,12 @@ class Publisher:
             except OSError:
                 continue
             for name in names:
-                if any(mark in name for mark in marks):
-                    (self.output / folder / name).unlink(missing_ok=True)
+                if any(mark in name for mark in marks) or (any_run and _TEMPORARY.search(name)):
+                    leftover = self.output / folder / name
+                    try:
+                        leftover.unlink(missing_ok=True)
+                    except OSError as e:  # its run stays on record: the next run tries again
+                        raise OutputError(f"cannot remove {leftover}: {e.strerror or e}") from e
                     swept.add(self.output / folder)
         return swept
 
@@ -449,6 +468,8 @@ def read_manifest(output: Path, name: str = MANIFEST_PATH, trusted: str | None =
             "they are ignored and their files left alone",
         )
     tokens = tuple(r for r in runs if isinstance(r, str) and _is_token(r))
+    if len(tokens) < len(runs):
+        problems += (f"{path} names a run that is no run of feeds; it is ignored",)
     return Manifest(tuple(kept), tokens, True, problems, None if problems else digest)
 
 
@@ -470,6 +491,10 @@ def _recognized(output: Path, recorded: Mapping[str, tuple[str, int, int]]) -> f
         if is_output_path(path) and (st.st_size, st.st_mtime_ns) == (size, mtime):
             found.add(path)
     return frozenset(found)
+
+
+# A temporary file of a run of this tool: `.<name>.feeds-<its token>.tmp` (`Stager`).
+_TEMPORARY = re.compile(r"\.feeds-[0-9a-f]{16}\.tmp$")
 
 
 def _is_token(text: str) -> bool:

@@ -290,6 +290,31 @@ def test_overlapping_folders_are_refused_before_anything_is_written(
     assert files_of(tmp_path) == before
 
 
+@pytest.mark.parametrize(
+    ("looping", "code", "said"),
+    [
+        ("cache", 0, "feeds: warning: the cache {tmp}/loop-a/records-"),
+        ("output", 3, "feeds: output not writable: cannot use {tmp}/loop-a as the output folder: "),
+        ("seeds", 2, "feeds: seeds folder '{tmp}/loop-a' does not exist or is not a folder"),
+    ],
+)
+def test_a_folder_that_is_a_link_loop_is_said_never_a_bug(
+    tmp_path: Path, looping: str, code: int, said: str
+) -> None:
+    """Python 3.11's `Path.resolve` raises RuntimeError on a loop: that was exit 70, "a bug"."""
+    (tmp_path / "loop-a").symlink_to(tmp_path / "loop-b")
+    (tmp_path / "loop-b").symlink_to(tmp_path / "loop-a")
+    folders = {"seeds": SEEDS, "output": tmp_path / "out", "cache": tmp_path / "cache"}
+    folders[looping] = tmp_path / "loop-a"
+    result = run("build", *(f"--{k}={v}" for k, v in folders.items()))
+    output = result.stdout + result.stderr
+    assert result.returncode == code, output
+    assert output.startswith(said.format(tmp=tmp_path)), output
+    if looping != "seeds":
+        assert "a file or a link to no folder stands where the folder should be" in output
+    assert (tmp_path / "out" / "all.rss.xml").exists() == (looping == "cache")
+
+
 def test_a_bug_exits_70_with_one_line_and_the_traceback_only_with_v(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,6 +16,8 @@ import os
 import re
 import shutil
 import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,16 @@ from feeds import Report
 from feeds.cache import Cache
 from feeds.paths import MANIFEST_PATH, RUNS_PATH
 from feeds.synthetic import write_corpus
-from tests.helpers import SEEDS, build_into, files_of, write_record
+from tests.helpers import (
+    BASE_URL,
+    SEEDS,
+    UNPOWERED,
+    build_into,
+    build_unpowered,
+    can_drop_power,
+    files_of,
+    write_record,
+)
 
 STEPS: list[tuple[Any, str]] = [
     (os, "replace"),
@@ -361,6 +372,72 @@ def test_a_damaged_manifest_or_journal_costs_a_notice_and_freezes_nothing(
     assert not (output / ".feeds-runs.json").exists()
     assert build_into(seeds, output, cache=cache, limit=5).notices == ()
     build_into(seeds, tmp_path / "clean", cache=tmp_path / "clean-cache", limit=5)
+    assert files_of(output) == files_of(tmp_path / "clean")
+
+
+@pytest.mark.parametrize("damage", ["another-token", "not-a-token", "cut-short", "deleted"])
+def test_a_killed_runs_temporary_files_go_whatever_became_of_its_journal(
+    tmp_path: Path, damage: str
+) -> None:
+    """A run killed once its files are staged leaves them beside their targets; the journal
+    names its token, and so does the cache (`build.RUNS_BEGUN`). The journal lost or damaged,
+    the next run still sweeps them: by the cache's token, or by their names when the journal is
+    damaged (it may have named any run)."""
+    _, run = _scenario(tmp_path, "first-build")
+    output, cache = tmp_path / "output", tmp_path / "cache"
+    trace = tmp_path / "trace.json"
+    assert os.waitstatus_to_exitcode(_in_child(lambda: run(output, cache), None, trace)) == TRACED
+    first_rename = json.loads(trace.read_text()).index("replace feed") + 1
+    shutil.rmtree(output)
+    shutil.rmtree(cache)
+    status = _in_child(lambda: run(output, cache), first_rename, None)
+    assert os.WIFSIGNALED(status)
+    assert any(name.endswith(".tmp") for name in files_of(output)), "a killed run's files"
+    journal = output / RUNS_PATH
+    (token,) = json.loads(journal.read_text())["runs"]
+    if damage == "deleted":
+        journal.unlink()
+    elif damage == "cut-short":
+        journal.write_text(journal.read_text()[:20])
+    else:
+        other = "0123456789abcdef" if damage == "another-token" else "not a token"
+        journal.write_text(journal.read_text().replace(token, other))
+    run(output, cache)
+    run(tmp_path / "clean", tmp_path / "clean-cache")
+    assert files_of(output) == files_of(tmp_path / "clean")
+
+
+@pytest.mark.skipif(not can_drop_power, reason="needs root and setpriv to drop file powers")
+def test_a_killed_runs_file_that_cannot_be_swept_exits_3_naming_it(tmp_path: Path) -> None:
+    """Its folder now read-only (another user's): the run says which file and why (exit 3, not
+    "a bug"), keeps the killed run on record, and the next run with the folder writable sweeps
+    it."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(SEEDS, seeds)
+    build_unpowered(seeds, output, cache)
+    token = "0123456789abcdef"
+    (output / RUNS_PATH).write_text(json.dumps({"files": [], "runs": [token]}))
+    leftover = output / "topics" / f".ai.rss.xml.feeds-{token}.tmp"
+    leftover.write_text("half")
+    config = tmp_path / "feeds.yaml"  # a new custom feed: this run writes nothing in topics/
+    config.write_text(f"site:\n  base_url: {BASE_URL}\n"
+                      "custom:\n  - title: Good ones\n    min_quality: 10\n")  # fmt: skip
+    (output / "topics").chmod(0o555)
+    try:
+        command = [sys.executable, "-m", "feeds", "build", "--seeds", str(seeds), "--output",
+                   str(output), "--cache", str(cache), "--config", str(config), "-q"]  # fmt: skip
+        done = subprocess.run([*UNPOWERED, *command], capture_output=True, text=True, check=False)
+    finally:
+        (output / "topics").chmod(0o755)
+    assert done.returncode == 3, done.stderr
+    assert (
+        done.stderr == f"feeds: output not writable: cannot remove {leftover}: Permission denied\n"
+    )
+    subprocess.run([*UNPOWERED, *command], capture_output=True, check=True)
+    assert not leftover.exists()
+    clean = {"--output": str(tmp_path / "clean"), "--cache": str(tmp_path / "clean-cache")}
+    command = [clean.get(before, arg) for before, arg in zip(["", *command], command, strict=False)]
+    subprocess.run(command, capture_output=True, check=True)
     assert files_of(output) == files_of(tmp_path / "clean")
 
 
