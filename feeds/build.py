@@ -357,11 +357,12 @@ def _put_in_place(
     file the last run left but the `changing` ones."""
     from feeds.publish import Publisher
 
+    begun = cache.get(RUNS_BEGUN)  # plain data, whatever a damaged cache holds
     publisher = Publisher(
         config.output,
         outputs,
         trusted=cache.get(MANIFEST_DIGEST),
-        begun=cache.get(RUNS_BEGUN) or (),
+        begun=begun if isinstance(begun, list) else (),
     )
     if changing is not None:
         publisher.keep_recorded(but=changing)
