@@ -16,6 +16,7 @@ from feeds.content import item_html
 from feeds.document import Category, Item, Link
 from feeds.model import Article
 from feeds.text import identity_key
+from feeds.uris import as_uri
 
 
 def items_of(
@@ -37,7 +38,7 @@ def items_of(
         summary=article.excerpt,
         content_html=item_html(article),
         author=provider.name if provider else None,
-        author_uri=f"https://{provider.domain}/" if provider and provider.domain else None,
+        author_uri=_home(provider.domain) if provider and provider.domain else None,
         categories=(),
         images=article.images,
         attachments=tuple(
@@ -89,3 +90,9 @@ def image_type(url: str) -> str:
 def _image_type(extension: str) -> str:
     guessed, _ = mimetypes.guess_type(f"image.{extension}", strict=False)
     return guessed if extension and guessed and guessed.startswith("image/") else "image/jpeg"
+
+
+@lru_cache(maxsize=1 << 12)  # a few hundred providers, shown by a hundred thousand items
+def _home(domain: str) -> str:
+    """A provider's home page, from its domain (which may be written in its own script)."""
+    return as_uri(f"https://{domain}/")

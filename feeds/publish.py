@@ -339,7 +339,11 @@ class Publisher:
         for folder in sorted(folders | {""}):
             try:
                 with os.scandir(self.output / folder) as listing:
-                    names = [e.name for e in listing if e.name[:1] == "." and e.name[-4:] == ".tmp"]
+                    names = [
+                        e.name
+                        for e in listing
+                        if e.name[:1] == "." and e.name[-4:] == ".tmp" and not e.is_dir()
+                    ]
             except OSError:
                 continue
             for name in names:
@@ -494,7 +498,7 @@ def _recognized(output: Path, recorded: Mapping[str, tuple[str, int, int]]) -> f
 
 
 # A temporary file of a run of this tool: `.<name>.feeds-<its token>.tmp` (`Stager`).
-_TEMPORARY = re.compile(r"\.feeds-[0-9a-f]{16}\.tmp$")
+_TEMPORARY = re.compile(r"^\..+\.feeds-[0-9a-f]{16}\.tmp$")
 
 
 def _is_token(text: str) -> bool:

@@ -322,7 +322,7 @@ class _Checker:
             or host != text
             or display_name(text) != text
             or _SPACE.search(text)
-            or (not _is_plain(f"http://{text}/") and _unresolvable(f"http://{text}/"))
+            or (not _is_plain(f"http://{text}/") and _not_a_host(f"http://{text}/"))
         ):
             raise _Reject(field, f"must be a domain name like example.com, not {_describe(value)}")
         return text
@@ -397,8 +397,8 @@ def validate(raw: RawRecord, revision: str = "") -> Validated:
     return Validated(article, tuple(checker.warnings))
 
 
-# A leap second, `23:59:60`: RFC 3339 times may have one, Python's cannot.
-_LEAP_SECOND = re.compile(r"(?<=[T t][0-9]{2}:[0-9]{2}:)60(?=[.,Z+-]|$)")
+# A leap second, `23:59:60` in UTC: RFC 3339 times may have one, Python's cannot.
+_LEAP_SECOND = re.compile(r"(?<=[T t][0-9]{2}:[0-9]{2}:)60(?=[.,Zz+-]|$)")
 
 
 def _parse_iso_time(text: str, field: str) -> datetime:
@@ -407,7 +407,11 @@ def _parse_iso_time(text: str, field: str) -> datetime:
     except ValueError:
         pass
     if _LEAP_SECOND.search(text):  # taken as the second after it, as POSIX time does
-        return _parse_iso_time(_LEAP_SECOND.sub("59", text), field) + timedelta(seconds=1)
+        before = _parse_iso_time(_LEAP_SECOND.sub("59", text), field)
+        # Only the last second of a day in UTC is ever one (and the next second must exist).
+        in_utc = _in_utc(before.replace(tzinfo=before.tzinfo or UTC))
+        if in_utc and (in_utc.hour, in_utc.minute) == (23, 59) and in_utc.year < LATEST_YEAR:
+            return before + timedelta(seconds=1)
     try:
         return dateutil.parser.isoparse(text)
     except (ValueError, OverflowError) as e:
@@ -424,7 +428,15 @@ def _looks_iso(text: str) -> bool:
 def _is_plain(url: str) -> bool:
     """Whether `url` is the usual kind (`_PLAIN_URL`), which needs no URL parser's look."""
     plain = _PLAIN_URL.fullmatch(url)
-    return plain is not None and "xn--" not in plain[1].lower()
+    return plain is not None and "xn--" not in plain[1] and url.count("#") <= 1
+
+
+def _not_a_host(url: str) -> bool:
+    """Whether the URL's host is none a URI or a browser takes (`as_uri`, `_unresolvable`)."""
+    try:
+        return _unresolvable(as_uri(url)) is not None
+    except NotAUri:
+        return True
 
 
 def _unresolvable(url: str) -> str | None:

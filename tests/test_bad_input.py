@@ -685,7 +685,7 @@ def test_controls_xml_advises_against_are_removed_with_a_warning(tmp_path: Path)
     """DEL, the C1 controls and noncharacters are legal XML, but readers take U+0080 to U+009F
     for Windows-1252 (U+0080 came back as a euro sign) and validators warn: none reaches a feed."""
     write_record(tmp_path / "seeds", "a.md", RECORD.replace(
-        "title: T", 'title: "C1 \\x80\\x96 DEL \\x7f non \\uFDD0 \\U0001FFFE end"'
+        "title: T", 'title: "C1 \\x80\\x96 DEL \\x7f non \\uFDD0 \\uFFFF end"'
     ) + 'excerpt: "next\\x85line"\ntopics: ["A\\x9bI"]')  # fmt: skip
     report = build_into(tmp_path / "seeds", tmp_path / "out")
     assert [str(p) for p in report.problems] == [
@@ -697,7 +697,7 @@ def test_controls_xml_advises_against_are_removed_with_a_warning(tmp_path: Path)
     assert (item["title"], item["summary"], item["tags"]) == ("C1 DEL non end", "nextline", ["AI"])
     for path, data in files_of(tmp_path / "out").items():
         text = data.decode("utf-8")
-        assert not any("\x7f" <= c <= "\x9f" or c in "\ufdd0\U0001fffe" for c in text), path
+        assert not any("\x7f" <= c <= "\x9f" or c in "\ufdd0\uffff" for c in text), path
 
 
 def test_topic_and_provider_names_are_plain_text(tmp_path: Path) -> None:
@@ -734,7 +734,26 @@ def test_a_leap_second_is_the_second_after_it(tmp_path: Path, written: str, publ
     assert article.published.isoformat() == published
 
 
-def test_a_title_of_invisible_characters_is_no_title(tmp_path: Path) -> None:
-    write_record(tmp_path, "a.md", RECORD.replace("title: T", 'title: "\\u200b\\u2060\\u200e "'))
+@pytest.mark.parametrize(
+    "written", ["2016-12-31T12:34:60Z", "9998-12-31T23:59:60Z", "9999-12-31T23:59:60-05:00"]
+)
+def test_a_second_60_that_is_no_leap_second_is_not_a_possible_date(
+    tmp_path: Path, written: str
+) -> None:
+    """Only the last second of a day in UTC is ever a leap second, and the second after it
+    must be within the years feeds writes: else the record is rejected, never "a bug"."""
+    write_record(tmp_path, "a.md", RECORD.replace("2020-01-01T00:00:00Z", written))
+    (problem,) = check(Config(seeds=tmp_path)).report.problems
+    assert str(problem) == (
+        f"a.md:4: error: publishedDateTime: is not a possible date: {written!r} "
+        "(second must be in 0..59)"
+    )
+
+
+@pytest.mark.parametrize(
+    "title", ["\\u200b\\u2060\\u200e ", "\\u00ad", "\\u3164\\u2800", "\\ufe0f"]
+)
+def test_a_title_of_invisible_characters_is_no_title(tmp_path: Path, title: str) -> None:
+    write_record(tmp_path, "a.md", RECORD.replace("title: T", f'title: "{title}"'))
     (problem,) = check(Config(seeds=tmp_path)).report.problems
     assert str(problem) == "a.md:2: error: title: is missing or empty"
