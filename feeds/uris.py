@@ -27,6 +27,7 @@ _ASCII_HOST = re.compile(r"[a-z0-9\-._~!$&'()*+,;=]+")
 # DNS names are at most 253 characters; a longer host is no host, and IDNA's encoding takes
 # time quadratic in its length (a minute for 10,000 characters).
 MAX_HOST = 253
+_NOT_A_HOST = "must be a URL with a well-formed host"
 
 
 class NotAUri(ValueError):
@@ -56,9 +57,6 @@ def as_uri(url: str) -> str:
         host, colon, number = authority.partition(":")
         host, port = _ascii_host(host), colon + number
     return f"{scheme.lower()}://{host.lower()}{port}{_escaped(tail)}"
-
-
-_NOT_A_HOST = "must be a URL with a well-formed host"
 
 
 def _authority_and_rest(rest: str) -> tuple[str, str]:

@@ -7,6 +7,7 @@ Optional fields are converted through one table (`_optional_fields`), not a chai
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -408,10 +409,11 @@ def _parse_iso_time(text: str, field: str) -> datetime:
         pass
     if _LEAP_SECOND.search(text):  # taken as the second after it, as POSIX time does
         before = _parse_iso_time(_LEAP_SECOND.sub("59", text), field)
-        # Only the last second of a day in UTC is ever one (and the next second must exist).
+        # Only the last second of a day in UTC is ever one; past year 9998, `time` says so.
         in_utc = _in_utc(before.replace(tzinfo=before.tzinfo or UTC))
-        if in_utc and (in_utc.hour, in_utc.minute) == (23, 59) and in_utc.year < LATEST_YEAR:
-            return before + timedelta(seconds=1)
+        if in_utc and (in_utc.hour, in_utc.minute) == (23, 59):
+            with contextlib.suppress(OverflowError):
+                return before + timedelta(seconds=1)
     try:
         return dateutil.parser.isoparse(text)
     except (ValueError, OverflowError) as e:
