@@ -11,10 +11,10 @@ from functools import lru_cache
 # and U+FFFE/U+FFFF: lxml (and so feedgen) raises on anything else, and readers choke on it. It
 # advises against DEL, the C1 controls and the noncharacters: readers take the C1 controls for
 # Windows-1252 (U+0080 comes back as a euro sign) and validators warn about all of them. None of
-# these is text a curator means, and none goes into a feed; but for the noncharacters beyond the
-# first plane (U+1FFFE...), which readers pass as they are: in the same class, they cost every
-# text ten times the time (the engine checks each character against a list of ranges, not a
-# table), and looking for them apart, twice.
+# these is text a curator means, and none goes into a feed, but for the noncharacters beyond the
+# first plane (U+1FFFE...), which readers pass as they are: in this class they made every text
+# cost ten times as much (the engine then checks each character against a list of ranges, not a
+# table), and a second pass to look for them costs as much as the first.
 _CONTROLS = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
 )
