@@ -321,14 +321,15 @@ def _publish_once(
     store = ItemStore(cache.item_store())
     reader = OutcomeReader(cache.database)
     whole = Completer(config.seeds, reader).wholes
-    # Indexed first: this process holds the least now (not the plan, nor the files made), and
-    # writing a big site's index takes much (200 MB more at 300,000 records) while it lasts.
+    # The pages and each day's articles first (`render.plan`): finding those takes a set of
+    # every article while it lasts, which would add to the articles' keys the index makes
+    # next (`_keep_index`), kept until every page's fingerprint is made.
     keys: dict[int, bytes] = {}
+    pages = plan(checked.collection, config, store, whole, keys)
     indexed = stats is not None and _keep_index(checked, stats, cache, keys)
     # One file at a time, held by nobody here: the files made are let go as they are recorded
     # (`_put_in_place`), when a cold build's process is at its biggest.
     months: set[str] = set()
-    pages = plan(checked.collection, config, store, whole, keys)
     planned = noting_months(chain(pages, plan_site(listings(checked.collection), config)), months)
     try:
         report, fresh = _put_in_place(

@@ -108,11 +108,12 @@ def plan(
     items made by earlier runs are reused, and the items of each archive month are kept.
     Articles that are outlines are made `whole` before their items are made
     (`complete.Completer`). `known`: what articles' items depend on (`ArticleKeys.content`, by
-    `id`) as far as the build's index found it already; what the plan finds is added."""
+    `id`) as far as the build's index found it already; what the plan finds is added, and
+    all is let go once every file's fingerprint is made (`plan_pages`)."""
     grouped = [(index, page) for index, group in enumerate(collection.groups)
                for page in pages(group, config)]  # fmt: skip
     days = days_shown(page for _, page in grouped)
-    return plan_pages(grouped, collection, config, days, store, whole, known)
+    return plan_pages(grouped, collection, config, days, store, whole, known, forget=True)
 
 
 def plan_pages(
@@ -124,6 +125,7 @@ def plan_pages(
     whole: Callable[[Sequence[Article]], list[Article]] | None = None,
     known: dict[int, bytes] | None = None,
     add_to_days: Mapping[str, Sequence[Article]] | None = None,
+    forget: bool = False,
 ) -> Iterator[Planned]:
     """The files of the given pages (each with its group's place in `collection.groups`), in each
     format. `days`: each day's articles that any page shows, for the days kept in the item
@@ -131,13 +133,19 @@ def plan_pages(
     gives the topics' names; `known`, what items of articles depend on, when it is known
     already (`ArticleKeys`); `add_to_days`, when the items lacking are of changed articles only
     (a delta run): each day's articles of these pages, for the days kept in the store, whose
-    lacking items are added to their day's file (`_Renderer`)."""
+    lacking items are added to their day's file (`_Renderer`). With `forget`, what items depend
+    on is let go once every page's fingerprint is made, before the files are planned: it holds
+    a key per article (130 MB at 1,000,000 records), and the items made later make their
+    articles' keys again (not for a delta run: its articles known only by their rows have
+    theirs from `known` alone)."""
     settings = settings_key(config)
     keys = ArticleKeys(collection, f"{CODE_DIGEST}|{item_settings(config)}", known)
     made_whole = whole or _as_they_are
     renderer = _Renderer(collection, config, keys, store, days, made_whole, add_to_days)
-    for index, page in grouped:
-        content = content_digest(page, keys)
+    contents = [content_digest(page, keys) for _, page in grouped]
+    if forget:
+        keys.known.clear()
+    for (index, page), content in zip(grouped, contents, strict=True):
         batch = batch_of(page, index)
         for fmt in config.formats:
             yield Planned(
