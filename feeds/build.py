@@ -321,9 +321,10 @@ def _publish_once(
     store = ItemStore(cache.item_store())
     reader = OutcomeReader(cache.database)
     whole = Completer(config.seeds, reader).wholes
-    # The pages and each day's articles first (`render.plan`): finding those takes a set of
-    # every article while it lasts, which would add to the articles' keys the index makes
-    # next (`_keep_index`), kept until every page's fingerprint is made.
+    # The pages and each day's articles first (`render.plan`): finding those takes, while it
+    # lasts, a list entry for each time a page shows an article, which would add to the
+    # articles' keys the index makes next (`_keep_index`), kept until every page's fingerprint
+    # is made.
     keys: dict[int, bytes] = {}
     pages = plan(checked.collection, config, store, whole, keys)
     indexed = stats is not None and _keep_index(checked, stats, cache, keys)

@@ -135,9 +135,9 @@ def plan_pages(
     (a delta run): each day's articles of these pages, for the days kept in the store, whose
     lacking items are added to their day's file (`_Renderer`). With `forget`, what items depend
     on is let go once every page's fingerprint is made, before the files are planned: it holds
-    a key per article (130 MB at 1,000,000 records), and the items made later make their
-    articles' keys again (not for a delta run: its articles known only by their rows have
-    theirs from `known` alone)."""
+    a key per article (156 MB at 1,000,000 records), and each batch makes again the keys of
+    the articles its pages show (not for a delta run: its articles known only by their rows
+    have theirs from `known` alone)."""
     settings = settings_key(config)
     keys = ArticleKeys(collection, f"{CODE_DIGEST}|{item_settings(config)}", known)
     made_whole = whole or _as_they_are
@@ -174,8 +174,7 @@ def days_shown(every: Iterable[Page], months: Set[str] | None = None) -> dict[st
     # Lists, not dicts by `id`: a cold build's hold every article of the archive (8.7 MB as
     # dicts at 100,000 records, 1.2 MB as lists). Each day's articles as often as pages show
     # them first, then once, a day at a time: one set of every article met took 116 MB at
-    # 1,000,000 records while it lasted (the ints of 1.3 million `id`s and a set of them),
-    # the repeats in the lists take about a third of that.
+    # 1,000,000 records while it lasted (the ints of 1.3 million `id`s and a set of them).
     days: dict[str, list[Article]] = {}
     for page in shown:
         for article in page.articles:
