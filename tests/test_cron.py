@@ -20,6 +20,7 @@ import feedparser
 import pytest
 
 from feeds.lock import output_lock
+from feeds.model import Article
 from feeds.synthetic import write_corpus
 from tests.helpers import BASE_URL, SEEDS, build_into, files_of, item_store, write_record
 
@@ -505,26 +506,21 @@ def test_a_planted_day_file_gives_at_most_the_items_asked_for(tmp_path: Path, fi
     assert found == (real if first == b"\xff" else {})
 
 
-def test_unchanged_items_come_from_the_store_not_from_feedgen(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A second run makes no item it already stored, and its pages are the same bytes."""
-    import feeds.feedgen_writer as writer
-    from feeds.collect import collect
-    from feeds.config import Config
+def _corpus_articles(seeds: Path, count: int, seed: int) -> list[Article]:
+    """The articles of a synthetic corpus written into `seeds`, read as a build reads them."""
     from feeds.ingest import ingest_file
-    from feeds.itemstore import ItemStore
-    from feeds.render import plan
     from feeds.scan import scan
 
-    write_corpus(tmp_path / "seeds", 120, seed=9)
-    articles = [
-        a
-        for s in scan(tmp_path / "seeds")
-        for a in ingest_file(tmp_path / "seeds", s.path).articles
-    ]
-    config = Config(base_url=BASE_URL)
-    made: list[int] = []  # items made by feedgen, once per format
+    write_corpus(seeds, count, seed=seed)
+    return [a for s in scan(seeds) for a in ingest_file(seeds, s.path).articles]
+
+
+def _items_made(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, how many items feedgen serializes, a number per document (RSS and Atom made
+    together count twice)."""
+    import feeds.feedgen_writer as writer
+
+    made: list[int] = []
     real = writer._generator
 
     def counting(doc: object, *, rss: bool | None) -> object:
@@ -532,6 +528,21 @@ def test_unchanged_items_come_from_the_store_not_from_feedgen(
         return real(doc, rss=rss)  # type: ignore[arg-type]
 
     monkeypatch.setattr(writer, "_generator", counting)
+    return made
+
+
+def test_unchanged_items_come_from_the_store_not_from_feedgen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second run makes no item it already stored, and its pages are the same bytes."""
+    from feeds.collect import collect
+    from feeds.config import Config
+    from feeds.itemstore import ItemStore
+    from feeds.render import plan
+
+    articles = _corpus_articles(tmp_path / "seeds", 120, seed=9)
+    config = Config(base_url=BASE_URL)
+    made = _items_made(monkeypatch)
 
     def run() -> dict[str, bytes]:
         store = ItemStore(tmp_path / "items")
@@ -555,21 +566,13 @@ def test_the_plan_lets_go_of_the_articles_keys_before_its_first_file(
     records, at that process's biggest. The items made afterwards, with the keys made again,
     are kept in the item store under the keys kept ones give: a plan that keeps its keys finds
     every item there, and makes the same bytes."""
-    import feeds.feedgen_writer as writer
     from feeds.collect import collect
     from feeds.config import Config
-    from feeds.ingest import ingest_file
     from feeds.itemstore import ItemStore
     from feeds.pages import pages
     from feeds.render import days_shown, plan, plan_pages
-    from feeds.scan import scan
 
-    write_corpus(tmp_path / "seeds", 60, seed=4)
-    articles = [
-        a
-        for s in scan(tmp_path / "seeds")
-        for a in ingest_file(tmp_path / "seeds", s.path).articles
-    ]
+    articles = _corpus_articles(tmp_path / "seeds", 60, seed=4)
     collection, config = collect(articles), Config(base_url=BASE_URL)
     store = ItemStore(tmp_path / "items")
     try:
@@ -580,14 +583,7 @@ def test_the_plan_lets_go_of_the_articles_keys_before_its_first_file(
         made = {first.path: (first.fingerprint, first.make())}
         made.update((p.path, (p.fingerprint, p.make())) for p in planned)
 
-        items_made: list[int] = []
-        real = writer._generator
-
-        def counting(doc: object, *, rss: bool | None) -> object:
-            items_made.append(len(doc.items))  # type: ignore[attr-defined]
-            return real(doc, rss=rss)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(writer, "_generator", counting)
+        items_made = _items_made(monkeypatch)
         grouped = [(i, page) for i, group in enumerate(collection.groups)
                    for page in pages(group, config)]  # fmt: skip
         days = days_shown(page for _, page in grouped)
