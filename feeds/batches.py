@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 
 from feeds.pages import Page
 
@@ -34,19 +35,33 @@ SITE = Batch(block=-1)  # index.html and feeds.opml
 
 def batch_of(page: Page, group_index: int) -> Batch:
     if page.month:
-        return Batch(page.month)
-    return Batch(block=group_index // CURRENT_BATCH)
+        return _batch(page.month, 0)
+    return _batch(None, group_index // CURRENT_BATCH)
+
+
+@cache
+def _batch(month: str | None, block: int) -> Batch:
+    """One `Batch` for all the files in it: a cold build plans a file for every page."""
+    return Batch(month, block)
 
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    """One output file: where it goes, a fingerprint of what it is made from, how to make it."""
+    """One output file: where it goes, a fingerprint of what it is made from, how to make it
+    (`make`). Its `maker` is given the plan itself: one maker (a bound method) serves every
+    page of a build, told which `page` in which `fmt`; an object made for each file to say
+    it took 48 bytes more a file (a cold build plans 440,000 files at 1,000,000 records)."""
 
     path: str
     fingerprint: str  # changes whenever the bytes could
-    make: Callable[[], bytes]
+    maker: Callable[[Planned], bytes]
     batch: Batch = SITE
     size: int = 1  # the work of making it, in items
+    page: Page | None = None  # the page the file is of (in `fmt`), for a maker of pages
+    fmt: str = ""
+
+    def make(self) -> bytes:
+        return self.maker(self)
 
     @property
     def stage(self) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
 from feeds import codec
@@ -172,11 +171,11 @@ class Batches:
                     page.page.path(fmt),
                     file_fingerprint(settings, fmt, page.content),
                 )
-                make = partial(self._make, batch, path, fingerprint)
-                planned.append(Planned(path, fingerprint, make, batch, page.rows[2]))
+                planned.append(Planned(path, fingerprint, self._make, batch, page.rows[2]))
         return planned
 
-    def _make(self, batch: Batch, path: str, fingerprint: str) -> bytes:
+    def _make(self, planned: Planned) -> bytes:
+        batch, path, fingerprint = planned.batch, planned.path, planned.fingerprint
         if batch != self._batch:
             self._files = {}  # the last batch's go first
             self._batch = batch

@@ -72,8 +72,8 @@ def _bind(
     make: Callable[[Sequence[Listing], Config], bytes],
     feeds: Sequence[Listing],
     config: Config,
-) -> Callable[[], bytes]:
-    return lambda: make(feeds, config)
+) -> Callable[[Planned], bytes]:
+    return lambda _: make(feeds, config)
 
 
 def index_html(feeds: Sequence[Listing], config: Config) -> bytes:
