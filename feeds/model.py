@@ -43,6 +43,9 @@ class Provider:
 
 
 _PROVIDERS: dict[Provider, Provider] = {}  # one instance of each distinct provider
+# One tuple of each distinct list of topics: a million records name a few hundred thousand
+# (most name one to three of a few hundred topics).
+_TOPIC_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,9 @@ class Article:
         set_field = object.__setattr__
         if self.provider is not None:
             set_field(self, "provider", _PROVIDERS.setdefault(self.provider, self.provider))
-        set_field(self, "topics", tuple(map(sys.intern, self.topics)))
+        if self.topics:
+            topics = tuple(map(sys.intern, self.topics))
+            set_field(self, "topics", _TOPIC_LISTS.setdefault(topics, topics))
         if self.category is not None:
             set_field(self, "category", sys.intern(self.category))
         if self.type is not None:
