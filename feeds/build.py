@@ -216,11 +216,10 @@ def _delta(
     return report, fresh, found.subscribed
 
 
-def _keep_index(checked: Checked, stats: Scan, cache: Cache, keys: dict[int, bytes]) -> bool:
+def _keep_index(checked: Checked, stats: Scan, cache: Cache) -> bool:
     """Index a full build for the next runs (`index.py`), when its articles are outlines (with
     the cache in memory they are not, and the index would be lost anyway); whether it was. The
-    index is not described (`Cache.describe_index`) until the build is done. What each
-    article's items depend on (`ArticleKeys.content`) is put in `keys`, for the plan."""
+    index is not described (`Cache.describe_index`) until the build is done."""
     groups = checked.collection.groups
     if cache.database is None or cache.replaced:  # an index of records the cache lost
         return False
@@ -228,7 +227,7 @@ def _keep_index(checked: Checked, stats: Scan, cache: Cache, keys: dict[int, byt
         return False
     return cache.keep_index(
         lambda index: index.write(
-            checked.collection, checked.articles, checked.file_problems, stats.digests(), keys
+            checked.collection, checked.articles, checked.file_problems, stats.digests()
         )
     )
 
@@ -322,12 +321,10 @@ def _publish_once(
     reader = OutcomeReader(cache.database)
     whole = Completer(config.seeds, reader).wholes
     # The pages and each day's articles first (`render.plan`): finding those takes, while it
-    # lasts, a list entry for each time a page shows an article, which would add to the
-    # articles' keys the index makes next (`_keep_index`), kept until every page's fingerprint
-    # is made.
-    keys: dict[int, bytes] = {}
-    pages = plan(checked.collection, config, store, whole, keys)
-    indexed = stats is not None and _keep_index(checked, stats, cache, keys)
+    # lasts, a list entry for each time a page shows an article, which would add to the rows
+    # the index holds while it is written (`_keep_index`).
+    pages = plan(checked.collection, config, store, whole)
+    indexed = stats is not None and _keep_index(checked, stats, cache)
     # One file at a time, held by nobody here: the files made are let go as they are recorded
     # (`_put_in_place`), when a cold build's process is at its biggest.
     months: set[str] = set()

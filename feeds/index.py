@@ -122,21 +122,11 @@ class Index:
         articles: Sequence[Article],
         problems: Sequence[tuple[str, tuple[Problem, ...]]],
         folders: dict[str, bytes],
-        keys: dict[int, bytes] | None = None,
     ) -> None:
         """Index a full build's collection, and the digests of the seeds folders it was read from
-        (inside the caller's transaction). What its articles' items depend on
-        (`ArticleKeys.content`, by `id`) is put in `keys`, when given: the plan takes it from
-        there."""
+        (inside the caller's transaction)."""
         self.clear()
-        article_keys = ArticleKeys(collection, "", keys)
-        # Every article's key first, in one pass: made while the rows are, these (which live
-        # on) would be scattered among the rows' short-lived objects, and the memory those
-        # leave could not be given back (24 MB of 472 at 300,000 records).
-        for listed in (*(group.articles for group in collection.groups), collection.kept):
-            for article in listed:
-                article_keys.content(article)
-        members = Members(article_keys)
+        members = Members(ArticleKeys(collection, ""))
         db = self.db
         # Loaded first, indexed after: faster than keeping the indexes up to date row by row.
         for name in _SECONDARY:

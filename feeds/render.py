@@ -102,18 +102,15 @@ def plan(
     config: Config,
     store: ItemStore | None = None,
     whole: Callable[[Sequence[Article]], list[Article]] | None = None,
-    known: dict[int, bytes] | None = None,
 ) -> Iterator[Planned]:
     """Every feed file, in a stable order: each group's pages in each format. With a `store`,
     items made by earlier runs are reused, and the items of each archive month are kept.
     Articles that are outlines are made `whole` before their items are made
-    (`complete.Completer`). `known`: what articles' items depend on (`ArticleKeys.content`, by
-    `id`) as far as the build's index found it already; what the plan finds is added, and
-    all is let go once every file's fingerprint is made (`plan_pages`)."""
+    (`complete.Completer`)."""
     grouped = [(index, page) for index, group in enumerate(collection.groups)
                for page in pages(group, config)]  # fmt: skip
     days = days_shown(page for _, page in grouped)
-    return plan_pages(grouped, collection, config, days, store, whole, known, forget=True)
+    return plan_pages(grouped, collection, config, days, store, whole)
 
 
 def plan_pages(
@@ -125,7 +122,6 @@ def plan_pages(
     whole: Callable[[Sequence[Article]], list[Article]] | None = None,
     known: dict[int, bytes] | None = None,
     add_to_days: Mapping[str, Sequence[Article]] | None = None,
-    forget: bool = False,
 ) -> Iterator[Planned]:
     """The files of the given pages (each with its group's place in `collection.groups`), in each
     format. `days`: each day's articles that any page shows, for the days kept in the item
@@ -133,21 +129,14 @@ def plan_pages(
     gives the topics' names; `known`, what items of articles depend on, when it is known
     already (`ArticleKeys`); `add_to_days`, when the items lacking are of changed articles only
     (a delta run): each day's articles of these pages, for the days kept in the store, whose
-    lacking items are added to their day's file (`_Renderer`). With `forget`, what items depend
-    on is let go once every page's fingerprint is made, before the files are planned: it holds
-    a key per article (156 MB at 1,000,000 records), and each batch makes again the keys of
-    the articles its pages show (not for a delta run: its articles known only by their rows
-    have theirs from `known` alone)."""
+    lacking items are added to their day's file (`_Renderer`)."""
     settings = settings_key(config)
     keys = ArticleKeys(collection, f"{CODE_DIGEST}|{item_settings(config)}", known)
     made_whole = whole or _as_they_are
     renderer = _Renderer(collection, config, keys, store, days, made_whole, add_to_days)
-    contents = [content_digest(page, keys) for _, page in grouped]
-    if forget:
-        keys.known.clear()
     make = renderer.page_file  # one bound method for every file
-    for (index, page), content in zip(grouped, contents, strict=True):
-        batch = batch_of(page, index)
+    for index, page in grouped:
+        content, batch = content_digest(page, keys), batch_of(page, index)
         for fmt in config.formats:
             yield Planned(
                 page.path(fmt),

@@ -558,40 +558,43 @@ def test_unchanged_items_come_from_the_store_not_from_feedgen(
     assert sum(made) == 0, "no item made again: all came from the store"
 
 
-def test_the_plan_lets_go_of_the_articles_keys_before_its_first_file(
+def test_an_item_kept_in_the_store_is_made_again_when_its_topic_is_renamed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A cold build holds a key per article (what its items depend on) until every page's
-    fingerprint is made, and not while the files are planned and made: 156 MB at 1,000,000
-    records, at that process's biggest. The items made afterwards, with the keys made again,
-    are kept in the item store under the keys kept ones give: a plan that keeps its keys finds
-    every item there, and makes the same bytes."""
+    """A topic's displayed name is its most common spelling, and every item of the topic says
+    it: when one more record spelled the other way renames the topic, no item of the old name
+    may come back from the store. Each article's key (what its item depends on) names its
+    topics' names, looked up once per spelling: its items are made again, the pages are the
+    bytes of a build without a store."""
+    from dataclasses import replace
+
     from feeds.collect import collect
     from feeds.config import Config
     from feeds.itemstore import ItemStore
-    from feeds.pages import pages
-    from feeds.render import days_shown, plan, plan_pages
+    from feeds.render import plan
 
-    articles = _corpus_articles(tmp_path / "seeds", 60, seed=4)
-    collection, config = collect(articles), Config(base_url=BASE_URL)
+    articles = _corpus_articles(tmp_path / "seeds", 40, seed=4)
+    spelled = [*["Space Flight"] * 3, *["space flight"] * 2]
+    renamed = [replace(a, topics=(name,)) for a, name in zip(articles, spelled, strict=False)]
+    config = Config(base_url=BASE_URL, limit=10)  # the oldest, renamed, in the archive
+
+    def pages(corpus: list[Article], store: ItemStore | None) -> dict[str, bytes]:
+        return {p.path: p.make() for p in plan(collect(corpus), config, store)}
+
     store = ItemStore(tmp_path / "items")
     try:
-        keys: dict[int, bytes] = {}
-        planned = plan(collection, config, store, known=keys)
-        first = next(planned)
-        assert keys == {}, "every page's fingerprint is made, and the keys let go"
-        made = {first.path: (first.fingerprint, first.make())}
-        made.update((p.path, (p.fingerprint, p.make())) for p in planned)
-
-        items_made = _items_made(monkeypatch)
-        grouped = [(i, page) for i, group in enumerate(collection.groups)
-                   for page in pages(group, config)]  # fmt: skip
-        days = days_shown(page for _, page in grouped)
-        kept = plan_pages(grouped, collection, config, days, store)  # its keys kept throughout
-        assert {p.path: (p.fingerprint, p.make()) for p in kept} == made
-        assert sum(items_made) == 0, "every item found under the key the plan kept"
+        before = [*renamed, *articles[5:]]
+        assert b">Space Flight</category>" in b"".join(pages(before, store).values())
+        made = _items_made(monkeypatch)
+        more = [replace(a, url=f"{a.url}?also", topics=("space flight",)) for a in articles[-2:]]
+        after = [*before, *more]
+        again = pages(after, store)
+        assert sum(made) >= 2 * (len(spelled) + len(more)), "the renamed topic's items, again"
     finally:
         store.close()
+    assert again == pages(after, None)
+    assert b">space flight</category>" in b"".join(again.values())
+    assert b"Space Flight" not in b"".join(again.values())
 
 
 def test_a_forked_worker_never_holds_the_output_lock_past_its_build(tmp_path: Path) -> None:
