@@ -74,23 +74,24 @@ def encode_outcome(outcome: FileOutcome) -> tuple[bytes, bytes]:
     # The texts name their outline (by its checksum) and the file's revision: texts planted
     # beside another file's outline, or left from another version of the file, well-formed and
     # sealed, are not taken for its own.
-    return outline, dump([outline[:_CHECK].hex(), *texts_of(outcome)])
+    revision, texts = texts_of(outcome)
+    return outline, dump([outline[:_CHECK].hex(), revision.hex(), texts])
 
 
-def texts_of(outcome: FileOutcome) -> tuple[str, list[Any]]:
-    """The revision of the outcome's file and its articles' texts, as plain data."""
-    revision = outcome.articles[0].revision if outcome.articles else ""
+def texts_of(outcome: FileOutcome) -> tuple[bytes, list[Any]]:
+    """The revision of the outcome's file and its articles' texts (as plain data)."""
+    revision = outcome.articles[0].revision if outcome.articles else b""
     return revision, [_texts(a) for a in outcome.articles]
 
 
-def decode_texts(blob: bytes) -> tuple[str, list[Any]]:
+def decode_texts(blob: bytes) -> tuple[bytes, list[Any]]:
     """What `texts_of` gave, from the cache: the file's revision and each article's texts (to
     be checked by `with_texts`); `Damaged` when it cannot be read back."""
     try:
         _, revision, each = load(blob)
         if type(each) is not list:
             raise TypeError("the texts are not a list")
-        return _text(revision), each
+        return _revision(revision), each
     except (TypeError, ValueError) as e:
         raise Damaged(f"not stored texts: {e}") from e
 
@@ -125,7 +126,7 @@ def decode_outcome(outline: bytes, texts: bytes | None = None, name: str = "") -
         path, ignored, records, rejected, articles, problems, retry = load(outline)
         path = name if name and name == path else _text(path)
         if texts is None:
-            seen = {path: path}  # its articles' record file and revision: one copy each
+            seen: dict[Any, Any] = {path: path}  # its articles' file and revision: one copy each
             decoded = tuple(
                 _to_article(a, None, _place(i, -1), seen) for i, a in enumerate(articles)
             )
@@ -171,7 +172,7 @@ def _article(a: Article) -> list[Any]:
         a.heat,
         a.is_published,
         a.source,
-        a.revision,
+        a.revision.hex(),
         a.item,
     ]
 
@@ -194,14 +195,14 @@ def _to_article(
     v: list[Any],
     texts: list[Any] | None = None,
     place: tuple[int, int] | None = None,
-    seen: dict[str, str] | None = None,
+    seen: dict[Any, Any] | None = None,
 ) -> Article:
     """The article whole from its outline and `texts`; without them, an outline at `place`.
     `seen`: the file names and revisions decoded from its file so far, shared, not copied."""
     (url, published, updated, provider, topics, related, category, kind, quality, heat,
      is_published, source, revision, item) = v  # fmt: skip
     title, excerpt, body, images, amp_url, related_texts = texts or _NO_TEXTS
-    source, revision = _text(source), _text(revision)
+    source, revision = _text(source), _revision(revision)
     if seen is not None:
         source, revision = seen.setdefault(source, source), seen.setdefault(revision, revision)
     if related and texts is None:
@@ -290,6 +291,11 @@ def _text(value: Any) -> str:
     if type(value) is not str:
         raise TypeError(f"expected text, found {type(value).__name__}")
     return value
+
+
+def _revision(value: Any) -> bytes:
+    """A file's revision (`records.FileResult.revision`) from its hexadecimal text."""
+    return bytes.fromhex(_text(value))
 
 
 def _maybe_text(value: Any) -> str | None:

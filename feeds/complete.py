@@ -29,7 +29,7 @@ class Completer:
     def __init__(self, seeds: Path, reader: OutcomeReader) -> None:
         self.seeds = seeds
         self.reader = reader
-        self._texts: OrderedDict[str, tuple[str, list[Any]]] = OrderedDict()
+        self._texts: OrderedDict[str, tuple[bytes, list[Any]]] = OrderedDict()
 
     def wholes(self, articles: Sequence[Article]) -> list[Article]:
         """The articles with their texts (those that have them already, as they are)."""
@@ -37,7 +37,7 @@ class Completer:
         for start in range(0, len(articles), CHUNK):  # a chunk's texts at a time: memory
             chunk = articles[start : start + CHUNK]
             wanted = sorted({a.source for a in chunk if a.is_outline} - self._texts.keys())
-            fetched: dict[str, tuple[str, list[Any]]] = {}
+            fetched: dict[str, tuple[bytes, list[Any]]] = {}
             for path, blob in self.reader.texts(wanted).items():
                 try:
                     fetched[path] = codec.decode_texts(blob)
@@ -48,7 +48,7 @@ class Completer:
                 self._keep(path, texts)
         return wholes
 
-    def _whole(self, article: Article, fetched: dict[str, tuple[str, list[Any]]]) -> Article:
+    def _whole(self, article: Article, fetched: dict[str, tuple[bytes, list[Any]]]) -> Article:
         if article.place is None:
             return article
         known = fetched.get(article.source) or self._texts.get(article.source)
@@ -86,7 +86,7 @@ class Completer:
             self._keep(article.source, (revision, texts))
         return codec.with_texts(article, _at(texts, article.place))
 
-    def _keep(self, path: str, texts: tuple[str, list[Any]]) -> None:
+    def _keep(self, path: str, texts: tuple[bytes, list[Any]]) -> None:
         self._texts[path] = texts
         while len(self._texts) > KEPT:
             self._texts.popitem(last=False)

@@ -87,7 +87,7 @@ class ArticleKeys:
         # A digest: pages join these (and the index keeps one per group an article is in).
         names = ", ".join([n for n in map(self._name_of, article.topics) if n])
         which = _which(article)
-        text = f"|{article.url}|{article.revision}|{article.source}|{which}|[{names}]"
+        text = f"|{article.url}|{article.revision.hex()}|{article.source}|{which}|[{names}]"
         key = hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).digest()
         if known is not None:
             known[id(article)] = key

@@ -67,7 +67,7 @@ class Article:
     heat: int | None = None
     is_published: bool | None = None
     source: str = ""  # the record file, relative to the seeds folder
-    revision: str = ""  # a digest of that file: changes whenever the article may have
+    revision: bytes = b""  # a digest of that file: changes whenever the article may have
     # Set on an outline: an article decoded from the cache without its texts (title, excerpt,
     # body, images, AMP URL), which only the items that are made need (`complete.py`). Where
     # they are in its file's outcome: (the article's index, the related article's index or -1).

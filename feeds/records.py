@@ -188,7 +188,9 @@ class FileResult:
     records: tuple[RawRecord, ...] = ()
     problem: Problem | None = None  # the whole file was rejected
     ignored: bool = False
-    revision: str = ""  # a digest of the file's bytes: changes whenever they do
+    # A digest of the file's bytes, changed whenever they are: 96 bits, as bytes (every
+    # article holds its file's; as hexadecimal text they took 28 MB more at 1,000,000 records).
+    revision: bytes = b""
     transient: bool = False  # the problem may go away without the file changing (permissions)
     warnings: tuple[Problem, ...] = ()  # about the file as a whole, said before its records'
 
@@ -207,7 +209,7 @@ def read_file(path: Path, name: str) -> FileResult:
     except _FileError as e:
         problem = Problem(name, e.message, line=e.line)
         return FileResult(name, problem=problem, transient=e.transient)
-    revision = hashlib.sha256(data).hexdigest()[:24]
+    revision = hashlib.sha256(data).digest()[:12]
     return FileResult(name, records=records, revision=revision, warnings=cleaned)
 
 

@@ -79,7 +79,7 @@ class _Reject(Exception):
 class _Checker:
     """Collects the warnings of one record while its fields are converted."""
 
-    def __init__(self, raw: RawRecord, revision: str) -> None:
+    def __init__(self, raw: RawRecord, revision: bytes) -> None:
         self.raw = raw
         self.revision = revision
         self.warnings: list[Problem] = []
@@ -379,7 +379,7 @@ def _optional_fields(c: _Checker) -> dict[str, tuple[str, Callable[[Any, str], A
     }
 
 
-def validate(raw: RawRecord, revision: str = "") -> Validated:
+def validate(raw: RawRecord, revision: bytes = b"") -> Validated:
     """The record's article, or why it has none; `revision` (a digest of its file) goes into
     the article and its related articles, so that later stages can tell when it changed."""
     checker = _Checker(raw, revision)

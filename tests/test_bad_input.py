@@ -234,7 +234,7 @@ def test_a_bug_costs_one_record_not_the_file(
     (tmp_path / "three.json").write_text(json.dumps(records))
     real = ingest.validate
 
-    def buggy(raw: RawRecord, revision: str = "") -> Validated:
+    def buggy(raw: RawRecord, revision: bytes = b"") -> Validated:
         if raw.label == "item 2":
             raise ZeroDivisionError("division by zero")
         return real(raw, revision)
