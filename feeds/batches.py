@@ -53,7 +53,7 @@ class Planned:
     it took 48 bytes more a file (a cold build plans 440,000 files at 1,000,000 records)."""
 
     path: str
-    fingerprint: str  # changes whenever the bytes could
+    fingerprint: bytes  # changes whenever the bytes could
     maker: Callable[[Planned], bytes]
     batch: Batch = SITE
     size: int = 1  # the work of making it, in items

@@ -400,7 +400,7 @@ def _put_in_place(
         for item in batches.popitem()[1]:
             fresh[item.path] = (item.fingerprint, *found(item.path))
     if report_claimed:  # recorded too, to be recognized as ours (its fingerprint: none)
-        fresh[REPORT_PATH] = ("", *found(REPORT_PATH))
+        fresh[REPORT_PATH] = (b"", *found(REPORT_PATH))
     report = replace(
         report,
         written=published.written,

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from feeds.index import Index
 
 SCHEMA = f"2:{__version__}:{CODE_DIGEST}"  # what is stored changes only with the code
-Known = tuple[str, int, int]  # an output file's fingerprint, size and mtime, as recorded
+Known = tuple[bytes, int, int]  # an output file's fingerprint, size and mtime, as recorded
 LOCK_WAIT = 2.0  # seconds to wait for another process's lock on the database, then go without
 
 P = ParamSpec("P")

@@ -77,7 +77,7 @@ def changed_pages(
             content = page_digest(group, period, older, b"".join(r.content for r in rows))
             page = Page(group, (), period, older)
             if any(
-                outputs.get(page.path(fmt), ("",))[0] != file_fingerprint(settings, fmt, content)
+                outputs.get(page.path(fmt), (b"",))[0] != file_fingerprint(settings, fmt, content)
                 for fmt in formats
             ):
                 wanted.append(Wanted(gid, page, (period, skip, stop - first), content))
@@ -120,7 +120,7 @@ def pages_by_heat(
         page = replace(page, articles=())
         kept.update(page.path(fmt) for fmt in config.formats)
         if any(
-            outputs.get(page.path(fmt), ("",))[0] != file_fingerprint(settings, fmt, content)
+            outputs.get(page.path(fmt), (b"",))[0] != file_fingerprint(settings, fmt, content)
             for fmt in config.formats
         ):
             wanted.append(Wanted(gid, page, (page.period, 0, len(listed)), content, listed))

@@ -238,7 +238,7 @@ def _plan(
     places = {g.gid: place for place, g in enumerate(ordered)}
     batches = Batches(config, headers, index, (dict(new), reader), store)
     planned = batches.planned([(places[w.gid], w) for w in wanted])
-    planned += [p for p in site if outputs.get(p.path, ("",))[0] != p.fingerprint]
+    planned += [p for p in site if outputs.get(p.path, (b"",))[0] != p.fingerprint]
     changing = {p.path for p in planned} | dropped.keys() | {REPORT_PATH}
     collected = old.keys() | new.keys() | around.keys()
     warnings = _config_warnings(index, config)

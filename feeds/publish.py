@@ -109,7 +109,7 @@ class Publisher:
     output: Path
     # What the cache says this tool wrote, with each file's fingerprint, size and mtime: when
     # the manifest is missing or damaged, a file that still has them is recognized as ours.
-    recorded: Mapping[str, tuple[str, int, int]] = field(default_factory=dict)
+    recorded: Mapping[str, tuple[bytes, int, int]] = field(default_factory=dict)
     # The digest of the manifest the last run left (`Published.manifest`): a manifest with it
     # is the one that run wrote or checked, and its names are not checked one by one again.
     trusted: str | None = None
@@ -484,7 +484,7 @@ def _digest(chunks: Iterable[bytes]) -> str:
     return digest.hexdigest()
 
 
-def _recognized(output: Path, recorded: Mapping[str, tuple[str, int, int]]) -> frozenset[str]:
+def _recognized(output: Path, recorded: Mapping[str, tuple[bytes, int, int]]) -> frozenset[str]:
     """The recorded files that still have the size and mtime this tool left them with."""
     found = set()
     for path, (_, size, mtime) in recorded.items():

@@ -59,7 +59,7 @@ def plan_site(feeds: Sequence[Listing], config: Config) -> Iterator[Planned]:
     for group, items, newest in feeds:
         when = newest.isoformat() if newest else ""
         digest.update(f"|{group.path}|{group.name}|{items}|{when}".encode())
-    fingerprint = digest.hexdigest()
+    fingerprint = digest.digest()
     makers: dict[str, Callable[[Sequence[Listing], Config], bytes]] = {
         INDEX_PATH: index_html,
         OPML_PATH: opml,
