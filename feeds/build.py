@@ -161,8 +161,13 @@ def _build(
         gone, afresh = {*report.removed, *report.refused}, False
     else:
         checked = _check(config, stats, cache, progress, read)
+        # What follows needs only the seeds folders' digests (for the index) and the links.
+        folders = stats.digests()
+        stats.let_go_of_entries()
         outputs = cache.output_fingerprints()  # after reading: a damaged cache may be replaced
-        report, fresh, checked, indexed = _publish(config, checked, stats, outputs, cache, progress)
+        report, fresh, checked, indexed = _publish(
+            config, checked, folders, outputs, cache, progress
+        )
         subscribed = {g.file(fmt) for g in checked.collection.groups for fmt in config.formats}
         gone, afresh = outputs.keys() - fresh.keys(), not outputs
     cache.store_outputs(fresh, outputs, gone, afresh=afresh)
@@ -216,7 +221,7 @@ def _delta(
     return report, fresh, found.subscribed
 
 
-def _keep_index(checked: Checked, stats: Scan, cache: Cache) -> bool:
+def _keep_index(checked: Checked, folders: dict[str, bytes], cache: Cache) -> bool:
     """Index a full build for the next runs (`index.py`), when its articles are outlines (with
     the cache in memory they are not, and the index would be lost anyway); whether it was. The
     index is not described (`Cache.describe_index`) until the build is done."""
@@ -227,7 +232,7 @@ def _keep_index(checked: Checked, stats: Scan, cache: Cache) -> bool:
         return False
     return cache.keep_index(
         lambda index: index.write(
-            checked.collection, checked.articles, checked.file_problems, stats.digests()
+            checked.collection, checked.articles, checked.file_problems, folders
         )
     )
 
@@ -238,7 +243,7 @@ MAX_LEFT_OUT = 10  # articles whose items cannot be made, left out before the ru
 def _publish(
     config: Config,
     checked: Checked,
-    stats: Scan,
+    folders: dict[str, bytes],
     outputs: dict[str, Known],
     cache: Cache,
     progress: Progress | None,
@@ -249,7 +254,8 @@ def _publish(
     of its record's outcome would not say."""
     from feeds.render import ItemError
 
-    index_of: Scan | None = stats  # the scan the index is of; none once an article is left out
+    # The digests of the seeds folders the index is of; none once an article is left out.
+    index_of: dict[str, bytes] | None = folders
     for _ in range(MAX_LEFT_OUT):
         try:
             report, fresh, indexed = _publish_once(
@@ -300,14 +306,14 @@ def _left_out(checked: Checked, config: Config, error: ItemError) -> Checked:
 def _publish_once(
     config: Config,
     checked: Checked,
-    stats: Scan | None,
+    folders: dict[str, bytes] | None,
     outputs: dict[str, Known],
     cache: Cache,
     progress: Progress | None,
 ) -> tuple[Report, dict[str, Known], bool]:
-    """Index the build (`_keep_index`, given the `stats` it was read from), plan every file,
-    make those whose inputs changed (by fingerprint) and put everything in place
-    (`_put_in_place`); also whether it was indexed."""
+    """Index the build (`_keep_index`, given the digests of the seeds folders it was read
+    from), plan every file, make those whose inputs changed (by fingerprint) and put everything
+    in place (`_put_in_place`); also whether it was indexed."""
     # Imported here, not above: a run with nothing to do never renders, and these modules
     # (feedgen, lxml, nh3, markdown-it) are most of its start-up time.
     from feeds.batches import noting_months
@@ -324,7 +330,7 @@ def _publish_once(
     # lasts, a list entry for each time a page shows an article, which would add to the rows
     # the index holds while it is written (`_keep_index`).
     pages = plan(checked.collection, config, store, whole)
-    indexed = stats is not None and _keep_index(checked, stats, cache)
+    indexed = folders is not None and _keep_index(checked, folders, cache)
     # One file at a time, held by nobody here: the files made are let go as they are recorded
     # (`_put_in_place`), when a cold build's process is at its biggest.
     months: set[str] = set()
