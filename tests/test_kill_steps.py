@@ -271,7 +271,7 @@ def test_a_planted_manifest_the_cache_vouches_for_still_removes_only_names_feeds
     import sqlite3
 
     from feeds import codec
-    from feeds.publish import _digest, _manifest_text
+    from feeds.publish import _digest, _ManifestText
 
     seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
     write_corpus(seeds, 30, seed=4)
@@ -281,7 +281,7 @@ def test_a_planted_manifest_the_cache_vouches_for_still_removes_only_names_feeds
     (tmp_path / "outside").write_text("keep me")
     manifest = output / ".feeds-manifest.json"
     listed = json.loads(manifest.read_text())["files"]
-    planted = _manifest_text(sorted([*listed, "etc/passwd", "../outside"]), [])
+    planted = _ManifestText(sorted([*listed, "etc/passwd", "../outside"]), [])
     manifest.write_bytes(b"".join(planted))
     (database,) = cache.glob("*.sqlite")
     with sqlite3.connect(database) as db:
@@ -302,7 +302,7 @@ def test_a_trusted_manifest_naming_a_folder_outside_gets_it_neither_swept_nor_em
     vouches for names a file outside the output folder, the cache records it, and the manifest
     lists a run's token, so that every folder of every name is swept of that run's temporary
     files. The folder outside keeps its files."""
-    from feeds.publish import Publisher, _digest, _manifest_text
+    from feeds.publish import Publisher, _digest, _ManifestText
 
     output, victim = tmp_path / "output", tmp_path / "victim"
     output.mkdir()
@@ -311,7 +311,7 @@ def test_a_trusted_manifest_naming_a_folder_outside_gets_it_neither_swept_nor_em
     (victim / "a.xml").write_text("not feeds'")
     (victim / f".notes.feeds-{token}.tmp").write_text("not feeds' either")
     names = ["../victim/a.xml", "all.rss.xml"]
-    planted = _manifest_text(names, [token])
+    planted = _ManifestText(names, [token])
     (output / ".feeds-manifest.json").write_bytes(b"".join(planted))
     recorded = {name: ("", 10, 0) for name in names}
     publisher = Publisher(output, recorded, trusted=_digest(planted))
@@ -448,12 +448,12 @@ def test_a_killed_runs_file_that_cannot_be_swept_exits_3_naming_it(tmp_path: Pat
 def test_the_manifest_is_indented_json_however_many_names_it_holds(count: int) -> None:
     """Written in pieces of a few thousand names, encoded in C: the same bytes as Python's
     indenting encoder gives, one name a line (a manifest reads well and diffs well)."""
-    from feeds.publish import _manifest_text
+    from feeds.publish import _ManifestText
 
     files = sorted(f"topics/t{i}/2024-05-{i % 28 + 1:02d}.rss.xml" for i in range(count))
     runs = ["0123456789abcdef"][: count % 2]
     expected = json.dumps({"files": files, "runs": runs}, indent=1) + "\n"
-    assert b"".join(_manifest_text(files, runs)) == expected.encode()
+    assert b"".join(_ManifestText(files, runs)) == expected.encode()
 
 
 @pytest.mark.parametrize(
@@ -462,11 +462,11 @@ def test_the_manifest_is_indented_json_however_many_names_it_holds(count: int) -
 def test_a_name_json_must_escape_is_escaped_in_the_manifest(odd: str) -> None:
     """Only a damaged manifest or journal brings such a name (feeds writes none): the journal
     that names it again must still be JSON that gives the same name back."""
-    from feeds.publish import _manifest_text
+    from feeds.publish import _ManifestText
 
     files = ["all.rss.xml", odd, *(f"topics/t{i}.rss.xml" for i in range(5000))]
     expected = json.dumps({"files": files, "runs": []}, indent=1) + "\n"
-    assert b"".join(_manifest_text(files, [])) == expected.encode()
+    assert b"".join(_ManifestText(files, [])) == expected.encode()
 
 
 def test_a_delta_run_rewrites_the_manifest_only_when_the_files_it_names_change(
