@@ -26,7 +26,7 @@ from feeds.collect import Group, GroupKind, newest_first
 from feeds.config import Config
 from feeds.filters import CustomFeed, Filters
 from feeds.model import Article
-from feeds.pages import Cut, DayCounts, cuts, near, pages
+from feeds.pages import Cut, DayCounts, Run, cuts, near, pages
 from feeds.paths import MANIFEST_PATH
 from feeds.report import Report
 from feeds.synthetic import write_corpus
@@ -67,6 +67,32 @@ def test_a_layout_cuts_pages_as_a_group_does(
     urls = [a.url for a in group.articles]
     cut = _every_cut(dict(per_day), split_over, limit, archives)
     assert [(p, o, urls[first:stop]) for p, o, first, stop in cut] == expected
+
+
+@given(
+    size=st.integers(0, 12),
+    bounds=st.tuples(st.integers(0, 12), st.integers(0, 12)),
+    at=st.integers(-14, 14),
+    cut=st.slices(14),
+)
+def test_an_archive_pages_run_of_articles_reads_as_their_tuple(
+    size: int, bounds: tuple[int, int], at: int, cut: slice
+) -> None:
+    """An archive page's articles are a run of its group's, not a copy (`pages.Run`): read
+    every way a tuple is, they are the same articles."""
+    articles = tuple(
+        Article(f"https://ex.example/{k}", "t", _time("2024-01-01", k)) for k in range(size)
+    )
+    start, stop = sorted(min(b, size) for b in bounds)
+    run, copy = Run(articles, start, stop), articles[start:stop]
+    assert (len(run), tuple(run), list(reversed(run))) == (len(copy), copy, list(copy[::-1]))
+    assert run == copy and copy == run and hash(run) == hash(copy)
+    assert run[cut] == copy[cut]
+    if -len(copy) <= at < len(copy):
+        assert run[at] is copy[at]
+    else:
+        with pytest.raises(IndexError):
+            run[at]
 
 
 def _every_cut(by_day: dict[str, int], split_over: int, limit: int, archives: bool) -> list[Cut]:
