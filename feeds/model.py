@@ -44,8 +44,13 @@ class Provider:
 
 _PROVIDERS: dict[Provider, Provider] = {}  # one instance of each distinct provider
 # One tuple of each distinct list of topics: a million records name a few hundred thousand
-# (most name one to three of a few hundred topics).
+# (most name one to three of a few hundred topics). Forgotten when a build ends
+# (`forget_topic_lists`): a program that builds again and again would keep every list it met.
 _TOPIC_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def forget_topic_lists() -> None:
+    _TOPIC_LISTS.clear()
 
 
 @dataclass(frozen=True, slots=True)

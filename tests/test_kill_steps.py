@@ -313,7 +313,7 @@ def test_a_trusted_manifest_naming_a_folder_outside_gets_it_neither_swept_nor_em
     names = ["../victim/a.xml", "all.rss.xml"]
     planted = _ManifestText(names, [token])
     (output / ".feeds-manifest.json").write_bytes(b"".join(planted))
-    recorded = {name: ("", 10, 0) for name in names}
+    recorded = {name: (b"", 10, 0) for name in names}
     publisher = Publisher(output, recorded, trusted=_digest(planted))
     publisher.keep_recorded(but={"all.rss.xml"})
     publisher.write("all.rss.xml", b"<rss/>")
