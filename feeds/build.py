@@ -484,8 +484,16 @@ def _work(batch: list[Planned]) -> int:
 
 def _make_batch(stager: Stager, batch: list[Planned]) -> list[bool]:
     """Make a batch's files and stage them beside their targets; whether each was (in a worker
-    process: only these travel back)."""
-    return [stager.stage(item.path, item.make()) for item in batch]
+    process: only these travel back). Format by format: a full build's worker then holds one
+    format's items of the batch at a time (`render._Renderer`)."""
+    formats: dict[str, int] = {}
+    for item in batch:
+        formats.setdefault(item.fmt, len(formats))
+    staged = [False] * len(batch)
+    for place in sorted(range(len(batch)), key=lambda place: formats[batch[place].fmt]):
+        item = batch[place]
+        staged[place] = stager.stage(item.path, item.make())
+    return staged
 
 
 def _check(

@@ -14,11 +14,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import feedparser
 import pytest
 
+from feeds.batches import Planned
 from feeds.lock import output_lock
 from feeds.model import Article
 from feeds.synthetic import write_corpus
@@ -560,6 +562,61 @@ def test_unchanged_items_come_from_the_store_not_from_feedgen(
     made.clear()
     assert run() == first
     assert sum(made) == 0, "no item made again: all came from the store"
+
+
+def test_a_full_build_holds_one_formats_items_of_a_month_and_makes_each_item_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full build makes an archive month's files format by format (`build._make_batch`, as
+    its workers do): each item is made once, with its other formats, which are kept in the
+    store and taken from it when their files come; while a month's files are made, the items
+    held are of one format. The files are the bytes of a build without a store."""
+    from feeds.build import _make_batch
+    from feeds.collect import collect
+    from feeds.config import Config
+    from feeds.itemstore import ItemStore
+    from feeds.render import plan
+
+    articles = _corpus_articles(tmp_path / "seeds", 120, seed=9)
+    config = Config(base_url=BASE_URL, limit=10)
+    made = _items_made(monkeypatch)
+    held: list[set[str]] = []  # the formats of the items held, after each archive file
+
+    class Stager:
+        def __init__(self) -> None:
+            self.files: dict[str, bytes] = {}
+
+        def stage(self, path: str, data: bytes) -> bool:
+            self.files[path] = data
+            return True
+
+    store = ItemStore(tmp_path / "items")
+    try:
+        batches: dict[object, list[Planned]] = {}
+        shown: set[str] = set()  # the articles pages show, mentions in providers' feeds too
+        for planned in plan(collect(articles), config, store):
+            batches.setdefault(planned.batch, []).append(planned)
+            shown.update(a.url for a in planned.page.articles if planned.page)
+        renderer = next(iter(batches.values()))[0].maker.__self__  # type: ignore[attr-defined]
+
+        def noting(planned: Planned) -> bytes:
+            data: bytes = renderer.page_file(planned)
+            held.append({fmt for _, fmt in renderer._made})
+            return data
+
+        stager = Stager()
+        for batch in sorted(batches.values(), key=lambda batch: batch[0].stage):
+            if batch[0].batch.month:
+                batch = [replace(p, maker=noting) for p in batch]
+            assert all(_make_batch(stager, batch))  # type: ignore[arg-type]
+    finally:
+        store.close()
+    assert len(held) > 3 * len(config.formats)
+    assert all(len(formats) == 1 for formats in held)
+    assert len(shown) > len(articles)
+    assert sum(made) == 2 * len(shown), "each RSS and Atom item once"
+    without_store = {p.path: p.make() for p in plan(collect(articles), config, None)}
+    assert stager.files == without_store
 
 
 def test_an_item_kept_in_the_store_is_made_again_when_its_topic_is_renamed(
