@@ -37,6 +37,24 @@ def test_a_child_is_counted_by_its_pss() -> None:
 
 
 @needs_pss
+def test_a_tree_read_while_one_of_its_processes_ends_gives_no_sample() -> None:
+    """The processes of a tree are read one after the other: a page read in one as shared by
+    three and in the next as shared by two, a worker having ended meanwhile, would count more
+    than once. A tree with a process that is ending (here one that ended and is not reaped
+    yet) gives no sample; once it is gone, it does."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        for _ in range(200):  # until it has ended
+            if run._proc_table()[child.pid][2]:
+                break
+            time.sleep(0.05)
+        assert run._tree_memory_bytes(run.os.getpid()) is None
+    finally:
+        child.wait()
+    assert run._tree_memory_bytes(run.os.getpid()) is not None
+
+
+@needs_pss
 def test_a_process_whose_pss_cannot_be_read_counts_nothing() -> None:
     """One that is exiting (or gone) must not count by the RSS read a moment before: that
     counts every page it shares with the build again (a worker ending during a cold build of
