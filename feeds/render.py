@@ -103,14 +103,23 @@ def plan(
     store: ItemStore | None = None,
     whole: Callable[[Sequence[Article]], list[Article]] | None = None,
 ) -> Iterator[Planned]:
-    """Every feed file, in a stable order: each group's pages in each format. With a `store`,
-    items made by earlier runs are reused, and the items of each archive month are kept.
-    Articles that are outlines are made `whole` before their items are made
-    (`complete.Completer`)."""
+    """Every feed file, in a stable order: batch by batch (`batches.py`), and in a batch each
+    group's pages in each format. With a `store`, items made by earlier runs are reused, and
+    the items of each archive month are kept. Articles that are outlines are made `whole`
+    before their items are made (`complete.Completer`)."""
     grouped = [(index, page) for index, group in enumerate(collection.groups)
                for page in pages(group, config)]  # fmt: skip
     days = days_shown(page for _, page in grouped)
+    # Planned batch by batch, a batch's files lie together in memory: a worker forked to make
+    # them copies every page of this process's memory it touches (reference counts are
+    # writes), and a batch planned group by group had each file on a page of its own.
+    grouped.sort(key=_by_batch)
     return plan_pages(grouped, collection, config, days, store, whole, by_format=bool(store))
+
+
+def _by_batch(placed: tuple[int, Page]) -> tuple[int, str, int]:
+    batch = batch_of(placed[1], placed[0])
+    return batch.stage, batch.month or "", batch.block
 
 
 def plan_pages(
