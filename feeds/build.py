@@ -38,7 +38,7 @@ from feeds.errors import ConfigError
 from feeds.files import resolved
 from feeds.filters import warnings_in_place
 from feeds.lock import output_lock
-from feeds.model import Article, FileStat, Level, Problem, forget_topic_lists
+from feeds.model import Article, FileStat, Level, Problem, forget_shared
 from feeds.paths import MANIFEST_PATH, REPORT_PATH
 from feeds.report import Report
 from feeds.scan import Scan, scan, scan_file
@@ -118,12 +118,13 @@ def _not_followed(stats: Scan) -> tuple[str, ...]:
 def _collectable_afterwards() -> Iterator[None]:
     """A run freezes what it made out of the garbage collector's sight (`_check`, `_publish`);
     when it ends, all is handed back, so a program that runs builds one after another does not
-    keep every one's articles (nor their lists of topics, `model.forget_topic_lists`)."""
+    keep every one's articles (nor the lists of topics and days' names they shared,
+    `model.forget_shared`)."""
     try:
         yield
     finally:
         gc.unfreeze()
-        forget_topic_lists()
+        forget_shared()
 
 
 def _build(

@@ -275,12 +275,13 @@ def test_a_run_after_a_few_changes_fsyncs_what_it_wrote_and_flushes_nothing_else
 def test_a_build_leaves_nothing_out_of_the_garbage_collectors_reach(tmp_path: Path) -> None:
     """A build freezes its articles out of the collector's sight while it runs (speed, and
     memory shared with forked workers); a program that builds again and again must get them back,
-    with the lists of topics its articles shared."""
+    with the lists of topics and the days' names its articles shared."""
     from feeds import model
 
     build_into(SEEDS, tmp_path / "out", cache=tmp_path / "cache")
     assert gc.get_freeze_count() == 0
     assert model._TOPIC_LISTS == {}
+    assert model._DAYS == {}
 
 
 def test_the_item_store_forgets_months_no_archive_shows(tmp_path: Path) -> None:
