@@ -137,8 +137,10 @@ class SizeResult:
 # --- measuring one process -------------------------------------------------------------------
 
 
-def _proc_table() -> dict[int, tuple[int, int, bool]]:
-    """pid -> (parent pid, resident pages, exiting), for every process /proc shows."""
+def _proc_table() -> dict[int, tuple[int, int, str]]:
+    """pid -> (parent pid, resident pages, state), for every process /proc shows. The state:
+    "gone" (a zombie, or dead: it holds no memory), "exiting" (handing its memory back), else
+    "running"."""
     table = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -149,26 +151,36 @@ def _proc_table() -> dict[int, tuple[int, int, bool]]:
         except OSError:
             continue  # gone meanwhile
         fields = data[data.rindex(b")") + 2 :].split()  # after "pid (comm) "
-        exiting = fields[0] in b"ZXx" or bool(int(fields[6]) & _PF_EXITING)
-        table[int(entry.name)] = (int(fields[1]), int(fields[21]), exiting)
+        if fields[0] in (b"Z", b"X", b"x"):
+            state = "gone"
+        elif int(fields[6]) & _PF_EXITING:
+            state = "exiting"
+        else:
+            state = "running"
+        table[int(entry.name)] = (int(fields[1]), int(fields[21]), state)
     return table
 
 
-_PF_EXITING = 0x4  # <linux/sched.h>: a process's flags (the 9th field of its stat) while it exits
+_PF_EXITING = 0x4  # <linux/sched.h>: in a process's flags (its stat's 9th field) while it exits
 
 # Whether the kernel gives each process's PSS (`/proc/PID/smaps_rollup`, Linux 4.14 and later).
 HAS_PSS = Path("/proc/self/smaps_rollup").exists()
 
 
-def _descendants(table: dict[int, tuple[int, int, bool]], root: int) -> list[int]:
+def _living_descendants(table: dict[int, tuple[int, int, str]], root: int) -> list[int] | None:
+    """The descendants of `root` that hold memory, in order; None while one is exiting."""
     children: dict[int, list[int]] = {}
     for pid, (ppid, _, _) in table.items():
         children.setdefault(ppid, []).append(pid)
     found, todo = [], list(children.get(root, ()))
     while todo:
         pid = todo.pop()
-        found.append(pid)
         todo.extend(children.get(pid, ()))
+        state = table[pid][2]
+        if state == "exiting":
+            return None
+        if state == "running":
+            found.append(pid)
     return sorted(found)
 
 
@@ -176,17 +188,16 @@ def _tree_memory_bytes(root: int) -> int | None:
     """The total memory of the descendants of `root` (not of `root` itself): each one's PSS,
     which splits the pages that forked workers share with their parent among them (RSS would
     count them once per process), or its RSS where the kernel gives no PSS. None when a process
-    of the tree started or ended while it was read: the processes are read one after the other,
-    and a page read in one as shared by three and in the next as shared by two (a worker had
-    exited meanwhile) counts more than once (a cold build at 1,000,000 records whose tree held
-    1,080 MB read 1,201 MB once in 4,700 samples)."""
-    table = _proc_table()
-    tree = _descendants(table, root)
-    if any(table[pid][2] for pid in tree):
+    of the tree started, ended or was exiting while they were read: they are read one after
+    the other, and a page read in one as shared by three and in the next as shared by two (a
+    worker had ended meanwhile) counts more than once (a cold build at 1,000,000 records whose
+    tree held 1,080 MB read 1,201 MB once in 4,700 samples)."""
+    before = _proc_table()
+    tree = _living_descendants(before, root)
+    if tree is None:
         return None
-    total = sum(_memory_bytes(pid, table[pid][1]) for pid in tree)
-    after = _proc_table()
-    if _descendants(after, root) != tree or any(after[pid][2] for pid in tree):
+    total = sum(_memory_bytes(pid, before[pid][1]) for pid in tree)
+    if _living_descendants(_proc_table(), root) != tree:
         return None
     return total
 

@@ -36,22 +36,31 @@ def test_a_child_is_counted_by_its_pss() -> None:
         child.wait()
 
 
-@needs_pss
 def test_a_tree_read_while_one_of_its_processes_ends_gives_no_sample() -> None:
     """The processes of a tree are read one after the other: a page read in one as shared by
     three and in the next as shared by two, a worker having ended meanwhile, would count more
-    than once. A tree with a process that is ending (here one that ended and is not reaped
-    yet) gives no sample; once it is gone, it does."""
+    than once. A tree with a process that is exiting, or whose processes differ once read,
+    gives no sample; a process that ended long ago (a zombie its parent did not reap yet) holds
+    no memory, and does not keep the tree from being sampled."""
+    running = {10: (1, 0, "running"), 11: (10, 0, "running"), 12: (10, 0, "running")}
+    assert run._living_descendants(running, 1) == [10, 11, 12]
+    assert run._living_descendants({**running, 12: (10, 0, "exiting")}, 1) is None
+    assert run._living_descendants({**running, 12: (10, 0, "gone")}, 1) == [10, 11]
+    assert run._living_descendants({**running, 13: (11, 0, "running")}, 1) == [10, 11, 12, 13]
+
+
+@needs_pss
+def test_a_child_that_ended_unreaped_counts_nothing_and_the_tree_is_sampled() -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     try:
         for _ in range(200):  # until it has ended
-            if run._proc_table()[child.pid][2]:
+            if run._proc_table()[child.pid][2] == "gone":
                 break
             time.sleep(0.05)
-        assert run._tree_memory_bytes(run.os.getpid()) is None
+        assert run._proc_table()[child.pid][2] == "gone"
+        assert run._tree_memory_bytes(run.os.getpid()) is not None
     finally:
         child.wait()
-    assert run._tree_memory_bytes(run.os.getpid()) is not None
 
 
 @needs_pss
