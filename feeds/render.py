@@ -222,8 +222,8 @@ class _Renderer:
     With `by_format` (a full build, whose batches come format by format: `build._make_batch`),
     an archive month's batch holds one format's items: the others, made with them and kept in
     the store, are dropped once their day is stored and taken from it again when their format's
-    files come. A month of a big site's items in every format took 39 MB in each worker (at
-    100,000 records); one format's, a third of it, for a store look-up of each article in the
+    files come. A month of a big site's items in every format took 36 MB in each worker (at
+    100,000 records); one format's, a third of it, for a store look-up of each day in the
     other formats."""
 
     def __init__(
@@ -268,10 +268,10 @@ class _Renderer:
             self._made.clear()
             self._ready.clear()
             self._days.clear()
-        # Every format's item at once: the batch's other formats' pages show the same articles,
-        # and a day's file is read once, not once per format. The page's files in the other
-        # formats then find every item at hand without looking (most pages of a big site show
-        # hundreds of articles: 1.2 million look-ups at 100,000 records).
+        # Every format's item at once, unless `by_format`: the batch's other formats' pages show
+        # the same articles, and a day's file is read once, not once per format. The page's
+        # files in the other formats then find every item at hand without looking (most pages
+        # of a big site show hundreds of articles: 1.2 million look-ups at 100,000 records).
         if id(page) not in self._ready:
             self._have_items(page.articles)
             self._ready.add(id(page))
@@ -283,9 +283,9 @@ class _Renderer:
         made."""
         formats = self._formats
         if len(formats) < len(self.config.formats):
-            # A day's items of this format at once, in one look-up: pages show days over and
-            # over (a topic's month page shows each of its days), and every page shown by the
-            # store's days is in the batch.
+            # A day's items of this format at once, in one look-up: a month's pages show each
+            # of its days over and over (a topic's month page shows all of them), and the day's
+            # articles (`days`) are all on the batch's pages.
             for day in {a.day for a in articles} - self._days:
                 self._days.add(day)
                 self._take(self.days.get(day, ()), formats)
