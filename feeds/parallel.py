@@ -3,7 +3,9 @@
 Work is shared with forked worker processes: they inherit the job (functions, closures, the
 collection) from the parent's memory, so only indexes go to them and results come back. Below a
 few hundred items, or when other threads run (forking a threaded process can deadlock), the work
-is done in this process: the result is the same either way, in the same order.
+is done in this process: the result is the same either way, in the same order. A worker does
+its work in a thread of its own (`_off_the_parents_heap`), whose allocations come from memory of
+its own, not from the holes of the C heap it shares with its parent.
 
 A worker that dies without an answer (the kernel's out-of-memory killer, a signal, a crash in a C
 library) must not leave the build waiting for ever, holding the output lock while every later
