@@ -18,7 +18,7 @@ from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
-from feeds.model import Article, FileOutcome, Image, Level, Problem, Provider
+from feeds.model import NO_TEXTS, Article, FileOutcome, Image, Level, Problem, Provider, Texts
 from feeds.report import Report
 
 _CHECK = 4  # bytes of CRC-32 in front of each sealed value
@@ -103,11 +103,7 @@ def with_texts(outline: Article, texts: Any) -> Article:
         title, excerpt, body, images, amp_url, related = texts
         return replace(
             outline,
-            title=_text(title),
-            excerpt=_maybe_text(excerpt),
-            body=_maybe_text(body),
-            images=tuple(map(_to_image, images)) if images else (),
-            amp_url=_maybe_text(amp_url),
+            texts=_to_texts(title, excerpt, body, images, amp_url),
             related=tuple(
                 r if r.place is None else with_texts(r, related[r.place[1]])
                 for r in outline.related
@@ -188,7 +184,14 @@ def _texts(a: Article) -> list[Any]:
     ]
 
 
-_NO_TEXTS: list[Any] = ["", None, None, [], None, None]
+def _to_texts(title: Any, excerpt: Any, body: Any, images: Any, amp_url: Any) -> Texts:
+    return Texts(
+        _text(title),
+        _maybe_text(excerpt),
+        _maybe_text(body),
+        tuple(map(_to_image, images)) if images else (),
+        _maybe_text(amp_url),
+    )
 
 
 def _to_article(
@@ -201,7 +204,11 @@ def _to_article(
     `seen`: the file names and revisions decoded from its file so far, shared, not copied."""
     (url, published, updated, provider, topics, related, category, kind, quality, heat,
      is_published, source, revision, item) = v  # fmt: skip
-    title, excerpt, body, images, amp_url, related_texts = texts or _NO_TEXTS
+    own: Texts = NO_TEXTS
+    related_texts: Any = ()
+    if texts is not None:
+        title, excerpt, body, images, amp_url, related_texts = texts
+        own = _to_texts(title, excerpt, body, images, amp_url)
     source, revision = _text(source), _revision(revision)
     if seen is not None:
         source, revision = seen.setdefault(source, source), seen.setdefault(revision, revision)
@@ -218,16 +225,12 @@ def _to_article(
         inner = ()
     return Article(  # by position, in the dataclass's order: a third faster than by keyword
         _text(url),
-        _text(title),
+        own,
         _time(published),
         _time(updated) if updated is not None else None,
-        _maybe_text(excerpt),
-        _maybe_text(body),
         provider_from_plain(provider) if provider is not None else None,
         tuple(map(_text, topics)),
-        tuple(map(_to_image, images)) if images else (),
         inner,
-        _maybe_text(amp_url),
         _maybe_text(category),
         _maybe_text(kind),
         _maybe_int(quality),

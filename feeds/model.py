@@ -32,6 +32,19 @@ class Image:
         return bool(self.width and self.height and self.width > self.height)
 
 
+class Texts(NamedTuple):
+    """What an article shows of itself in its items only: an outline has none (`NO_TEXTS`)."""
+
+    title: str
+    excerpt: str | None = None
+    body: str | None = None
+    images: tuple[Image, ...] = ()  # lead image first
+    amp_url: str | None = None
+
+
+NO_TEXTS = Texts("")  # an outline's: one object for all of them
+
+
 @dataclass(frozen=True, slots=True)
 class Provider:
     """A publisher. `key` is its identity: the domain (lowercase, no `www.`), else the name."""
@@ -61,16 +74,12 @@ def forget_shared() -> None:
 @dataclass(frozen=True, slots=True)
 class Article:
     url: str  # the record's `webUrl`: its identity, permalink and feed id
-    title: str
+    texts: Texts  # title, excerpt, body, images, AMP URL: what only its items show
     published: datetime
     updated: datetime | None = None
-    excerpt: str | None = None
-    body: str | None = None  # Markdown after the front matter, when the record has one
     provider: Provider | None = None
     topics: tuple[str, ...] = ()  # display spellings as written in the record, trimmed
-    images: tuple[Image, ...] = ()  # lead image first
     related: tuple[Article, ...] = ()  # other coverage of the same story
-    amp_url: str | None = None
     category: str | None = None
     type: str | None = None
     quality: int | None = None
@@ -78,9 +87,9 @@ class Article:
     is_published: bool | None = None
     source: str = ""  # the record file, relative to the seeds folder
     revision: bytes = b""  # a digest of that file: changes whenever the article may have
-    # Set on an outline: an article decoded from the cache without its texts (title, excerpt,
-    # body, images, AMP URL), which only the items that are made need (`complete.py`). Where
-    # they are in its file's outcome: (the article's index, the related article's index or -1).
+    # Set on an outline: an article decoded from the cache without its texts (`NO_TEXTS`),
+    # which only the items that are made need (`complete.py`). Where they are in its file's
+    # outcome: (the article's index, the related article's index or -1).
     place: tuple[int, int] | None = field(default=None, compare=False, repr=False)
     # Which record of a list file it is (1 for the first; 0 in a file of one record, and for a
     # related article): what a note about it names.
@@ -99,6 +108,31 @@ class Article:
             set_field(self, "category", sys.intern(self.category))
         if self.type is not None:
             set_field(self, "type", sys.intern(self.type))
+
+    # The texts as fields of their own: kept in one (`texts`), an outline, which has none,
+    # holds one reference to `NO_TEXTS` instead of five; a cold build holds 1.3 million
+    # outlines at 1,000,000 records, 32 bytes fewer each (42 MB).
+    @property
+    def title(self) -> str:
+        return self.texts.title
+
+    @property
+    def excerpt(self) -> str | None:
+        return self.texts.excerpt
+
+    @property
+    def body(self) -> str | None:
+        """Markdown after the front matter, when the record has one."""
+        return self.texts.body
+
+    @property
+    def images(self) -> tuple[Image, ...]:
+        """The lead image first."""
+        return self.texts.images
+
+    @property
+    def amp_url(self) -> str | None:
+        return self.texts.amp_url
 
     @property
     def day(self) -> str:

@@ -19,7 +19,7 @@ from feeds.fingerprints import file_fingerprint, settings_key
 from feeds.index import Index
 from feeds.index_rows import Row, checked_row, from_micros
 from feeds.itemstore import ItemStore
-from feeds.model import Article, FileOutcome
+from feeds.model import NO_TEXTS, Article, FileOutcome
 from feeds.pages import Page
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class StandIns:
         if found is None:
             updated = from_micros(row.modified) if row.modified != row.time else None
             found = Article(
-                row.url, "", from_micros(row.time), updated, source=row.path, place=place[1:]
+                row.url, NO_TEXTS, from_micros(row.time), updated, source=row.path, place=place[1:]
             )
             self._stand_ins[place] = found
             self.contents[id(found)] = row.content

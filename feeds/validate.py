@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import dateutil.parser
 
-from feeds.model import Article, Image, Level, Problem, Provider
+from feeds.model import Article, Image, Level, Problem, Provider, Texts
 from feeds.records import LongNumber, Mistagged, RawRecord
 from feeds.text import (
     collapse_spaces,
@@ -350,12 +350,16 @@ class _Checker:
             name: self.optional(convert, data.get(key), prefix + key)
             for key, (name, convert) in _optional_fields(self).items()
         }
+        # In this order: a record's warnings are said in the order its fields are checked.
+        url = self.url(data.get("webUrl"), prefix + "webUrl")
+        when = self.time(published, prefix + "publishedDateTime")
+        topics = self.topics(data.get("topics"), prefix + "topics")
+        images = self.images(data.get("images"), prefix + "images")
         return Article(
-            url=self.url(data.get("webUrl"), prefix + "webUrl"),
-            title=title,
-            published=self.time(published, prefix + "publishedDateTime"),
-            topics=self.topics(data.get("topics"), prefix + "topics"),
-            images=self.images(data.get("images"), prefix + "images"),
+            url=url,
+            texts=Texts(title, fields.pop("excerpt"), None, images, fields.pop("amp_url")),
+            published=when,
+            topics=topics,
             related=self.related(data.get("related"), "related") if with_related else (),
             source=self.raw.path,
             revision=self.revision,
@@ -394,7 +398,7 @@ def validate(raw: RawRecord, revision: bytes = b"") -> Validated:
         checker.warn("updatedDateTime", "is earlier than publishedDateTime; ignored")
         article = replace(article, updated=None)
     if body:
-        article = replace(article, body=body)
+        article = replace(article, texts=article.texts._replace(body=body))
     return Validated(article, tuple(checker.warnings))
 
 

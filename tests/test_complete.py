@@ -14,7 +14,7 @@ from feeds import codec
 from feeds.cache import OutcomeReader
 from feeds.complete import Completer
 from feeds.ingest import ingest_file
-from feeds.model import Article
+from feeds.model import NO_TEXTS, Article
 from feeds.render import ItemError
 from tests.helpers import SEEDS
 
@@ -45,6 +45,18 @@ def test_an_outline_has_no_texts_and_gets_them_back_from_its_record(seeds: Path)
     whole = Completer(seeds, OutcomeReader(None)).wholes([sketch])[0]  # no cache: read again
     assert whole == article and not whole.is_outline
     assert all(not r.is_outline for r in whole.related)
+
+
+def test_outlines_share_one_empty_texts_and_a_whole_article_has_its_own(seeds: Path) -> None:
+    """A cold build holds every outline: one reference to `NO_TEXTS` each, not five fields."""
+    article, sketch = whole_and_outline(seeds)
+    assert sketch.texts is NO_TEXTS and all(r.texts is NO_TEXTS for r in sketch.related)
+    assert Article.__slots__.count("texts") == 1 and "title" not in Article.__slots__
+    assert article.amp_url and article.texts == (
+        article.title, article.excerpt, article.body, article.images, article.amp_url
+    )  # fmt: skip
+    (again,) = codec.decode_outcome(*codec.encode_outcome(ingest_file(seeds, RECORD))).articles
+    assert again == article and again.texts is not NO_TEXTS
 
 
 def test_a_related_article_the_build_left_out_stays_out(seeds: Path) -> None:

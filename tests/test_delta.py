@@ -25,7 +25,7 @@ from feeds.cache import Cache
 from feeds.collect import Group, GroupKind, newest_first
 from feeds.config import Config
 from feeds.filters import CustomFeed, Filters
-from feeds.model import Article
+from feeds.model import Article, Texts
 from feeds.pages import Cut, DayCounts, Run, cuts, near, pages
 from feeds.paths import MANIFEST_PATH
 from feeds.report import Report
@@ -56,7 +56,7 @@ def test_a_layout_cuts_pages_as_a_group_does(
     days_counts = zip(sorted(days), counts[: len(days)], strict=True)
     per_day = [(f"2024-{m:02d}-{d:02d}", n) for (m, d), n in days_counts][::-1]
     articles = [
-        Article(f"https://ex.example/{day}/{k}", "t", _time(day, k))
+        Article(f"https://ex.example/{day}/{k}", Texts("t"), _time(day, k))
         for day, n in per_day
         for k in range(n)
     ]
@@ -81,7 +81,7 @@ def test_an_archive_pages_run_of_articles_reads_as_their_tuple(
     """An archive page's articles are a run of its group's, not a copy (`pages.Run`): read
     every way a tuple is, they are the same articles."""
     articles = tuple(
-        Article(f"https://ex.example/{k}", "t", _time("2024-01-01", k)) for k in range(size)
+        Article(f"https://ex.example/{k}", Texts("t"), _time("2024-01-01", k)) for k in range(size)
     )
     start, stop = sorted(min(b, size) for b in bounds)
     run, copy = Run(articles, start, stop), articles[start:stop]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from feeds.collect import collect
 from feeds.config import Config
-from feeds.model import Article, Provider
+from feeds.model import Article, Provider, Texts
 from feeds.records import _RecordLoader, read_file
 from feeds.render import plan
 from feeds.slugs import MAX_LENGTH, provider_slug, slugify, topic_slug
@@ -70,7 +70,9 @@ def test_a_slug_depends_on_its_identity_alone_and_is_nobody_elses(
 ) -> None:
     published = datetime(2020, 1, 1, tzinfo=UTC)
     articles = [
-        Article(f"https://example.com/{i}", "t", published, provider=provider, topics=(topic,))
+        Article(
+            f"https://example.com/{i}", Texts("t"), published, provider=provider, topics=(topic,)
+        )
         for i, (topic, provider) in enumerate(named)
     ]
     together = _slugs(articles)
