@@ -97,6 +97,14 @@ def _serialized(items: Mapping[str, Sequence[Item]]) -> dict[str, list[bytes]]:
     return made
 
 
+# Archives of more articles than this are made one format at a time (`_Renderer`, `by_format`):
+# each worker then holds a third of a month's items (about 24 MB less at any size), for a look-up
+# of each day in the store in the other formats, which cost about 8 % of a cold build's time at
+# 100,000 records (60 to 64 s against 65 to 70 s, in turn). The memory counts only where the
+# process tree nears its 1 GB: at about a kilobyte an article, a million articles.
+ONE_FORMAT_OVER = 500_000
+
+
 def plan(
     collection: Collection,
     config: Config,
@@ -114,7 +122,9 @@ def plan(
     # them copies every page of this process's memory it touches (reference counts are
     # writes), and a batch planned group by group had each file on a page of its own.
     grouped.sort(key=_by_batch)
-    return plan_pages(grouped, collection, config, days, store, whole, by_format=bool(store))
+    articles = len(collection.kept) + len(collection.left_out)
+    by_format = store is not None and articles > ONE_FORMAT_OVER
+    return plan_pages(grouped, collection, config, days, store, whole, by_format=by_format)
 
 
 def _by_batch(placed: tuple[int, Page]) -> tuple[int, str, int]:

@@ -565,13 +565,17 @@ def test_unchanged_items_come_from_the_store_not_from_feedgen(
     assert sum(made) == 0, "no item made again: all came from the store"
 
 
-def test_a_full_build_holds_one_formats_items_of_a_month_and_makes_each_item_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("big", [True, False])
+def test_a_full_build_of_a_big_archive_holds_one_formats_items_of_a_month(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, big: bool
 ) -> None:
     """A full build makes an archive month's files format by format (`build._make_batch`, as
-    its workers do): each item is made once, with its other formats, which are kept in the
-    store and taken from it when their files come; while a month's files are made, the items
-    held are of one format. The files are the bytes of a build without a store."""
+    its workers do). Of a big archive (over `render.ONE_FORMAT_OVER` articles), while a month's
+    files are made the items held are of one format: each is made once, with its other
+    formats, which are kept in the store and taken from it when their files come; of a smaller
+    one, every format's items of the month are held. Either way each item is made once, and the
+    files are the bytes of a build without a store."""
+    from feeds import render
     from feeds.build import _make_batch
     from feeds.collect import collect
     from feeds.config import Config
@@ -579,6 +583,9 @@ def test_a_full_build_holds_one_formats_items_of_a_month_and_makes_each_item_onc
     from feeds.render import plan
 
     articles = _corpus_articles(tmp_path / "seeds", 120, seed=9)
+    assert len(articles) < render.ONE_FORMAT_OVER
+    if big:
+        monkeypatch.setattr(render, "ONE_FORMAT_OVER", len(articles) // 2)
     config = Config(base_url=BASE_URL, limit=10)
     made = _items_made(monkeypatch)
     held: list[set[str]] = []  # the formats of the items held, after each archive file
@@ -613,11 +620,29 @@ def test_a_full_build_holds_one_formats_items_of_a_month_and_makes_each_item_onc
     finally:
         store.close()
     assert len(held) > 3 * len(config.formats)
-    assert all(len(formats) == 1 for formats in held)
+    assert all(len(formats) == (1 if big else len(config.formats)) for formats in held)
     assert len(shown) > len(articles)
     assert sum(made) == 2 * len(shown), "each RSS and Atom item once"
     without_store = {p.path: p.make() for p in plan(collect(articles), config, None)}
     assert stager.files == without_store
+
+
+def test_a_big_archive_made_one_format_at_a_time_is_the_same_feeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole build of a big archive (over `render.ONE_FORMAT_OVER` articles: its months made
+    one format at a time) publishes the bytes a build that holds every format publishes."""
+    from feeds import render
+
+    seeds = tmp_path / "seeds"
+    write_corpus(seeds, 150, seed=3)
+    outputs = []
+    for big in (False, True):
+        monkeypatch.setattr(render, "ONE_FORMAT_OVER", 0 if big else 500_000)
+        output, cache = tmp_path / f"output-{big}", tmp_path / f"cache-{big}"
+        build_into(seeds, output, cache=cache)
+        outputs.append(published(output))
+    assert outputs[0] == outputs[1] and len(outputs[0]) > 100
 
 
 def test_an_item_kept_in_the_store_is_made_again_when_its_topic_is_renamed(
