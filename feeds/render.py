@@ -151,7 +151,8 @@ def plan_pages(
     (a delta run): each day's articles of these pages, for the days kept in the store, whose
     lacking items are added to their day's file (`_Renderer`); `by_format`, when each archive
     month's files are made format by format and its items kept whole in the store (a full
-    build): only the format at hand's items are held (`_Renderer`)."""
+    build of a big archive, `ONE_FORMAT_OVER`): only the format at hand's items are held
+    (`_Renderer`)."""
     settings = settings_key(config)
     keys = ArticleKeys(collection, f"{CODE_DIGEST}|{item_settings(config)}", known)
     made_whole = whole or _as_they_are
@@ -229,12 +230,12 @@ class _Renderer:
     holds; the day's other articles are not read (from the index) nor looked up. A day without
     a readable file is made and stored whole, as above.
 
-    With `by_format` (a full build, whose batches come format by format: `build._make_batch`),
-    an archive month's batch holds one format's items: the others, made with them and kept in
-    the store, are dropped once their day is stored and taken from it again when their format's
-    files come. A month of a big site's items in every format took 36 MB in each worker (at
-    100,000 records); one format's, a third of it, for a store look-up of each day in the
-    other formats."""
+    With `by_format` (a full build of a big archive, whose batches come format by format:
+    `build._make_batch`), an archive month's batch holds one format's items: the others, made
+    with them and kept in the store, are dropped once their day is stored and taken from it
+    again when their format's files come. A month of a big site's items in every format took
+    36 MB in each worker (at 100,000 records); one format's, a third of it, for a store
+    look-up of each day in the other formats (8 % of a cold build's time)."""
 
     def __init__(
         self,
