@@ -485,8 +485,9 @@ def _work(batch: list[Planned]) -> int:
 
 def _make_batch(stager: Stager, batch: list[Planned]) -> list[bool]:
     """Make a batch's files and stage them beside their targets; whether each was (in a worker
-    process: only these travel back). Format by format: a full build's worker then holds one
-    format's items of the batch at a time (`render._Renderer`)."""
+    process: only these travel back). Format by format: in a full build of a big archive the
+    worker then holds one format's items of the batch at a time (`render.ONE_FORMAT_OVER`);
+    otherwise it holds every format's, and the order changes nothing."""
     formats: dict[str, int] = {}
     for item in batch:
         formats.setdefault(item.fmt, len(formats))

@@ -98,10 +98,11 @@ def _serialized(items: Mapping[str, Sequence[Item]]) -> dict[str, list[bytes]]:
 
 
 # Archives of more articles than this are made one format at a time (`_Renderer`, `by_format`):
-# each worker then holds a third of a month's items (about 24 MB less at any size), for a look-up
-# of each day in the store in the other formats, which cost about 8 % of a cold build's time at
-# 100,000 records (60 to 64 s against 65 to 70 s, in turn). The memory counts only where the
-# process tree nears its 1 GB: at about a kilobyte an article, a million articles.
+# each worker then holds a third of a month's items (about 20 MB less for a month of the
+# benchmark's corpus, whatever its size), for a look-up of each day in the store in the other
+# formats, which cost about 8 % of a cold build's time at 100,000 records (65 to 70 s against
+# 60 to 64 s, in turn). The memory counts only where the process tree nears its 1 GB: at about
+# a kilobyte an article, a million articles.
 ONE_FORMAT_OVER = 500_000
 
 
