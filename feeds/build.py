@@ -651,7 +651,8 @@ def _scan(config: Config) -> Scan:
 def _state(config: Config, stats: Scan) -> str:
     """Everything a build's output depends on, short of reading a file: if this is unchanged since
     the last complete build, and its outputs are still in place, there is nothing to do."""
-    digest = hashlib.sha256(f"{CODE_DIGEST}|{config!r}|{len(stats)}|".encode())
+    settings = config.without_folders()
+    digest = hashlib.sha256(f"{CODE_DIGEST}|{settings!r}|{len(stats)}|".encode())
     for folder, found in stats.digests().items():  # of its files' names, sizes and stamps
         digest.update(folder.encode("utf-8", "surrogateescape") + b"\0" + found)
     return digest.hexdigest()

@@ -90,6 +90,13 @@ class Config:
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    def without_folders(self) -> Config:
+        """The settings alone, not where the seeds, output and cache are: what a run compares
+        with the last one's. One pair of folders is one cache, whichever way it is named (the
+        cache is keyed by their resolved paths), and cron naming them absolute while a person
+        runs `feeds build` in the site's folder must not cost a full build each time."""
+        return dataclasses.replace(self, seeds=Path(), output=Path(), cache=None)
+
     def with_overrides(self, **overrides: Any) -> Config:
         """A copy with the given values, skipping those left unset (None) on the command line."""
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from pathlib import Path
 
 from feeds._version import CODE_DIGEST
 from feeds.collect import Collection, Group
@@ -30,13 +29,7 @@ def settings_key(config: Config) -> str:
     effect on a page is in its items and its group (`content_digest`): changing one custom
     feed makes only that feed's pages again."""
     general = dataclasses.replace(
-        config,
-        seeds=Path(),
-        output=Path(),
-        cache=None,
-        formats=FORMAT_NAMES,
-        filters=NO_FILTERS,
-        custom=(),
+        config.without_folders(), formats=FORMAT_NAMES, filters=NO_FILTERS, custom=()
     )
     return repr(general)
 

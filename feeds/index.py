@@ -96,8 +96,8 @@ def index_about(config: Config) -> IndexAbout:
 
 
 def config_key(config: Config) -> str:
-    """The code and the configuration but its custom feeds, as a digest."""
-    general = replace(config, custom=())
+    """The code and the configuration but its folders and custom feeds, as a digest."""
+    general = replace(config.without_folders(), custom=())
     return hashlib.sha256(f"{CODE_DIGEST}|{general!r}".encode()).hexdigest()
 
 

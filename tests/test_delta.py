@@ -205,6 +205,28 @@ def test_new_records_are_published_without_reading_any_other_records_outcome(
     assert len(report.written) + report.unchanged == len(owned)
 
 
+def test_the_same_folders_named_another_way_redo_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cron names the folders in full; a person runs `feeds build` in the site's folder, or
+    through a link to it: the same folders, the same cache, so nothing is redone. A run with
+    nothing new writes nothing, and one after new records reads only them."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 100, seed=1)
+    config = Config(seeds=seeds, output=output, cache=cache, base_url=BASE_URL, limit=10)
+    pipeline.build(config)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "site").symlink_to(tmp_path, target_is_directory=True)
+    relative = replace(config, seeds=Path("seeds"), output=Path("output"), cache=Path("cache"))
+    report = _delta_build(relative, monkeypatch)
+    assert (report.parsed, report.written) == (0, ())
+    write_corpus(seeds, 3, seed=1, start=10_000)
+    linked = replace(relative, seeds=Path("site/seeds"), output=Path("site/output"))
+    report = _delta_build(linked, monkeypatch)
+    assert report.parsed == 3 and report.written
+    assert files_of(output) == files_of(_cold(config, tmp_path / "cold"))
+
+
 def test_more_changed_records_than_a_delta_run_takes_go_the_full_way(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
