@@ -15,6 +15,9 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # Up to this many files (a run after a few changes), each is flushed with its own `fsync`, many
 # in flight at once: the file system commits them together (1,000 files: 0.07 s here, against
@@ -97,6 +100,11 @@ def _sync(path: Path | str, flags: int) -> None:
         os.close(fd)
 
 
+def flush_file(path: Path | str) -> None:
+    """Wait until the bytes of file `path` are on disk."""
+    _sync(path, os.O_RDONLY)
+
+
 def sync_folder(path: Path | str) -> None:
     """Wait until the names made or removed in folder `path` are on disk."""
     _sync(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -111,15 +119,7 @@ def flush(paths: Collection[Path | str]) -> None:
     if not paths:
         return
     if len(paths) <= FSYNC_EACH_MAX:
-        if len(paths) <= _IN_FLIGHT:
-            for path in paths:
-                _sync_any(path)
-            return
-        from concurrent.futures import ThreadPoolExecutor  # not for a run with nothing to do
-
-        with ThreadPoolExecutor(_IN_FLIGHT) as threads:  # gone when it returns: forks are safe
-            for _ in threads.map(_sync_any, paths):  # an error raises here
-                pass
+        at_once(_sync_any, paths)
         return
     fd = os.open(next(iter(paths)), os.O_RDONLY)
     try:
@@ -127,6 +127,21 @@ def flush(paths: Collection[Path | str]) -> None:
             os.sync()  # no syncfs here: flush everything rather than nothing
     finally:
         os.close(fd)
+
+
+def at_once(work: Callable[[T], object], items: Collection[T]) -> None:
+    """`work(item)` for each of `items` (a few thousand at most: each is a task held until the
+    end), `_IN_FLIGHT` at once: calls that wait on the disk (`fsync`, a rename) overlap. The
+    first error raises here, once every call has returned."""
+    if len(items) <= _IN_FLIGHT:
+        for item in items:
+            work(item)
+        return
+    from concurrent.futures import ThreadPoolExecutor  # not for a run with nothing to do
+
+    with ThreadPoolExecutor(_IN_FLIGHT) as threads:  # gone when it returns: forks are safe
+        for _ in threads.map(work, items):  # an error raises here
+            pass
 
 
 # The head start of a big run's last flush (`Writeback`): a process of its own, `sync

@@ -24,15 +24,16 @@ moment leaves every file old or new, and the next run finishes the job:
    its own. Not the manifest itself: a big site's manifest names hundreds of thousands of files,
    and the common run (a few feeds change) claims none it does not own.
 4. Stage each new file beside its target as `.<name>.feeds-<token>.tmp` (in worker
-   processes too), then flush them to disk (`files.flush`: a `fsync` each, sixteen at once; for
-   a cold build's many files, one `syncfs` of the output's file system, given a head start in
-   the background while the files are made: `files.Writeback`).
-5. `finish`: rename the staged files over their targets; remove the owned files not produced now;
-   remove the temporary files of this run and of killed runs, found by the tokens the manifest
-   and journal list (a hidden file whose name merely looks like ours carries no token of ours:
-   it stays);
-   write the final manifest, which lists exactly the files produced (unless it already does,
-   with no run's token: then it is not touched), then remove the journal.
+   processes too).
+5. `finish`: flush each staged file to disk, then rename it over its target (a few thousand
+   files: each its own `fsync` then its rename, sixteen files at once; a cold build's many
+   files: one `syncfs` of the output's file system, given a head start in the background while
+   the files are made, `files.Writeback`, then every rename); remove the owned files not
+   produced now; remove the temporary files of this run and of killed runs, found by the
+   tokens the manifest and journal list (a hidden file whose name merely looks like ours
+   carries no token of ours: it stays); write the final manifest, which lists exactly the
+   files produced (unless it already does, with no run's token: then it is not touched), then
+   remove the journal.
 
 A run that fails (a full disk, a write error) removes its own temporary files, wherever a worker
 made them, and leaves every published file as it was.
@@ -261,15 +262,21 @@ class Publisher:
         then record what is owned now (step 5)."""
         stager = self.stager
         self._writeback.wait()
-        try:  # the new bytes on disk before any takes its real name
-            files.flush(_Temporaries(stager, self._staged))
-        except OSError as e:
-            raise OutputError(f"cannot write to {self.output}: {e.strerror or e}") from e
-        for path in self._staged:
-            try:
-                os.replace(stager.temporary(path), stager.target(path))
+        if len(self._staged) <= files.FSYNC_EACH_MAX:
+            # Each file's new bytes on disk before it takes its real name, sixteen files at once:
+            # one after another, each rename over an old file waits its turn at the file
+            # system's journal (here, 2,000 files: 0.41 to 0.47 s against 0.25 to 0.33 s on a
+            # quiet machine; 1,000 files while a build wrote beside: 2.0 to 2.6 s against 0.2 to
+            # 0.3 s). Not for a cold build's many new names: renamed after one `syncfs`, one
+            # after another, they cost little.
+            files.at_once(self._put_in_place, self._staged)
+        else:
+            try:  # the new bytes on disk before any takes its real name
+                files.flush(_Temporaries(stager, self._staged))
             except OSError as e:
-                raise OutputError(f"cannot write {stager.target(path)}: {e.strerror or e}") from e
+                raise OutputError(f"cannot write to {self.output}: {e.strerror or e}") from e
+            for path in self._staged:
+                self._rename(path)
         self._written, self._staged = self._staged, []
         # The renames on disk: a crash now keeps the new files.
         self._flush_folders({os.path.dirname(stager.target(path)) for path in self._written})
@@ -309,6 +316,21 @@ class Publisher:
             tuple(self._notices),
             self._digest,
         )
+
+    def _put_in_place(self, path: str) -> None:
+        """The staged file of `path` flushed to disk, then renamed over its target."""
+        try:
+            files.flush_file(self.stager.temporary(path))
+        except OSError as e:
+            raise OutputError(f"cannot write to {self.output}: {e.strerror or e}") from e
+        self._rename(path)
+
+    def _rename(self, path: str) -> None:
+        stager = self.stager
+        try:
+            os.replace(stager.temporary(path), stager.target(path))
+        except OSError as e:
+            raise OutputError(f"cannot write {stager.target(path)}: {e.strerror or e}") from e
 
     def _not_produced(self) -> Set[str]:
         """The owned files not produced now: to be removed."""

@@ -3,6 +3,7 @@ at a time, owned files only, a full disk breaks nothing."""
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -16,11 +17,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
 
 from feeds.batches import Planned
+from feeds.errors import OutputError
 from feeds.lock import output_lock
 from feeds.model import Article
 from feeds.synthetic import write_corpus
@@ -141,6 +144,40 @@ def test_a_full_disk_gives_a_clear_error_and_keeps_the_old_files(
     assert result.stderr.startswith("feeds: output not writable: cannot write ")
     assert "No space left on device" in result.stderr
     assert files_of(output) == before, "every file is still the old one, whole"
+
+
+def test_a_file_that_cannot_be_put_in_place_stops_the_run_and_the_next_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staged files are put in place many at once (each flushed, then renamed): one rename
+    that fails (an I/O error) stops the run with an error naming the file, every file old or new
+    and no temporary file left; the next run gives what a clean build gives."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    write_corpus(seeds, 200, seed=3)
+    build_into(seeds, output, cache=cache)
+    old = published(output)
+    edit_corpus(seeds, random.Random(5), start=5000)
+    build_into(seeds, tmp_path / "reference", cache=tmp_path / "reference-cache")
+    new = published(tmp_path / "reference")
+    changed = sorted(path for path in new if new[path] != old.get(path))
+    assert len(changed) > 20, "enough files to put many in place at once"
+    failing = str(output / changed[len(changed) // 2])
+    real_replace = os.replace
+
+    def replace(source: str, target: str, **kwargs: Any) -> None:
+        if os.fspath(target) == failing:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_replace(source, target, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", replace)
+        with pytest.raises(OutputError, match=f"cannot write {re.escape(failing)}: "):
+            build_into(seeds, output, cache=cache)
+    for path, data in published(output).items():
+        assert data in (old.get(path), new.get(path)), f"{path} is half-made"
+    assert [p for p in files_of(output) if p.endswith(".tmp")] == [], "temporary files swept"
+    build_into(seeds, output, cache=cache)
+    assert published(output) == new
 
 
 def test_killed_builds_leave_old_or_new_files_and_the_next_run_completes(tmp_path: Path) -> None:
