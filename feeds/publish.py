@@ -265,7 +265,7 @@ class Publisher:
         if len(self._staged) <= files.FSYNC_EACH_MAX:
             # Each file's new bytes on disk before it takes its real name, sixteen files at once:
             # one after another, each rename over an old file waits its turn at the file
-            # system's journal (here, 2,000 files: 0.41 to 0.47 s against 0.25 to 0.33 s on a
+            # system's journal (here, 2,000 files: 0.44 s against 0.25 to 0.33 s on a
             # quiet machine; 1,000 files while a build wrote beside: 2.0 to 2.6 s against 0.2 to
             # 0.3 s). Not for a cold build's many new names: renamed after one `syncfs`, one
             # after another, they cost little.
