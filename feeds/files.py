@@ -8,14 +8,15 @@ The one way `feeds` writes a file, for the output folder (`publish.py`) and the 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
-import subprocess
-import tempfile
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+from feeds.libc import from_libc
+
+if TYPE_CHECKING:
+    import subprocess
 
 T = TypeVar("T")
 
@@ -65,6 +66,8 @@ def replace(
     """Replace `target` by `chunks`, through a temporary file beside it (`temporary`, a fixed
     name, when given). `durable`: return only once the bytes and the rename are on disk."""
     if temporary is None:
+        import tempfile  # not for a run with nothing to do
+
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         os.fchmod(fd, mode)
         os.close(fd)
@@ -173,6 +176,8 @@ class Writeback:
             return
         if self._running is not None and self._running.poll() is None:
             return  # one at a time: it already flushes what was written before it began
+        import subprocess  # not for a run with nothing to do
+
         try:
             self._running = subprocess.Popen(
                 [*WRITEBACK_COMMAND, self.folder],
@@ -189,16 +194,4 @@ class Writeback:
             self._running = None
 
 
-def _find_syncfs() -> Callable[[int], int] | None:
-    """Linux's syncfs(2), which Python's `os` does not offer."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        function = libc.syncfs
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_int]
-    function.restype = ctypes.c_int
-    return function
-
-
-_syncfs = _find_syncfs()
+_syncfs = from_libc("syncfs")  # Linux's syncfs(2)

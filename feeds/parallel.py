@@ -15,7 +15,6 @@ run exits 4: `concurrent.futures` notices a dead worker, and the run stops with 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import multiprocessing
 import os
 import signal
@@ -28,6 +27,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from feeds.errors import WorkerDied
+from feeds.libc import from_libc
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -138,18 +138,8 @@ def give_back_memory() -> None:
         _malloc_trim(0)
 
 
-def _from_libc(name: str) -> Callable[..., int] | None:
-    """A C library function, from the symbols the interpreter has loaded already (no look-up):
-    None on a system without it (`prctl` is Linux's, `malloc_trim` glibc's)."""
-    try:
-        function: Callable[..., int] = getattr(ctypes.CDLL(None, use_errno=True), name)
-    except (OSError, AttributeError):
-        return None
-    return function
-
-
-_prctl = _from_libc("prctl")
-_malloc_trim = _from_libc("malloc_trim")
+_prctl = from_libc("prctl")
+_malloc_trim = from_libc("malloc_trim")
 
 
 def _run_chunk(start: int, end: int) -> list[Any]:
