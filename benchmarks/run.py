@@ -16,7 +16,7 @@ process and every process it waited for):
     cold        feeds build, no cache, empty output
     no change   feeds build again
     stat all    benchmarks/floors.py stat: `stat` every record file (the no-change floor)
-    +100        feeds build after 100 new records
+    +100        feeds build after 100 new records, the corpus's newest (dated after its last)
     edit/delete feeds build after 10 records were edited (title) and 10 others deleted
     filter      feeds build after one custom feed's filter changed (min_quality 50 -> 60)
     comment     feeds build after a comment was added to feeds.yaml (nothing to redo)
@@ -315,17 +315,22 @@ def measure(name: str, command: Sequence[str], cwd: Path, logs: Path, timeout: f
 # --- the corpus ------------------------------------------------------------------------------
 
 
-def _write_chunk(folder: str, count: int, seed: int, start: int) -> int:
+def _write_chunk(folder: str, count: int, seed: int, start: int, dated_from: int | None) -> int:
     from feeds.synthetic import write_corpus
 
-    return len(write_corpus(Path(folder), count, seed, start))
+    return len(write_corpus(Path(folder), count, seed, start, dated_from))
 
 
-def generate(folder: Path, count: int, seed: int, start: int = 0) -> None:
+def generate(
+    folder: Path, count: int, seed: int, start: int = 0, dated_from: int | None = None
+) -> None:
     """`feeds.synthetic.write_corpus`, split over one process per core (same files, faster)."""
     processes = min(os.cpu_count() or 1, max(1, count // 1000))
     bounds = [start + count * i // processes for i in range(processes + 1)]
-    chunks = [(str(folder), b - a, seed, a) for a, b in itertools.pairwise(bounds)]
+    chunks = [
+        (str(folder), b - a, seed, a, None if dated_from is None else dated_from + a - start)
+        for a, b in itertools.pairwise(bounds)
+    ]
     with Pool(processes) as pool:
         written = sum(pool.starmap(_write_chunk, chunks))
     assert written == count, (written, count)
@@ -498,7 +503,9 @@ def run_size(
     originals = record_files(seeds)
 
     def add(r: int) -> None:
-        generate(seeds, ADDED, seed, start=NEW_RECORDS_START + r * ADDED)
+        # Named far from the corpus, dated right after its newest record: they fall in its
+        # newest month and day, as a curator's new records do.
+        generate(seeds, ADDED, seed, NEW_RECORDS_START + r * ADDED, dated_from=count + r * ADDED)
 
     def edit(r: int) -> None:
         edit_and_delete(seeds, originals, seed + r)

@@ -74,10 +74,12 @@ def _zipf(rng: random.Random, size: int) -> int:
             return index
 
 
-def record(n: int, rng: random.Random) -> dict[str, object]:
+def record(n: int, rng: random.Random, at: int | None = None) -> dict[str, object]:
+    """Record number `n`, published in the seven minutes after `at` times seven (by default
+    `n`'s): the corpus has a record every seven minutes from `START`."""
     name, domain = PROVIDERS[_zipf(rng, len(PROVIDERS))]
     words = rng.sample(WORDS, 5)
-    published = START + timedelta(minutes=7 * n + rng.randrange(7))
+    published = START + timedelta(minutes=7 * (n if at is None else at) + rng.randrange(7))
     data: dict[str, object] = {
         "category": "news",
         "title": f"{' '.join(words).capitalize()} ({n})",
@@ -122,12 +124,18 @@ def record(n: int, rng: random.Random) -> dict[str, object]:
     return data
 
 
-def write_corpus(folder: Path, count: int, seed: int, start: int = 0) -> list[Path]:
-    """Write records `start` to `start + count` into `folder`; returns their paths."""
+def write_corpus(
+    folder: Path, count: int, seed: int, start: int = 0, dated_from: int | None = None
+) -> list[Path]:
+    """Write records `start` to `start + count` into `folder`; returns their paths. With
+    `dated_from`, they are dated as records `dated_from` on would be: records numbered far from
+    a corpus of that many (their names and URLs apart) that are its newest, as a curator's new
+    records are."""
     paths = []
     for n in range(start, start + count):
         rng = random.Random(f"{seed}:{n}")
-        text = yaml.dump(record(n, rng), Dumper=_DUMPER, allow_unicode=True, sort_keys=False)
+        at = None if dated_from is None else dated_from + n - start
+        text = yaml.dump(record(n, rng, at), Dumper=_DUMPER, allow_unicode=True, sort_keys=False)
         path = folder / f"{n // 1000:03d}" / f"{n:07d}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"---\n{text}---\n", encoding="utf-8")
