@@ -156,8 +156,8 @@ def _tell(report: Report, args: argparse.Namespace, *, failed: bool = False) -> 
         print(one_line(f"feeds: warning: {report.hub_problem}"), file=out)
     for path in report.refused:
         print(
-            f"{path}: warning: not replaced: feeds did not write this file (remove it to let "
-            "feeds manage it)",
+            f"{path}: warning: not written: a file or link feeds did not make holds its place "
+            "or its folder's (remove it to let feeds manage it)",
             file=out,
         )
     builds = args.command in ("build", "serve")

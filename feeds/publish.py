@@ -136,6 +136,7 @@ class Publisher:
     _as_listed: bool = False  # the manifest lists exactly `_owned`, and no run's token
     _digest: str | None = None  # of the manifest on disk, when it lists only names feeds writes
     _writeback: files.Writeback = field(init=False)  # a head start for the final flush
+    _folders: dict[str, bool] = field(default_factory=dict)  # `_real_folder`'s answers
 
     def __post_init__(self) -> None:
         umask = os.umask(0)
@@ -216,6 +217,9 @@ class Publisher:
         # `pathlib` than on the rest of keeping them.
         if self._is_produced(path):
             raise AssertionError(f"two outputs share the path {path}")  # a slug bug, not bad input
+        if not self._real_folder(path.rpartition("/")[0]):
+            self._refused.append(path)
+            return False
         if path not in self._owned:  # owned names were checked as they were read
             if not is_output_path(path):
                 raise AssertionError(f"not a name feeds writes: {path!r}")  # a bug, not bad input
@@ -224,6 +228,27 @@ class Publisher:
                 return False
         self._produced[path] = None
         return True
+
+    def _real_folder(self, folder: str) -> bool:
+        """Whether `folder` (in the output folder; "" for itself) and every folder above it is
+        a folder, or is not there yet (it is made when a file is written in it). A link there
+        leads anywhere, out of the output folder too, and a file that took a folder's place is
+        not ours: nothing is written into, nor removed from, either. The output folder itself
+        may be a link: where it is, is the curator's choice."""
+        if not folder:
+            return True
+        found = self._folders.get(folder)
+        if found is None:
+            above = folder.rpartition("/")[0]
+            found = self._real_folder(above) and _folder_or_nothing(self.stager.target(folder))
+            self._folders[folder] = found
+            if not found and self._real_folder(above):
+                self._notices.append(
+                    f"{self.stager.target(folder)} is a link or a file, not a folder: feeds "
+                    "neither writes nor removes anything through it, and the feeds whose "
+                    "files go there are not published (remove it to let feeds make the folder)"
+                )
+        return found
 
     @property
     def runs(self) -> tuple[str, ...]:
@@ -249,6 +274,11 @@ class Publisher:
             self._writeback.wrote()
         else:
             self._unchanged += 1
+
+    @property
+    def staged(self) -> tuple[str, ...]:
+        """The paths whose new bytes are staged, to be put in place by `finish`."""
+        return tuple(self._staged)
 
     def abort(self) -> None:
         """Drop every staged file, a worker's too: the output stays as it was."""
@@ -288,7 +318,7 @@ class Publisher:
         for path in gone:
             # Checked again before acting on it: a manifest taken as it is (`trusted`) was
             # checked when it was written, unless the cache that vouches for it was planted too.
-            if not is_output_path(path):
+            if not is_output_path(path) or not self._real_folder(path.rpartition("/")[0]):
                 continue
             target = self.output / path
             try:
@@ -361,6 +391,8 @@ class Publisher:
         every = (*self._owned, *self._produced)
         folders = {path.rpartition("/")[0] for path in every if is_output_path(path)}
         for folder in sorted(folders | {""}):
+            if not self._real_folder(folder):
+                continue
             try:
                 with os.scandir(self.output / folder) as listing:
                     names = [
@@ -551,6 +583,16 @@ def _same_chunks(target: Path | str, chunks: Iterable[bytes]) -> bool:
         with open(target, "rb") as file:
             return all(file.read(len(chunk)) == chunk for chunk in chunks)
     except FileNotFoundError:
+        return False
+
+
+def _folder_or_nothing(path: str) -> bool:
+    """Whether `path` is a folder (not a link to one), or nothing yet."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return True
+    except OSError:  # cannot be looked at: not to be written through either
         return False
 
 

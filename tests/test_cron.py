@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from feeds.errors import OutputError
 from feeds.lock import output_lock
 from feeds.model import Article
 from feeds.synthetic import write_corpus
-from tests.helpers import BASE_URL, SEEDS, build_into, files_of, item_store, write_record
+from tests.helpers import BASE_URL, CORPUS, SEEDS, build_into, files_of, item_store, write_record
 
 
 def feeds_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -106,6 +107,45 @@ def test_files_of_vanished_groups_go_and_foreign_files_stay(tmp_path: Path) -> N
     ]
     assert not (output / "topics/computer-vision.rss.xml").exists()
     assert {p: (output / p).read_bytes() for p in foreign} == foreign
+
+
+@pytest.mark.parametrize(
+    ("folder", "stand_in"), [("topics", "link"), ("topics", "file"), ("topics/ai", "file")]
+)
+def test_nothing_is_written_or_removed_through_a_link_or_a_file_in_an_output_folders_place(
+    tmp_path: Path, folder: str, stand_in: str
+) -> None:
+    """An output folder (a group kind's, or a feed's archive) replaced by a link to a folder
+    elsewhere, or by a file: nothing is written into it or removed from it, the run says so and
+    publishes the rest; once it is gone, the next run makes the folder and its feeds again."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "output", tmp_path / "cache"
+    shutil.copytree(CORPUS, seeds)
+    build = partial(build_into, seeds, limit=1)  # AI's older items in its archive folder
+    build(output, cache=cache)
+    assert (output / "topics/ai").is_dir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # Named like feeds' files: one of a topic that stays, one of a topic that goes.
+    theirs = {"ai.rss.xml": b"theirs", "robotik.json": b"theirs too", "notes.txt": b"notes"}
+    for name, data in theirs.items():
+        (elsewhere / name).write_bytes(data)
+    shutil.rmtree(output / folder)
+    if stand_in == "link":
+        (output / folder).symlink_to(elsewhere)
+    else:
+        (output / folder).write_bytes(b"not a folder")
+    (seeds / "2020/robotik-heise.md").unlink()  # Robotik goes; AI and the others change
+    report = build(output, cache=cache)
+    assert {p.name: p.read_bytes() for p in elsewhere.iterdir()} == theirs
+    assert report.refused and all(path.startswith(folder + "/") for path in report.refused)
+    assert [n for n in report.notices if f"{output / folder} is a link or a file" in n]
+    cold = tmp_path / "cold"
+    build(cold, cache=tmp_path / "cold-cache")
+    elsewhere_now = {p: d for p, d in published(cold).items() if not p.startswith(folder + "/")}
+    assert {p: d for p, d in published(output).items() if p != folder} == elsewhere_now
+    (output / folder).unlink()
+    report = build(output, cache=cache)
+    assert report.refused == () and published(output) == published(cold)
 
 
 @pytest.fixture
