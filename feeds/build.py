@@ -52,6 +52,9 @@ if TYPE_CHECKING:
 STORE_EVERY = 5_000  # outcomes kept in the cache at once while reading
 MANIFEST_DIGEST = "manifest"  # the cache's key of `publish.Published.manifest`
 RUNS_BEGUN = "runs"  # the cache's key of `publish.Publisher.runs`, while a run publishes
+# The cache's key of the URLs of the subscription documents written that the WebSub hub has
+# not taken yet: kept before the files are put in place, forgotten once the hub took them.
+UNANNOUNCED = "websub"
 
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -149,7 +152,10 @@ def _build(
         and stored == state
         and warnings_in_place(last.problems, config.filters, config.custom)
     ):
-        return replace(last, parsed=0, removed=(), refused=(), recent=())
+        report = replace(last, parsed=0, removed=(), refused=(), recent=())
+        # Nothing changed, but a hub that failed (or a run killed before it told the hub) may
+        # still have feeds to hear of.
+        return _announce(config.websub_hub, cache, report) if config.websub_hub else report
     # A few records changed: the index of the last build says which pages they touch. Not when
     # the last run did not finish: a delta run killed before it published left its changes in
     # the index.
@@ -159,7 +165,7 @@ def _build(
     found = _delta(config, stats, cache, last, rows, progress, read) if last and in_place else None
     indexed = False
     if found is not None:
-        report, fresh, subscribed = found
+        report, fresh = found
         gone, afresh = {*report.removed, *report.refused}, False
     else:
         checked = _check(config, stats, cache, progress, read)
@@ -170,7 +176,6 @@ def _build(
         report, fresh, checked, indexed = _publish(
             config, checked, folders, outputs, cache, progress
         )
-        subscribed = {g.file(fmt) for g in checked.collection.groups for fmt in config.formats}
         gone, afresh = outputs.keys() - fresh.keys(), not outputs
     cache.store_outputs(fresh, outputs, gone, afresh=afresh)
     cache.put("report", codec.report_to_plain(_as_kept(report)))
@@ -185,7 +190,7 @@ def _build(
 
         cache.describe_index(index_about(config))
     if config.websub_hub:
-        report = _announce(config, config.websub_hub, subscribed, report)
+        report = _announce(config.websub_hub, cache, report)
     return report
 
 
@@ -197,10 +202,10 @@ def _delta(
     outputs: OutputRows,
     progress: Progress | None,
     read: set[str],
-) -> tuple[Report, dict[str, Known], set[str]] | None:
+) -> tuple[Report, dict[str, Known]] | None:
     """Publish what the changed records changed (`delta.py`), given the outputs' fingerprints,
-    sizes and mtimes before: the report, those of the files made or kept now, the subscription
-    documents; None when the full way must (the files read meanwhile are in `read`)."""
+    sizes and mtimes before: the report, and those of the files made or kept now; None when the
+    full way must (the files read meanwhile are in `read`)."""
     from feeds import delta
     from feeds.render import ItemError
 
@@ -209,7 +214,14 @@ def _delta(
         return None
     try:
         report, fresh = _put_in_place(
-            config, found.planned, found.changing, outputs, cache, found.report, progress
+            config,
+            found.planned,
+            found.changing,
+            outputs,
+            cache,
+            found.report,
+            progress,
+            announced=found.subscribed,
         )
         found.store.forget(found.stale)
     # The full way leaves out an article whose item cannot be made, and says why; and reads
@@ -220,7 +232,7 @@ def _delta(
         return None
     finally:
         found.close()
-    return report, fresh, found.subscribed
+    return report, fresh
 
 
 def _keep_index(checked: Checked, folders: dict[str, bytes], cache: Cache) -> bool:
@@ -338,8 +350,9 @@ def _publish_once(
     months: set[str] = set()
     planned = noting_months(chain(pages, plan_site(listings(checked.collection), config)), months)
     try:
+        subscribed = {g.file(fmt) for g in checked.collection.groups for fmt in config.formats}
         report, fresh = _put_in_place(
-            config, planned, None, outputs, cache, checked.report, progress
+            config, planned, None, outputs, cache, checked.report, progress, subscribed
         )
     finally:
         store.close()
@@ -357,11 +370,13 @@ def _put_in_place(
     cache: Cache,
     report: Report,
     progress: Progress | None,
+    announced: Set[str] = frozenset(),
 ) -> tuple[Report, dict[str, Known]]:
     """Make the planned files whose fingerprint (or file) changed, keep the others, put
     everything in place; the report, and each planned file's fingerprint, size and mtime for the
     next run. On the full way every file is planned (`changing` None); a delta run's keeps every
-    file the last run left but the `changing` ones."""
+    file the last run left but the `changing` ones. Those of `announced` (the subscription
+    documents) that are written are kept for the WebSub hub to hear of (`_announce`)."""
     from feeds.publish import Publisher
 
     begun = cache.get(RUNS_BEGUN)  # plain data, whatever a damaged cache holds
@@ -396,6 +411,8 @@ def _put_in_place(
         if report_claimed:
             records = report.records_json_bytes()
             publisher.add(REPORT_PATH, publisher.stager.stage(REPORT_PATH, records))
+        if config.websub_hub:  # before any is in place: a run killed then leaves them said
+            _keep_unannounced(cache, [config.url(p) for p in publisher.staged if p in announced])
         published = publisher.finish()
     except BaseException:
         publisher.abort()
@@ -420,15 +437,29 @@ def _put_in_place(
     return report, fresh
 
 
-def _announce(config: Config, hub: str, subscribed: set[str], report: Report) -> Report:
-    """Notify the hub of the subscription documents this run changed (not archives: their
-    subscribers are the feeds' own)."""
+def _announce(hub: str, cache: Cache, report: Report) -> Report:
+    """Notify the hub of the subscription documents written since it last took a notification:
+    this run's, and those a run whose hub failed, or that was killed first, left (not archives:
+    their subscribers are the feeds' own). Kept until the hub takes them."""
     from feeds.websub import notify
 
-    urls = [config.url(path) for path in report.written if path in subscribed]
+    urls = _unannounced(cache)
     if not urls:
         return report
-    return replace(report, notified=tuple(urls), hub_problem=notify(hub, urls))
+    problem = notify(hub, urls)
+    if problem is None:
+        cache.put(UNANNOUNCED, [])
+    return replace(report, notified=tuple(urls), hub_problem=problem)
+
+
+def _unannounced(cache: Cache) -> list[str]:
+    kept = cache.get(UNANNOUNCED)  # plain data, whatever a damaged cache holds
+    return [url for url in kept if isinstance(url, str)] if isinstance(kept, list) else []
+
+
+def _keep_unannounced(cache: Cache, urls: list[str]) -> None:
+    if urls:
+        cache.put(UNANNOUNCED, list(dict.fromkeys([*_unannounced(cache), *urls])))
 
 
 BIG_BATCH = 5_000  # items: a batch this big gets a newly forked worker of its own

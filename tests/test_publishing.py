@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -431,13 +432,14 @@ class Hub:
 
     def __init__(self, status: int = 204) -> None:
         self.requests: list[dict[str, list[str]]] = []
+        self.status = status  # what it answers: 204 takes the notification
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 hub.requests.append(parse_qs(self.rfile.read(length).decode()))
-                self.send_response(status)
+                self.send_response(hub.status)
                 self.end_headers()
 
             def log_message(self, *args: object) -> None:
@@ -514,6 +516,44 @@ def test_a_failing_hub_is_a_warning_not_a_failed_build(tmp_path: Path) -> None:
         SEEDS, tmp_path / "out2", websub_hub="http://127.0.0.1:9/hub", cache=tmp_path / "c2"
     )
     assert (unreachable.hub_problem or "").startswith("the WebSub hub http://127.0.0.1:9/hub could")
+
+
+def test_feeds_a_failing_hub_or_a_killed_run_did_not_announce_are_announced_next_time(
+    hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The feeds written while the hub fails are told to it by the next run it takes them from,
+    whether that run changes anything or not; so are those of a run killed before it told the
+    hub. Once taken, they are not told again."""
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "out", tmp_path / "cache"
+    shutil.copytree(CORPUS, seeds)
+    build = partial(build_into, seeds, output, websub_hub=hub.url, cache=cache)
+    hub.status = 500
+    assert build().hub_problem
+    current = sorted(BASE_URL + p for p in feeds_of(output) if "/20" not in p)
+    record = seeds / "2020/jinkou-chinou.md"
+    record.write_text(record.read_text().replace("新戦略", "新たな戦略"), encoding="utf-8")
+    assert build().hub_problem, "still failing: the first run's feeds and the second's wait"
+    hub.status, hub.requests = 204, []
+    taken = build()  # nothing changed since
+    assert taken.hub_problem is None and hub.urls() == sorted(taken.notified) == current
+    hub.requests.clear()
+    assert build().notified == () and hub.requests == []
+
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt  # the run stops as the hub is about to hear of its feeds
+
+    monkeypatch.setattr("feeds.websub.notify", killed)
+    record.write_text(record.read_text().replace("新たな戦略", "新戦略"), encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt):
+        build()
+    monkeypatch.undo()
+    assert build().hub_problem is None
+    assert hub.urls() == sorted(
+        BASE_URL + f"{group}.{fmt}"
+        for group in ("all", "topics/ai", "topics/rengongzhineng--d6bc0a3e4d1291f4",
+                      "providers/nikkei-com")
+        for fmt in ("rss.xml", "atom.xml", "json")
+    )  # fmt: skip
 
 
 def test_websub_hub_hears_nothing_when_no_feed_changed(
