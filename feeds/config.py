@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from feeds.errors import ConfigError
 from feeds.filters import NO_FILTERS, CustomFeed, Filters
 from feeds.paths import FORMAT_NAMES, FORMATS
-from feeds.uris import NotAUri, as_uri
+from feeds.uris import NotAUri, as_uri, browser_problem, is_plain
 
 DEFAULT_BASE_URL = "http://localhost:8000/"
 MAX_AGE_DAYS = 36_525  # a century: a larger `max_age_days` would leave what a datetime can hold
@@ -123,9 +123,13 @@ def absolute_url(url: str, key: str, base: bool = False) -> str:
     if problem := url_problem(url, base):
         raise ConfigError(f"{key}: {problem}")
     try:
-        return as_uri(url)
+        uri = as_uri(url)
     except NotAUri as e:
         raise ConfigError(f"{key}: {e}, not {url!r}") from None
+    # As a record's URL: one whose host or port browsers cannot read would reach every feed.
+    if not is_plain(uri) and (problem := browser_problem(uri)):
+        raise ConfigError(f"{key}: must be a URL with a well-formed host ({problem}), not {url!r}")
+    return uri
 
 
 def url_problem(url: str, base: bool = False) -> str | None:

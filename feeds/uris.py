@@ -4,8 +4,10 @@ A record's or the configuration's URL may be written the way a browser's address
 `https://bücher.de/ü?q="a"`. Feeds put it in `<link>`, `<guid>`, `atom:id` and enclosures,
 where only a URI belongs (the W3C validator: `InvalidUriChar`, `UriNotIri`). `as_uri` writes it
 as one, the way browsers send it: the host in lowercase and Punycode, every character a URI
-cannot hold as itself percent-encoded as UTF-8 (a `%` that starts no escape too). It is the
-article's identity from then on: `HTTPS://Example.com/a` and `https://example.com/a` are one.
+cannot hold as itself percent-encoded as UTF-8 (a `%` that starts no escape too), without the
+scheme's own port (`:443` of https) and with its path's `.` and `..` segments resolved, as
+browsers send it. It is the article's identity from then on: `HTTPS://Example.com/a`,
+`https://example.com:443/a` and `https://example.com/b/../a` are one.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ def as_uri(url: str) -> str:
         and _URI.fullmatch(authority + tail)
         and tail.count("#") <= 1
         and "%" not in authority
+        and ":" not in authority  # a port: the scheme's own goes
+        and not has_dot_segments(tail)
     ):
         return url
     if authority.startswith("["):  # an IPv6 address: ASCII already
@@ -56,7 +60,54 @@ def as_uri(url: str) -> str:
     else:
         host, colon, number = authority.partition(":")
         host, port = _ascii_host(host), colon + number
-    return f"{scheme.lower()}://{host.lower()}{port}{_escaped(tail)}"
+    scheme = scheme.lower()
+    if has_dot_segments(tail):
+        cut = min((i for i in (tail.find("?"), tail.find("#")) if i >= 0), default=len(tail))
+        tail = _without_dot_segments(tail[:cut]) + tail[cut:]
+    return f"{scheme}://{host.lower()}{_port(scheme, port)}{_escaped(tail)}"
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _port(scheme: str, port: str) -> str:
+    """The port as browsers send it: none for the scheme's own (`:443` of https) or an empty
+    one, without leading zeros. One that is no number is left for the caller to refuse."""
+    digits = port[1:]
+    if not digits:
+        return ""
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 5:
+        return port
+    number = int(digits)
+    return "" if number == _DEFAULT_PORTS.get(scheme) else f":{number}"
+
+
+# `.` and `..` path segments, `%2e` too, as the URL standard reads them (up to `?` or `#`).
+_DOT_SEGMENT = re.compile(r"/(?:\.|%2[eE]){1,2}(?=[/?#]|$)")
+_DOTS = {".": 1, "%2e": 1, "..": 2, ".%2e": 2, "%2e.": 2, "%2e%2e": 2}
+
+
+def has_dot_segments(tail: str) -> bool:
+    """Whether the path of a URL's `tail` (after its host) has a `.` or `..` segment."""
+    found = _DOT_SEGMENT.search(tail)
+    return found is not None and not any(c in tail[: found.start()] for c in "?#")
+
+
+def _without_dot_segments(path: str) -> str:
+    """The path with its `.` and `..` segments resolved (RFC 3986 5.2.4): `/a/./b/../c` is
+    `/a/c`; a `..` above the root stays at the root."""
+    segments = path.split("/")[1:]
+    kept: list[str] = []
+    for place, segment in enumerate(segments, start=1):
+        dots = _DOTS.get(segment.lower())
+        if not dots:
+            kept.append(segment)
+            continue
+        if dots == 2 and kept:
+            kept.pop()
+        if place == len(segments):  # `/a/..` is `/`, `/a/.` is `/a/`: the folder
+            kept.append("")
+    return "/" + "/".join(kept)
 
 
 def _authority_and_rest(rest: str) -> tuple[str, str]:
@@ -99,3 +150,45 @@ def _escaped(part: str) -> str:
     if _URI.fullmatch(before) and _URI.fullmatch(fragment):
         return before + mark + fragment
     return _STRAY_PERCENT.sub("%25", quote(before + mark + fragment, safe=_KEPT + "%"))
+
+
+# The usual URL, accepted the quick way: http(s), a host of two or more lowercase letter, digit and
+# hyphen labels ending in a name (not a number, which would make it an IPv4 address), no port (the
+# scheme's own goes), then only what a URI holds as itself (`as_uri` writes the others), with no
+# `.` or `..` path segment (resolved). A host with an `xn--` label (Punycode, which may be
+# invalid) is not usual.
+_PLAIN_URL = re.compile(rf"https?://((?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*)\.?(?:[/?#]{URI_TEXT})?")
+
+
+def is_plain(url: str) -> bool:
+    """Whether `url` is the usual kind (`_PLAIN_URL`): a URI already, which needs no URL
+    parser's look (`browser_problem`)."""
+    plain = _PLAIN_URL.fullmatch(url)
+    return (
+        plain is not None
+        and "xn--" not in plain[1]
+        and url.count("#") <= 1
+        and not has_dot_segments(url[plain.end(1) :])
+    )
+
+
+def not_a_host(url: str) -> bool:
+    """Whether the URL's host is none a URI or a browser takes (`as_uri`, `browser_problem`)."""
+    try:
+        return browser_problem(as_uri(url)) is not None
+    except NotAUri:
+        return True
+
+
+def browser_problem(uri: str) -> str | None:
+    """What the URL standard (browsers, and nh3, which resolves an item's links against its
+    URL) finds wrong with the host or port of `uri` (`as_uri`'s): `http://a:99999/`,
+    `http://1.2.3.256/`, `http://a|b/`. Python's `urlsplit` lets these through; a URL nh3
+    cannot parse would stop the build."""
+    import nh3  # here: only unusual URLs need it, and a run with nothing to do never loads it
+
+    try:
+        nh3.clean("", url_relative=("rewrite_with_base", uri))
+    except ValueError as e:  # 'invalid url_relative base URL "…": invalid port number'
+        return str(e).rpartition(": ")[2]
+    return None

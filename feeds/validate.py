@@ -30,7 +30,7 @@ from feeds.text import (
     is_visible,
     strip_controls,
 )
-from feeds.uris import URI_TEXT, NotAUri, as_uri
+from feeds.uris import NotAUri, as_uri, browser_problem, is_plain, not_a_host
 
 # Topics, images and related articles kept per record. A real record has a handful; thousands
 # would make one record cost thousands of feeds.
@@ -51,14 +51,6 @@ MAX_HEAT = 10**9
 # for 20,000 characters, hours for a megabyte).
 MAX_NAME_LENGTH = 200
 _SPACE = re.compile(r"\s")
-# The usual URL, accepted the quick way: http(s), a host of two or more lowercase letter, digit and
-# hyphen labels ending in a name (not a number, which would make it an IPv4 address), a port of at
-# most four digits, then only what a URI holds as itself (`uris.as_uri` writes the others). A host
-# with an `xn--` label (Punycode, which may be invalid) is not usual.
-_PLAIN_URL = re.compile(
-    r"https?://((?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*)\.?(?::[0-9]{1,4})?"
-    f"(?:[/?#]{URI_TEXT})?"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +121,7 @@ class _Checker:
         text = self.text(value, field)
         if text is None:
             raise _Reject(field, "is missing")
-        if _is_plain(text):  # the usual case, without `urlsplit`
+        if is_plain(text):  # the usual case, without `urlsplit`
             return text
         try:
             parts = urlsplit(text)
@@ -154,7 +146,7 @@ class _Checker:
             text = as_uri(text)
         except NotAUri as e:
             raise _Reject(field, str(e)) from None
-        if problem := _unresolvable(text):
+        if problem := browser_problem(text):
             raise _Reject(field, f"must be a URL with a well-formed host ({problem})")
         return text
 
@@ -323,7 +315,7 @@ class _Checker:
             or host != text
             or display_name(text) != text
             or _SPACE.search(text)
-            or (not _is_plain(f"http://{text}/") and _not_a_host(f"http://{text}/"))
+            or (not is_plain(f"http://{text}/") and not_a_host(f"http://{text}/"))
         ):
             raise _Reject(field, f"must be a domain name like example.com, not {_describe(value)}")
         return text
@@ -429,33 +421,6 @@ def _parse_iso_time(text: str, field: str) -> datetime:
 
 def _looks_iso(text: str) -> bool:
     return len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit()
-
-
-def _is_plain(url: str) -> bool:
-    """Whether `url` is the usual kind (`_PLAIN_URL`), which needs no URL parser's look."""
-    plain = _PLAIN_URL.fullmatch(url)
-    return plain is not None and "xn--" not in plain[1] and url.count("#") <= 1
-
-
-def _not_a_host(url: str) -> bool:
-    """Whether the URL's host is none a URI or a browser takes (`as_uri`, `_unresolvable`)."""
-    try:
-        return _unresolvable(as_uri(url)) is not None
-    except NotAUri:
-        return True
-
-
-def _unresolvable(url: str) -> str | None:
-    """What the URL standard (browsers, and nh3, which resolves an item's links against its URL)
-    finds wrong with the URL's host or port: `http://a:99999/`, `http://1.2.3.256/`, `http://a|b/`.
-    Python's `urlsplit` lets these through; a URL nh3 cannot parse would stop the build."""
-    import nh3  # here: only unusual URLs need it, and `feeds list` should not load it
-
-    try:
-        nh3.clean("", url_relative=("rewrite_with_base", url))
-    except ValueError as e:  # 'invalid url_relative base URL "…": invalid port number'
-        return str(e).rpartition(": ")[2]
-    return None
 
 
 def _in_utc(time: datetime) -> datetime | None:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from feeds.build import check
 from feeds.config import Config
 from feeds.errors import ConfigError
-from feeds.uris import NotAUri, as_uri
+from feeds.uris import NotAUri, as_uri, has_dot_segments
 from tests.helpers import NS, build_into, write_record, xml
 
 # RFC 3986's absolute URI with a host, from its grammar: scheme, authority (a `reg-name` or an
@@ -47,6 +47,18 @@ WRITTEN_AS_URIS = [
     ("https://ex.com/\u202egnp.exe\u200b", "https://ex.com/%E2%80%AEgnp.exe%E2%80%8B"),
     ("https://ex.com/[1]", "https://ex.com/%5B1%5D"),
     ("http://[::1]:8080/a", "http://[::1]:8080/a"),
+    # The scheme's own port and dot segments, as browsers send them: without.
+    ("https://ex.com:443/a", "https://ex.com/a"),
+    ("http://ex.com:80/a", "http://ex.com/a"),
+    ("https://ex.com:/a", "https://ex.com/a"),
+    ("https://ex.com:0443/a", "https://ex.com/a"),
+    ("https://ex.com:8443/a", "https://ex.com:8443/a"),
+    ("http://[::1]:80/a", "http://[::1]/a"),
+    ("https://ex.com/./a/b/../c", "https://ex.com/a/c"),
+    ("https://ex.com/a/%2E%2e/b?c=/../d#/./e", "https://ex.com/b?c=/../d#/./e"),
+    ("https://ex.com/a/..", "https://ex.com/"),
+    ("https://ex.com/../a/.", "https://ex.com/a/"),
+    ("https://ex.com/.well-known/a..b", "https://ex.com/.well-known/a..b"),
 ]
 
 
@@ -117,12 +129,33 @@ def test_one_url_written_in_two_cases_is_one_article(tmp_path: Path) -> None:
     assert (report.accepted, report.duplicates) == (1, 1)
 
 
+def test_one_url_written_with_its_schemes_port_or_dot_segments_is_one_article(
+    tmp_path: Path,
+) -> None:
+    """Browsers send these as one URL: the duplicate rule sees one, the first one kept."""
+    written = ["https://ex.com/a", "https://ex.com:443/a", "https://EX.com/./a",
+               "https://ex.com/b/../a", "https://ex.com:/a"]  # fmt: skip
+    for day, url in enumerate(written, start=1):
+        write_record(tmp_path, f"{day}.md", f"title: T{day}\nwebUrl: {url}\n"
+                     f"publishedDateTime: 2024-05-0{day}T10:00:00Z")  # fmt: skip
+    checked = check(Config(seeds=tmp_path))
+    assert (checked.report.accepted, checked.report.duplicates) == (1, 4)
+    assert [a.url for a in checked.articles] == ["https://ex.com/a"] * 5
+
+
 def test_the_configuration_urls_are_carried_as_uris(tmp_path: Path) -> None:
     config = Config(base_url="https://bücher.de/nachrichten/ü", logo='https://Ex.com/logo-"a".png')
     assert config.base_url == "https://xn--bcher-kva.de/nachrichten/%C3%BC/"
     assert config.logo == "https://ex.com/logo-%22a%22.png"
     with pytest.raises(ConfigError, match=r"site\.base_url: must not carry a user name"):
         Config(base_url="https://me:pw@ex.com/")
+    # Checked as a record's URL is: a host or port browsers cannot read reaches no feed.
+    for wrong in ("https://1.2.3.256/", "https://ex.com:99999/"):
+        with pytest.raises(ConfigError, match=r"site\.base_url: must be an? (absolute|URL with)"):
+            Config(base_url=wrong)
+    with pytest.raises(ConfigError, match=r"site\.logo: must be a URL with a well-formed host"):
+        Config(logo="https://1.2.3.256/logo.png")
+    assert Config(base_url="https://ex.com:443/news/../feeds").base_url == "https://ex.com/feeds/"
 
 
 def test_a_base_url_read_two_ways_is_refused_with_its_line(tmp_path: Path) -> None:
@@ -140,7 +173,9 @@ def test_a_base_url_read_two_ways_is_refused_with_its_line(tmp_path: Path) -> No
 
 
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=30).filter(
-    lambda t: "\\" not in t and not any(c.isspace() for c in t)
+    lambda t: (
+        "\\" not in t and not any(c.isspace() for c in t) and not has_dot_segments("/" + t)
+    )  # resolved: the table above has those
 )
 
 
