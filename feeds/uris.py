@@ -152,24 +152,27 @@ def _escaped(part: str) -> str:
     return _STRAY_PERCENT.sub("%25", quote(before + mark + fragment, safe=_KEPT + "%"))
 
 
-# The usual URL, accepted the quick way: http(s), a host of two or more lowercase letter, digit and
-# hyphen labels ending in a name (not a number, which would make it an IPv4 address), no port (the
-# scheme's own goes), then only what a URI holds as itself (`as_uri` writes the others), with no
-# `.` or `..` path segment (resolved). A host with an `xn--` label (Punycode, which may be
-# invalid) is not usual.
-_PLAIN_URL = re.compile(rf"https?://((?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*)\.?(?:[/?#]{URI_TEXT})?")
+# The usual URL, accepted the quick way: http(s), a host of lowercase letter, digit and hyphen
+# labels ending in a name (not a number, which would make it an IPv4 address), maybe a port (not
+# the scheme's own, which goes), then only what a URI holds as itself (`as_uri` writes the
+# others), with no `.` or `..` path segment (resolved). A host with an `xn--` label (Punycode,
+# which may be invalid) is not usual.
+_PLAIN_URL = re.compile(
+    rf"(https?)://((?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*)\.?(?::([1-9][0-9]{{0,4}}))?"
+    rf"(?:[/?#]{URI_TEXT})?"
+)
 
 
 def is_plain(url: str) -> bool:
     """Whether `url` is the usual kind (`_PLAIN_URL`): a URI already, which needs no URL
     parser's look (`browser_problem`)."""
     plain = _PLAIN_URL.fullmatch(url)
-    return (
-        plain is not None
-        and "xn--" not in plain[1]
-        and url.count("#") <= 1
-        and not has_dot_segments(url[plain.end(1) :])
-    )
+    if plain is None or "xn--" in plain[2] or url.count("#") > 1:
+        return False
+    port = plain[3]
+    if port and (int(port) > 65535 or int(port) == _DEFAULT_PORTS[plain[1]]):
+        return False
+    return not has_dot_segments(url[plain.end(2) :])
 
 
 def not_a_host(url: str) -> bool:
