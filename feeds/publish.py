@@ -8,7 +8,8 @@
   of groups that disappeared are removed; a file the tool did not write is never touched, even if
   its name looks like one of ours. A manifest entry that is not a name feeds writes
   (`paths.is_output_path`) is ignored with a warning: a manifest is only a file, anyone may have
-  written it.
+  written it. Nothing is written into, or removed from, a folder of the output that a link (which
+  may lead out of it) or a file took the place of (`_real_folder`).
 
 The protocol, in steps that each land on disk before the next begins, so that a run killed at any
 moment leaves every file old or new, and the next run finishes the job:
