@@ -675,6 +675,28 @@ class Corpus:
         write_record(self.seeds, name, text)
         self.names.append(name)
 
+    def edge(self) -> None:
+        """A record at the edges of its values: a time whose offset moves it to another day,
+        month or year in UTC (or a leap second), a topic spelled in another script, case or
+        width (`AI` in full-width letters is `AI`), right to left or with an emoji, a URL of another
+        record written as browsers would send it otherwise (another case, its scheme's port,
+        a dot segment): the same article, a duplicate."""
+        rng = self.rng
+        text = self.record()
+        published = rng.choice(EDGE_TIMES)
+        text = re.sub(r"publishedDateTime: \S+", f"publishedDateTime: '{published}'", text)
+        topics = sorted({rng.choice(EDGE_TOPICS) for _ in range(rng.randrange(1, 3))})
+        text = re.sub(r"\ntopics: .*", f"\ntopics: {json.dumps(topics, ensure_ascii=False)}", text)
+        if (records := self._records()) and rng.random() < 0.5:
+            url = self._url(rng.choice(records)).replace("https://", "")
+            host, _, path = url.partition("/")
+            written = rng.choice([f"HTTPS://{host.upper()}/{path}", f"https://{host}:443/{path}",
+                                  f"https://{host}/x/../{path}", f"https://{host}/./{path}"])  # fmt: skip
+            text = re.sub(r"webUrl: \S+", f"webUrl: {written}", text, count=1)
+        name = f"e{self.serial + 1:04d}.md"
+        write_record(self.seeds, name, text)
+        self.names.append(name)
+
     def _front_matter(self, name: str) -> str:
         text = (self.seeds / name).read_text(encoding="utf-8")
         return text.removeprefix("---\n").split("\n---\n", 1)[0]
@@ -687,6 +709,14 @@ class Corpus:
         assert found is not None
         return datetime.fromisoformat(found[1])
 
+
+# Times at the edges: offsets that move a day, a month or a year in UTC; a leap second.
+EDGE_TIMES = ["2024-01-01T01:30:00+14:00", "2023-12-31T23:30:00-12:00", "2024-02-29T23:00:00-05:00",
+              "2024-03-01T00:30:00+01:00", "2024-06-30T23:59:60Z", "2024-04-01T00:00:00+00:00"]  # fmt: skip
+# Spellings at the edges: of the corpus's topics in another case or in full-width letters (AI,
+# C++), and other scripts.
+EDGE_TOPICS = ["\uff21\uff29", "Ai", "SPACE", "Künstliche Intelligenz", "künstliche intelligenz",
+               "KÜNSTLICHE INTELLIGENZ", "ذكاء اصطناعي", "🚀 Space", "人工知能", "\uff23\uff0b\uff0b"]  # fmt: skip
 
 AI = Filters(topics_any=("AI", "Robots"))  # no article is about robots: a warning
 ALPHA = Filters(providers_any=("alpha.example",))
@@ -746,6 +776,31 @@ def test_any_sequence_of_changes_gives_a_cold_builds_output(
         if rng.random() < 0.4:  # and the custom feeds, now and then
             settings["custom"] = rng.choice(FEEDS)
         for _ in range(rng.randrange(0, 4)):
+            rng.choice(operations)()
+        config = Config(base_url=BASE_URL, **settings)
+        delta_runs += _built_as_cold(config, tmp_path / f"cold-{step}", full)
+    assert delta_runs >= 3, "the index served some of the runs"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_changes_at_the_edges_of_every_value_give_a_cold_builds_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Records at the edges (`Corpus.edge`: times that cross a day, month or year in UTC, a
+    leap second, topics in other scripts, cases and widths, URLs of other records written
+    another way) come, change and go among the others: after each run, a cold build's output."""
+    rng = random.Random(seed)
+    corpus, settings = _started(tmp_path, rng)
+    full = _count_full_runs(monkeypatch)
+    delta_runs = 0
+    operations: list[Callable[[], None]] = [
+        corpus.edge, corpus.edge, corpus.edge, corpus.edit, corpus.delete, corpus.rename,
+        corpus.duplicate, corpus.newer,
+    ]  # fmt: skip
+    for step in range(10):
+        if rng.random() < 0.3:
+            settings["custom"] = rng.choice(FEEDS)
+        for _ in range(rng.randrange(1, 4)):
             rng.choice(operations)()
         config = Config(base_url=BASE_URL, **settings)
         delta_runs += _built_as_cold(config, tmp_path / f"cold-{step}", full)
