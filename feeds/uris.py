@@ -5,8 +5,8 @@ A record's or the configuration's URL may be written the way a browser's address
 where only a URI belongs (the W3C validator: `InvalidUriChar`, `UriNotIri`). `as_uri` writes it
 as one, the way browsers send it: the host in lowercase and Punycode, every character a URI
 cannot hold as itself percent-encoded as UTF-8 (a `%` that starts no escape too), without the
-scheme's own port (`:443` of https) and with its path's `.` and `..` segments resolved, as
-browsers send it. It is the article's identity from then on: `HTTPS://Example.com/a`,
+scheme's own port (`:443` of https), with its path's `.` and `..` segments resolved and `/` for
+no path, as browsers send it. It is the article's identity from then on: `HTTPS://Example.com/a`,
 `https://example.com:443/a` and `https://example.com/b/../a` are one.
 """
 
@@ -52,6 +52,7 @@ def as_uri(url: str) -> str:
         and tail.count("#") <= 1
         and "%" not in authority
         and ":" not in authority  # a port: the scheme's own goes
+        and tail[:1] == "/"  # no path is `/`
         and not has_dot_segments(tail)
     ):
         return url
@@ -61,6 +62,10 @@ def as_uri(url: str) -> str:
         host, colon, number = authority.partition(":")
         host, port = _ascii_host(host), colon + number
     scheme = scheme.lower()
+    if (
+        tail[:1] != "/"
+    ):  # `https://ex.com` and `https://ex.com?q` ask for `/`, as browsers send them
+        tail = "/" + tail
     if has_dot_segments(tail):
         cut = min((i for i in (tail.find("?"), tail.find("#")) if i >= 0), default=len(tail))
         tail = _without_dot_segments(tail[:cut]) + tail[cut:]
@@ -73,12 +78,15 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 def _port(scheme: str, port: str) -> str:
     """The port as browsers send it: none for the scheme's own (`:443` of https) or an empty
     one, without leading zeros. One that is no number is left for the caller to refuse."""
+    if port[:1] != ":":  # nothing, or what follows an IPv6 address's `]`: left to be refused
+        return port
     digits = port[1:]
     if not digits:
         return ""
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > 5:
+    significant = digits.lstrip("0") or "0"
+    if not (digits.isascii() and digits.isdigit()) or len(significant) > 5:
         return port
-    number = int(digits)
+    number = int(significant)
     return "" if number == _DEFAULT_PORTS.get(scheme) else f":{number}"
 
 
@@ -158,8 +166,7 @@ def _escaped(part: str) -> str:
 # others), with no `.` or `..` path segment (resolved). A host with an `xn--` label (Punycode,
 # which may be invalid) is not usual.
 _PLAIN_URL = re.compile(
-    rf"(https?)://((?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*)\.?(?::([1-9][0-9]{{0,4}}))?"
-    rf"(?:[/?#]{URI_TEXT})?"
+    rf"(https?)://((?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*)\.?(?::([1-9][0-9]{{0,4}}))?/{URI_TEXT}"
 )
 
 

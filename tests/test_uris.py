@@ -59,6 +59,10 @@ WRITTEN_AS_URIS = [
     ("https://ex.com/a/..", "https://ex.com/"),
     ("https://ex.com/../a/.", "https://ex.com/a/"),
     ("https://ex.com/.well-known/a..b", "https://ex.com/.well-known/a..b"),
+    ("https://ex.com:0000443/a", "https://ex.com/a"),
+    ("https://ex.com:008080/a", "https://ex.com:8080/a"),
+    ("https://ex.com", "https://ex.com/"),  # no path asks for `/`
+    ("https://ex.com?q", "https://ex.com/?q"),
 ]
 
 
@@ -141,6 +145,14 @@ def test_one_url_written_with_its_schemes_port_or_dot_segments_is_one_article(
     checked = check(Config(seeds=tmp_path))
     assert (checked.report.accepted, checked.report.duplicates) == (1, 4)
     assert [a.url for a in checked.articles] == ["https://ex.com/a"] * 5
+
+
+@pytest.mark.parametrize("url", ["http://[::1]443/a", "http://[::1]x/a", "https://[::1]]443/a"])
+def test_what_follows_an_ipv6_address_but_a_port_is_refused(tmp_path: Path, url: str) -> None:
+    write_record(tmp_path, "a.md", f"title: A\nwebUrl: '{url}'\npublishedDateTime: 2024-05-01")
+    checked = check(Config(seeds=tmp_path))
+    assert checked.articles == () and checked.report.rejected == 1
+    assert "webUrl: must be a URL with a well-formed host" in str(checked.report.problems[0])
 
 
 def test_the_configuration_urls_are_carried_as_uris(tmp_path: Path) -> None:
