@@ -446,9 +446,12 @@ def _announce(hub: str, cache: Cache, report: Report) -> Report:
     urls = _unannounced(cache)
     if not urls:
         return report
-    problem = notify(hub, urls)
-    if problem is None:
-        cache.put(UNANNOUNCED, [])
+    taken: list[str] = []
+    problem = notify(hub, urls, taken=taken)
+    # What the hub took is not told again, what it did not is: a hub that takes a few batches
+    # of a big change per run (a limit on requests, the deadline) hears of all in a few runs.
+    done = set(taken)
+    cache.put(UNANNOUNCED, [] if problem is None else [url for url in urls if url not in done])
     return replace(report, notified=tuple(urls), hub_problem=problem)
 
 

@@ -36,8 +36,15 @@ BATCH = 100  # hub.url values per request: hubs accept several, not unboundedly 
 DEADLINE = 30.0
 
 
-def notify(hub: str, urls: Sequence[str], deadline: float | None = None) -> str | None:
+def notify(
+    hub: str,
+    urls: Sequence[str],
+    deadline: float | None = None,
+    taken: list[str] | None = None,
+) -> str | None:
     """Send `hub.mode=publish` for `urls`; None when the hub accepted all, else what went wrong.
+    The URLs of each batch the hub accepted are added to `taken`, when given: a hub that takes
+    some and fails on the next (a limit on requests, the deadline) is not told them again.
 
     Returns within `deadline` seconds (default `DEADLINE`, read at call time), whatever the hub
     or the network does.
@@ -49,7 +56,7 @@ def notify(hub: str, urls: Sequence[str], deadline: float | None = None) -> str 
 
     def run() -> None:
         try:
-            outcome.append(_notify_all(hub, urls, end, limit))
+            outcome.append(_notify_all(hub, urls, end, limit, taken))
         except Exception as e:  # a bug, not the hub: raised again in the caller's thread
             failure.append(e)
 
@@ -65,11 +72,16 @@ def _late(hub: str, limit: float) -> str:
     return f"the WebSub hub {hub} did not answer within {limit:g} s"
 
 
-def _notify_all(hub: str, urls: Sequence[str], end: float, limit: float) -> str | None:
+def _notify_all(
+    hub: str, urls: Sequence[str], end: float, limit: float, taken: list[str] | None
+) -> str | None:
     for start in range(0, len(urls), BATCH):
-        problem = _publish(hub, urls[start : start + BATCH], end, limit)
+        batch = urls[start : start + BATCH]
+        problem = _publish(hub, batch, end, limit)
         if problem is not None:
             return problem
+        if taken is not None:
+            taken.extend(batch)
     return None
 
 

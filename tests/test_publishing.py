@@ -433,13 +433,17 @@ class Hub:
     def __init__(self, status: int = 204) -> None:
         self.requests: list[dict[str, list[str]]] = []
         self.status = status  # what it answers: 204 takes the notification
+        self.taking: int | None = None  # requests it takes before it answers 429 (a rate limit)
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 hub.requests.append(parse_qs(self.rfile.read(length).decode()))
-                self.send_response(hub.status)
+                limited = hub.taking is not None and hub.taking <= 0
+                if hub.taking:
+                    hub.taking -= 1
+                self.send_response(429 if limited else hub.status)
                 self.end_headers()
 
             def log_message(self, *args: object) -> None:
@@ -539,7 +543,7 @@ def test_feeds_a_failing_hub_or_a_killed_run_did_not_announce_are_announced_next
     hub.requests.clear()
     assert build().notified == () and hub.requests == []
 
-    def killed(*args: object) -> None:
+    def killed(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt  # the run stops as the hub is about to hear of its feeds
 
     monkeypatch.setattr("feeds.websub.notify", killed)
@@ -554,6 +558,29 @@ def test_feeds_a_failing_hub_or_a_killed_run_did_not_announce_are_announced_next
                       "providers/nikkei-com")
         for fmt in ("rss.xml", "atom.xml", "json")
     )  # fmt: skip
+
+
+def test_a_hub_that_takes_a_few_batches_a_run_hears_of_each_feed_once(
+    hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hub that takes two requests a run and refuses the next (a rate limit): each run tells
+    it what it has not taken yet, until it has taken every feed, each once."""
+    monkeypatch.setattr("feeds.websub.BATCH", 5)
+    seeds, output, cache = tmp_path / "seeds", tmp_path / "out", tmp_path / "cache"
+    shutil.copytree(CORPUS, seeds)
+    taken: list[str] = []
+    for _ in range(10):
+        hub.taking, hub.requests = 2, []
+        report = build_into(seeds, output, websub_hub=hub.url, cache=cache)
+        taken += [url for request in hub.requests[:2] for url in request["hub.url"]]
+        if report.hub_problem is None:
+            break
+        assert "429" in report.hub_problem
+    current = sorted(BASE_URL + p for p in feeds_of(output) if "/20" not in p)
+    assert len(current) > 20, "more batches than a run's two"
+    assert sorted(taken) == current, "each feed taken once"
+    hub.taking, hub.requests = None, []
+    assert build_into(seeds, output, websub_hub=hub.url, cache=cache).notified == ()
 
 
 def test_websub_hub_hears_nothing_when_no_feed_changed(
