@@ -245,9 +245,10 @@ class Publisher:
             self._folders[folder] = found
             if not found and self._real_folder(above):
                 self._notices.append(
-                    f"{self.stager.target(folder)} is a link or a file, not a folder: feeds "
-                    "neither writes nor removes anything through it, and the feeds whose "
-                    "files go there are not published (remove it to let feeds make the folder)"
+                    f"{self.stager.target(folder)} is a link or a file (or cannot be looked "
+                    "at), not a folder: feeds neither writes nor removes anything through it, "
+                    "and the feeds whose files go there are not published (remove it to let "
+                    "feeds make the folder)"
                 )
         return found
 
