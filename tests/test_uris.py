@@ -224,3 +224,20 @@ def test_a_provider_domain_in_its_own_script_is_a_uri_as_its_home_page(tmp_path:
     )
     (item,) = json.loads((tmp_path / "out/all.json").read_text())["items"]
     assert item["authors"] == [{"name": "Bücher", "url": "https://xn--bcher-kva.de/"}]
+
+
+_DOTTED = st.lists(st.sampled_from([".", "..", "%2e", "%2E.", "a", "", "b.c", "?x=/../", "#/./"]))
+
+
+@given(segments=_DOTTED, host=_HOSTS)
+def test_a_uri_with_its_dot_segments_resolved_is_its_own_uri(
+    segments: list[str], host: str
+) -> None:
+    """Whatever `.` and `..` segments a path has (`%2e` too), `as_uri` resolves them all at
+    once: written again, the URI is itself, and its path has none left."""
+    try:
+        uri = as_uri(f"https://{host}/" + "/".join(segments))
+    except NotAUri:
+        return
+    assert as_uri(uri) == uri
+    assert not has_dot_segments("/" + uri.split("/", 3)[3])
