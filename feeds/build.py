@@ -350,9 +350,15 @@ def _publish_once(
     months: set[str] = set()
     planned = noting_months(chain(pages, plan_site(listings(checked.collection), config)), months)
     try:
-        subscribed = {g.file(fmt) for g in checked.collection.groups for fmt in config.formats}
         report, fresh = _put_in_place(
-            config, planned, None, outputs, cache, checked.report, progress, subscribed
+            config,
+            planned,
+            None,
+            outputs,
+            cache,
+            checked.report,
+            progress,
+            _subscribed(checked, config),
         )
     finally:
         store.close()
@@ -451,8 +457,15 @@ def _announce(hub: str, cache: Cache, report: Report) -> Report:
     # What the hub took is not told again, what it did not is: a hub that takes a few batches
     # of a big change per run (a limit on requests, the deadline) hears of all in a few runs.
     done = set(taken)
-    cache.put(UNANNOUNCED, [] if problem is None else [url for url in urls if url not in done])
+    cache.put(UNANNOUNCED, [url for url in urls if url not in done])
     return replace(report, notified=tuple(urls), hub_problem=problem)
+
+
+def _subscribed(checked: Checked, config: Config) -> Set[str]:
+    """The subscription documents a full build announces: none without a hub."""
+    if not config.websub_hub:
+        return frozenset()
+    return {g.file(fmt) for g in checked.collection.groups for fmt in config.formats}
 
 
 def _unannounced(cache: Cache) -> list[str]:

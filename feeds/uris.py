@@ -62,13 +62,11 @@ def as_uri(url: str) -> str:
         host, colon, number = authority.partition(":")
         host, port = _ascii_host(host), colon + number
     scheme = scheme.lower()
-    if (
-        tail[:1] != "/"
-    ):  # `https://ex.com` and `https://ex.com?q` ask for `/`, as browsers send them
-        tail = "/" + tail
+    # `https://ex.com` and `https://ex.com?q` ask for `/`, as browsers send them.
+    tail = tail if tail[:1] == "/" else "/" + tail
     if has_dot_segments(tail):
-        cut = min((i for i in (tail.find("?"), tail.find("#")) if i >= 0), default=len(tail))
-        tail = _without_dot_segments(tail[:cut]) + tail[cut:]
+        end = _path_end(tail)
+        tail = _without_dot_segments(tail[:end]) + tail[end:]
     return f"{scheme}://{host.lower()}{_port(scheme, port)}{_escaped(tail)}"
 
 
@@ -98,7 +96,12 @@ _DOTS = {".": 1, "%2e": 1, "..": 2, ".%2e": 2, "%2e.": 2, "%2e%2e": 2}
 def has_dot_segments(tail: str) -> bool:
     """Whether the path of a URL's `tail` (after its host) has a `.` or `..` segment."""
     found = _DOT_SEGMENT.search(tail)
-    return found is not None and not any(c in tail[: found.start()] for c in "?#")
+    return found is not None and found.start() < _path_end(tail)
+
+
+def _path_end(tail: str) -> int:
+    """Where the path of a URL's `tail` ends: at its query or fragment."""
+    return min((i for i in (tail.find("?"), tail.find("#")) if i >= 0), default=len(tail))
 
 
 def _without_dot_segments(path: str) -> str:
