@@ -1,10 +1,12 @@
-"""A check that runs in a forked process beside the build, on the other core.
+"""Work that runs in a forked process beside the build, on the other core.
 
 A run with nothing to do is two walks over the archive: the scan of the seeds, and the check that
 every output file still has the size and mtime the last run left it with (at 300,000 records,
 0.7 s and 0.27 s). They share nothing, so the check runs in a process of its own meanwhile (in
 a thread, both would take turns at the interpreter and end later than one after the other).
-Standard library only: a run with nothing to do imports no more than it needs.
+A full build writes its index in one the same way while its pages are made
+(`build._IndexBeside`). Standard library only: a run with nothing to do imports no more than it
+needs.
 """
 
 from __future__ import annotations
@@ -17,18 +19,22 @@ from collections.abc import Callable, Iterator
 
 
 @contextlib.contextmanager
-def beside(check: Callable[[], bool | None]) -> Iterator[Callable[[], bool | None]]:
-    """Run `check`, which only reads, in a process forked now, while this one goes on; the
-    function given waits for its answer. None is no answer (the check could not tell, the fork
-    was not possible, the process died): the caller then asks `check` itself.
+def beside(
+    check: Callable[[], bool | None], *, dies_with_build: bool = False
+) -> Iterator[Callable[[], bool | None]]:
+    """Run `check` in a process forked now, while this one goes on; the function given waits
+    for its answer. None is no answer (the check could not tell, the fork was not possible, the
+    process died): the caller then asks `check` itself, or goes without.
 
-    The process is forked before the build reads anything (it copies little), and leaves
-    without running anything of the build's: no `finally`, no exit handler. Stopped by SIGINT
-    or SIGTERM it just ends; the build does not wait for an answer it no longer wants."""
-    if threading.active_count() > 1 or not hasattr(os, "fork"):
+    The process leaves without running anything of the build's: no `finally`, no exit handler.
+    Stopped by SIGINT or SIGTERM it just ends; the build does not wait for an answer it no
+    longer wants. With `dies_with_build`, it is killed when the build's process dies (a long
+    check: the index, `build._IndexBeside`)."""
+    if not forkable():
         yield lambda: None
         return
     read, write = os.pipe()
+    parent = os.getpid()
     stopping = {signal.SIGINT, signal.SIGTERM}
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, stopping)  # until the child's are its own
     try:
@@ -37,6 +43,10 @@ def beside(check: Callable[[], bool | None]) -> Iterator[Callable[[], bool | Non
         pid = -1
     if pid == 0:
         try:
+            if dies_with_build:
+                from feeds.libc import die_with
+
+                die_with(parent)
             for stop in stopping:
                 signal.signal(stop, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
@@ -62,6 +72,12 @@ def beside(check: Callable[[], bool | None]) -> Iterator[Callable[[], bool | Non
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+
+
+def forkable() -> bool:
+    """Whether a process can be forked here: not while other threads run (one may hold a lock
+    the child would wait for, for ever)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 _ANSWERS = {True: b"1", False: b"0", None: b"?"}

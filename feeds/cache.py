@@ -441,6 +441,34 @@ class Cache:
             write(found)
         return True
 
+    def index_apart(self, write: Callable[[Index], None]) -> Callable[[], bool]:
+        """`keep_index` for a process forked from this one (`build._IndexBeside`), which must
+        not use this connection (SQLite's rule across a fork): the function given writes
+        through a connection of its own, and says whether the rows were written. A failure
+        there is only False: this process's connection, not that one, heals the cache when it
+        meets the damage."""
+        database = None if self._memory else self._path
+
+        def keep() -> bool:
+            if database is None:
+                return False
+            from feeds.index import Index
+
+            try:
+                db = sqlite3.connect(database, isolation_level=None, timeout=LOCK_WAIT)
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                    db.execute("DELETE FROM meta WHERE key = 'index'")
+                    write(Index(db))
+                    db.execute("COMMIT")
+                finally:
+                    db.close()  # not committed: rolled back
+            except (sqlite3.Error, OSError):
+                return False
+            return True
+
+        return keep
+
     def describe_index(self, about: IndexAbout) -> None:
         """Say what the index describes now (in the caller's transaction: a delta run's)."""
         self.put("index", {"config": about.key, "feeds": about.feeds})

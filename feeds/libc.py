@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ctypes
+import os
+import signal
 from collections.abc import Callable
 
 
@@ -16,3 +18,18 @@ def from_libc(name: str) -> Callable[..., int] | None:
     except (OSError, AttributeError):
         return None
     return function
+
+
+def die_with(parent: int) -> None:
+    """In a process forked from the build's (`parent`): be killed when it dies (Linux's
+    `PR_SET_PDEATHSIG`); end at once if it died before that was said. A build killed by cron's
+    timeout or the out-of-memory killer must not leave its workers making files for minutes, a
+    core each, nor its index writer holding the cache's lock while the next run waits."""
+    prctl = from_libc("prctl")
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # nobody waits for this process any more
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>

@@ -2,7 +2,7 @@
 
 The lock is an `flock` on the output folder itself: the kernel releases it when the process ends,
 however it ends, so a lock left by a killed run never blocks the next one. Forked workers close
-their copy of it at once: a worker is killed with its build (`parallel._end_with`), but where
+their copy of it at once: a worker is killed with its build (`libc.die_with`), but where
 the kernel cannot do that, a worker that outlives a killed build by a moment (it finishes the
 batch at hand) must not hold the lock for the next run.
 """

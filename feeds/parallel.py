@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -27,7 +26,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from feeds.errors import WorkerDied
-from feeds.libc import from_libc
+from feeds.libc import die_with, from_libc
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -100,7 +99,7 @@ def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     pool = ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context("fork"),
-        initializer=_end_with,
+        initializer=die_with,  # a worker ends with its build
         initargs=(os.getpid(),),
     )
     try:
@@ -117,19 +116,6 @@ def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     pool.shutdown()
 
 
-def _end_with(parent: int) -> None:
-    """In a worker: be killed when the build's process dies (Linux's `PR_SET_PDEATHSIG`). A
-    build killed by cron's timeout or the out-of-memory killer must not leave its workers making
-    files for minutes, a core each, and staging them after the next run swept the folders."""
-    if _prctl is not None:
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # it died before that was said: nobody waits for this worker
-        os._exit(1)
-
-
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
 def give_back_memory() -> None:
     """Hand the memory the C heap holds free back to the system (glibc's `malloc_trim`): before
     workers are forked, what this process freed (reading, indexing, planning) would otherwise
@@ -138,7 +124,6 @@ def give_back_memory() -> None:
         _malloc_trim(0)
 
 
-_prctl = from_libc("prctl")
 _malloc_trim = from_libc("malloc_trim")
 
 
