@@ -5,8 +5,8 @@ every output file still has the size and mtime the last run left it with (at 300
 0.7 s and 0.27 s). They share nothing, so the check runs in a process of its own meanwhile (in
 a thread, both would take turns at the interpreter and end later than one after the other).
 A full build writes its index in one the same way while its pages are made
-(`build._IndexBeside`). Standard library only: a run with nothing to do imports no more than it
-needs.
+(`build._IndexBeside`). Standard library only (and `libc.py`, for a process that must end with
+the build): a run with nothing to do imports no more than it needs.
 """
 
 from __future__ import annotations

@@ -187,7 +187,7 @@ def _build(
     cache.put("state", state if done else None)
     if not done:
         cache.drop_index()
-    elif indexed:  # last: it says the report is its own
+    elif indexed and not cache.replaced:  # last: it says the report is its own
         from feeds.index import index_about
 
         cache.describe_index(index_about(config))
@@ -263,20 +263,30 @@ INDEX_BESIDE = range(1_000, 400_001)
 
 class _IndexBeside:
     """Writes a full build's index (`Cache.index_apart`) in a forked process while the pages
-    are made: entered once the cache's last write before the pages is done (the index writer
-    holds the database's write lock), left before its next one; `written` says whether the
-    index was. A build that fails meanwhile stops it (its transaction is rolled back), and a
-    build killed takes it along (`libc.die_with`)."""
+    are made: entered once the cache's last write before the pages is done (the writer holds
+    the database's write lock), left before its next one; `written` says whether the index
+    was. A build that fails meanwhile stops it (what it wrote stays undescribed), and a build
+    killed takes it along (`libc.die_with`, on Linux). Without an answer (no process could be
+    forked, it died: the out-of-memory killer picks it first) or with a failure there, the
+    index is written here after the pages, as before: a failure is then said, a bug met.
 
-    def __init__(self, write: Callable[[], bool]) -> None:
-        self.write = write
+    The writer's connection is its own, but SQLite's record of which files this process has
+    open and locked is inherited with the fork: this process keeps its connections open and
+    holds no transaction while the writer lives, which `_put_in_place` does."""
+
+    def __init__(self, cache: Cache, write: Callable[[Index], None]) -> None:
+        self.cache, self.write = cache, write
         self.written = False
 
     @contextlib.contextmanager
     def __call__(self) -> Iterator[None]:
-        with beside(self.write, dies_with_build=True) as answer:
+        if self.cache.database is None or self.cache.replaced:  # since it was planned
             yield
-            self.written = answer() is True
+            return
+        with beside(self.cache.index_apart(self.write), dies_with_build=True) as answer:
+            yield
+            written = answer()
+        self.written = written is True or self.cache.keep_index(self.write)
 
 
 MAX_LEFT_OUT = 10  # articles whose items cannot be made, left out before the run gives up
@@ -377,7 +387,7 @@ def _publish_once(
     if folders is not None and _indexable(checked, cache):
         write = _index_writer(checked, folders)
         if len(checked.articles) in INDEX_BESIDE and forkable():
-            beside_pages = _IndexBeside(cache.index_apart(write))
+            beside_pages = _IndexBeside(cache, write)
         else:
             indexed = cache.keep_index(write)
     # One file at a time, held by nobody here: the files made are let go as they are recorded

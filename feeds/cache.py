@@ -445,8 +445,8 @@ class Cache:
         """`keep_index` for a process forked from this one (`build._IndexBeside`), which must
         not use this connection (SQLite's rule across a fork): the function given writes
         through a connection of its own, and says whether the rows were written. A failure
-        there is only False: this process's connection, not that one, heals the cache when it
-        meets the damage."""
+        there is only False: this process, not that one, says it and heals the cache (it
+        writes the index itself then)."""
         database = None if self._memory else self._path
 
         def keep() -> bool:
@@ -454,6 +454,7 @@ class Cache:
                 return False
             from feeds.index import Index
 
+            _first_to_go()
             try:
                 db = sqlite3.connect(database, isolation_level=None, timeout=LOCK_WAIT)
                 try:
@@ -518,6 +519,13 @@ class Cache:
                 self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+
+def _first_to_go() -> None:
+    """In a process that only saves the build time (`index_apart`): the one the out-of-memory
+    killer picks first, not the build (Linux's `oom_score_adj`; nothing elsewhere)."""
+    with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as f:
+        f.write("1000")
 
 
 def _why(error: BaseException) -> str:

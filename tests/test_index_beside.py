@@ -8,15 +8,21 @@ import importlib
 import os
 import shutil
 import signal
+import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import feeds.index
+import feeds.items
+from feeds.cache import LOCK_WAIT
 from feeds.config import Config
+from feeds.libc import from_libc
+from feeds.model import Article
 from feeds.synthetic import write_corpus
 from tests.helpers import BASE_URL, CORPUS, build_into, write_record
 from tests.test_delta import _count_full_runs, _index
@@ -27,16 +33,24 @@ EVERY_SIZE = range(0, 10**9)
 
 
 def _beside(monkeypatch: pytest.MonkeyPatch, on: bool) -> None:
+    if on:  # else the build does not fork, and writes the index itself
+        assert threading.active_count() == 1, "a thread left running by an earlier test"
     monkeypatch.setattr(pipeline, "INDEX_BESIDE", EVERY_SIZE if on else range(0))
 
 
-def _written_beside(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The pids of the processes the index was written in, as they are."""
+def _written_beside(
+    monkeypatch: pytest.MonkeyPatch, beside: Callable[[], None] = lambda: None
+) -> list[int]:
+    """The pids of the processes the index was written in, as they are; `beside` runs first
+    in a process forked for it."""
     pids: list[int] = []
     real = feeds.index.Index.write
+    here = os.getpid()
 
     def write(self: feeds.index.Index, *args: Any) -> None:
         pids.append(os.getpid())  # in the process beside: seen here only if it is this one
+        if os.getpid() != here:
+            beside()
         real(self, *args)
 
     monkeypatch.setattr(feeds.index.Index, "write", write)
@@ -51,7 +65,9 @@ def test_an_index_written_beside_the_pages_is_the_one_written_before_them(
     found = {}
     for on in (False, True):
         _beside(monkeypatch, on)
-        pids = _written_beside(monkeypatch)
+        # Longer than a write waits for the lock: the build must not write the cache meanwhile
+        # (it would go without it, and say so).
+        pids = _written_beside(monkeypatch, beside=lambda: time.sleep(LOCK_WAIT + 0.5))
         output, cache = tmp_path / f"out-{on}", tmp_path / f"cache-{on}"
         report = build_into(seeds, output, cache=cache, limit=10)
         assert report.accepted == 300 and not report.notices
@@ -82,28 +98,41 @@ def test_the_runs_after_an_index_written_beside_go_the_delta_way_and_equal_a_col
     assert _index(tmp_path / "cache") == _index(tmp_path / "cold-cache")
 
 
-def test_an_index_writer_that_fails_costs_the_index_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("fault", ["killed", "database fails", "no fork"])
+def test_an_index_the_process_beside_did_not_write_is_written_by_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
 ) -> None:
+    """The out-of-memory killer picks the writer first; its database may fail where the
+    build's does not; a process may not be forked at all. The build then writes the index
+    itself, after its pages, as it did before there was a process beside."""
     seeds = tmp_path / "seeds"
     shutil.copytree(CORPUS, seeds)
     _beside(monkeypatch, True)
 
-    def broken(self: feeds.index.Index, *args: Any) -> None:
-        raise RuntimeError("a bug in the index writer")
+    def fails() -> None:
+        if fault == "killed":
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(feeds.index.Index, "write", broken)
+    pids = _written_beside(monkeypatch, beside=fails)
+    if fault == "no fork":
+        monkeypatch.setattr(os, "fork", _no_fork)
     report = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
     assert report.accepted > 0 and not report.notices
-    assert _index(tmp_path / "cache") == {}, "no index described"
+    assert pids == [os.getpid()], "written here after all (beside, in that process's memory)"
+    build_into(seeds, tmp_path / "cold", cache=tmp_path / "cold-cache")
+    assert _index(tmp_path / "cache") == _index(tmp_path / "cold-cache") != {}
     monkeypatch.undo()
     full = _count_full_runs(monkeypatch)
     write_record(seeds, "new.md", NEW_RECORD)
-    again = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
-    assert full == [1], "the run after went the full way: no index was kept"
-    assert again.accepted == report.accepted + 1
+    build_into(seeds, tmp_path / "out", cache=tmp_path / "cache")
+    assert full == [0], "the index served the next run"
     build_into(seeds, tmp_path / "cold", cache=tmp_path / "cold-cache")
     assert visible(tmp_path / "out") == visible(tmp_path / "cold")
+
+
+def _no_fork() -> int:
+    raise OSError(11, "Resource temporarily unavailable")
 
 
 NEW_RECORD = """\
@@ -117,18 +146,39 @@ topics: [AI]
 def test_an_item_that_cannot_be_made_stops_the_index_written_beside(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The build publishes again without the article: the index of the first try, written beside,
-    would describe an article the build left out."""
+    """The build publishes again without the article: the index of the first try, still being
+    written beside, would describe an article the build left out. It is stopped, not waited
+    for."""
     seeds = tmp_path / "seeds"
     write_corpus(seeds, 80, seed=6)
     _write_cursed(seeds)
     _items_break_on_cursed(monkeypatch)
     _beside(monkeypatch, True)
+    writer = tmp_path / "writer-pid"
+
+    def slow() -> None:
+        writer.write_text(str(os.getpid()))
+        time.sleep(60)
+
+    _written_beside(monkeypatch, beside=slow)
+    breaks = feeds.items.item_html
+
+    def once_the_writer_writes(article: Article) -> str:
+        deadline = time.monotonic() + 20
+        while not writer.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return breaks(article)
+
+    monkeypatch.setattr(feeds.items, "item_html", once_the_writer_writes)
+    started = time.monotonic()
     report = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache", limit=10)
-    assert (report.rejected, report.accepted) == (1, 80)
+    assert time.monotonic() - started < 30, "the build waited for the index it no longer wanted"
+    assert (report.rejected, report.accepted) == (1, 80) and not report.notices
     assert _index(tmp_path / "cache") == {}, "a build that left an article out keeps no index"
+    assert writer.exists() and not _alive(int(writer.read_text())), "the writer was stopped"
 
 
+@pytest.mark.skipif(from_libc("prctl") is None, reason="Linux's prctl ends a process with another")
 def test_a_build_killed_while_its_index_is_written_takes_the_writer_along(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -144,7 +194,7 @@ def test_a_build_killed_while_its_index_is_written_takes_the_writer_along(
             _beside(monkeypatch, True)
 
             def slow(self: feeds.index.Index, *args: Any) -> None:
-                self.db.execute("DELETE FROM members")  # holds the write lock from now on
+                # It holds the database's write lock (`BEGIN IMMEDIATE`) from now on.
                 writer.write_text(str(os.getpid()))
                 time.sleep(60)
 
