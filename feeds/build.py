@@ -255,8 +255,9 @@ def _index_writer(checked: Checked, folders: dict[str, bytes]) -> Callable[[Inde
 # are made (`_IndexBeside`): writing it took one core for 9 of the 63 s of a cold build at
 # 100,000 records, while making pages keeps both busy (the build took 71 s instead of 80 to 84
 # s, measured in turn). That process touches every article, so the process tree holds a second
-# copy of their memory while it lasts (330 MB instead of 251 at 100,000 records): beyond the
-# upper bound, where a cold build nears its 1 GB, the index is written first, in this process.
+# copy of their memory while it lasts (330 MB instead of 251 at 100,000 records, 811 MB at
+# 400,000): beyond the upper bound, where a cold build nears its 1 GB (985 MB at 1,000,000
+# records without the copy), the index is written first, in this process.
 # Below the lower bound, a fork is not worth the few milliseconds the index takes.
 INDEX_BESIDE = range(1_000, 400_001)
 
