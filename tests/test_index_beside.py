@@ -1,6 +1,7 @@
 """A full build of a mid-sized archive writes its index in a process of its own while its pages
-are made (`build._IndexBeside`): the index must be the one written before the pages, serve the
-runs after it, and cost nothing but itself when that process fails or the build is killed."""
+are made (`build._IndexBeside`): the index must be the one written before the pages and serve
+the runs after it; when that process fails the build writes the index itself, and when the build
+is killed or publishes again the process goes with it."""
 
 from __future__ import annotations
 
@@ -55,6 +56,23 @@ def _written_beside(
 
     monkeypatch.setattr(feeds.index.Index, "write", write)
     return pids
+
+
+def _hangs(writer: Path) -> Callable[[], None]:
+    """For `_written_beside`: the process beside writes its pid to `writer`, then hangs (it holds
+    the database's write lock, `BEGIN IMMEDIATE`, from before)."""
+
+    def hang() -> None:
+        writer.write_text(str(os.getpid()))
+        time.sleep(60)
+
+    return hang
+
+
+def _wait_for(writer: Path) -> None:
+    deadline = time.monotonic() + 20
+    while not writer.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def test_an_index_written_beside_the_pages_is_the_one_written_before_them(
@@ -155,18 +173,11 @@ def test_an_item_that_cannot_be_made_stops_the_index_written_beside(
     _items_break_on_cursed(monkeypatch)
     _beside(monkeypatch, True)
     writer = tmp_path / "writer-pid"
-
-    def slow() -> None:
-        writer.write_text(str(os.getpid()))
-        time.sleep(60)
-
-    _written_beside(monkeypatch, beside=slow)
+    _written_beside(monkeypatch, beside=_hangs(writer))
     breaks = feeds.items.item_html
 
     def once_the_writer_writes(article: Article) -> str:
-        deadline = time.monotonic() + 20
-        while not writer.exists() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_for(writer)
         return breaks(article)
 
     monkeypatch.setattr(feeds.items, "item_html", once_the_writer_writes)
@@ -192,19 +203,11 @@ def test_a_build_killed_while_its_index_is_written_takes_the_writer_along(
     if pid == 0:  # the build, killed by SIGKILL once its index writer is writing
         try:
             _beside(monkeypatch, True)
-
-            def slow(self: feeds.index.Index, *args: Any) -> None:
-                # It holds the database's write lock (`BEGIN IMMEDIATE`) from now on.
-                writer.write_text(str(os.getpid()))
-                time.sleep(60)
-
-            monkeypatch.setattr(feeds.index.Index, "write", slow)
+            _written_beside(monkeypatch, beside=_hangs(writer))
             real = pipeline._render
 
             def killed_meanwhile(*args: Any, **kwargs: Any) -> None:
-                deadline = time.monotonic() + 20
-                while not writer.exists() and time.monotonic() < deadline:
-                    time.sleep(0.01)
+                _wait_for(writer)
                 os.kill(os.getpid(), signal.SIGKILL)
                 real(*args, **kwargs)
 
