@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from feeds.model import Level, Problem
+from feeds.plain_yaml import NotPlain, block_document
 from feeds.safe_yaml import MAX_DEPTH, MAX_FILE_BYTES, deeper_than, expands_beyond, too_deep
 from feeds.scan import FRONT_MATTER_SUFFIXES, is_record
 
@@ -46,14 +47,8 @@ class _RecordLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     def _plain(self, node: yaml.Node) -> Any:
         tag, value = node.tag, node.value
         if isinstance(node, yaml.ScalarNode):
-            if tag == _STR:
-                return value
-            if tag == _INT and _DECIMAL.fullmatch(value):
-                return whole_number(value)
-            if tag == _BOOL and value in _BOOLEANS:
-                return _BOOLEANS[value]
-            if tag == _NULL and value in ("", "~", "null"):
-                return None
+            if (found := _plain_value(tag, value)) is not _OTHER:
+                return found
         elif isinstance(node, yaml.MappingNode):
             if tag == _MAP and all(key.tag in _SCALAR_KEYS for key, _ in value):
                 return {self._plain(key): self._plain(item) for key, item in value}
@@ -62,6 +57,21 @@ class _RecordLoader(_BaseLoader):  # type: ignore[valid-type,misc]
         return self.construct_document(node)  # PyYAML's way, for this node and all it holds
 
 
+def _plain_value(tag: str, value: str) -> Any:
+    """A scalar's value, by its tag, when it is plain data: text, a decimal whole number, a
+    boolean, null; else `_OTHER`, for PyYAML's constructor to make."""
+    if tag == _STR:
+        return value
+    if tag == _INT and _DECIMAL.fullmatch(value):
+        return whole_number(value)
+    if tag == _BOOL and value in _BOOLEANS:
+        return _BOOLEANS[value]
+    if tag == _NULL and value in ("", "~", "null"):
+        return None
+    return _OTHER
+
+
+_OTHER = object()
 _STR, _MAP, _SEQ, _INT, _BOOL, _NULL, _FLOAT = (
     f"tag:yaml.org,2002:{name}" for name in ("str", "map", "seq", "int", "bool", "null", "float")
 )
@@ -149,12 +159,25 @@ def _resolve(self: _RecordLoader, kind: type[yaml.Node], value: Any, implicit: A
     tenth of reading one), without what records never use: path resolvers. Same tags (a
     property test compares)."""
     if kind is yaml.ScalarNode:
-        if implicit[0]:
-            for tag, pattern in _BY_FIRST.get(value[:1], _WILDCARD):
-                if pattern.match(value):
-                    return tag
-        return _STR
+        return _implicit_tag(value) if implicit[0] else _STR
     return _MAP if kind is yaml.MappingNode else _SEQ
+
+
+def _implicit_tag(value: str) -> str:
+    """The tag of a plain (unquoted, untagged) scalar."""
+    for tag, pattern in _BY_FIRST.get(value[:1], _WILDCARD):
+        if pattern.match(value):
+            return tag
+    return _STR
+
+
+def _plain_text(text: str) -> Any:
+    """A plain scalar's value from its text, for `plain_yaml.block_document`."""
+    if text[:1] not in _BY_FIRST and not _WILDCARD:  # no resolver to ask: text
+        return text
+    if (found := _plain_value(_implicit_tag(text), text)) is _OTHER:
+        raise NotPlain
+    return found
 
 
 assert not _RecordLoader.yaml_path_resolvers  # `_resolve` has no path resolvers to ask
@@ -247,10 +270,13 @@ def _read_bytes(path: Path) -> bytes:
         # Non-blocking: opening a FIFO that took a record's place since the scan must not wait
         # for a writer. Only a regular file is read.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as f:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+        try:
+            found = os.fstat(fd)
+            if not stat.S_ISREG(found.st_mode):
                 raise _FileError("is not a regular file; it was not read", transient=True)
-            data = f.read(MAX_FILE_BYTES + 1)
+            data = _read_up_to(fd, MAX_FILE_BYTES + 1, found.st_size + 1)
+        finally:
+            os.close(fd)
     except OSError as e:
         raise _FileError(f"cannot be read: {e.strerror or e}", transient=True) from e
     if len(data) > MAX_FILE_BYTES:
@@ -262,6 +288,19 @@ def _read_bytes(path: Path) -> bytes:
     if b"\x00" in data:
         raise _FileError("is a binary file, not a text record")
     return data
+
+
+def _read_up_to(fd: int, limit: int, first: int) -> bytes:
+    """The file's bytes, up to `limit`, asking for `first` at first (its size and one more,
+    to see the end): a read asks the C heap for as many bytes as it may get, and the limit, a
+    megabyte, would cost more than the reading."""
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0 and (chunk := os.read(fd, min(first, left))):
+        chunks.append(chunk)
+        left -= len(chunk)
+        first = left  # it grew since: the rest, up to the limit
+    return b"".join(chunks)
 
 
 def _decode(data: bytes) -> str:
@@ -329,11 +368,14 @@ def _load_yaml(text: str, *, first_line: int) -> Any:
         if too_deep(text):
             # libyaml's composer recurses in C: a deep enough document crashes the process.
             raise _FileError(f"YAML is nested more than {MAX_DEPTH} levels deep")
-        loader = _RecordLoader(text)
-        try:
-            data = loader.get_single_data() if "&" in text else loader.plain_document()
-        finally:
-            loader.dispose()
+        # Most records are read line by line (`plain_yaml.py`); the others by libyaml.
+        data = None if "&" in text else block_document(text, _plain_text)
+        if data is None:
+            loader = _RecordLoader(text)
+            try:
+                data = loader.get_single_data() if "&" in text else loader.plain_document()
+            finally:
+                loader.dispose()
     except yaml.constructor.ConstructorError as e:
         line = e.problem_mark.line + first_line if e.problem_mark else None
         tag = _TAG.search(str(e.problem))
