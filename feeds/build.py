@@ -187,7 +187,7 @@ def _build(
     cache.put("state", state if done else None)
     if not done:
         cache.drop_index()
-    elif indexed and not cache.replaced:  # last: it says the report is its own
+    elif indexed and cache.intact:  # last: it says the report is its own
         from feeds.index import index_about
 
         cache.describe_index(index_about(config))
@@ -240,7 +240,7 @@ def _delta(
 def _indexable(checked: Checked, cache: Cache) -> bool:
     """Whether a full build can be indexed for the next runs (`index.py`): when its articles are
     outlines (with the cache in memory they are not, and the index would be lost anyway)."""
-    if cache.database is None or cache.replaced:  # an index of records the cache lost
+    if not cache.intact:  # an index of records the cache lost, or cannot keep
         return False
     return all(a.place is not None for g in checked.collection.groups for a in g.articles)
 
@@ -281,7 +281,7 @@ class _IndexBeside:
 
     @contextlib.contextmanager
     def __call__(self) -> Iterator[None]:
-        if self.cache.database is None or self.cache.replaced:  # since it was planned
+        if not self.cache.intact:  # since it was planned
             yield
             return
         with beside(self.cache.index_apart(self.write), dies_with_build=True) as answer:
@@ -443,25 +443,20 @@ def _put_in_place(
     if changing is not None:
         publisher.keep_recorded(but=changing)
     found = _found_in(config.output)
-    fresh: dict[str, Known] = {}
-    batches: dict[Batch, list[Planned]] = {}
-    for item in planned:
-        known = outputs.get(item.path)
-        if known and known[0] == item.fingerprint and found(item.path) == known[1:]:
-            if publisher.keep(item.path):
-                fresh[item.path] = known
-        elif publisher.claim(item.path):
-            batches.setdefault(item.batch, []).append(item)
-    report_claimed = publisher.claim(REPORT_PATH)
-    gc.freeze()  # the plan too: workers' collections must not write to (and so copy) its pages
+    # Kept twice, in the cache and the journal (`begin`): a killed run's temporary files are
+    # swept by the next run while either still names it. Kept before the plan is gone through:
+    # the cache's last write before the pages, after which what goes `alongside` them (a full
+    # build's index) begins, beside the fingerprinting of every planned file.
+    cache.put(RUNS_BEGUN, publisher.runs)
+    gc.freeze()  # the plan: a forked process's collections must not write to (and copy) its pages
     try:
-        # Kept twice, in the cache and the journal (`begin`): a killed run's temporary files are
-        # swept by the next run while either still names it.
-        cache.put(RUNS_BEGUN, publisher.runs)
-        publisher.begin()
-        # A delta run (`changing` given) makes its files in its own process: its memory is
-        # bounded by its work, and each forked worker would add a copy of what it touches.
-        with alongside():  # while the pages are made, the cache is not written
+        with alongside():  # from here until the pages are made, the cache is not written
+            fresh, batches = _kept_or_claimed(planned, outputs, found, publisher)
+            report_claimed = publisher.claim(REPORT_PATH)
+            gc.freeze()  # what the workers inherit too
+            publisher.begin()
+            # A delta run (`changing` given) makes its files in its own process: its memory is
+            # bounded by its work, and each forked worker would add a copy of what it touches.
             _render(list(batches.values()), publisher, progress, may_fork=changing is None)
         if report_claimed:
             records = report.records_json_bytes()
@@ -490,6 +485,26 @@ def _put_in_place(
         notices=(*report.notices, *published.notices),
     )
     return report, fresh
+
+
+def _kept_or_claimed(
+    planned: Iterable[Planned],
+    outputs: Mapping[str, Known],
+    found: Callable[[str], tuple[int, int]],
+    publisher: Publisher,
+) -> tuple[dict[str, Known], dict[Batch, list[Planned]]]:
+    """Each planned file kept as it is (its fingerprint and its file as recorded), by path, or
+    claimed to be made, in its batch."""
+    kept: dict[str, Known] = {}
+    batches: dict[Batch, list[Planned]] = {}
+    for item in planned:
+        known = outputs.get(item.path)
+        if known and known[0] == item.fingerprint and found(item.path) == known[1:]:
+            if publisher.keep(item.path):
+                kept[item.path] = known
+        elif publisher.claim(item.path):
+            batches.setdefault(item.batch, []).append(item)
+    return kept, batches
 
 
 def _announce(hub: str, cache: Cache, report: Report) -> Report:

@@ -188,6 +188,12 @@ class Cache:
         self.replaced = False
         self._db = self._connect()
 
+    @property
+    def intact(self) -> bool:
+        """Whether the database on disk holds all this run stored in it: not in memory, and not
+        replaced (`replaced`). Only then may an index describe the records it holds."""
+        return not (self._memory or self.replaced)
+
     def _connect(self) -> sqlite3.Connection:
         try:
             return self._open(self._path)
@@ -434,11 +440,10 @@ class Cache:
         """Write a new index's rows (`write`, in one transaction, in place of the old one's),
         which describe nothing until `describe_index` says what they were written for: a full
         build does once it is done. Whether they were written."""
+        if self._memory:  # a run that cannot keep it
+            return False
         with self._transaction():
-            self._db.execute("DELETE FROM meta WHERE key = 'index'")
-            if (found := self.index()) is None:
-                return False
-            write(found)
+            _index_into(self._db, write)
         return True
 
     def index_apart(self, write: Callable[[Index], None]) -> Callable[[], bool]:
@@ -452,15 +457,12 @@ class Cache:
         def keep() -> bool:
             if database is None:
                 return False
-            from feeds.index import Index
-
             _first_to_go()
             try:
                 db = sqlite3.connect(database, isolation_level=None, timeout=LOCK_WAIT)
                 try:
                     db.execute("BEGIN IMMEDIATE")
-                    db.execute("DELETE FROM meta WHERE key = 'index'")
-                    write(Index(db))
+                    _index_into(db, write)
                     db.execute("COMMIT")
                 finally:
                     db.close()  # not committed: rolled back
@@ -519,6 +521,15 @@ class Cache:
                 self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+
+def _index_into(db: sqlite3.Connection, write: Callable[[Index], None]) -> None:
+    """A new index's rows (`write`) in place of the old one's, described by nothing yet (in the
+    caller's transaction)."""
+    from feeds.index import Index  # only runs that do work need it (and `collect`)
+
+    db.execute("DELETE FROM meta WHERE key = 'index'")
+    write(Index(db))
 
 
 def _first_to_go() -> None:

@@ -130,6 +130,7 @@ class Publisher:
     _written: list[str] = field(default_factory=list)
     _unchanged: int = 0
     _refused: list[str] = field(default_factory=list)
+    _begun: bool = False  # `begin` was called: files may be staged from then on
     _staged: list[str] = field(default_factory=list)  # paths whose new bytes are staged
     _notices: list[str] = field(default_factory=list)
     _on_disk: frozenset[str] = frozenset()  # the files the manifest lists
@@ -261,6 +262,7 @@ class Publisher:
     def begin(self) -> None:
         """Say, before writing any file, that every claimed path is ours (step 3): in the
         journal, with this run's token, each owned or claimed path the manifest does not list."""
+        self._begun = True
         # A list, not a set: a cold build claims every path (a set of 440,000 took 16 MB).
         unlisted = [path for path in self._produced if path not in self._on_disk]
         if self._owned is not self._on_disk:  # a killed run's journal named more
@@ -283,7 +285,10 @@ class Publisher:
         return tuple(self._staged)
 
     def abort(self) -> None:
-        """Drop every staged file, a worker's too: the output stays as it was."""
+        """Drop every staged file, a worker's too: the output stays as it was. Before `begin`
+        none was staged: nothing to do."""
+        if not self._begun:
+            return
         self._writeback.wait()
         self._staged.clear()
         with contextlib.suppress(OutputError):  # the failure that stopped the run is the one said
