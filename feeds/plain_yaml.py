@@ -36,8 +36,12 @@ _DOUBLE_QUOTED = re.compile(r'"([^"\\]*)"')  # without escapes: a backslash is d
 # only before a space (`-5` and `:x` are plain values).
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 # Characters this reader does not handle: tabs (YAML's whitespace, not indentation), YAML's
-# other line breaks (NEL, line and paragraph separators), a byte-order mark, a carriage return.
-_DECLINED = re.compile("[\t\r\x85\u2028\u2029\ufeff]")
+# other line breaks (carriage return, NEL, line and paragraph separators), a byte-order mark,
+# and what YAML refuses to read (control characters, surrogates, U+FFFE and U+FFFF).
+_DECLINED = re.compile(
+    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+_MAX_KEY = 1024  # characters: libyaml looks no further for a key's `:` (YAML's limit)
 
 
 def block_document(text: str, scalar: Scalar) -> Any:
@@ -58,7 +62,7 @@ def block_document(text: str, scalar: Scalar) -> Any:
     reader = _Reader(rows, scalar)
     try:
         data = reader.node(0)
-    except NotPlain:
+    except (NotPlain, RecursionError):  # nested deeper than Python goes: libyaml's to say
         return None
     return data if reader.at == len(rows) else None
 
@@ -76,6 +80,7 @@ def _plain_line(text: str) -> bool:
 class _Reader:
     def __init__(self, rows: list[tuple[int, str, bool]], scalar: Scalar) -> None:
         self.rows, self.scalar = rows, scalar
+        self.keys = _KEYS.setdefault(scalar, {})
         self.at = 0  # the next row to read
 
     def node(self, indent: int) -> Any:
@@ -118,7 +123,7 @@ class _Reader:
             if key is None:
                 raise NotPlain
             written, rest = key.groups()
-            name = _KEYS.get(written) or _key_text(written, self.scalar)
+            name = self.keys.get(written) or self.key_text(written)
             if name is None:
                 raise NotPlain  # `on:`, `null:` and the like are keys of other kinds
             self.at += 1
@@ -161,19 +166,21 @@ class _Reader:
         # Lines of a plain value are joined by a space (YAML's folding).
         return self.scalar(" ".join([text, *more]) if more else text)
 
+    def key_text(self, name: str) -> str | None:
+        """`name` when the key is text (as good as every key of every record is: remembered in
+        `keys`), else None."""
+        if len(name) > _MAX_KEY:
+            return None
+        try:
+            value = self.scalar(name)
+        except NotPlain:
+            return None
+        if value != name or type(value) is not str:
+            return None
+        if len(self.keys) < 4096:  # the keys of records are a few dozen; a stranger corpus, no more
+            self.keys[name] = name
+        return name
 
-_KEYS: dict[str, str] = {}  # each key met that is text, as that text
 
-
-def _key_text(name: str, scalar: Scalar) -> str | None:
-    """`name` when the key is text (as good as every key of every record is: remembered in
-    `_KEYS`), else None."""
-    try:
-        value = scalar(name)
-    except NotPlain:
-        return None
-    if value != name or type(value) is not str:
-        return None
-    if len(_KEYS) < 4096:  # the keys of records are a few dozen; a stranger corpus, no more
-        _KEYS[name] = name
-    return name
+# Each key met that is text, as that text, by the function that said so (the reader's caller's).
+_KEYS: dict[Scalar, dict[str, str]] = {}

@@ -26,7 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _libyaml(text: str) -> tuple[str, Any]:
     """What the record loader makes of `text` through libyaml, the general way."""
-    loader = _RecordLoader(text)
+    try:
+        loader = _RecordLoader(text)  # refuses some text already (a lone surrogate)
+    except Exception as e:
+        return ("error", type(e).__name__)
     try:
         return ("data", loader.get_single_data())
     except Exception as e:  # PyYAML raises more than YAMLError
@@ -85,7 +88,8 @@ def dumped(draw: st.DrawFn) -> str:
     )
     pieces = ["#", " #", ": ", "- ", "-", "'", '"', "\\", " ", "  ", "\n", "\n  ", "\n\n", "[",
               "]", "[]", "{}", "&a ", "*a", "!!str ", "|", ">", "? ", "%", "@", "`", "~", "on",
-              "yes", "0x1", "012", "1.5", "\t", "\u2028", "\x85", "\ufeff", "\r", "é", "---",
+              "yes", "0x1", "012", "1.5", "\t", "\u2028", "\x85", "\ufeff", "\r", "\x01", "\x7f", "\x9f", "\ufffe",
+              "\ud800", "é", "---",
               "...", "x: ", "  y: 1\n", "- z\n"]  # fmt: skip
     for _ in range(draw(st.integers(min_value=0, max_value=3))):
         at = draw(st.integers(min_value=0, max_value=len(text)))
@@ -163,3 +167,17 @@ def test_a_record_file_reads_the_same_whichever_reader_reads_it(tmp_path: Path) 
     (a,) = read_file(plain, plain.name).records
     (b,) = read_file(commented, commented.name).records
     assert a.data == b.data == yaml.safe_load(body)
+
+
+def test_what_libyaml_cannot_read_is_declined() -> None:
+    """A key longer than libyaml looks for its `:`, characters YAML refuses, nesting deeper
+    than Python recurses: libyaml's to read (or refuse)."""
+    long_key = "k" * 1025
+    for text in (f"{long_key}: v", f"a:\n  {long_key}: v", f"- {long_key}: v"):
+        assert _libyaml(text)[0] == "error"
+        assert block_document(text, _plain_text) is None
+    assert _same_or_declined("k" * 1024 + ": v") == {"k" * 1024: "v"}
+    for char in "\x00\x01\x0b\x0c\x7f\x9f\ud800\ufffe\uffff":
+        assert block_document(f"a: b{char}", _plain_text) is None
+    deep = "- " * 2000 + "x"
+    assert block_document(deep, _plain_text) is None
