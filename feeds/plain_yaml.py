@@ -3,7 +3,7 @@
 Records are nested mappings and lists of short values, one per line: `title: Text`,
 `- url: https://...`, `width: 50`, `date: '2024-02-15T22:42:00Z'`. Reading them through libyaml
 costs a third of reading a record (its composer calls back into Python for every node, and
-every node is an object); a pass over the lines costs less than half of that. Only what the
+every node is an object); a pass over the lines costs about half of that. Only what the
 pass is sure to read as libyaml would is read here; at anything else (a comment, a tag, an
 anchor, a block scalar, flow collections but `[]` and `{}`, quoted text over more lines or with
 escapes, a value that is not plain text, a whole number, a boolean or null, odd indentation)
