@@ -137,7 +137,7 @@ def test_the_benchmarks_records_are_all_read_line_by_line() -> None:
         assert _same_or_declined(text) == record
 
 
-def test_the_test_corpora_are_read_as_libyaml_reads_them(tmp_path: Path) -> None:
+def test_the_test_corpora_are_read_as_libyaml_reads_them() -> None:
     files = [
         p
         for folder in ("seeds", "tests/corpus", "tests/bad_records")
@@ -181,3 +181,14 @@ def test_what_libyaml_cannot_read_is_declined() -> None:
         assert block_document(f"a: b{char}", _plain_text) is None
     deep = "- " * 2000 + "x"
     assert block_document(deep, _plain_text) is None
+
+
+def test_a_record_with_a_key_libyaml_cannot_read_is_refused_as_before(tmp_path: Path) -> None:
+    """A key longer than 1,024 characters is a syntax error to libyaml: the file is refused with
+    its line, as before the line reader (which would have read it)."""
+    path = tmp_path / "long.md"
+    path.write_text("---\ntitle: Hello\n" + "k" * 1025 + ": v\n---\n")
+    result = read_file(path, path.name)
+    assert result.problem is not None and not result.records
+    assert "YAML syntax error" in result.problem.message
+    assert result.problem.line == 3
