@@ -272,8 +272,10 @@ class _IndexBeside:
     index is written here after the pages, as before: a failure is then said, a bug met.
 
     The writer's connection is its own, but SQLite's record of which files this process has
-    open and locked is inherited with the fork: this process keeps its connections open and
-    holds no transaction while the writer lives, which `_put_in_place` does."""
+    open and locked is inherited with the fork: this process holds no transaction when it
+    forks the writer, keeps its connections open and writes nothing to the cache while the
+    writer lives, which `_put_in_place` does (it only reads, through connections of its own in
+    WAL mode, as the workers do)."""
 
     def __init__(self, cache: Cache, write: Callable[[Index], None]) -> None:
         self.cache, self.write = cache, write

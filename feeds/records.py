@@ -290,16 +290,15 @@ def _read_bytes(path: Path) -> bytes:
     return data
 
 
-def _read_up_to(fd: int, limit: int, first: int) -> bytes:
-    """The file's bytes, up to `limit`, asking for `first` at first (its size and one more,
-    to see the end): a read asks the C heap for as many bytes as it may get, and the limit, a
-    megabyte, would cost more than the reading."""
+def _read_up_to(fd: int, limit: int, each: int) -> bytes:
+    """The file's bytes, up to `limit`, `each` at a time (its size and one more: the second
+    read finds the end). A read asks the C heap for as many bytes as it may get: asking for the
+    limit, a megabyte, cost more than the reading."""
     chunks: list[bytes] = []
     left = limit
-    while left > 0 and (chunk := os.read(fd, min(first, left))):
+    while left > 0 and (chunk := os.read(fd, min(each, left))):
         chunks.append(chunk)
         left -= len(chunk)
-        first = left  # it grew since: the rest, up to the limit
     return b"".join(chunks)
 
 
@@ -369,11 +368,12 @@ def _load_yaml(text: str, *, first_line: int) -> Any:
             # libyaml's composer recurses in C: a deep enough document crashes the process.
             raise _FileError(f"YAML is nested more than {MAX_DEPTH} levels deep")
         # Most records are read line by line (`plain_yaml.py`); the others by libyaml.
-        data = None if "&" in text else block_document(text, _plain_text)
+        anchored = "&" in text  # aliases: PyYAML's constructor, and the expansion checked
+        data = None if anchored else block_document(text, _plain_text)
         if data is None:
             loader = _RecordLoader(text)
             try:
-                data = loader.get_single_data() if "&" in text else loader.plain_document()
+                data = loader.get_single_data() if anchored else loader.plain_document()
             finally:
                 loader.dispose()
     except yaml.constructor.ConstructorError as e:
@@ -394,7 +394,7 @@ def _load_yaml(text: str, *, first_line: int) -> Any:
         # PyYAML's own constructors, on a value its tag does not fit. Their words quote the
         # value, which may be a secret (`secured: !!set ...`): not said.
         raise _FileError("YAML has a !!tagged value that cannot be made") from e
-    if "&" in text and expands_beyond(data, limit=len(text) + 64):  # see safe_yaml.py
+    if anchored and expands_beyond(data, limit=len(text) + 64):  # see safe_yaml.py
         raise _FileError("YAML aliases expand to more values than the file holds (alias bomb?)")
     return data
 
