@@ -95,6 +95,38 @@ def test_an_index_written_beside_the_pages_is_the_one_written_before_them(
     assert found[True] == found[False]
 
 
+def test_the_index_is_written_while_the_planned_files_are_fingerprinted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer is forked before the build fingerprints every planned file and looks whether
+    its file is as the last run left it (`build._kept_or_claimed`, 1.9 s on one core at 100,000
+    records): those seconds go beside the index, not before it. Forked after them, the writer
+    would not have started while they run, and the wait below would end without it."""
+    seeds = tmp_path / "seeds"
+    write_corpus(seeds, 150, seed=9)
+    _beside(monkeypatch, True)
+    writer = tmp_path / "writer-pid"
+    pids = _written_beside(monkeypatch, beside=lambda: writer.write_text(str(os.getpid())))
+    fingerprint = pipeline._kept_or_claimed
+    started: list[bool] = []
+
+    def once_the_writer_writes(*args: Any) -> Any:
+        _wait_for(writer)
+        started.append(writer.exists())
+        return fingerprint(*args)
+
+    monkeypatch.setattr(pipeline, "_kept_or_claimed", once_the_writer_writes)
+    report = build_into(seeds, tmp_path / "out", cache=tmp_path / "cache", limit=10)
+    assert report.accepted == 150 and not report.notices
+    assert started == [True], "the writer had begun when the planned files were fingerprinted"
+    assert pids == [], "written beside"
+    cold = tmp_path / "cold"
+    monkeypatch.undo()
+    build_into(seeds, cold, cache=tmp_path / "cold-cache", limit=10)
+    assert visible(tmp_path / "out") == visible(cold)
+    assert _index(tmp_path / "cache") == _index(tmp_path / "cold-cache") != {}
+
+
 def test_the_runs_after_an_index_written_beside_go_the_delta_way_and_equal_a_cold_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
