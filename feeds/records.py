@@ -293,12 +293,16 @@ def _read_bytes(path: Path) -> bytes:
 def _read_up_to(fd: int, limit: int, each: int) -> bytes:
     """The file's bytes, up to `limit`, `each` at a time (its size and one more: the second
     read finds the end). A read asks the C heap for as many bytes as it may get: asking for the
-    limit, a megabyte, cost more than the reading."""
+    limit, a megabyte, cost more than the reading. A read that fills what it asked for (the
+    file grew since its size was taken, or it said 0) asks for twice as much next: a few reads,
+    not one a byte."""
     chunks: list[bytes] = []
     left = limit
     while left > 0 and (chunk := os.read(fd, min(each, left))):
         chunks.append(chunk)
         left -= len(chunk)
+        if len(chunk) == each:
+            each *= 2
     return b"".join(chunks)
 
 

@@ -326,3 +326,31 @@ def test_a_folder_whose_name_is_not_utf8_is_reported_run_after_run(tmp_path: Pat
         assert (result.returncode, result.stderr) == (0, ""), round_
         assert result.stdout.startswith(expected), round_
     assert (output / "all.rss.xml").exists()
+
+
+def test_a_record_that_grew_since_its_size_was_taken_is_read_in_a_few_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record file is read asking for its size and one byte more. One that said 0 (or was
+    still being written when its size was taken) must not be read a byte at a time: its
+    40,000 bytes in at most twenty reads, whole, and no more than the limit."""
+    records = importlib.import_module("feeds.records")
+    path = tmp_path / "growing.md"
+    text = b"---\ntitle: Growing\n---\n" + b"x" * 40_000
+    path.write_bytes(text)
+    reads: list[int] = []
+    real_read = os.read
+
+    def counted(fd: int, size: int) -> bytes:
+        reads.append(size)
+        return real_read(fd, size)
+
+    monkeypatch.setattr(records.os, "read", counted)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert records._read_up_to(fd, 1_000_000, 1) == text  # as a size of 0 asks
+        assert len(reads) <= 20, reads
+        os.lseek(fd, 0, os.SEEK_SET)
+        assert records._read_up_to(fd, 1_000, 1) == text[:1_000]
+    finally:
+        os.close(fd)
